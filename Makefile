@@ -1,0 +1,139 @@
+# qwenkit - build, test, install.
+#
+#   make                 build bin/qwen-{inspect,convert,quant,verify}
+#   make check           install missing packages, build, run every test
+#   make check SANITIZE=address,undefined   the same under sanitizers (build-san/)
+#   make demo            install, build, run the pipeline on the bundled tiny model
+#   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds (clang)
+#   make install PREFIX=/usr/local
+#
+# Sources are found by directory, so a new module is a new file, not a
+# Makefile edit: formats/ quant/ ref/ -> libqwenkit.a; cli/qwen-*.c -> one tool
+# each, other cli/*.c shared by the tools; tests/unit/test_*.c -> one CMocka
+# program each; testdata/corrupt/*.c -> the corrupt-corpus generator;
+# tests/fuzz/fuzz_*.c -> one libFuzzer target each.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+SANITIZE ?=
+OPT      ?= -O2
+FUZZ_SECONDS ?= 60
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
+
+ifeq ($(SANITIZE),)
+BUILD  ?= build
+BINDIR ?= bin
+SANFLAGS :=
+else
+BUILD  ?= build-san
+BINDIR ?= $(BUILD)/bin
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+PKGS     := libcjson yaml-0.1 libzip zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lyaml -lzip -lz)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla -Wwrite-strings \
+	-Wformat=2 -Werror
+# -ffp-contract=off everywhere: quant/ and ref/ need it (DESIGN.md §4) and the
+# rest loses nothing by it. Never -ffast-math.
+CFLAGS_ALL := $(WARN) $(OPT) -g -ffp-contract=off -fno-math-errno -D_POSIX_C_SOURCE=200809L \
+	$(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
+LDLIBS_ALL := $(PKG_LIBS) -lm -lpthread $(LDLIBS)
+LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
+
+LIB_SRC  := $(sort $(wildcard formats/*.c quant/*.c ref/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libqwenkit.a
+
+TOOLS    := qwen-inspect qwen-convert qwen-quant qwen-verify
+CLI_COMMON_SRC := $(filter-out $(TOOLS:%=cli/%.c),$(sort $(wildcard cli/*.c)))
+CLI_COMMON_OBJ := $(CLI_COMMON_SRC:%.c=$(BUILD)/%.o)
+BINS     := $(TOOLS:%=$(BINDIR)/%)
+
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TEST_HELPER_SRC := $(filter-out $(TEST_SRC),$(sort $(wildcard tests/unit/*.c)))
+TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/%.o)
+TEST_BINS := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+CORRUPT_SRC := $(sort $(wildcard testdata/corrupt/*.c))
+CORRUPT_OBJ := $(CORRUPT_SRC:%.c=$(BUILD)/%.o)
+CORRUPT_GEN := $(BUILD)/corrupt-gen
+
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BUILD := build-fuzz
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+.PHONY: all deps check test demo fuzz install clean bench crosscheck
+all: $(BINS)
+
+# ---- set-up: Debian packages (as root) ----
+DEB_PKGS := libcmocka-dev libzip-dev libcjson-dev libyaml-dev zlib1g-dev pkg-config clang
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "deps: need root to install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+
+# ---- compile ----
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BINDIR)/%: $(BUILD)/cli/%.o $(CLI_COMMON_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(CLI_COMMON_OBJ) $(LIB) $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_HELPER_OBJ) $(LIB) $(CMOCKA_LIBS) $(LDLIBS_ALL)
+
+$(CORRUPT_GEN): $(CORRUPT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CORRUPT_OBJ) $(LIB) $(LDLIBS_ALL)
+
+# ---- tests ----
+check: deps
+	@$(MAKE) --no-print-directory test
+
+test: $(BINS) $(TEST_BINS) $(CORRUPT_GEN)
+	@BUILD=$(BUILD) BINDIR=$(BINDIR) sh tests/run.sh $(TEST_BINS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BINDIR=$(BINDIR) sh tests/demo.sh
+
+# ---- fuzzing (clang + libFuzzer) ----
+FUZZ_CFLAGS := $(WARN) -O1 -g -ffp-contract=off -D_POSIX_C_SOURCE=200809L $(PKG_CFLAGS) \
+	-fsanitize=fuzzer-no-link,address,undefined
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS_ALL)
+fuzz: $(FUZZ_BINS)
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BINS)
+
+# ---- install ----
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf build build-san $(FUZZ_BUILD) bin
+
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,76 @@
+/* common.c - shared CLI helpers; see common.h. */
+#include "common.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *cli_prog = "qwenkit";
+
+int cli_fail(const qk_err *err)
+{
+	fprintf(stderr, "%s: error: %s\n", cli_prog,
+		err && err->msg[0] ? err->msg : "unknown error");
+	return qk_err_exit_code(err ? err->code : QK_E_IO);
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: error: ", cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\ntry '%s --help'\n", cli_prog);
+	return EXIT_USAGE;
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: warning: ", cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+') {
+		cli_usage_error("option '%s' needs a non-negative integer, got '%s'", opt, s ? s : "");
+		return false;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max) {
+		cli_usage_error("option '%s': '%s' is not an integer in [%llu, %llu]", opt, s,
+				(unsigned long long)min, (unsigned long long)max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+int cli_not_implemented(const char *tool, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("usage: %s ...\n\n%s is not yet implemented in this build.\n", tool, tool);
+			return EXIT_OK;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("%s (qwenkit) 0.1.0\n", tool);
+			return EXIT_OK;
+		}
+	}
+	fprintf(stderr, "%s: not yet implemented\n", tool);
+	return EXIT_USAGE;
+}

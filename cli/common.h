@@ -1,0 +1,34 @@
+/* common.h - what every tool's main shares: error reporting and exit codes.
+ *
+ * Only cli/ prints or exits. A tool reports a library error as
+ * "<tool>: error: <message>" on stderr and exits with qk_err_exit_code(code):
+ * 0 ok, 1 outside thresholds, 2 usage, 3 invalid/unsupported input, 4 I/O.
+ */
+#ifndef CLI_COMMON_H
+#define CLI_COMMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../formats/err.h"
+
+enum { EXIT_OK = 0, EXIT_THRESHOLD = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_IO = 4 };
+
+/* The running tool's name, for messages; set by main. */
+extern const char *cli_prog;
+
+/* Print "<prog>: error: <msg>" and return the exit code for err->code. */
+int cli_fail(const qk_err *err);
+/* Print "<prog>: error: <fmt>" plus "try '<prog> --help'" and return 2. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "<prog>: warning: <fmt>". */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse an unsigned decimal integer in [min, max] (strtoull with end pointer
+ * and errno); false with a usage message naming `opt` on failure. */
+bool cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* The "not yet implemented" stub main for tools whose issue has not landed. */
+int cli_not_implemented(const char *tool, int argc, char **argv);
+
+#endif

@@ -1,0 +1,9 @@
+/* qwen-convert.c - placeholder until its issue lands: prints "not yet
+ * implemented" and exits 2. */
+#include "common.h"
+
+int main(int argc, char **argv)
+{
+	cli_prog = "qwen-convert";
+	return cli_not_implemented("qwen-convert", argc, argv);
+}

@@ -1,0 +1,177 @@
+/* catalog.c - tensor list with a name hash; see catalog.h. */
+#include "catalog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void qk_catalog_init(struct qk_catalog *cat)
+{
+	memset(cat, 0, sizeof(*cat));
+}
+
+/* implemented by gguf.c; declared here to keep catalog.h free of gguf.h */
+void gf_close(struct gf_file *f);
+
+void qk_catalog_free(struct qk_catalog *cat)
+{
+	if (!cat)
+		return;
+	for (size_t i = 0; i < cat->n_tensors; i++)
+		free(cat->tensors[i].name);
+	free(cat->tensors);
+	if (cat->gguf)
+		for (size_t i = 0; i < cat->n_files; i++)
+			gf_close(cat->gguf[i]);
+	free(cat->gguf);
+	for (size_t i = 0; i < cat->n_files; i++)
+		qk_map_close(&cat->files[i]);
+	free(cat->files);
+	free(cat->hash);
+	free(cat->path);
+	free(cat->dir);
+	memset(cat, 0, sizeof(*cat));
+}
+
+int qk_catalog_add_file(struct qk_catalog *cat, qk_map *map, int *idx, qk_err *err)
+{
+	qk_map *nf;
+	struct gf_file **ng;
+
+	if (cat->n_files >= 100000)
+		return qk_err_set(err, QK_E_INVALID, "too many files in one model");
+	nf = realloc(cat->files, (cat->n_files + 1) * sizeof(*nf));
+	if (!nf)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory");
+	cat->files = nf;
+	ng = realloc(cat->gguf, (cat->n_files + 1) * sizeof(*ng));
+	if (!ng)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory");
+	cat->gguf = ng;
+	cat->gguf[cat->n_files] = NULL;
+	cat->files[cat->n_files] = *map;
+	memset(map, 0, sizeof(*map));
+	if (idx)
+		*idx = (int)cat->n_files;
+	cat->n_files++;
+	return QK_OK;
+}
+
+static uint64_t hash_name(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static long lookup(const struct qk_catalog *cat, const char *name, size_t len)
+{
+	size_t mask, i;
+
+	if (!cat->hash)
+		return -1;
+	mask = cat->hash_cap - 1;
+	for (i = hash_name(name, len) & mask; cat->hash[i]; i = (i + 1) & mask) {
+		const char *n = cat->tensors[cat->hash[i] - 1].name;
+		if (strlen(n) == len && memcmp(n, name, len) == 0)
+			return (long)cat->hash[i] - 1;
+	}
+	return -1;
+}
+
+static int rehash(struct qk_catalog *cat, size_t cap, qk_err *err)
+{
+	uint32_t *h = calloc(cap, sizeof(*h));
+	size_t mask = cap - 1;
+
+	if (!h)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory");
+	for (size_t t = 0; t < cat->n_tensors; t++) {
+		const char *n = cat->tensors[t].name;
+		size_t i = hash_name(n, strlen(n)) & mask;
+		while (h[i])
+			i = (i + 1) & mask;
+		h[i] = (uint32_t)(t + 1);
+	}
+	free(cat->hash);
+	cat->hash = h;
+	cat->hash_cap = cap;
+	return QK_OK;
+}
+
+int qk_catalog_add(struct qk_catalog *cat, const char *name, size_t len,
+		   struct qk_tensor **out, qk_err *err)
+{
+	struct qk_tensor *t;
+	int rc;
+
+	if (len > QK_MAX_NAME)
+		return qk_err_set(err, QK_E_INVALID, "tensor name of %zu bytes is longer than the limit of %u",
+				  len, QK_MAX_NAME);
+	if (cat->n_tensors >= QK_MAX_TENSORS)
+		return qk_err_set(err, QK_E_INVALID, "more than %u tensors", QK_MAX_TENSORS);
+	if (lookup(cat, name, len) >= 0)
+		return qk_err_set(err, QK_E_INVALID, "duplicate tensor name '%.*s'", (int)len, name);
+	if (cat->n_tensors == cat->cap_tensors) {
+		size_t nc = cat->cap_tensors ? cat->cap_tensors * 2 : 64;
+		t = realloc(cat->tensors, nc * sizeof(*t));
+		if (!t)
+			return qk_err_set(err, QK_E_NOMEM, "out of memory");
+		cat->tensors = t;
+		cat->cap_tensors = nc;
+	}
+	t = &cat->tensors[cat->n_tensors];
+	memset(t, 0, sizeof(*t));
+	t->name = malloc(len + 1);
+	if (!t->name)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory");
+	memcpy(t->name, name, len);
+	t->name[len] = '\0';
+	t->n_elem = 1;
+	cat->n_tensors++;
+	if ((cat->n_tensors + 1) * 2 > cat->hash_cap) {
+		rc = rehash(cat, cat->hash_cap ? cat->hash_cap * 2 : 256, err);
+		if (rc) {
+			free(t->name);
+			cat->n_tensors--;
+			return rc;
+		}
+	} else {
+		size_t mask = cat->hash_cap - 1, i = hash_name(name, len) & mask;
+		while (cat->hash[i])
+			i = (i + 1) & mask;
+		cat->hash[i] = (uint32_t)cat->n_tensors;
+	}
+	*out = t;
+	return QK_OK;
+}
+
+long qk_catalog_index(const struct qk_catalog *cat, const char *name)
+{
+	return lookup(cat, name, strlen(name));
+}
+
+const struct qk_tensor *qk_catalog_find(const struct qk_catalog *cat, const char *name)
+{
+	long i = lookup(cat, name, strlen(name));
+	return i < 0 ? NULL : &cat->tensors[i];
+}
+
+void qk_shape_str(const uint64_t *shape, int n_dims, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	if (size == 0)
+		return;
+	buf[0] = '\0';
+	used += (size_t)snprintf(buf + used, size - used, "[");
+	for (int i = 0; i < n_dims && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%llu", i ? ", " : "",
+					 (unsigned long long)shape[i]);
+	if (used < size)
+		snprintf(buf + used, size - used, "]");
+}

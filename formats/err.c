@@ -1,0 +1,78 @@
+/* err.c - error values with messages; see err.h. */
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void qk_err_clear(qk_err *err)
+{
+	if (!err)
+		return;
+	err->code = QK_OK;
+	err->msg[0] = '\0';
+}
+
+int qk_err_set(qk_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return code;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int qk_err_prefix(qk_err *err, const char *fmt, ...)
+{
+	char old[QK_ERR_MSG_MAX];
+	size_t n;
+	va_list ap;
+	int w;
+
+	if (!err)
+		return QK_E_INVALID;
+	memcpy(old, err->msg, sizeof(old));
+	va_start(ap, fmt);
+	w = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	n = w < 0 ? 0 : (size_t)w;
+	if (n >= sizeof(err->msg) - 1)
+		return err->code;
+	/* append ": " and the old message, truncating */
+	snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", old);
+	return err->code;
+}
+
+static const struct {
+	int code;
+	int exit_code;
+	const char *name;
+} code_table[] = {
+	{ QK_OK, 0, "ok" },
+	{ QK_E_THRESHOLD, 1, "outside thresholds" },
+	{ QK_E_USAGE, 2, "usage error" },
+	{ QK_E_INVALID, 3, "invalid input" },
+	{ QK_E_UNSUPPORTED, 3, "unsupported input" },
+	{ QK_E_IO, 4, "i/o error" },
+	{ QK_E_NOMEM, 4, "out of memory" },
+};
+
+int qk_err_exit_code(int code)
+{
+	for (size_t i = 0; i < sizeof(code_table) / sizeof(code_table[0]); i++)
+		if (code_table[i].code == code)
+			return code_table[i].exit_code;
+	return 4;
+}
+
+const char *qk_err_code_name(int code)
+{
+	for (size_t i = 0; i < sizeof(code_table) / sizeof(code_table[0]); i++)
+		if (code_table[i].code == code)
+			return code_table[i].name;
+	return "unknown error";
+}

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Every case of the corrupt corpus through the real qwen-inspect: the expected
+# exit code, the message fragment on stderr, and no crash (sanitizer builds
+# abort with a report, which fails the exit-code check).
+BUILD=${BUILD:-build}
+BINDIR=${BINDIR:-bin}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+"$BUILD/corrupt-gen" "$out/cases" >/dev/null || { echo "not ok - corrupt-gen failed"; exit 1; }
+n=0
+tab=$(printf '\t')
+while IFS="$tab" read -r name path code frag; do
+	n=$((n + 1))
+	"$BINDIR/qwen-inspect" "$path" >"$out/stdout" 2>"$out/stderr"
+	rc=$?
+	if [ "$rc" -ne "$code" ]; then
+		echo "not ok - $name: exit $rc, expected $code"
+		sed 's/^/#   /' "$out/stderr" | head -n 5
+	elif ! grep -qF -- "$frag" "$out/stderr"; then
+		echo "not ok - $name: message lacks '$frag'"
+		sed 's/^/#   /' "$out/stderr" | head -n 5
+	elif [ -s "$out/stdout" ]; then
+		echo "not ok - $name: printed to stdout on failure"
+	else
+		echo "ok - $name"
+	fi
+done <"$out/cases/manifest.tsv"
+echo "# $n corrupt cases"
