@@ -63,7 +63,9 @@ int cli_not_implemented(const char *tool, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: %s ...\n\n%s is not yet implemented in this build.\n", tool, tool);
+			printf("usage: %s [OPTIONS]\n\n%s is not yet implemented in this build.\n\n"
+			       "options:\n  -h, --help     print this note and exit\n"
+			       "  --version      print the version and exit\n", tool, tool);
 			return EXIT_OK;
 		}
 		if (strcmp(argv[i], "--version") == 0) {
