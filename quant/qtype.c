@@ -1,27 +1,34 @@
-/* qtype.c - the ggml type table; sizes from ggml's GGML_QUANT_SIZES. */
+/* qtype.c - the ggml type table; sizes from ggml's GGML_QUANT_SIZES,
+ * checked against libggml's own ggml_blck_size/ggml_type_size by
+ * tests/unit/test_quant_golden.c (testdata/quant/ggml_types.txt). */
 #include "qtype.h"
 
 #include <strings.h>
 
-#define ROW(n, b, by, q) [QT_##n] = { #n, QT_##n, (b), (by), (q), NULL, NULL }
+#include "quants.h"
 
-/* Quantize/dequantize pointers are attached in quant/ kernels by
- * qt_type_get()'s table below once implemented. */
+#define ROW(n, b, by, q) [QT_##n] = { #n, QT_##n, (b), (by), (q), NULL, NULL }
+/* a row whose data quant/ can convert both ways (kernels in quants.h) */
+#define KROW(n, fn, b, by, q) \
+	[QT_##n] = { #n, QT_##n, (b), (by), (q), qt_quantize_##fn, qt_dequantize_##fn }
+
 static const struct qt_type table[QT_COUNT] = {
-	ROW(F32, 1, 4, false),
-	ROW(F16, 1, 2, false),
-	ROW(Q4_0, 32, 18, true),
-	ROW(Q4_1, 32, 20, true),
-	ROW(Q5_0, 32, 22, true),
-	ROW(Q5_1, 32, 24, true),
-	ROW(Q8_0, 32, 34, true),
-	ROW(Q8_1, 32, 40, true),
-	ROW(Q2_K, 256, 84, true),
-	ROW(Q3_K, 256, 110, true),
-	ROW(Q4_K, 256, 144, true),
-	ROW(Q5_K, 256, 176, true),
-	ROW(Q6_K, 256, 210, true),
-	ROW(Q8_K, 256, 292, true),
+	KROW(F32, f32, 1, 4, false),
+	KROW(F16, f16, 1, 2, false),
+	KROW(Q4_0, q4_0, 32, 18, true),
+	KROW(Q4_1, q4_1, 32, 20, true),
+	KROW(Q5_0, q5_0, 32, 22, true),
+	KROW(Q5_1, q5_1, 32, 24, true),
+	KROW(Q8_0, q8_0, 32, 34, true),
+	ROW(Q8_1, 32, 36, true),
+	KROW(Q2_K, q2_K, 256, 84, true),
+	KROW(Q3_K, q3_K, 256, 110, true),
+	KROW(Q4_K, q4_K, 256, 144, true),
+	KROW(Q5_K, q5_K, 256, 176, true),
+	KROW(Q6_K, q6_K, 256, 210, true),
+	/* Q8_K is only ggml's dot-product intermediate, never a file type: the
+	 * table reads it but offers no quantizer (qt_quantize_q8_K exists) */
+	[QT_Q8_K] = { "Q8_K", QT_Q8_K, 256, 292, true, NULL, qt_dequantize_q8_K },
 	ROW(IQ2_XXS, 256, 66, true),
 	ROW(IQ2_XS, 256, 74, true),
 	ROW(IQ3_XXS, 256, 98, true),
@@ -36,12 +43,13 @@ static const struct qt_type table[QT_COUNT] = {
 	ROW(I64, 1, 8, false),
 	ROW(F64, 1, 8, false),
 	ROW(IQ1_M, 256, 56, true),
-	ROW(BF16, 1, 2, false),
+	KROW(BF16, bf16, 1, 2, false),
 	ROW(TQ1_0, 256, 54, true),
 	ROW(TQ2_0, 256, 66, true),
 	ROW(MXFP4, 32, 17, true),
 	ROW(NVFP4, 64, 36, true),
 	ROW(Q1_0, 128, 18, true),
+	ROW(Q2_0, 64, 18, true),
 };
 
 const struct qt_type *qt_type_get(int id)

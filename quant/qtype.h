@@ -23,8 +23,8 @@ enum qt_id {
 	QT_IQ3_S = 21, QT_IQ2_S = 22, QT_IQ4_XS = 23,
 	QT_I8 = 24, QT_I16 = 25, QT_I32 = 26, QT_I64 = 27, QT_F64 = 28,
 	QT_IQ1_M = 29, QT_BF16 = 30, QT_TQ1_0 = 34, QT_TQ2_0 = 35,
-	QT_MXFP4 = 39, QT_NVFP4 = 40, QT_Q1_0 = 41,
-	QT_COUNT = 42 /* one past the largest id */
+	QT_MXFP4 = 39, QT_NVFP4 = 40, QT_Q1_0 = 41, QT_Q2_0 = 42,
+	QT_COUNT = 43 /* one past the largest id */
 };
 
 #define QT_QK_K 256 /* super-block size of the k-quants */
