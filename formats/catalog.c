@@ -20,6 +20,11 @@ void qk_catalog_free(struct qk_catalog *cat)
 	for (size_t i = 0; i < cat->n_tensors; i++)
 		free(cat->tensors[i].name);
 	free(cat->tensors);
+	for (size_t i = 0; i < cat->n_meta; i++) {
+		free(cat->meta[i].key);
+		free(cat->meta[i].val);
+	}
+	free(cat->meta);
 	if (cat->gguf)
 		for (size_t i = 0; i < cat->n_files; i++)
 			gf_close(cat->gguf[i]);
@@ -148,6 +153,70 @@ int qk_catalog_add(struct qk_catalog *cat, const char *name, size_t len,
 	}
 	*out = t;
 	return QK_OK;
+}
+
+int qk_catalog_add_meta(struct qk_catalog *cat, int file, const char *key,
+			const char *val, qk_err *err)
+{
+	struct qk_meta *nm = realloc(cat->meta, (cat->n_meta + 1) * sizeof(*nm));
+	char *k, *v;
+
+	if (!nm)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory");
+	cat->meta = nm;
+	k = strdup(key);
+	v = strdup(val);
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return qk_err_set(err, QK_E_NOMEM, "out of memory");
+	}
+	nm[cat->n_meta].file = file;
+	nm[cat->n_meta].key = k;
+	nm[cat->n_meta].val = v;
+	cat->n_meta++;
+	return QK_OK;
+}
+
+const char *qk_catalog_meta(const struct qk_catalog *cat, int file, const char *key)
+{
+	for (size_t i = 0; i < cat->n_meta; i++)
+		if ((file < 0 || cat->meta[i].file == file) && strcmp(cat->meta[i].key, key) == 0)
+			return cat->meta[i].val;
+	return NULL;
+}
+
+void qk_catalog_mark(const struct qk_catalog *cat, struct qk_catalog_mark *m)
+{
+	m->n_files = cat->n_files;
+	m->n_tensors = cat->n_tensors;
+	m->n_meta = cat->n_meta;
+}
+
+void qk_catalog_rollback(struct qk_catalog *cat, const struct qk_catalog_mark *m)
+{
+	/* The hash is filled in tensor index order (by qk_catalog_add and by
+	 * rehash), so the entries being dropped were all inserted after the
+	 * ones kept: no kept entry's probe chain runs through their slots, and
+	 * emptying those slots leaves every lookup of a kept name intact. */
+	for (size_t i = 0; cat->hash && i < cat->hash_cap; i++)
+		if (cat->hash[i] > m->n_tensors)
+			cat->hash[i] = 0;
+	while (cat->n_tensors > m->n_tensors)
+		free(cat->tensors[--cat->n_tensors].name);
+	while (cat->n_meta > m->n_meta) {
+		cat->n_meta--;
+		free(cat->meta[cat->n_meta].key);
+		free(cat->meta[cat->n_meta].val);
+	}
+	while (cat->n_files > m->n_files) {
+		cat->n_files--;
+		if (cat->gguf) {
+			gf_close(cat->gguf[cat->n_files]);
+			cat->gguf[cat->n_files] = NULL;
+		}
+		qk_map_close(&cat->files[cat->n_files]);
+	}
 }
 
 long qk_catalog_index(const struct qk_catalog *cat, const char *name)

@@ -42,6 +42,14 @@ struct qk_tensor {
 
 struct gf_file; /* gguf.h */
 
+/* One string key/value of an input file's own metadata (a safetensors
+ * "__metadata__" entry). */
+struct qk_meta {
+	int file;                     /* index into catalog files */
+	char *key;                    /* owned, NUL-terminated */
+	char *val;                    /* owned, NUL-terminated */
+};
+
 struct qk_catalog {
 	int format;                   /* enum qk_format */
 	char *path;                   /* what the user named (dir, file or index) */
@@ -51,6 +59,8 @@ struct qk_catalog {
 	struct gf_file **gguf;        /* [n_files] parsed GGUF files, or NULL */
 	size_t n_tensors;
 	struct qk_tensor *tensors;    /* [n_tensors] in file order */
+	size_t n_meta;
+	struct qk_meta *meta;         /* [n_meta] file metadata, in file order */
 	/* private: name hash */
 	size_t cap_tensors;
 	size_t hash_cap;              /* power of two */
@@ -70,6 +80,22 @@ int qk_catalog_add_file(struct qk_catalog *cat, qk_map *map, int *idx, qk_err *e
  * the returned tensor (*out). */
 int qk_catalog_add(struct qk_catalog *cat, const char *name, size_t len,
 		   struct qk_tensor **out, qk_err *err);
+
+/* Add a metadata key/value (both copied) for file index `file`. */
+int qk_catalog_add_meta(struct qk_catalog *cat, int file, const char *key,
+			const char *val, qk_err *err);
+/* Value of `key` in file `file`'s metadata (file < 0: the first file that has
+ * it); NULL if absent. Points into the catalog. */
+const char *qk_catalog_meta(const struct qk_catalog *cat, int file, const char *key);
+
+/* Rollback: a reader takes a mark before adding a file and, if the file turns
+ * out to be bad, drops every file, tensor and metadata entry added since, so a
+ * failed open leaves the catalog as it was. */
+struct qk_catalog_mark {
+	size_t n_files, n_tensors, n_meta;
+};
+void qk_catalog_mark(const struct qk_catalog *cat, struct qk_catalog_mark *m);
+void qk_catalog_rollback(struct qk_catalog *cat, const struct qk_catalog_mark *m);
 
 /* Find by exact name; NULL if absent. */
 const struct qk_tensor *qk_catalog_find(const struct qk_catalog *cat, const char *name);
