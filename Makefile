@@ -50,8 +50,12 @@ LIB_SRC  := $(sort $(wildcard formats/*.c quant/*.c ref/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libqwenkit.a
 
-TOOLS    := qwen-inspect qwen-convert qwen-quant qwen-verify
-CLI_COMMON_SRC := $(filter-out $(TOOLS:%=cli/%.c),$(sort $(wildcard cli/*.c)))
+# cli/qwen-X.c is tool X's main; cli/X_*.c are its own parts; every other
+# cli/*.c is shared by all tools.
+TOOL_NAMES := inspect convert quant verify
+TOOLS    := $(TOOL_NAMES:%=qwen-%)
+CLI_PART_SRC := $(foreach t,$(TOOL_NAMES),$(wildcard cli/$(t)_*.c))
+CLI_COMMON_SRC := $(filter-out $(TOOLS:%=cli/%.c) $(CLI_PART_SRC),$(sort $(wildcard cli/*.c)))
 CLI_COMMON_OBJ := $(CLI_COMMON_SRC:%.c=$(BUILD)/%.o)
 BINS     := $(TOOLS:%=$(BINDIR)/%)
 
@@ -93,9 +97,13 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BINDIR)/%: $(BUILD)/cli/%.o $(CLI_COMMON_OBJ) $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(CLI_COMMON_OBJ) $(LIB) $(LDLIBS_ALL)
+define TOOL_RULE
+$(BINDIR)/qwen-$(1): $(BUILD)/cli/qwen-$(1).o $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard cli/$(1)_*.c))) $(CLI_COMMON_OBJ) $(LIB)
+	@mkdir -p $$(dir $$@)
+	@echo "  LINK    $$@"
+	$$(Q)$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $$(LIB) $$(LDLIBS_ALL)
+endef
+$(foreach t,$(TOOL_NAMES),$(eval $(call TOOL_RULE,$(t))))
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJ) $(LIB)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,120 @@
+/* inspect_stats.c - qwen-inspect --stats: streams each tensor through the
+ * dequantizer of its type in fixed chunks (memory does not grow with tensor
+ * size) into a ts_stats accumulator. */
+#include "inspect_stats.h"
+
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "../formats/dtype.h"
+
+#define CHUNK_ELEMS 65536 /* fp32 values per chunk (a multiple of every block size) */
+
+bool inspect_tensor_stats(const struct qk_tensor *t, struct ts_stats *s, const char **why)
+{
+	static float buf[CHUNK_ELEMS];
+	const struct qt_type *qt = qt_type_get(t->dtype);
+	uint64_t done = 0;
+
+	ts_stats_init(s);
+	if (!qt || !qt->dequantize) {
+		*why = qt ? "no dequantizer for this type in this build"
+			  : "not a floating-point or ggml type";
+		return false;
+	}
+	if (qt->blck > CHUNK_ELEMS || CHUNK_ELEMS % qt->blck) {
+		*why = "block size too large";
+		return false;
+	}
+	while (done < t->n_elem) {
+		uint64_t n = t->n_elem - done;
+		if (n > CHUNK_ELEMS)
+			n = CHUNK_ELEMS;
+		/* byte offset of element `done`: done is a multiple of the block size */
+		qt->dequantize(t->data + done / qt->blck * qt->bytes, buf, (int64_t)n);
+		ts_stats_add(s, buf, (size_t)n);
+		done += n;
+	}
+	return true;
+}
+
+static bool selected(const struct qk_tensor *t, const char *pattern)
+{
+	return !pattern || fnmatch(pattern, t->name, 0) == 0;
+}
+
+int inspect_stats_text(const struct inspect_input *in, const char *pattern, qk_err *err)
+{
+	const struct qk_catalog *cat = &in->cat;
+	size_t shown = 0;
+
+	(void)err;
+	printf("stats%s%s%s:\n", pattern ? " of '" : "", pattern ? pattern : "", pattern ? "'" : "");
+	printf("  %-56s %13s %13s %13s %13s %8s %8s\n", "name", "min", "max", "mean", "std", "nan",
+	       "inf");
+	for (size_t i = 0; i < cat->n_tensors; i++) {
+		const struct qk_tensor *t = &cat->tensors[i];
+		struct ts_stats s;
+		const char *why;
+
+		if (!selected(t, pattern))
+			continue;
+		shown++;
+		if (!inspect_tensor_stats(t, &s, &why)) {
+			printf("  %-56s not computed (%s: %s)\n", t->name, qk_dtype_name(t->dtype), why);
+			continue;
+		}
+		if (s.n == 0)
+			printf("  %-56s %13s %13s %13s %13s %8" PRIu64 " %8" PRIu64 "\n", t->name, "-", "-",
+			       "-", "-", s.n_nan, s.n_inf);
+		else
+			printf("  %-56s %13.6g %13.6g %13.6g %13.6g %8" PRIu64 " %8" PRIu64 "\n", t->name,
+			       s.min, s.max, s.mean, ts_stats_std(&s), s.n_nan, s.n_inf);
+	}
+	if (!shown)
+		printf("  (no tensor matches)\n");
+	return QK_OK;
+}
+
+int inspect_stats_json(const struct inspect_input *in, const char *pattern, cJSON *root,
+		       qk_err *err)
+{
+	const struct qk_catalog *cat = &in->cat;
+	cJSON *arr = cJSON_AddArrayToObject(root, "stats");
+
+	if (!arr)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory building JSON");
+	if (pattern)
+		cJSON_AddStringToObject(root, "stats_pattern", pattern);
+	for (size_t i = 0; i < cat->n_tensors; i++) {
+		const struct qk_tensor *t = &cat->tensors[i];
+		struct ts_stats s;
+		const char *why;
+		cJSON *e;
+
+		if (!selected(t, pattern))
+			continue;
+		e = cJSON_CreateObject();
+		if (!e)
+			return qk_err_set(err, QK_E_NOMEM, "out of memory building JSON");
+		cJSON_AddStringToObject(e, "name", t->name);
+		if (!inspect_tensor_stats(t, &s, &why)) {
+			cJSON_AddBoolToObject(e, "computed", 0);
+			cJSON_AddStringToObject(e, "reason", why);
+		} else {
+			cJSON_AddBoolToObject(e, "computed", 1);
+			cJSON_AddNumberToObject(e, "count", (double)s.n);
+			if (s.n) {
+				cJSON_AddNumberToObject(e, "min", s.min);
+				cJSON_AddNumberToObject(e, "max", s.max);
+				cJSON_AddNumberToObject(e, "mean", s.mean);
+				cJSON_AddNumberToObject(e, "std", ts_stats_std(&s));
+			}
+			cJSON_AddNumberToObject(e, "nan", (double)s.n_nan);
+			cJSON_AddNumberToObject(e, "inf", (double)s.n_inf);
+		}
+		cJSON_AddItemToArray(arr, e);
+	}
+	return QK_OK;
+}

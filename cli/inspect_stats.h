@@ -1,0 +1,16 @@
+/* inspect_stats.h - qwen-inspect --stats: per-tensor statistics. */
+#ifndef CLI_INSPECT_STATS_H
+#define CLI_INSPECT_STATS_H
+
+#include "inspect.h"
+#include "../ref/tstats.h"
+
+/* Stats of one tensor's values widened to fp32. Returns false (and sets
+ * *why) when this build cannot turn its dtype into numbers. */
+bool inspect_tensor_stats(const struct qk_tensor *t, struct ts_stats *s, const char **why);
+
+int inspect_stats_text(const struct inspect_input *in, const char *pattern, qk_err *err);
+int inspect_stats_json(const struct inspect_input *in, const char *pattern, cJSON *root,
+		       qk_err *err);
+
+#endif
