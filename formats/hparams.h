@@ -99,21 +99,106 @@ struct qk_hparams {
 const char *qk_arch_gguf_name(int arch);
 const char *qk_arch_hf_name(int arch);
 const char *qk_arch_generation(int arch);
-/* Reverse lookups; -1 if unknown. */
+/* Reverse lookups; -1 if unknown. qk_arch_from_hf also takes the aliases
+ * llama.cpp registers for the same class (Qwen2Model, Qwen3Model). */
 int qk_arch_from_gguf(const char *s);
 int qk_arch_from_hf(const char *s);
+/* config.json `model_type` ("qwen2_moe") of an arch, and the reverse. */
+const char *qk_arch_model_type(int arch);
+int qk_arch_from_model_type(const char *s);
+/* "default", "linear", "dynamic", "yarn" for enum qk_rope_type; NULL if out
+ * of range. */
+const char *qk_rope_type_name(int type);
 
-/* Parse config.json text (the file name is only for messages). Unknown
- * architectures, missing required fields, zero or inconsistent dimensions
- * (heads not dividing hidden, kv heads not dividing heads, ...) are errors
- * naming the key and value. */
+/* Largest config.json qk_hparams_load_config reads (real ones are ~2 KB). */
+#define QK_CONFIG_MAX_BYTES (16u << 20)
+
+/* Parse config.json text (len bytes, need not be NUL-terminated; the file
+ * name is only for messages). On failure *hp is zeroed.
+ *
+ * The arch comes from architectures[0], else model_type. A text_config
+ * object is merged over the top level (its keys win), as llama.cpp does.
+ * JSON null counts as absent. Missing keys take the transformers class
+ * default of that arch (QWenConfig for Qwen1), with these exceptions and
+ * choices:
+ *  - required: vocab_size, hidden_size, num_hidden_layers,
+ *    num_attention_heads; intermediate_size for qwen/qwen2/qwen3; Qwen1
+ *    seq_length when use_dynamic_ntk or use_logn_attn is on (else it is set
+ *    to max_position_embeddings);
+ *  - num_key_value_heads defaults to num_attention_heads (llama.cpp's rule;
+ *    the classes' fixed numbers only fit their own default head counts);
+ *  - head_dim: explicit, else the class default (qwen3 128, qwen3next 256),
+ *    else hidden_size / num_attention_heads, which must divide exactly;
+ *  - Qwen1: head_dim = kv_channels and kv_channels * heads must equal
+ *    hidden_size (the remote code splits c_attn by hidden_size);
+ *    n_ff = intermediate_size / 2 (must be even); no GQA; rope_scaling is
+ *    ignored (the remote code does not read it);
+ *  - RoPE: rope_parameters (5.x) else rope_scaling (4.x); rope_theta and
+ *    partial_rotary_factor from that dict, else the top level; rope_type
+ *    wins over its alias type; linear/dynamic need factor >= 1; yarn: an
+ *    explicit factor wins, a missing one is max_position_embeddings /
+ *    original_max_position_embeddings, a missing original length is
+ *    max_position_embeddings (current transformers, after PR #40320);
+ *    other types (longrope, llama3, mrope, ...) are QK_E_UNSUPPORTED;
+ *  - n_rot = int(head_dim * partial_rotary_factor) must be even and >= 2;
+ *  - MoE: num_experts (or num_local_experts) 1..QK_MAX_EXPERTS,
+ *    num_experts_per_tok <= num_experts; layer i is QK_LAYER_MOE iff
+ *    (i + 1) % decoder_sparse_step == 0 and i is not in mlp_only_layers;
+ *    decoder_sparse_step is 0 for dense archs;
+ *  - Qwen3-Next: layer_types (one "linear_attention"/"full_attention" per
+ *    layer; legacy "mamba"/"attention" accepted) else
+ *    full_attention_interval; full_attention_interval is then the period
+ *    the kinds follow, or 0 when they follow none;
+ *  - eos_token_id may be a list: the first id is kept.
+ * Errors name the file, the key (with its text_config./rope_scaling. path)
+ * and the value, and say what was expected: QK_E_INVALID for malformed or
+ * inconsistent values, QK_E_UNSUPPORTED for unknown architectures and RoPE
+ * types. */
 int qk_hparams_from_config(struct qk_hparams *hp, const char *json, size_t len,
 			   const char *fname, qk_err *err);
 /* Read and parse DIR/config.json. */
 int qk_hparams_load_config(struct qk_hparams *hp, const char *dir, qk_err *err);
 
 struct gf_file;
-/* From a GGUF file's key/values (general.architecture, {arch}.*). */
+/* From a GGUF file's key/values (general.architecture, {arch}.*), with
+ * llama.cpp's runtime defaults (reference/llamacpp-gguf-mapping.md §1, §5).
+ * On failure *hp is zeroed.
+ *  - required: block_count (<= QK_MAX_LAYERS), context_length,
+ *    embedding_length, attention.head_count,
+ *    attention.layer_norm_rms_epsilon (qwen: or attention.layer_norm_epsilon,
+ *    which current llama.cpp converters write instead), feed_forward_length
+ *    for dense archs, expert_count/expert_used_count for MoE archs, the five
+ *    ssm.* keys for qwen3next;
+ *  - defaults: head_count_kv = head_count; key_length = embedding_length /
+ *    head_count (must divide); value_length must equal key_length;
+ *    rope.dimension_count = key_length (even); freq_base 10000;
+ *    expert_feed_forward_length = feed_forward_length / expert_used_count;
+ *    expert_shared_feed_forward_length = feed_forward_length;
+ *    full_attention_interval 4;
+ *  - qwen: n_ff = feed_forward_length / 2 (the file holds the config value);
+ *    use_dynamic_ntk/use_logn_attn false (llama.cpp implements neither);
+ *  - RoPE: rope.scaling.type none/linear/yarn (others QK_E_UNSUPPORTED); a
+ *    missing type with a factor != 1 is linear, as llama.cpp reads it;
+ *    factor from rope.scaling.factor or the older rope.scale_linear (0 =
+ *    unset); yarn original_context_length defaults to context_length; a
+ *    rope.scaling.attn_factor a != 1 becomes attention_factor
+ *    a * (1 + 0.1 ln factor) (ggml multiplies it by its own mscale);
+ *  - norm_topk_prob as llama.cpp computes it: true for qwen3moe and
+ *    qwen3next, false for qwen2moe; every layer of a MoE arch is MoE;
+ *  - qwen3next: ssm_head_k_dim = ssm.state_size, ssm_head_v_dim =
+ *    ssm.inner_size / ssm.time_step_rank; n_mtp_layers 0 (llama.cpp drops
+ *    MTP); zero_centred_norm is set, but GGUF norm weights already hold
+ *    1 + w (model assembly accounts for that);
+ *  - head_count, head_count_kv and feed_forward_length may be per-layer
+ *    arrays of n_layer equal values (unequal: QK_E_UNSUPPORTED);
+ *  - any integer width is accepted where llama.cpp writes u32, f64 where it
+ *    writes f32; another type is QK_E_INVALID naming the key, the type found
+ *    and the type expected;
+ *  - n_vocab: {arch}.vocab_size, else the length of tokenizer.ggml.tokens,
+ *    else 0 (the token_embd tensor then decides; not visible from keys);
+ *  - tie_word_embeddings is false: the absence of output.weight decides it,
+ *    which model assembly sees and this function does not;
+ *  - bos/eos/pad from tokenizer.ggml.{bos,eos,padding}_token_id, else -1. */
 int qk_hparams_from_gguf(struct qk_hparams *hp, const struct gf_file *f, qk_err *err);
 
 #endif
