@@ -295,9 +295,12 @@ def acceptable(st):
         (st["router_margin"] is None or st["router_margin"] >= MIN_ROUTER_MARGIN)
 
 
-def write_expected(path, fx, results, n_layer):
+def write_expected(path, fx, results, n_layer, n_params):
     t = {}
     meta = {
+        # transformers' own parameter count (tied weights counted once,
+        # mtp.* not part of the model): the oracle for qwen-inspect's count
+        "n_params": str(n_params),
         "format": "qwenkit-expected-1",
         "fixture": fx["name"],
         "n_seq": str(len(results)),
@@ -414,7 +417,7 @@ def make_fixture(fx, tok, out_root):
             raise SystemExit(f"{name}: no acceptable seed")
         n_layer = model.config.num_hidden_layers
         write_expected(os.path.join(d, "expected.safetensors"), fx, results,
-                       n_layer)
+                       n_layer, model.num_parameters())
         # save_pretrained rewrote config.json in transformers' own form
         info = dict(seed=seed, stats=st, n_layer=n_layer,
                     seq_lens=[len(r["ids"]) for r in results],
