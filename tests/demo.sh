@@ -18,11 +18,11 @@ done
 first=testdata/models/qwen3
 [ -d "$first" ] || first=$(echo "$models" | head -n 1)
 step "qwen-inspect --tensors $first (first 12 lines)"
-"$BINDIR/qwen-inspect" --tensors "$first" | head -n 12
+"$BINDIR/qwen-inspect" --tensors "$first" | awk '/^tensors:$/{on=1} on' | head -n 12
 step "qwen-inspect --stats='*norm*' $first (first 8 lines)"
-"$BINDIR/qwen-inspect" --stats='*norm*' "$first" | head -n 8
+"$BINDIR/qwen-inspect" --stats='*norm*' "$first" | awk '/^stats/{on=1} on' | head -n 8
 step "qwen-inspect diff $first $first (a model against itself: all zero)"
-"$BINDIR/qwen-inspect" diff "$first" "$first" | head -n 8
+"$BINDIR/qwen-inspect" diff "$first" "$first" | awk 'NR <= 7 { print } END { print }'
 for t in qwen-convert qwen-quant qwen-verify; do
 	step "$t"
 	"$BINDIR/$t" 2>&1 || true
