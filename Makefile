@@ -73,6 +73,8 @@ FUZZ_BUILD := build-fuzz
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 
 .PHONY: all deps check test demo fuzz install clean bench crosscheck
+# keep objects make would treat as intermediate (test programs, tools)
+.SECONDARY:
 all: $(BINS)
 
 # ---- set-up: Debian packages (as root) ----
@@ -108,6 +110,12 @@ $(foreach t,$(TOOL_NAMES),$(eval $(call TOOL_RULE,$(t))))
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_HELPER_OBJ) $(LIB) $(CMOCKA_LIBS) $(LDLIBS_ALL)
+
+# test-only helper programs (tests/tools/X.c -> $(BUILD)/tools/X), built on
+# demand by the CLI suites that use them
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
 
 $(CORRUPT_GEN): $(CORRUPT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
