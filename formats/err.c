@@ -42,8 +42,17 @@ int qk_err_prefix(qk_err *err, const char *fmt, ...)
 	n = w < 0 ? 0 : (size_t)w;
 	if (n >= sizeof(err->msg) - 1)
 		return err->code;
-	/* append ": " and the old message, truncating */
-	snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", old);
+	/* append ": " and the old message, truncating (room >= 2 here) */
+	{
+		size_t room = sizeof(err->msg) - n, k = strlen(old);
+
+		if (k > room - 3)
+			k = room - 3;
+		err->msg[n] = ':';
+		err->msg[n + 1] = ' ';
+		memcpy(err->msg + n + 2, old, k);
+		err->msg[n + 2 + k] = '\0';
+	}
 	return err->code;
 }
 

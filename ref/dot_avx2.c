@@ -1,0 +1,112 @@
+/* dot_avx2.c - the canonical dot product with AVX2; see dot.h.
+ *
+ * Lane j of an accumulator is partial sum s[j]: element i = 8q + j lands in
+ * lane j, as in the scalar specification. _mm256_mul_ps then _mm256_add_ps
+ * round like the scalar mul and add (no FMA: the target is "avx2" only and the
+ * build uses -ffp-contract=off).
+ *
+ * The tail (n mod 8 elements) is a masked load: lanes past the end read 0, so
+ * they add 0 * 0 = +0 to their partial sum. That changes nothing: a partial
+ * sum starts at +0 and a round-to-nearest sum is -0 only when both operands
+ * are -0, so no partial sum is ever -0, and s + (+0) is s exactly (a NaN s
+ * stays the first operand and keeps its payload).
+ *
+ * The combine ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7)) is done for four
+ * accumulators at once with shuffles that put each left operand (the even
+ * lanes, then the low half) first, as the scalar code writes it.
+ */
+#include "dot.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+
+#include <immintrin.h>
+
+bool rf_cpu_has_avx2(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2") != 0;
+}
+
+/* lanes [0, r) on for a tail of r = 1..7 elements */
+static const int tail_mask[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
+
+/* the canonical combine of accumulators a, b, c, d: [a, b, c, d] */
+__attribute__((target("avx2")))
+static __m128 combine4(__m256 a, __m256 b, __m256 c, __m256 d)
+{
+	/* [a0+a1, a2+a3, b0+b1, b2+b3 | a4+a5, a6+a7, b4+b5, b6+b7] */
+	const __m256 p = _mm256_add_ps(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+				       _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+	const __m256 q = _mm256_add_ps(_mm256_shuffle_ps(c, d, _MM_SHUFFLE(2, 0, 2, 0)),
+				       _mm256_shuffle_ps(c, d, _MM_SHUFFLE(3, 1, 3, 1)));
+	/* [a0123, b0123, c0123, d0123 | a4567, b4567, c4567, d4567] */
+	const __m256 r = _mm256_add_ps(_mm256_shuffle_ps(p, q, _MM_SHUFFLE(2, 0, 2, 0)),
+				       _mm256_shuffle_ps(p, q, _MM_SHUFFLE(3, 1, 3, 1)));
+
+	return _mm_add_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps(r, 1));
+}
+
+__attribute__((target("avx2")))
+float rf_dot_avx2(const float *a, const float *b, size_t n)
+{
+	__m256 acc = _mm256_setzero_ps();
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(a + i),
+						       _mm256_loadu_ps(b + i)));
+	if (i < n) {
+		const __m256i m = _mm256_loadu_si256((const __m256i *)(const void *)
+						     (tail_mask + 8 - (n - i)));
+
+		acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_maskload_ps(a + i, m),
+						       _mm256_maskload_ps(b + i, m)));
+	}
+	return _mm_cvtss_f32(combine4(acc, acc, acc, acc));
+}
+
+__attribute__((target("avx2")))
+void rf_dot4_avx2(const float *w, const float *const x[4], size_t n, float out[4])
+{
+	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		const __m256 wv = _mm256_loadu_ps(w + i);
+
+		a0 = _mm256_add_ps(a0, _mm256_mul_ps(wv, _mm256_loadu_ps(x[0] + i)));
+		a1 = _mm256_add_ps(a1, _mm256_mul_ps(wv, _mm256_loadu_ps(x[1] + i)));
+		a2 = _mm256_add_ps(a2, _mm256_mul_ps(wv, _mm256_loadu_ps(x[2] + i)));
+		a3 = _mm256_add_ps(a3, _mm256_mul_ps(wv, _mm256_loadu_ps(x[3] + i)));
+	}
+	if (i < n) {
+		const __m256i m = _mm256_loadu_si256((const __m256i *)(const void *)
+						     (tail_mask + 8 - (n - i)));
+		const __m256 wv = _mm256_maskload_ps(w + i, m);
+
+		a0 = _mm256_add_ps(a0, _mm256_mul_ps(wv, _mm256_maskload_ps(x[0] + i, m)));
+		a1 = _mm256_add_ps(a1, _mm256_mul_ps(wv, _mm256_maskload_ps(x[1] + i, m)));
+		a2 = _mm256_add_ps(a2, _mm256_mul_ps(wv, _mm256_maskload_ps(x[2] + i, m)));
+		a3 = _mm256_add_ps(a3, _mm256_mul_ps(wv, _mm256_maskload_ps(x[3] + i, m)));
+	}
+	_mm_storeu_ps(out, combine4(a0, a1, a2, a3));
+}
+
+#else /* no x86: the scalar path stands in */
+
+bool rf_cpu_has_avx2(void)
+{
+	return false;
+}
+
+float rf_dot_avx2(const float *a, const float *b, size_t n)
+{
+	return rf_dot_scalar(a, b, n);
+}
+
+void rf_dot4_avx2(const float *w, const float *const x[4], size_t n, float out[4])
+{
+	rf_dot4_scalar(w, x, n, out);
+}
+
+#endif

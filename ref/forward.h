@@ -1,0 +1,82 @@
+/* forward.h - the deterministic fp32 reference forward pass.
+ *
+ * rf_run runs one token sequence (prefill: T tokens at positions 0..T-1, no
+ * cache, no padding) through a bound model (formats/model.h) of any of the
+ * six Qwen architectures and returns the logits at every position and,
+ * optionally, the residual stream after every layer. The math is
+ * reference/qwen-forward-math.md, computed entirely in fp32 on weights widened
+ * (f16/bf16) or dequantized (ggml types) exactly to fp32, one matrix row at a
+ * time through the model's matrix views: no fp32 copy of a large matrix is
+ * made, and every weight row is read once per layer for all T tokens.
+ *
+ * Numerics (DESIGN.md §4): the result is a pure function of (model bytes,
+ * tokens): the same bits for any thread count, any -O level, and with the
+ * AVX2 path on or off. Dot products use the canonical order of dot.h; every
+ * other reduction has one written order (RMS and L2 sums are canonical dot
+ * products; softmax sums, attention-weighted sums and the MoE combine run in
+ * index order: key position, expert id); threads split output elements only;
+ * transcendentals come from mathfn.h.
+ *
+ * Semantics follow Hugging Face transformers 5.x run in fp32 with eager
+ * attention, plus Qwen1's remote code:
+ *  - RoPE: rotate-half, full or partial (partial_rotary_factor); default,
+ *    linear, dynamic NTK (recomputed from T when T > max_position_embeddings)
+ *    and YaRN with the current semantics (explicit factor wins, after
+ *    transformers PR #40320);
+ *  - Qwen1's dynamic NTK and logn attention are the identity up to
+ *    seq_length tokens; longer inputs are refused (QK_E_UNSUPPORTED), not
+ *    approximated;
+ *  - MoE: fp32 softmax over all experts, top-k (ties to the lower expert id),
+ *    optional renormalisation, the routed outputs added in expert-id order,
+ *    then the shared expert scaled by the sigmoid of its gate;
+ *  - Gated DeltaNet in its recurrent form (exactly equivalent to the chunked
+ *    prefill of transformers up to rounding);
+ *  - MTP layers of Qwen3-Next are not run (transformers does not run them).
+ *
+ * Errors: QK_E_USAGE for T == 0, a token id out of range (the message names
+ * the position, the id and n_vocab), a thread count out of range;
+ * QK_E_UNSUPPORTED for a matrix dtype with no conversion to fp32 and for Qwen1
+ * inputs longer than seq_length with dynamic NTK or logn attention on;
+ * QK_E_INVALID for a model whose bound tensors disagree with its
+ * hyperparameters; QK_E_NOMEM.
+ */
+#ifndef RF_FORWARD_H
+#define RF_FORWARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../formats/err.h"
+#include "../formats/model.h"
+
+struct rf_opts {
+	unsigned n_threads;   /* 1 .. 256; 0 means 1 */
+	bool keep_hidden;     /* fill rf_out.hidden */
+	bool simd;            /* use the AVX2 path when the CPU has it (same bits) */
+};
+
+/* n_threads 1, keep_hidden false, simd true */
+void rf_opts_init(struct rf_opts *o);
+
+struct rf_out {
+	size_t n_tokens;      /* T */
+	uint32_t n_vocab;     /* hp.n_vocab */
+	uint32_t n_embd;
+	uint32_t n_layer;     /* hp.n_layer (MTP layers excluded) */
+	float *logits;        /* [T, n_vocab], owned */
+	float *hidden;        /* [n_layer + 1, T, n_embd] or NULL, owned: [0] is the
+			       * embedding output, [l + 1] the residual stream after
+			       * layer l, before the final norm */
+	bool simd;            /* whether the AVX2 path ran */
+};
+
+/* Run tokens[0..T-1] through m. On success *out holds the results (release
+ * with rf_out_release); on failure *out is left empty. */
+int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
+	   const struct rf_opts *o, struct rf_out *out, qk_err *err);
+
+/* Free the arrays of *out and empty it; accepts NULL and an empty out. */
+void rf_out_release(struct rf_out *out);
+
+#endif

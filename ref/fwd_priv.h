@@ -1,0 +1,74 @@
+/* fwd_priv.h - what the parts of the forward pass share (private to ref/).
+ *
+ * fwd_core.c drives the layers and owns the buffers; fwd_attn.c (full
+ * attention), fwd_gdn.c (Gated DeltaNet), fwd_ffn.c (dense SwiGLU and MoE)
+ * each compute one block: input a [T, n_embd] (the normed residual stream),
+ * output y [T, n_embd] (what the block adds to the stream).
+ */
+#ifndef RF_FWD_PRIV_H
+#define RF_FWD_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../formats/model.h"
+#include "dot.h"
+#include "fwd_pool.h"
+
+/* view rows dequantized together by one thread before their dot products */
+#define RF_ROW_BLOCK 8
+
+struct rf_ctx {
+	const struct qk_model *m;
+	const struct qk_hparams *hp;
+	size_t T;                   /* tokens */
+	struct rf_pool *pool;
+	unsigned nt;                /* team size */
+	struct rf_dot_impl dot;
+	size_t max_cols;            /* widest matrix view of the model */
+	float *rowbuf;              /* [nt, RF_ROW_BLOCK, max_cols] matmul rows */
+	float *scratch;             /* [nt, scratch_per] per-thread work space */
+	size_t scratch_per;
+	int *trc;                   /* [nt] first error code per thread */
+	qk_err *terr;               /* [nt] its message */
+	float *rope_cos, *rope_sin; /* [T, n_rot / 2], built by the first attention layer */
+};
+
+/* The binding of a role at a layer; QK_E_INVALID naming the role and layer
+ * when a required one is absent. */
+int rf_need(const struct rf_ctx *c, int role, int layer, const struct qk_binding **b,
+	    qk_err *err);
+/* The fp32 array of an optional small role of n values, or NULL when absent;
+ * QK_E_INVALID when present with another length. */
+int rf_small(const struct rf_ctx *c, int role, int layer, uint64_t n, const float **v,
+	     qk_err *err);
+
+/* y[t, r] = W[row0 + r, :] . x[t, :] (+ bias[r]) for r < n_rows, t < T.
+ * x: [T, W->cols]; y: [T, n_rows]; bias: [n_rows] or NULL. Rows are split
+ * among the threads. */
+int rf_matmul(struct rf_ctx *c, const struct qk_view *w, uint64_t row0, size_t n_rows,
+	      const float *bias, const float *x, size_t T, float *y, qk_err *err);
+/* The same for a whole bound matrix role, with its bias role (QK_ROLE_COUNT:
+ * none) added when bound. */
+int rf_linear(struct rf_ctx *c, int role, int bias_role, int layer, const float *x,
+	      size_t n_in, float *y, size_t n_out, qk_err *err);
+
+/* y = w * (x / sqrt(mean(x^2) + eps)) over n values (x and y may alias). The
+ * sum of squares is the canonical dot product. */
+void rf_rmsnorm(const struct rf_ctx *c, const float *x, const float *w, size_t n, float eps,
+		float *y);
+
+/* malloc of a * b floats (at least one); NULL on overflow or failure */
+float *rf_floats(size_t a, size_t b);
+
+/* Make sure each thread has `per` floats of scratch (rf_ctx.scratch). */
+int rf_scratch(struct rf_ctx *c, size_t per, qk_err *err);
+
+/* the blocks: a [T, n_embd] in, y [T, n_embd] out */
+int rf_attn_block(struct rf_ctx *c, int layer, const float *a, float *y, qk_err *err);
+int rf_gdn_block(struct rf_ctx *c, int layer, const float *a, float *y, qk_err *err);
+int rf_ffn_block(struct rf_ctx *c, int layer, const float *a, float *y, qk_err *err);
+int rf_moe_block(struct rf_ctx *c, int layer, const float *a, float *y, qk_err *err);
+
+
+#endif

@@ -1,0 +1,50 @@
+#!/bin/sh
+# The reference forward pass is a pure function of (model bytes, tokens)
+# (DESIGN.md §4): the logits and residual streams of every golden fixture have
+# the same bits from an -O0 build (build-O0/) and the -O2 build (build/), with
+# 1, 2 or 4 threads, and with the AVX2 path on or off. Builds the test-only
+# runner tests/tools/ref_dump.c both ways (plain, without sanitizers, so the
+# two object trees never mix flags) and compares its hex output byte for byte.
+O2=build
+O0=build-O0
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+for b in "$O2:-O2" "$O0:-O0"; do
+	dir=${b%%:*}
+	opt=${b#*:}
+	if ! make -s SANITIZE= BUILD="$dir" OPT="$opt" \
+		"$dir/tools/ref_dump" >"$out/make.log" 2>&1; then
+		echo "not ok - building $dir/tools/ref_dump with $opt"
+		sed 's/^/#   /' "$out/make.log" | tail -n 20
+		exit 1
+	fi
+done
+n=0
+for d in testdata/models/*/; do
+	fx=$(basename "$d")
+	[ -f "$d/expected.safetensors" ] || continue
+	n=$((n + 1))
+	if ! "$O2/tools/ref_dump" --hidden "$d" >"$out/ref" 2>"$out/err"; then
+		echo "not ok - $fx: ref_dump failed"
+		sed 's/^/#   /' "$out/err" | head -n 5
+		continue
+	fi
+	for run in "$O2:-t 2" "$O2:-t 4 --scalar" "$O0:-t 1" "$O0:-t 1 --scalar" "$O0:-t 2"; do
+		bin=${run%%:*}/tools/ref_dump
+		opts=${run#*:}
+		# shellcheck disable=SC2086 # opts is a list of options
+		if ! "$bin" --hidden $opts "$d" >"$out/got" 2>"$out/err"; then
+			echo "not ok - $fx: $bin $opts failed"
+			sed 's/^/#   /' "$out/err" | head -n 5
+		elif ! cmp -s "$out/ref" "$out/got"; then
+			echo "not ok - $fx: $bin $opts differs from $O2 -t 1 (line $(cmp "$out/ref" "$out/got" | sed 's/.* line //'))"
+		else
+			echo "ok - $fx: $bin $opts gives the bits of $O2/tools/ref_dump -t 1"
+		fi
+	done
+done
+if [ "$n" -eq 0 ]; then
+	echo "not ok - no fixtures under testdata/models"
+	exit 1
+fi
+echo "# $n fixtures"
