@@ -1,8 +1,10 @@
 /* catalog_open.c - open whatever the user named: a model directory, a
- * .safetensors file, a shard index, or a .gguf file. */
+ * .safetensors file, a shard index, or a .gguf file (any file of a split
+ * GGUF set opens the whole set, gguf_split.h). */
 #define _GNU_SOURCE
 #include "catalog.h"
 #include "gguf.h"
+#include "gguf_split.h"
 #include "safetensors.h"
 #include "st_index.h"
 
@@ -31,8 +33,9 @@ static char *dir_of(const char *path)
 	return d;
 }
 
-/* A directory without safetensors files but with exactly one .gguf file:
- * return its path (malloc'd), else NULL. */
+/* A directory without safetensors files but with exactly one .gguf file, or
+ * with the files of one split GGUF set: return the path of that file (of the
+ * set's lowest-numbered file present), malloc'd, else NULL. */
 static char *lone_gguf(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -57,7 +60,7 @@ static char *lone_gguf(const char *dir)
 	closedir(d);
 	if (n_st || n_gguf != 1) {
 		free(found);
-		return NULL;
+		return !n_st && n_gguf > 1 ? gs_find_in_dir(dir) : NULL;
 	}
 	return found;
 }
@@ -67,7 +70,7 @@ static const struct {
 	const char *suffix;
 	int (*open)(struct qk_catalog *, const char *, qk_err *);
 } openers[] = {
-	{ ".gguf", gf_to_catalog },
+	{ ".gguf", gs_to_catalog },
 	{ ".safetensors", st_open },
 	{ ".json", st_index_open },
 };
@@ -87,7 +90,7 @@ int qk_catalog_open(struct qk_catalog *cat, const char *path, qk_err *err)
 	if (S_ISDIR(st.st_mode)) {
 		file = lone_gguf(path);
 		if (file) {
-			rc = gf_to_catalog(cat, file, err);
+			rc = gs_to_catalog(cat, file, err);
 			free(file);
 			if (rc)
 				goto fail;
