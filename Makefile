@@ -5,6 +5,7 @@
 #   make check SANITIZE=address,undefined   the same under sanitizers (build-san/)
 #   make demo            install, build, run the pipeline on the bundled tiny model
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds (clang)
+#   make bench           run the benchmarks tests/bench/*.sh (speed, peak memory)
 #   make install PREFIX=/usr/local
 #
 # Sources are found by directory, so a new module is a new file, not a
@@ -142,6 +143,15 @@ $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(LIB_SRC:%.c=$(FUZZ_BUILD)/ob
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS_ALL)
 fuzz: $(FUZZ_BINS)
 	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BINS)
+
+# ---- benchmarks (DESIGN.md §7: measured, never asserted) ----
+# tests/bench/X.c -> $(BUILD)/bench/X (generators); every tests/bench/*.sh runs
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
+BENCH_GEN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
+bench: $(BINS) $(BENCH_GEN)
+	@for s in tests/bench/*.sh; do BUILD=$(BUILD) BINDIR=$(BINDIR) sh "$$s" || exit 1; done
 
 # ---- install ----
 install: $(BINS)

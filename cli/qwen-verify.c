@@ -1,9 +1,265 @@
-/* qwen-verify.c - placeholder until its issue lands: prints "not yet
- * implemented" and exits 2. */
+/* qwen-verify.c - the deterministic fp32 reference forward pass, run on one
+ * model, checked against stored outputs, or compared across two models.
+ * Subcommands from a table, options from one table with the subcommands each
+ * applies to; the parts are cli/verify_*.c (verify.h). Options:
+ * man/qwen-verify.1. */
 #include "common.h"
+#include "opts.h"
+#include "verify.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { C_RUN = 1, C_GOLDEN = 2, C_COMPARE = 4, C_ALL = 7 };
+
+typedef int (*cmd_fn)(const struct verify_opts *o, const char **pos, size_t n_pos,
+		      qk_err *err);
+
+static const struct cmd {
+	const char *name;
+	cmd_fn fn;
+	unsigned mask;
+	const char *synopsis;
+	const char *summary;
+} cmds[] = {
+	{ "run", verify_cmd_run, C_RUN, "run [OPTIONS] MODEL",
+	  "top-k tokens and logits at every position" },
+	{ "golden", verify_cmd_golden, C_GOLDEN, "golden [OPTIONS] MODEL EXPECTED.safetensors",
+	  "check against stored expected logits and residual streams" },
+	{ "compare", verify_cmd_compare, C_COMPARE, "compare [OPTIONS] REF CANDIDATE",
+	  "KLD, same-top-1, RMS dp, perplexities, per-layer NMSE; thresholds" },
+};
+#define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+enum {
+	O_THREADS = 1, O_TOKENS, O_TOKENS_FILE, O_TOP_K, O_DUMP, O_LOGIT_RTOL, O_HIDDEN_RTOL,
+	O_THRESHOLDS, O_JSON, O_HELP, O_VERSION,
+	O_THRESH0 = 100 /* + enum vt_id */
+};
+
+struct opt_row {
+	struct cli_opt o;
+	unsigned mask;  /* subcommands it applies to */
+};
+
+static const struct opt_row head_rows[] = {
+	{ { O_THREADS, 't', "threads", CLI_ARG_REQUIRED, "N",
+	    "threads for the forward pass (default: all cores)" }, C_ALL },
+	{ { O_TOKENS, 0, "tokens", CLI_ARG_REQUIRED, "LIST",
+	    "one sequence of token ids, e.g. 1,2,3" }, C_RUN | C_COMPARE },
+	{ { O_TOKENS_FILE, 0, "tokens-file", CLI_ARG_REQUIRED, "FILE",
+	    "token ids, one sequence per line" }, C_RUN | C_COMPARE },
+	{ { O_TOP_K, 0, "top-k", CLI_ARG_REQUIRED, "K", "tokens listed per position (default 5)" },
+	  C_RUN },
+	{ { O_DUMP, 0, "dump", CLI_ARG_REQUIRED, "FILE.npz",
+	    "write tokens, logits and residual streams as NumPy arrays" }, C_RUN },
+	{ { O_LOGIT_RTOL, 0, "logit-rtol", CLI_ARG_REQUIRED, "X",
+	    "max |delta logit| budget per position, x max |logit| (1e-4)" }, C_GOLDEN },
+	{ { O_HIDDEN_RTOL, 0, "hidden-rtol", CLI_ARG_REQUIRED, "X",
+	    "relative RMS budget per residual stream (1e-4)" }, C_GOLDEN },
+	{ { O_THRESHOLDS, 0, "thresholds", CLI_ARG_REQUIRED, "FILE.yaml",
+	    "thresholds from a YAML mapping (options win)" }, C_COMPARE },
+};
+
+static const struct opt_row tail_rows[] = {
+	{ { O_JSON, 0, "json", CLI_ARG_NONE, NULL, "print one JSON object" }, C_ALL },
+	{ { O_HELP, 'h', "help", CLI_ARG_NONE, NULL, "print this help and exit" }, C_ALL },
+	{ { O_VERSION, 0, "version", CLI_ARG_NONE, NULL, "print the version and exit" }, C_ALL },
+};
+
+#define N_HEAD (sizeof(head_rows) / sizeof(head_rows[0]))
+#define N_TAIL (sizeof(tail_rows) / sizeof(tail_rows[0]))
+#define N_ROWS (N_HEAD + VT_COUNT + N_TAIL)
+
+static struct opt_row rows[N_ROWS];
+static struct cli_opt opts[N_ROWS];
+
+/* head rows, one row per threshold of vt_rows, tail rows */
+static void build_rows(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_HEAD; i++)
+		rows[n++] = head_rows[i];
+	for (int i = 0; i < VT_COUNT; i++) {
+		const bool pct = i == VT_MIN_TOP1 || i == VT_MAX_RMS_DP;
+
+		rows[n].o = (struct cli_opt){ O_THRESH0 + i, 0, vt_rows[i].name, CLI_ARG_REQUIRED,
+					      pct ? "PCT" : "X", vt_rows[i].help };
+		rows[n++].mask = C_COMPARE;
+	}
+	for (size_t i = 0; i < N_TAIL; i++)
+		rows[n++] = tail_rows[i];
+	for (size_t i = 0; i < N_ROWS; i++)
+		opts[i] = rows[i].o;
+}
+
+struct ctx {
+	struct verify_opts o;
+	const struct cmd *cmd;
+	bool help, version;
+};
+
+static const struct opt_row *row_of(int id)
+{
+	for (size_t i = 0; i < N_ROWS; i++)
+		if (rows[i].o.id == id)
+			return &rows[i];
+	return NULL;
+}
+
+static bool parse_real(const char *opt, const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (!*s || *end || errno == ERANGE || !isfinite(v) || v < 0) {
+		cli_usage_error("option '%s': '%s' is not a finite non-negative number", opt, s);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool on_opt(void *p, int id, const char *arg)
+{
+	struct ctx *c = p;
+	const struct opt_row *r = row_of(id);
+	uint64_t v;
+
+	if (c->cmd && r && !(r->mask & c->cmd->mask)) {
+		cli_usage_error("option '--%s' does not apply to '%s'", r->o.long_name, c->cmd->name);
+		return false;
+	}
+	if (id >= O_THRESH0) {
+		qk_err err;
+		char where[64];
+
+		snprintf(where, sizeof(where), "option '--%s'", vt_rows[id - O_THRESH0].name);
+		if (vt_parse(id - O_THRESH0, arg, where, &c->o.thr.val[id - O_THRESH0], &err)) {
+			cli_usage_error("%s", err.msg);
+			return false;
+		}
+		c->o.thr.set[id - O_THRESH0] = true;
+		c->o.thr.any = true;
+		return true;
+	}
+	switch (id) {
+	case O_THREADS:
+		if (!cli_parse_u64("--threads", arg, 1, 256, &v))
+			return false;
+		c->o.n_threads = (unsigned)v;
+		break;
+	case O_TOKENS: c->o.tokens = arg; break;
+	case O_TOKENS_FILE: c->o.tokens_file = arg; break;
+	case O_TOP_K:
+		if (!cli_parse_u64("--top-k", arg, 1, 100, &v))
+			return false;
+		c->o.top_k = (size_t)v;
+		break;
+	case O_DUMP: c->o.dump = arg; break;
+	case O_LOGIT_RTOL: return parse_real("--logit-rtol", arg, &c->o.logit_rtol);
+	case O_HIDDEN_RTOL: return parse_real("--hidden-rtol", arg, &c->o.hidden_rtol);
+	case O_THRESHOLDS: c->o.thresholds = arg; break;
+	case O_JSON: c->o.json = true; break;
+	case O_HELP: c->help = true; break;
+	case O_VERSION: c->version = true; break;
+	}
+	return true;
+}
+
+static void help_section(FILE *f, unsigned mask, bool exact)
+{
+	struct cli_opt sub[N_ROWS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_ROWS; i++)
+		if (exact ? rows[i].mask == mask : (rows[i].mask & mask) != 0)
+			sub[n++] = rows[i].o;
+	cli_opts_help(f, sub, n);
+}
+
+static void usage(FILE *f, const struct cmd *only)
+{
+	for (size_t i = 0, n = 0; i < N_CMDS; i++)
+		if (!only || only == &cmds[i])
+			fprintf(f, "%s qwen-verify %s\n", n++ ? "      " : "usage:", cmds[i].synopsis);
+	fprintf(f, "\nMODEL, REF and CANDIDATE are model directories, .safetensors files, shard\n"
+		   "indexes or .gguf files. Without --tokens or --tokens-file, run and compare use\n"
+		   "a built-in set of 4 sequences of 32 random token ids (not text).\n\n");
+	if (only) {
+		fprintf(f, "%s: %s\n\noptions:\n", only->name, only->summary);
+		help_section(f, only->mask, false);
+	} else {
+		for (size_t i = 0; i < N_CMDS; i++)
+			fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+		fprintf(f, "\noptions of every subcommand:\n");
+		help_section(f, C_ALL, true);
+		fprintf(f, "\nrun and compare:\n");
+		help_section(f, C_RUN | C_COMPARE, true);
+		for (size_t i = 0; i < N_CMDS; i++) {
+			fprintf(f, "\n%s:\n", cmds[i].name);
+			help_section(f, cmds[i].mask, true);
+		}
+	}
+	fprintf(f, "\nexit status: 0 ok, 1 outside the thresholds or budgets, 2 usage, "
+		   "3 invalid or unsupported input, 4 i/o error\n");
+}
+
+static unsigned default_threads(void)
+{
+	const long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1u : n > 256 ? 256u : (unsigned)n;
+}
 
 int main(int argc, char **argv)
 {
+	struct ctx c;
+	const char *pos[3];
+	size_t n_pos;
+	int first = 1, rc;
+	qk_err err;
+
 	cli_prog = "qwen-verify";
-	return cli_not_implemented("qwen-verify", argc, argv);
+	build_rows();
+	memset(&c, 0, sizeof(c));
+	c.o.n_threads = default_threads();
+	c.o.top_k = 5;
+	c.o.logit_rtol = 1e-4;
+	c.o.hidden_rtol = 1e-4;
+	qk_err_clear(&err);
+	if (argc > 1 && argv[1][0] != '-') {
+		for (size_t i = 0; i < N_CMDS; i++)
+			if (strcmp(argv[1], cmds[i].name) == 0)
+				c.cmd = &cmds[i];
+		if (!c.cmd)
+			return cli_usage_error("unknown subcommand '%s' (run, golden or compare)",
+					       argv[1]);
+		first = 2;
+	}
+	if (!cli_opts_parse(opts, N_ROWS, argc, argv, first, on_opt, &c, pos, 3, &n_pos))
+		return EXIT_USAGE;
+	if (c.help) {
+		usage(stdout, c.cmd);
+		return EXIT_OK;
+	}
+	if (c.version) {
+		printf("qwen-verify (qwenkit) 0.1.0\n");
+		return EXIT_OK;
+	}
+	if (!c.cmd)
+		return cli_usage_error("missing subcommand: run, golden or compare");
+	if (c.o.tokens && c.o.tokens_file)
+		return cli_usage_error("--tokens and --tokens-file exclude each other");
+	rc = c.cmd->fn(&c.o, pos, n_pos, &err);
+	if (rc == QK_E_THRESHOLD)
+		return EXIT_THRESHOLD; /* the subcommand named what failed */
+	return rc ? cli_fail(&err) : EXIT_OK;
 }

@@ -1,0 +1,171 @@
+/* verify.h - the parts of qwen-verify, one file each: the subcommands run
+ * (verify_run.c), golden (verify_golden.c) and compare (verify_compare.c);
+ * what they share: opening a model and the token sources (verify_input.c),
+ * thresholds and their YAML file (verify_thresh.c), NumPy .npz output
+ * (verify_npz.c), progress and timing (verify_input.c). The main, the
+ * option table and the subcommand table are in qwen-verify.c; the options are
+ * documented in man/qwen-verify.1.
+ *
+ * Every part returns a qk_err code (QK_OK, QK_E_USAGE -> exit 2,
+ * QK_E_INVALID/QK_E_UNSUPPORTED -> 3, QK_E_IO/QK_E_NOMEM -> 4,
+ * QK_E_THRESHOLD -> 1) with the message in *err; main prints it.
+ */
+#ifndef CLI_VERIFY_H
+#define CLI_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "../formats/catalog.h"
+#include "../formats/hparams.h"
+#include "../formats/model.h"
+#include "../ref/forward.h"
+#include "../ref/metrics.h"
+
+/* ---- thresholds (verify_thresh.c) ---- */
+
+/* Each threshold bounds one number of the compare report (its JSON key). */
+enum vt_id {
+	VT_MAX_KLD = 0,     /* kld_mean <= */
+	VT_MAX_KLD_P99,     /* kld_p99 <= */
+	VT_MAX_KLD_MAX,     /* kld_max <= */
+	VT_MIN_TOP1,        /* top1_agreement (percent) >= */
+	VT_MAX_RMS_DP,      /* rms_dp (percent) <= */
+	VT_MAX_PPL_RATIO,   /* ppl_ratio <= */
+	VT_MAX_LOGIT_DIFF,  /* max_abs_logit_diff <= */
+	VT_MAX_LAYER_NMSE,  /* max_layer_nmse: every residual stream's NMSE <= */
+	VT_COUNT
+};
+
+struct vt_row {
+	const char *name;    /* option name without "--", and YAML key */
+	const char *key;     /* JSON key of the value it bounds */
+	bool is_min;         /* a lower bound (min-top1) */
+	double hi;           /* largest allowed limit (100 for percentages) */
+	double dflt;         /* the default when no threshold is given; NAN: none */
+	const char *help;    /* one line for --help */
+};
+extern const struct vt_row vt_rows[VT_COUNT];
+
+struct vt_set {
+	bool set[VT_COUNT];
+	double val[VT_COUNT];
+	bool any;            /* some threshold came from an option or a file */
+};
+
+/* Parse a limit for threshold `id` (strtod, finite, in [0, hi]); `where`
+ * starts the message: "option '--max-kld'" or "FILE:LINE: max-kld"
+ * (QK_E_USAGE). */
+int vt_parse(int id, const char *s, const char *where, double *out, qk_err *err);
+/* Read a YAML file holding one mapping of threshold names to numbers into
+ * *t (keys already set stay: options win over the file). QK_E_USAGE naming
+ * the file and line for an unknown key, a duplicate, a bad value, anything
+ * but a flat mapping; QK_E_IO when it cannot be read. */
+int vt_load_yaml(struct vt_set *t, const char *path, qk_err *err);
+/* Without any threshold: the defaults of vt_rows (equivalence). */
+void vt_apply_defaults(struct vt_set *t);
+
+/* ---- options ---- */
+
+struct verify_opts {
+	unsigned n_threads;         /* -t, default: online CPUs */
+	bool json;                  /* --json */
+	const char *tokens;         /* --tokens LIST */
+	const char *tokens_file;    /* --tokens-file FILE */
+	size_t top_k;               /* --top-k, default 5 */
+	const char *dump;           /* --dump FILE.npz */
+	double logit_rtol;          /* --logit-rtol, default 1e-4 */
+	double hidden_rtol;         /* --hidden-rtol, default 1e-4 */
+	struct vt_set thr;          /* threshold options */
+	const char *thresholds;     /* --thresholds FILE.yaml */
+};
+
+/* ---- an opened model (verify_input.c) ---- */
+
+struct verify_model {
+	const char *path;           /* as the user named it */
+	struct qk_catalog cat;
+	struct qk_hparams hp;
+	struct qk_model model;
+	bool bound;
+};
+
+/* Catalog, hyperparameters (config.json or GGUF keys), bound model. */
+int verify_open(struct verify_model *m, const char *path, qk_err *err);
+void verify_close(struct verify_model *m);
+/* "qwen2, bf16 safetensors, 24 layers, n_vocab 151936" into buf */
+void verify_describe(const struct verify_model *m, char *buf, size_t size);
+cJSON *verify_model_json(const struct verify_model *m);
+
+/* ---- token sequences (verify_input.c) ---- */
+
+#define VERIFY_MAX_TOKENS (1u << 20)   /* per sequence */
+#define VERIFY_MAX_SEQS 100000u
+#define VERIFY_DEFAULT_SEQS 4u         /* 4 x 32 = 128 positions, over the */
+#define VERIFY_DEFAULT_LEN 32u         /* 100 llama.cpp wants for statistics */
+
+struct verify_seq {
+	int32_t *ids;               /* [T], owned */
+	size_t T;
+};
+
+struct verify_seqs {
+	size_t n;
+	struct verify_seq *seq;     /* [n], owned */
+	const char *source;         /* "--tokens", "--tokens-file" or "default" */
+};
+
+/* From --tokens or --tokens-file, else the built-in default set with ids
+ * below n_vocab. Every id is checked against n_vocab (QK_E_USAGE naming the
+ * id, its position and its source). */
+int verify_seqs_load(struct verify_seqs *s, const struct verify_opts *o, uint32_t n_vocab,
+		     qk_err *err);
+void verify_seqs_free(struct verify_seqs *s);
+size_t verify_seqs_positions(const struct verify_seqs *s);
+
+/* ---- running (verify_input.c) ---- */
+
+/* rf_run with the options' threads, hidden states on request, a progress
+ * line on a terminal ("label: sequence i/n"), and the seconds it took added
+ * to *seconds (may be NULL). */
+int verify_forward(const struct verify_model *m, const struct verify_opts *o, bool hidden,
+		   const char *label, size_t i, size_t n, const struct verify_seq *s,
+		   struct rf_out *out, double *seconds, qk_err *err);
+/* Clear the progress line, if one was drawn. */
+void verify_progress_end(void);
+
+/* ---- output helpers ---- */
+
+/* Residual stream i of [n_layer + 1]: "embedding" for 0, else "layer i-1"
+ * (the decoder layer it follows, as numbered in tensor names). */
+const char *verify_stream_name(size_t i, char *buf, size_t size);
+
+/* Print a cJSON tree to stdout and free it (QK_E_NOMEM when NULL). */
+int verify_emit_json(cJSON *root, qk_err *err);
+
+/* ---- .npz (verify_npz.c) ---- */
+
+struct npz_entry {
+	const char *name;           /* "logits_0" (".npy" is appended) */
+	const char *descr;          /* "<f4" or "<i4" */
+	int n_dims;                 /* 1..4 */
+	uint64_t shape[4];
+	const void *data;           /* little-endian, product(shape) x 4 bytes */
+};
+
+/* Write entries to `path` as a NumPy .npz (a zip of .npy v1.0 files, deflate
+ * level 1), atomically (formats/outfile.h). */
+int npz_write(const char *path, const struct npz_entry *e, size_t n, qk_err *err);
+
+/* ---- subcommands ---- */
+
+int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, qk_err *err);
+int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_pos,
+		      qk_err *err);
+int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_pos,
+		       qk_err *err);
+
+#endif

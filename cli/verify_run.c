@@ -1,0 +1,201 @@
+/* verify_run.c - `qwen-verify run MODEL`: the top-k tokens and logits at
+ * every position of every sequence; --dump writes the logits and residual
+ * streams as a NumPy .npz. See verify.h and man/qwen-verify.1. */
+#include "verify.h"
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../formats/outfile.h"
+
+#define TOP_K_MAX 100
+
+static void print_seq(size_t s, const struct verify_seq *q, const struct rf_out *r,
+		      size_t k, uint32_t *ids)
+{
+	printf("sequence %zu: %zu tokens\n  %5s %8s  top-%zu: id logit\n", s, q->T, "pos",
+	       "token", k);
+	for (size_t t = 0; t < q->T; t++) {
+		const float *row = r->logits + t * r->n_vocab;
+		const size_t got = rm_top_k(row, r->n_vocab, k, ids);
+
+		printf("  %5zu %8ld ", t, (long)q->ids[t]);
+		for (size_t j = 0; j < got; j++)
+			printf(" %7u %9.5f", (unsigned)ids[j], (double)row[ids[j]]);
+		putchar('\n');
+	}
+}
+
+static cJSON *seq_json(const struct verify_seq *q, const struct rf_out *r, size_t k,
+		       uint32_t *ids)
+{
+	cJSON *o = cJSON_CreateObject(), *toks = cJSON_AddArrayToObject(o, "tokens");
+	cJSON *pos = cJSON_AddArrayToObject(o, "positions");
+
+	if (!o || !toks || !pos) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	for (size_t t = 0; t < q->T; t++)
+		cJSON_AddItemToArray(toks, cJSON_CreateNumber(q->ids[t]));
+	for (size_t t = 0; t < q->T; t++) {
+		const float *row = r->logits + t * r->n_vocab;
+		const double lse = rm_log_sum_exp(row, r->n_vocab);
+		const size_t got = rm_top_k(row, r->n_vocab, k, ids);
+		cJSON *p = cJSON_CreateObject(), *top;
+
+		cJSON_AddItemToArray(pos, p);
+		cJSON_AddNumberToObject(p, "pos", (double)t);
+		cJSON_AddNumberToObject(p, "token", q->ids[t]);
+		top = cJSON_AddArrayToObject(p, "top");
+		for (size_t j = 0; j < got; j++) {
+			cJSON *e = cJSON_CreateObject();
+
+			cJSON_AddItemToArray(top, e);
+			cJSON_AddNumberToObject(e, "id", ids[j]);
+			cJSON_AddNumberToObject(e, "logit", row[ids[j]]);
+			cJSON_AddNumberToObject(e, "logprob", (double)row[ids[j]] - lse);
+		}
+	}
+	return o;
+}
+
+/* logits_S, hidden_S and tokens_S for every sequence */
+static int dump(const char *path, const struct verify_seqs *seqs, const struct rf_out *outs,
+		qk_err *err)
+{
+	struct npz_entry *e = calloc(seqs->n * 3, sizeof(*e));
+	char (*names)[32] = calloc(seqs->n * 3, sizeof(*names));
+	size_t n = 0;
+	int rc;
+
+	if (!e || !names) {
+		free(e);
+		free(names);
+		return qk_err_set(err, QK_E_NOMEM, "out of memory");
+	}
+	for (size_t s = 0; s < seqs->n; s++) {
+		const struct rf_out *r = &outs[s];
+		const size_t T = seqs->seq[s].T;
+
+		snprintf(names[n], sizeof(names[n]), "tokens_%zu", s);
+		e[n] = (struct npz_entry){ names[n], "<i4", 1, { T }, seqs->seq[s].ids };
+		n++;
+		snprintf(names[n], sizeof(names[n]), "logits_%zu", s);
+		e[n] = (struct npz_entry){ names[n], "<f4", 2, { T, r->n_vocab }, r->logits };
+		n++;
+		snprintf(names[n], sizeof(names[n]), "hidden_%zu", s);
+		e[n] = (struct npz_entry){ names[n], "<f4", 3,
+					   { r->n_layer + (uint64_t)1, T, r->n_embd }, r->hidden };
+		n++;
+	}
+	rc = npz_write(path, e, n, err);
+	free(e);
+	free(names);
+	return rc;
+}
+
+static void forbid_inputs(const struct verify_model *m, const struct verify_opts *o)
+{
+	if (o->tokens_file)
+		qk_out_forbid(o->tokens_file);
+	qk_out_forbid(m->path);
+	for (size_t i = 0; i < m->cat.n_files; i++)
+		qk_out_forbid(m->cat.files[i].path);
+}
+
+int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, qk_err *err)
+{
+	struct verify_model m;
+	struct verify_seqs seqs;
+	struct rf_out *outs = NULL;
+	uint32_t ids[TOP_K_MAX];
+	cJSON *root = NULL, *arr = NULL;
+	double secs = 0;
+	size_t k = o->top_k;
+	int rc;
+
+	if (n_pos != 1)
+		return qk_err_set(err, QK_E_USAGE, "run needs one MODEL, got %zu arguments", n_pos);
+	if (k > TOP_K_MAX)
+		return qk_err_set(err, QK_E_USAGE, "--top-k %zu is over %d", k, TOP_K_MAX);
+	if ((rc = verify_open(&m, pos[0], err)))
+		return rc;
+	if ((rc = verify_seqs_load(&seqs, o, m.hp.n_vocab, err))) {
+		verify_close(&m);
+		return rc;
+	}
+	if (o->dump) {
+		struct qk_out *probe = NULL;
+
+		/* refuse an input as the target, or an unwritable place, before the run */
+		forbid_inputs(&m, o);
+		rc = qk_out_open(&probe, o->dump, err);
+		qk_out_abort(probe);
+		if (rc) {
+			verify_seqs_free(&seqs);
+			verify_close(&m);
+			return rc;
+		}
+	}
+	outs = calloc(seqs.n, sizeof(*outs));
+	if (o->json) {
+		root = cJSON_CreateObject();
+		cJSON_AddItemToObject(root, "model", verify_model_json(&m));
+		cJSON_AddStringToObject(root, "tokens_source", seqs.source);
+		cJSON_AddNumberToObject(root, "threads", o->n_threads);
+		arr = cJSON_AddArrayToObject(root, "sequences");
+	} else {
+		char d[256];
+
+		verify_describe(&m, d, sizeof(d));
+		printf("model: %s (%s)\ntokens: %zu sequences, %zu positions (%s%s)\n", m.path, d,
+		       seqs.n, verify_seqs_positions(&seqs), seqs.source,
+		       strcmp(seqs.source, "default") ? "" : " set: random ids, not text");
+	}
+	if (!outs || (o->json && (!root || !arr)))
+		rc = qk_err_set(err, QK_E_NOMEM, "out of memory");
+	for (size_t s = 0; !rc && s < seqs.n; s++) {
+		struct rf_out *r = &outs[s];
+
+		rc = verify_forward(&m, o, o->dump != NULL, "run", s, seqs.n, &seqs.seq[s], r,
+				    &secs, err);
+		verify_progress_end();
+		if (rc)
+			break;
+		if (o->json)
+			cJSON_AddItemToArray(arr, seq_json(&seqs.seq[s], r, k, ids));
+		else
+			print_seq(s, &seqs.seq[s], r, k, ids);
+		if (!o->dump)
+			rf_out_release(r);
+	}
+	if (!rc && o->dump)
+		rc = dump(o->dump, &seqs, outs, err);
+	if (!rc) {
+		const double tps = secs > 0 ? (double)verify_seqs_positions(&seqs) / secs : 0;
+
+		if (o->json) {
+			cJSON_AddNumberToObject(root, "forward_seconds", secs);
+			cJSON_AddNumberToObject(root, "tokens_per_second", tps);
+			if (o->dump)
+				cJSON_AddStringToObject(root, "dump", o->dump);
+			rc = verify_emit_json(root, err);
+			root = NULL;
+		} else {
+			printf("forward pass: %.3f s, %.1f tokens/s, %u threads\n", secs, tps,
+			       o->n_threads);
+			if (o->dump)
+				printf("wrote %s\n", o->dump);
+		}
+	}
+	cJSON_Delete(root);
+	for (size_t s = 0; outs && s < seqs.n; s++)
+		rf_out_release(&outs[s]);
+	free(outs);
+	verify_seqs_free(&seqs);
+	verify_close(&m);
+	return rc;
+}
