@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <cJSON.h>
+
 #include "../formats/err.h"
 
 enum { EXIT_OK = 0, EXIT_THRESHOLD = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_IO = 4 };
@@ -27,6 +29,10 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse an unsigned decimal integer in [min, max] (strtoull with end pointer
  * and errno); false with a usage message naming `opt` on failure. */
 bool cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Print a cJSON document to stdout (indented) and free it; QK_E_NOMEM when
+ * it cannot be built or printed (root NULL). */
+int cli_emit_json(cJSON *root, qk_err *err);
 
 /* The "not yet implemented" stub main for tools whose issue has not landed. */
 int cli_not_implemented(const char *tool, int argc, char **argv);

@@ -9,9 +9,12 @@
 
 #include <cJSON.h>
 
+#include "common.h"
+
 #include "../formats/catalog.h"
 #include "../formats/hparams.h"
 #include "../formats/model.h"
+#include "../formats/open.h"
 
 struct inspect_opts {
 	bool tensors;          /* --tensors */
@@ -20,16 +23,6 @@ struct inspect_opts {
 	bool json;             /* --json */
 };
 
-/* An opened input: catalog, hyperparameters and bound model. */
-struct inspect_input {
-	struct qk_catalog cat;
-	struct qk_hparams hp;
-	struct qk_model model;
-	bool model_bound;
-};
-
-int inspect_open(struct inspect_input *in, const char *path, qk_err *err);
-void inspect_close(struct inspect_input *in);
 
 /* Hyperparameters: text lines, or a JSON object (NULL on out of memory). */
 void inspect_hparams_text(FILE *f, const struct qk_hparams *hp);
@@ -38,11 +31,9 @@ cJSON *inspect_hparams_json(const struct qk_hparams *hp);
 void inspect_layers_text(FILE *f, const struct qk_hparams *hp);
 cJSON *inspect_layers_json(const struct qk_hparams *hp);
 
-int inspect_summary(const struct inspect_input *in, const struct inspect_opts *o, qk_err *err);
-int inspect_diff(const struct inspect_input *a, const struct inspect_input *b,
+int inspect_summary(const struct qk_input *in, const struct inspect_opts *o, qk_err *err);
+int inspect_diff(const struct qk_input *a, const struct qk_input *b,
 		 const struct inspect_opts *o, qk_err *err);
 
-/* Print a cJSON object to stdout and free it; QK_E_NOMEM if printing fails. */
-int inspect_emit_json(cJSON *root, qk_err *err);
 
 #endif

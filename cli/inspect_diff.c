@@ -84,7 +84,7 @@ static bool comparable(const struct qk_binding *x)
 	return !x->derived && !x->mtp;
 }
 
-int inspect_diff(const struct inspect_input *a, const struct inspect_input *b,
+int inspect_diff(const struct qk_input *a, const struct qk_input *b,
 		 const struct inspect_opts *o, qk_err *err)
 {
 	const struct qk_model *ma = &a->model, *mb = &b->model;
@@ -181,7 +181,7 @@ int inspect_diff(const struct inspect_input *a, const struct inspect_input *b,
 	}
 	if (root) {
 		cJSON_AddNumberToObject(root, "n_pairs", (double)n_res);
-		rc = inspect_emit_json(root, err);
+		rc = cli_emit_json(root, err);
 		root = NULL;
 	} else {
 		double worst = 0;

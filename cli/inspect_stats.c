@@ -44,7 +44,7 @@ static bool selected(const struct qk_tensor *t, const char *pattern)
 	return !pattern || fnmatch(pattern, t->name, 0) == 0;
 }
 
-int inspect_stats_text(const struct inspect_input *in, const char *pattern, qk_err *err)
+int inspect_stats_text(const struct qk_input *in, const char *pattern, qk_err *err)
 {
 	const struct qk_catalog *cat = &in->cat;
 	size_t shown = 0;
@@ -77,7 +77,7 @@ int inspect_stats_text(const struct inspect_input *in, const char *pattern, qk_e
 	return QK_OK;
 }
 
-int inspect_stats_json(const struct inspect_input *in, const char *pattern, cJSON *root,
+int inspect_stats_json(const struct qk_input *in, const char *pattern, cJSON *root,
 		       qk_err *err)
 {
 	const struct qk_catalog *cat = &in->cat;

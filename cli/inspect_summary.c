@@ -86,7 +86,7 @@ static void tensor_role(const struct qk_model *m, size_t i, const char **role, c
 		snprintf(layer, size, "%d", c->layer);
 }
 
-static void print_text(const struct inspect_input *in, const struct inspect_opts *o)
+static void print_text(const struct qk_input *in, const struct inspect_opts *o)
 {
 	const struct qk_catalog *cat = &in->cat;
 	const struct qk_hparams *hp = &in->hp;
@@ -150,7 +150,7 @@ static cJSON *shape_json(const struct qk_tensor *t)
 	return a;
 }
 
-static cJSON *build_json(const struct inspect_input *in, const struct inspect_opts *o)
+static cJSON *build_json(const struct qk_input *in, const struct inspect_opts *o)
 {
 	const struct qk_catalog *cat = &in->cat;
 	const struct qk_hparams *hp = &in->hp;
@@ -208,7 +208,7 @@ static cJSON *build_json(const struct inspect_input *in, const struct inspect_op
 	return root;
 }
 
-int inspect_summary(const struct inspect_input *in, const struct inspect_opts *o, qk_err *err)
+int inspect_summary(const struct qk_input *in, const struct inspect_opts *o, qk_err *err)
 {
 	cJSON *root = NULL;
 	int rc;
@@ -224,7 +224,7 @@ int inspect_summary(const struct inspect_input *in, const struct inspect_opts *o
 				return rc;
 			}
 		}
-		return inspect_emit_json(root, err);
+		return cli_emit_json(root, err);
 	}
 	print_text(in, o);
 	if (o->stats)

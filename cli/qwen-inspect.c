@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 	const char *pos[2];
 	size_t n_pos;
 	bool diff = argc > 1 && strcmp(argv[1], "diff") == 0;
-	struct inspect_input a, b;
+	struct qk_input a, b;
 	qk_err err;
 	int rc;
 
@@ -77,21 +77,21 @@ int main(int argc, char **argv)
 	}
 	if (n_pos != (diff ? 2u : 1u))
 		return cli_usage_error(diff ? "diff needs two inputs, A and B" : "missing PATH");
-	rc = inspect_open(&a, pos[0], &err);
+	rc = qk_input_open(&a, pos[0], &err);
 	if (rc)
 		return cli_fail(&err);
 	if (!diff) {
 		rc = inspect_summary(&a, &c.o, &err);
-		inspect_close(&a);
+		qk_input_close(&a);
 		return rc ? cli_fail(&err) : EXIT_OK;
 	}
-	rc = inspect_open(&b, pos[1], &err);
+	rc = qk_input_open(&b, pos[1], &err);
 	if (rc) {
-		inspect_close(&a);
+		qk_input_close(&a);
 		return cli_fail(&err);
 	}
 	rc = inspect_diff(&a, &b, &c.o, &err);
-	inspect_close(&a);
-	inspect_close(&b);
+	qk_input_close(&a);
+	qk_input_close(&b);
 	return rc ? cli_fail(&err) : EXIT_OK;
 }

@@ -22,6 +22,7 @@
 #include "../formats/catalog.h"
 #include "../formats/hparams.h"
 #include "../formats/model.h"
+#include "../formats/open.h"
 #include "../ref/forward.h"
 #include "../ref/metrics.h"
 
@@ -87,10 +88,7 @@ struct verify_opts {
 
 struct verify_model {
 	const char *path;           /* as the user named it */
-	struct qk_catalog cat;
-	struct qk_hparams hp;
-	struct qk_model model;
-	bool bound;
+	struct qk_input in;         /* catalog, hyperparameters, bound model */
 };
 
 /* Catalog, hyperparameters (config.json or GGUF keys), bound model. */
@@ -143,8 +141,6 @@ void verify_progress_end(void);
  * (the decoder layer it follows, as numbered in tensor names). */
 const char *verify_stream_name(size_t i, char *buf, size_t size);
 
-/* Print a cJSON tree to stdout and free it (QK_E_NOMEM when NULL). */
-int verify_emit_json(cJSON *root, qk_err *err);
 
 /* ---- .npz (verify_npz.c) ---- */
 

@@ -27,16 +27,16 @@ struct report {
 
 static int check_pair(const struct verify_model *a, const struct verify_model *b, qk_err *err)
 {
-	if (a->hp.arch != b->hp.arch)
+	if (a->in.hp.arch != b->in.hp.arch)
 		return qk_err_set(err, QK_E_UNSUPPORTED,
 				  "'%s' is %s and '%s' is %s: compare needs two models of one "
-				  "architecture", a->path, qk_arch_gguf_name(a->hp.arch), b->path,
-				  qk_arch_gguf_name(b->hp.arch));
-	if (a->hp.n_vocab != b->hp.n_vocab)
+				  "architecture", a->path, qk_arch_gguf_name(a->in.hp.arch), b->path,
+				  qk_arch_gguf_name(b->in.hp.arch));
+	if (a->in.hp.n_vocab != b->in.hp.n_vocab)
 		return qk_err_set(err, QK_E_UNSUPPORTED,
 				  "'%s' has n_vocab %u and '%s' has %u: logits over different "
-				  "vocabularies cannot be compared", a->path, (unsigned)a->hp.n_vocab,
-				  b->path, (unsigned)b->hp.n_vocab);
+				  "vocabularies cannot be compared", a->path, (unsigned)a->in.hp.n_vocab,
+				  b->path, (unsigned)b->in.hp.n_vocab);
 	return QK_OK;
 }
 
@@ -284,10 +284,10 @@ int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_p
 		return rc;
 	}
 	if ((rc = check_pair(&a, &b, err)) ||
-	    (rc = verify_seqs_load(&seqs, o, a.hp.n_vocab, err)))
+	    (rc = verify_seqs_load(&seqs, o, a.in.hp.n_vocab, err)))
 		goto out;
-	if (a.hp.n_layer == b.hp.n_layer && a.hp.n_embd == b.hp.n_embd) {
-		rep.n_streams = a.hp.n_layer + (size_t)1;
+	if (a.in.hp.n_layer == b.in.hp.n_layer && a.in.hp.n_embd == b.in.hp.n_embd) {
+		rep.n_streams = a.in.hp.n_layer + (size_t)1;
 		rep.streams = malloc(rep.n_streams * sizeof(*rep.streams));
 		if (!rep.streams) {
 			rc = qk_err_set(err, QK_E_NOMEM, "out of memory");
@@ -301,7 +301,7 @@ int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_p
 		goto out;
 	judge(&t, &rep);
 	if (o->json)
-		rc = verify_emit_json(to_json(&a, &b, &seqs, &t, &rep), err);
+		rc = cli_emit_json(to_json(&a, &b, &seqs, &t, &rep), err);
 	else
 		print_text(&a, &b, &seqs, &t, &rep);
 	fflush(stdout);

@@ -310,7 +310,7 @@ int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_po
 		struct rf_out r;
 		struct verify_seq q;
 
-		if ((rc = load_seq(&exp, pos[1], &m.hp, s, &g, err))) {
+		if ((rc = load_seq(&exp, pos[1], &m.in.hp, s, &g, err))) {
 			free(g.ids);
 			break;
 		}
@@ -326,7 +326,7 @@ int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_po
 	if (!rc) {
 		rc = verdict(o, &w, n_seq, root);
 		if (root) {
-			int jrc = verify_emit_json(root, err);
+			int jrc = cli_emit_json(root, err);
 
 			root = NULL;
 			if (jrc)

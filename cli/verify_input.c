@@ -18,28 +18,14 @@
 
 int verify_open(struct verify_model *m, const char *path, qk_err *err)
 {
-	int rc;
-
 	memset(m, 0, sizeof(*m));
 	m->path = path;
-	if ((rc = qk_catalog_open(&m->cat, path, err)))
-		return rc;
-	if (m->cat.format == QK_FMT_GGUF)
-		rc = qk_hparams_from_gguf(&m->hp, m->cat.gguf[0], err);
-	else
-		rc = qk_hparams_load_config(&m->hp, m->cat.dir, err);
-	if (!rc && (rc = qk_model_bind(&m->model, &m->cat, &m->hp, err)) == QK_OK)
-		m->bound = true;
-	if (rc)
-		verify_close(m);
-	return rc;
+	return qk_input_open(&m->in, path, err);
 }
 
 void verify_close(struct verify_model *m)
 {
-	if (m->bound)
-		qk_model_free(&m->model);
-	qk_catalog_free(&m->cat);
+	qk_input_close(&m->in);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -51,8 +37,8 @@ static const char *format_name(int f)
 void verify_describe(const struct verify_model *m, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s %s, %u layers, n_embd %u, n_vocab %u",
-		 qk_arch_gguf_name(m->hp.arch), format_name(m->cat.format), (unsigned)m->hp.n_layer,
-		 (unsigned)m->hp.n_embd, (unsigned)m->hp.n_vocab);
+		 qk_arch_gguf_name(m->in.hp.arch), format_name(m->in.cat.format), (unsigned)m->in.hp.n_layer,
+		 (unsigned)m->in.hp.n_embd, (unsigned)m->in.hp.n_vocab);
 }
 
 cJSON *verify_model_json(const struct verify_model *m)
@@ -62,28 +48,12 @@ cJSON *verify_model_json(const struct verify_model *m)
 	if (!o)
 		return NULL;
 	cJSON_AddStringToObject(o, "path", m->path);
-	cJSON_AddStringToObject(o, "format", format_name(m->cat.format));
-	cJSON_AddStringToObject(o, "arch", qk_arch_gguf_name(m->hp.arch));
-	cJSON_AddNumberToObject(o, "n_layer", m->hp.n_layer);
-	cJSON_AddNumberToObject(o, "n_embd", m->hp.n_embd);
-	cJSON_AddNumberToObject(o, "n_vocab", m->hp.n_vocab);
+	cJSON_AddStringToObject(o, "format", format_name(m->in.cat.format));
+	cJSON_AddStringToObject(o, "arch", qk_arch_gguf_name(m->in.hp.arch));
+	cJSON_AddNumberToObject(o, "n_layer", m->in.hp.n_layer);
+	cJSON_AddNumberToObject(o, "n_embd", m->in.hp.n_embd);
+	cJSON_AddNumberToObject(o, "n_vocab", m->in.hp.n_vocab);
 	return o;
-}
-
-int verify_emit_json(cJSON *root, qk_err *err)
-{
-	char *s;
-
-	if (!root)
-		return qk_err_set(err, QK_E_NOMEM, "out of memory building JSON");
-	s = cJSON_Print(root);
-	cJSON_Delete(root);
-	if (!s)
-		return qk_err_set(err, QK_E_NOMEM, "out of memory printing JSON");
-	fputs(s, stdout);
-	fputc('\n', stdout);
-	cJSON_free(s);
-	return QK_OK;
 }
 
 const char *verify_stream_name(size_t i, char *buf, size_t size)
@@ -344,7 +314,7 @@ int verify_forward(const struct verify_model *m, const struct verify_opts *o, bo
 	ro.keep_hidden = hidden;
 	progress(label, i, n, s->T);
 	t0 = now();
-	rc = rf_run(&m->model, s->ids, s->T, &ro, out, err);
+	rc = rf_run(&m->in.model, s->ids, s->T, &ro, out, err);
 	if (seconds)
 		*seconds += now() - t0;
 	if (rc)

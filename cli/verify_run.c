@@ -102,8 +102,8 @@ static void forbid_inputs(const struct verify_model *m, const struct verify_opts
 	if (o->tokens_file)
 		qk_out_forbid(o->tokens_file);
 	qk_out_forbid(m->path);
-	for (size_t i = 0; i < m->cat.n_files; i++)
-		qk_out_forbid(m->cat.files[i].path);
+	for (size_t i = 0; i < m->in.cat.n_files; i++)
+		qk_out_forbid(m->in.cat.files[i].path);
 }
 
 int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, qk_err *err)
@@ -123,7 +123,7 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 		return qk_err_set(err, QK_E_USAGE, "--top-k %zu is over %d", k, TOP_K_MAX);
 	if ((rc = verify_open(&m, pos[0], err)))
 		return rc;
-	if ((rc = verify_seqs_load(&seqs, o, m.hp.n_vocab, err))) {
+	if ((rc = verify_seqs_load(&seqs, o, m.in.hp.n_vocab, err))) {
 		verify_close(&m);
 		return rc;
 	}
@@ -182,7 +182,7 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 			cJSON_AddNumberToObject(root, "tokens_per_second", tps);
 			if (o->dump)
 				cJSON_AddStringToObject(root, "dump", o->dump);
-			rc = verify_emit_json(root, err);
+			rc = cli_emit_json(root, err);
 			root = NULL;
 		} else {
 			printf("forward pass: %.3f s, %.1f tokens/s, %u threads\n", secs, tps,
