@@ -9,8 +9,8 @@
  * *why) when this build cannot turn its dtype into numbers. */
 bool inspect_tensor_stats(const struct qk_tensor *t, struct ts_stats *s, const char **why);
 
-int inspect_stats_text(const struct inspect_input *in, const char *pattern, qk_err *err);
-int inspect_stats_json(const struct inspect_input *in, const char *pattern, cJSON *root,
+int inspect_stats_text(const struct qk_input *in, const char *pattern, qk_err *err);
+int inspect_stats_json(const struct qk_input *in, const char *pattern, cJSON *root,
 		       qk_err *err);
 
 #endif
