@@ -4,8 +4,9 @@
  * Each case writes one broken input (a file, or a directory holding a model)
  * at `path`, and names the exit code and a message fragment the tool must
  * produce. The generator (gen.c) writes every case into an output directory
- * plus manifest.tsv ("name<TAB>path<TAB>exit<TAB>fragment"), which
- * tests/cli/corrupt.sh runs through the real binary.
+ * plus manifest.tsv ("name<TAB>path<TAB>exit<TAB>fragment<TAB>tool"), which
+ * tests/cli/corrupt.sh runs through the real binary: qwen-inspect PATH, or
+ * for the tables gen.c lists with a tool, TOOL PATH -o OUT.gguf.
  *
  * A case table lives in one file per area (st_cases.c, gguf_cases.c, ...); the
  * tables are listed in gen.c.
@@ -60,5 +61,7 @@ extern const struct cc_table cc_index_cases;
 extern const struct cc_table cc_gguf_cases;
 extern const struct cc_table cc_config_cases;
 extern const struct cc_table cc_model_cases;
+extern const struct cc_table cc_tok_cases;
+extern const struct cc_table cc_split_cases;
 
 #endif

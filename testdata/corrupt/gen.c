@@ -8,8 +8,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const struct cc_table *const tables[] = {
-	&cc_st_cases, &cc_index_cases, &cc_gguf_cases, &cc_config_cases, &cc_model_cases,
+/* each table with the tool its cases run through (tests/cli/corrupt.sh) */
+static const struct {
+	const struct cc_table *table;
+	const char *tool;      /* "qwen-inspect": TOOL PATH; others: TOOL PATH -o OUT.gguf */
+} tables[] = {
+	{ &cc_st_cases, "qwen-inspect" },     { &cc_index_cases, "qwen-inspect" },
+	{ &cc_gguf_cases, "qwen-inspect" },   { &cc_config_cases, "qwen-inspect" },
+	{ &cc_model_cases, "qwen-inspect" },  { &cc_tok_cases, "qwen-convert" },
+	{ &cc_split_cases, "qwen-inspect" },
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -142,15 +149,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
-		for (size_t i = 0; i < tables[t]->n; i++) {
-			const struct cc_case *c = &tables[t]->cases[i];
+		for (size_t i = 0; i < tables[t].table->n; i++) {
+			const struct cc_case *c = &tables[t].table->cases[i];
 			snprintf(path, sizeof(path), "%s/%s%s", argv[1], c->name, c->ext);
 			if (c->make(path)) {
 				fprintf(stderr, "corrupt-gen: case %s: cannot write %s\n", c->name, path);
 				fclose(man);
 				return 1;
 			}
-			fprintf(man, "%s\t%s\t%d\t%s\n", c->name, path, c->exit_code, c->fragment);
+			fprintf(man, "%s\t%s\t%d\t%s\t%s\n", c->name, path, c->exit_code,
+				c->fragment, tables[t].tool);
 			total++;
 		}
 	}

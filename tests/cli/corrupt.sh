@@ -1,7 +1,9 @@
 #!/bin/sh
-# Every case of the corrupt corpus through the real qwen-inspect: the expected
-# exit code, the message fragment on stderr, and no crash (sanitizer builds
-# abort with a report, which fails the exit-code check).
+# Every case of the corrupt corpus through the real binary its manifest row
+# names (qwen-inspect PATH, or TOOL PATH -o OUT.gguf): the expected exit code,
+# the message fragment on stderr, nothing on stdout, no output file left
+# behind, and no crash (sanitizer builds abort with a report, which fails the
+# exit-code check).
 BUILD=${BUILD:-build}
 BINDIR=${BINDIR:-bin}
 out=$(mktemp -d)
@@ -9,11 +11,19 @@ trap 'rm -rf "$out"' EXIT
 "$BUILD/corrupt-gen" "$out/cases" >/dev/null || { echo "not ok - corrupt-gen failed"; exit 1; }
 n=0
 tab=$(printf '\t')
-while IFS="$tab" read -r name path code frag; do
+while IFS="$tab" read -r name path code frag tool; do
 	n=$((n + 1))
-	"$BINDIR/qwen-inspect" "$path" >"$out/stdout" 2>"$out/stderr"
+	tool=${tool:-qwen-inspect}
+	rm -f "$out"/o.gguf*
+	if [ "$tool" = qwen-inspect ]; then
+		"$BINDIR/qwen-inspect" "$path" >"$out/stdout" 2>"$out/stderr"
+	else
+		"$BINDIR/$tool" "$path" -o "$out/o.gguf" >"$out/stdout" 2>"$out/stderr"
+	fi
 	rc=$?
-	if [ "$rc" -ne "$code" ]; then
+	if ls "$out"/o.gguf* >/dev/null 2>&1; then
+		echo "not ok - $name: $tool left an output or temporary file on failure"
+	elif [ "$rc" -ne "$code" ]; then
 		echo "not ok - $name: exit $rc, expected $code"
 		sed 's/^/#   /' "$out/stderr" | head -n 5
 	elif ! grep -qF -- "$frag" "$out/stderr"; then
