@@ -1,0 +1,115 @@
+/* convert_print.c - what qwen-convert shows: the --dry-run plan and the
+ * progress bar; see convert.h. */
+#include "convert.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "../formats/dtype.h"
+#include "../quant/qtype.h"
+
+static const char *const why_names[] = {
+	[WP_WHY_OUTTYPE] = "outtype", [WP_WHY_SOURCE] = "source precision",
+	[WP_WHY_F32_RULE] = "F32 rule", [WP_WHY_FALLBACK] = "Q8_0 fallback (row % 32)",
+	[WP_WHY_CALLER] = "override",
+};
+
+static void print_kv(FILE *f, const struct wp_kv *kv)
+{
+	switch (kv->kind) {
+	case WP_KV_U32: fprintf(f, "  %-48s u32    %" PRIu32 "\n", kv->key, kv->u32); break;
+	case WP_KV_I32: fprintf(f, "  %-48s i32    %" PRId32 "\n", kv->key, kv->i32); break;
+	case WP_KV_F32: fprintf(f, "  %-48s f32    %.9g\n", kv->key, (double)kv->f32); break;
+	case WP_KV_STR: fprintf(f, "  %-48s string %s\n", kv->key, kv->str); break;
+	case WP_KV_ARR_BOOL:
+		fprintf(f, "  %-48s [bool] ", kv->key);
+		for (uint64_t i = 0; i < kv->n; i++)
+			fprintf(f, "%s%s", i ? "," : "", kv->bools[i] ? "true" : "false");
+		fputc('\n', f);
+		break;
+	case WP_KV_ARR_STR:
+		fprintf(f, "  %-48s [string] ", kv->key);
+		for (uint64_t i = 0; i < kv->n; i++)
+			fprintf(f, "%s%s", i ? ", " : "", kv->strs[i]);
+		fputc('\n', f);
+		break;
+	}
+}
+
+static void print_tokenizer(FILE *f, const struct tk_vocab *v)
+{
+	static const char *const ids[] = { "bos_token_id", "eos_token_id", "unknown_token_id",
+					    "seperator_token_id", "padding_token_id",
+					    "mask_token_id" };
+	const int64_t vals[] = { v->bos, v->eos, v->unk, v->sep, v->pad, v->mask };
+
+	fprintf(f, "  %-48s string %s\n", "tokenizer.ggml.model", v->model);
+	fprintf(f, "  %-48s string %s\n", "tokenizer.ggml.pre", v->pre);
+	fprintf(f, "  %-48s [string] %" PRIu32 " tokens\n", "tokenizer.ggml.tokens", v->n_tokens);
+	fprintf(f, "  %-48s [i32] %" PRIu32 " types\n", "tokenizer.ggml.token_type", v->n_tokens);
+	fprintf(f, "  %-48s [string] %" PRIu32 " merges\n", "tokenizer.ggml.merges", v->n_merges);
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (vals[i] >= 0)
+			fprintf(f, "  tokenizer.ggml.%-33s u32    %" PRId64 "\n", ids[i], vals[i]);
+	if (v->chat_template)
+		fprintf(f, "  %-48s string (%zu bytes)\n", "tokenizer.chat_template",
+			strlen(v->chat_template));
+}
+
+void convert_print_plan(FILE *f, const struct wp_plan *p, const struct wp_meta *md,
+			const struct tk_vocab *v, const char *out)
+{
+	uint64_t total, shared, expert, n_expert, data = 0;
+
+	fprintf(f, "plan for %s (%s, outtype %s)\n", out ? out : "(no output)",
+		qk_arch_gguf_name(p->m->hp.arch), wp_outtype_name(p->outtype));
+	fprintf(f, "key/values:\n");
+	for (size_t i = 0; i < md->n; i++)
+		print_kv(f, &md->kv[i]);
+	if (v)
+		print_tokenizer(f, v);
+	fprintf(f, "tensors:\n");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct wp_tensor *t = &p->t[i];
+		const struct qt_type *q = qt_type_get(t->type);
+		char ne[96];
+		int k = 0;
+
+		for (int d = 0; d < t->n_dims; d++)
+			k += snprintf(ne + k, sizeof(ne) - (size_t)k, "%s%" PRId64, d ? ", " : "{",
+				      t->ne[d]);
+		snprintf(ne + k, sizeof(ne) - (size_t)k, "}");
+		fprintf(f, "  %-36s %-5s %-22s %12" PRIu64 "  %-16s %s %s (%s)\n", t->name,
+			q ? q->name : "?", ne, t->nbytes, why_names[t->why],
+			t->b->f32 && t->b->src ? qk_dtype_name(t->b->src->dtype)
+			: t->src_type >= 0 ? qk_dtype_name(t->src_type) : "mixed",
+			t->b->src ? t->b->src->name : "?", qk_xform_name(t->b->xform));
+		data += t->nbytes;
+	}
+	wp_param_counts(p, &total, &shared, &expert, &n_expert);
+	fprintf(f, "%zu tensors, %" PRIu64 " parameters, %" PRIu64 " data bytes, file type %" PRIu32
+		   "\n", p->n, total, data, p->ftype);
+}
+
+void convert_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct convert_progress *pr = ctx;
+	const int width = 40;
+	int pct = total ? (int)(done * 100 / total) : 100, fill;
+
+	if (pct == pr->last)
+		return;
+	pr->last = pct;
+	fill = pct * width / 100;
+	fprintf(stderr, "\r[%.*s%*s] %3d%% %" PRIu64 "/%" PRIu64 " MiB", fill,
+		"########################################", width - fill, "", pct,
+		done >> 20, total >> 20);
+	fflush(stderr);
+}
+
+void convert_progress_end(struct convert_progress *pr)
+{
+	if (pr->last >= 0)
+		fputc('\n', stderr);
+	pr->last = -1;
+}
