@@ -1,5 +1,7 @@
-/* convert.h - the pieces of qwen-convert: the main flow (qwen-convert.c) and
- * what it prints: the --dry-run plan and the progress bar (convert_print.c). */
+/* convert.h - the pieces of qwen-convert: options and dispatch
+ * (qwen-convert.c), HF safetensors -> GGUF, one file or a llama.cpp split set
+ * (convert_gguf.c), any input -> HF safetensors (convert_hf.c), and what it
+ * prints: the --dry-run plans and the progress bar (convert_print.c). */
 #ifndef CLI_CONVERT_H
 #define CLI_CONVERT_H
 
@@ -7,14 +9,64 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../formats/err.h"
+#include "../formats/hf_export.h"
+#include "../formats/open.h"
 #include "../formats/plan.h"
 #include "../formats/tokenizer.h"
 
-/* The plan as --dry-run shows it: the key/values (tokenizer keys in
+/* --to */
+enum convert_to {
+	CONVERT_TO_DEFAULT = 0, /* from the input: safetensors -> gguf, GGUF -> safetensors */
+	CONVERT_TO_GGUF,
+	CONVERT_TO_SAFETENSORS,
+};
+
+/* The options, checked (qwen-convert.c). */
+struct convert_ctx {
+	const char *in;                /* MODEL (positional) */
+	const char *out;               /* -o: GGUF file or set name, or directory; NULL */
+	const char *name;              /* --name or NULL */
+	int to;                        /* enum convert_to, resolved before dispatch */
+	int outtype;                   /* enum wp_outtype (gguf) or hx_outtype (safetensors) */
+	bool keep_mtp, dry_run, quiet, force;
+	uint64_t threads;
+	uint64_t shard_size;           /* --shard-size, 0: HX_DEFAULT_SHARD_SIZE */
+	uint64_t split_bytes;          /* --split-max-size, 0: none */
+	uint64_t split_tensors;        /* --split-max-tensors, 0: none */
+};
+
+/* "<prog>: note: ..." on stderr unless --quiet. */
+void convert_note(const struct convert_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Refuse every file the input consists of (and the side files of its
+ * directory) as an output (outfile.h). */
+void convert_forbid_inputs(const char *path, const struct qk_catalog *cat);
+
+/* HF safetensors input -> GGUF: one file, or a split set when a --split-max-*
+ * limit cuts it (convert_gguf.c). QK_* error code. */
+int convert_to_gguf(const struct convert_ctx *c, struct qk_input *in, qk_err *err);
+/* Any input -> HF safetensors directory, through a temporary directory that
+ * is renamed into place only when complete (convert_hf.c). */
+int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_err *err);
+
+/* ---- printing (convert_print.c) ---- */
+
+/* The GGUF plan as --dry-run shows it: the key/values (tokenizer keys in
  * summary), then one line per tensor (name, type, ggml ne, bytes, why this
  * type, the source and its transform), then the totals. */
 void convert_print_plan(FILE *f, const struct wp_plan *p, const struct wp_meta *md,
 			const struct tk_vocab *v, const char *out);
+/* The files of a split set: name, tensor count and data bytes of each.
+ * first[k] .. first[k + 1] - 1 are the plan indexes of split k. */
+void convert_print_splits(FILE *f, const struct wp_plan *p, const char *prefix,
+			  const size_t *first, size_t n_splits);
+/* The safetensors export plan: the files (shards with their tensor counts and
+ * bytes, the index, config.json, the tokenizer files), one line per tensor
+ * (HF name, dtype, shape, bytes, shard, source and the transform undone),
+ * the totals and the config.json text. */
+void convert_print_export(FILE *f, const struct hx_plan *p, const char *out, int outtype,
+			  bool tokenizer, const char *config_json);
 
 /* Progress bar on stderr, redrawn only when the shown percentage changes;
  * convert_progress_end finishes its line. ctx: struct convert_progress. */

@@ -1,11 +1,12 @@
-/* convert_print.c - what qwen-convert shows: the --dry-run plan and the
- * progress bar; see convert.h. */
+/* convert_print.c - what qwen-convert shows: the --dry-run plans (GGUF, split
+ * set, safetensors export) and the progress bar; see convert.h. */
 #include "convert.h"
 
 #include <inttypes.h>
 #include <string.h>
 
 #include "../formats/dtype.h"
+#include "../formats/gguf_split.h"
 #include "../quant/qtype.h"
 
 static const char *const why_names[] = {
@@ -112,4 +113,98 @@ void convert_progress_end(struct convert_progress *pr)
 	if (pr->last >= 0)
 		fputc('\n', stderr);
 	pr->last = -1;
+}
+
+void convert_print_splits(FILE *f, const struct wp_plan *p, const char *prefix,
+			  const size_t *first, size_t n_splits)
+{
+	char path[4160];
+
+	fprintf(f, "split files (%zu; key/values in the first):\n", n_splits);
+	for (size_t k = 0; k < n_splits; k++) {
+		uint64_t bytes = 0;
+
+		for (size_t i = first[k]; i < first[k + 1]; i++)
+			bytes += p->t[i].nbytes;
+		if (!prefix || gs_split_path(path, sizeof(path), prefix, (unsigned)k + 1,
+					     (unsigned)n_splits))
+			snprintf(path, sizeof(path), "split %zu of %zu", k + 1, n_splits);
+		fprintf(f, "  %-48s %6zu tensors %14" PRIu64 " bytes  first %s\n", path,
+			first[k + 1] - first[k], bytes, p->t[first[k]].name);
+	}
+}
+
+/* where an exported tensor comes from: "token_embd.weight", "rows 0-15 of
+ * blk.0.ffn_up_exps.weight", "blk.0.attn_norm.weight (1+w undone)" */
+static void print_source(FILE *f, const struct hx_tensor *t)
+{
+	const char *name = t->b && t->b->src ? t->b->src->name : "?";
+
+	switch (t->src) {
+	case HX_SRC_VIEW:
+		if (t->b && (t->row0 || t->rows != t->b->view.rows))
+			fprintf(f, "rows %" PRIu64 "-%" PRIu64 " of ", t->row0,
+				t->row0 + t->rows - 1);
+		fprintf(f, "%s", name);
+		break;
+	case HX_SRC_QKVZ:
+		fprintf(f, "%s + %s regrouped", name,
+			t->b2 && t->b2->src ? t->b2->src->name : "?");
+		break;
+	case HX_SRC_SMALL:
+		fprintf(f, "%s", name);
+		if (t->xform != QK_X_NONE)
+			fprintf(f, " (%s undone)", qk_xform_name(t->xform));
+		break;
+	default:
+		fprintf(f, "zeros (a bias the input lacks)");
+		break;
+	}
+}
+
+void convert_print_export(FILE *f, const struct hx_plan *p, const char *out, int outtype,
+			  bool tokenizer, const char *config_json)
+{
+	char file[256];
+
+	fprintf(f, "plan for %s (%s, safetensors, outtype %s)\n", out ? out : "(no output)",
+		qk_arch_gguf_name(p->m->hp.arch), hx_outtype_name(outtype));
+	fprintf(f, "files:\n");
+	for (size_t s = 0; s < p->n_shards; s++) {
+		uint64_t bytes = 0;
+		size_t n = 0;
+
+		for (size_t i = 0; i < p->n; i++)
+			if (p->t[i].shard == s) {
+				n++;
+				bytes += p->t[i].nbytes;
+			}
+		hx_shard_name(p, s, file, sizeof(file));
+		fprintf(f, "  %-40s %6zu tensors %14" PRIu64 " bytes\n", file, n, bytes);
+	}
+	if (p->n_shards > 1)
+		fprintf(f, "  model.safetensors.index.json\n");
+	fprintf(f, "  config.json\n");
+	if (tokenizer)
+		fprintf(f, "  tokenizer.json\n  tokenizer_config.json\n");
+	else
+		fprintf(f, "  (no tokenizer files: the input has no tokenizer)\n");
+	fprintf(f, "tensors:\n");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct hx_tensor *t = &p->t[i];
+		char shape[96];
+		int k = 0;
+
+		for (int d = 0; d < t->n_dims; d++)
+			k += snprintf(shape + k, sizeof(shape) - (size_t)k, "%s%" PRIu64,
+				      d ? ", " : "[", t->shape[d]);
+		snprintf(shape + k, sizeof(shape) - (size_t)k, "]");
+		fprintf(f, "  %-52s %-4s %-20s %12" PRIu64 "  shard %zu  ", t->name,
+			qk_dtype_name(t->dtype), shape, t->nbytes, t->shard + 1);
+		print_source(f, t);
+		fputc('\n', f);
+	}
+	fprintf(f, "%zu tensors, %" PRIu64 " parameters, %" PRIu64 " bytes in %zu shard%s\n", p->n,
+		p->n_params, p->total_size, p->n_shards, p->n_shards == 1 ? "" : "s");
+	fprintf(f, "config.json:\n%s", config_json);
 }

@@ -77,11 +77,13 @@ out:
 	return rc;
 }
 
-static bool comparable(const struct qk_binding *x)
+/* Is x (of one model) to be paired with the other model? Derived views
+ * (Qwen1 q/k/v of the fused c_attn) repeat their source's numbers; MTP
+ * tensors count only when the other model has MTP layers too (a GGUF made
+ * without --keep-mtp drops them, which is not a difference) */
+static bool comparable(const struct qk_binding *x, const struct qk_model *other)
 {
-	/* derived views (Qwen1 q/k/v of the fused c_attn) repeat their source's
-	 * numbers; MTP tensors have no counterpart in GGUF files */
-	return !x->derived && !x->mtp;
+	return !x->derived && (!x->mtp || other->n_mtp > 0);
 }
 
 int inspect_diff(const struct qk_input *a, const struct qk_input *b,
@@ -116,10 +118,10 @@ int inspect_diff(const struct qk_input *a, const struct qk_input *b,
 		const struct qk_binding *x = &ma->bind[i], *y;
 		struct pair_result *r;
 
-		if (!comparable(x))
+		if (!comparable(x, mb))
 			continue;
 		y = qk_model_get(mb, x->role, x->layer);
-		if (!y || !comparable(y)) {
+		if (!y || !comparable(y, ma)) {
 			n_only_a++;
 			if (only_a)
 				cJSON_AddItemToArray(only_a, cJSON_CreateString(bind_name(x)));
@@ -168,10 +170,10 @@ int inspect_diff(const struct qk_input *a, const struct qk_input *b,
 	}
 	for (size_t i = 0; i < mb->n_bind; i++) {
 		const struct qk_binding *y = &mb->bind[i], *x;
-		if (!comparable(y))
+		if (!comparable(y, ma))
 			continue;
 		x = qk_model_get(ma, y->role, y->layer);
-		if (x && comparable(x))
+		if (x && comparable(x, mb))
 			continue;
 		n_only_b++;
 		if (only_b)

@@ -1,40 +1,48 @@
 /* qwen-convert.c - Hugging Face safetensors checkpoint -> GGUF that llama.cpp
- * loads. Options: man/qwen-convert.1.
+ * loads (one file or a split set), and any checkpoint -> Hugging Face
+ * safetensors. Options: man/qwen-convert.1.
  *
- * Flow: open and bind the model (nothing is written for a bad input), build
- * the write plan and the key/values, load the tokenizer, then write the
- * header and tensor infos before reading any tensor data and stream the
- * data (formats/plan.h). The output appears only when complete
- * (formats/outfile.h). */
+ * Flow: parse and check the options, open and bind the model (nothing is
+ * written for a bad input), pick the direction (--to, else from the input's
+ * format), then hand over to convert_gguf.c or convert_hf.c. Outputs appear
+ * only when complete (formats/outfile.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../formats/catalog.h"
-#include "../formats/gguf.h"
-#include "../formats/hparams.h"
-#include "../formats/model.h"
+#include "../formats/hf_export.h"
 #include "../formats/open.h"
 #include "../formats/outfile.h"
 #include "../formats/plan.h"
-#include "../formats/tokenizer.h"
-#include "../quant/qtype.h"
+#include "../formats/split_plan.h"
 #include "common.h"
 #include "convert.h"
 #include "opts.h"
 
-enum { O_OUTPUT = 1, O_OUTTYPE, O_NAME, O_KEEP_MTP, O_THREADS, O_DRY_RUN, O_QUIET, O_HELP,
-       O_VERSION };
+enum { O_OUTPUT = 1, O_TO, O_OUTTYPE, O_NAME, O_KEEP_MTP, O_SHARD_SIZE, O_SPLIT_SIZE,
+       O_SPLIT_TENSORS, O_FORCE, O_THREADS, O_DRY_RUN, O_QUIET, O_HELP, O_VERSION };
 
 static const struct cli_opt options[] = {
-	{ O_OUTPUT, 'o', "output", CLI_ARG_REQUIRED, "FILE", "the GGUF file to write" },
+	{ O_OUTPUT, 'o', "output", CLI_ARG_REQUIRED, "PATH",
+	  "the GGUF file (or split set name) or the safetensors directory to write" },
+	{ O_TO, 0, "to", CLI_ARG_REQUIRED, "FORMAT",
+	  "gguf or safetensors (default: gguf from safetensors, safetensors from GGUF)" },
 	{ O_OUTTYPE, 0, "outtype", CLI_ARG_REQUIRED, "TYPE",
-	  "auto (keep the source precision), f32, f16, bf16 or q8_0" },
-	{ O_NAME, 0, "name", CLI_ARG_REQUIRED, "NAME", "general.name (default: from the model)" },
+	  "auto (keep the source precision), f32, f16, bf16, or q8_0 (gguf only)" },
+	{ O_NAME, 0, "name", CLI_ARG_REQUIRED, "NAME",
+	  "general.name (default: from the model; gguf only)" },
 	{ O_KEEP_MTP, 0, "keep-mtp", CLI_ARG_NONE, NULL,
-	  "keep Qwen3-Next MTP tensors (llama.cpp's nextn layout)" },
+	  "keep Qwen3-Next MTP tensors (llama.cpp's nextn layout; gguf only)" },
+	{ O_SHARD_SIZE, 0, "shard-size", CLI_ARG_REQUIRED, "SIZE",
+	  "largest safetensors shard, e.g. 5GB, 500MiB (default 5GB; safetensors only)" },
+	{ O_SPLIT_SIZE, 0, "split-max-size", CLI_ARG_REQUIRED, "SIZE",
+	  "cut the GGUF into llama.cpp split files of at most SIZE tensor bytes (e.g. 4G)" },
+	{ O_SPLIT_TENSORS, 0, "split-max-tensors", CLI_ARG_REQUIRED, "N",
+	  "cut the GGUF into llama.cpp split files of at most N tensors" },
+	{ O_FORCE, 0, "force", CLI_ARG_NONE, NULL,
+	  "write into a non-empty output directory (safetensors only)" },
 	{ O_THREADS, 't', "threads", CLI_ARG_REQUIRED, "N", "converter threads (default 1)" },
 	{ O_DRY_RUN, 0, "dry-run", CLI_ARG_NONE, NULL, "print the plan, write nothing" },
 	{ O_QUIET, 'q', "quiet", CLI_ARG_NONE, NULL, "no progress bar, notes or summary" },
@@ -43,52 +51,77 @@ static const struct cli_opt options[] = {
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
-struct ctx {
-	const char *out, *name;
-	int outtype;
-	bool keep_mtp, dry_run, quiet, help, version;
-	uint64_t threads;
+/* what was given, before it is checked against the direction */
+struct args {
+	struct convert_ctx c;
+	const char *outtype;           /* --outtype as given, or NULL */
+	bool given[O_VERSION + 1];     /* per option id: was it given */
+	bool help, version;
 };
 
 static bool on_opt(void *p, int id, const char *arg)
 {
-	struct ctx *c = p;
+	struct args *a = p;
+	struct convert_ctx *c = &a->c;
 
+	a->given[id] = true;
 	switch (id) {
 	case O_OUTPUT: c->out = arg; break;
-	case O_OUTTYPE:
-		c->outtype = wp_outtype_from_name(arg);
-		if (c->outtype < 0)
-			return cli_usage_error("option '--outtype': '%s' is not one of auto, f32, "
-					       "f16, bf16, q8_0", arg), false;
+	case O_TO:
+		if (strcmp(arg, "gguf") == 0)
+			c->to = CONVERT_TO_GGUF;
+		else if (strcmp(arg, "safetensors") == 0)
+			c->to = CONVERT_TO_SAFETENSORS;
+		else
+			return cli_usage_error("option '--to': '%s' is not one of gguf, safetensors",
+					       arg), false;
 		break;
+	case O_OUTTYPE: a->outtype = arg; break;
 	case O_NAME:
 		if (!*arg)
 			return cli_usage_error("option '--name' needs a non-empty name"), false;
 		c->name = arg;
 		break;
 	case O_KEEP_MTP: c->keep_mtp = true; break;
+	case O_SHARD_SIZE:
+		if (!hx_parse_size(arg, &c->shard_size))
+			return cli_usage_error("option '--shard-size': '%s' is not a size (a byte "
+					       "count, or a whole number with KB, MB, GB, KiB, MiB "
+					       "or GiB)", arg), false;
+		break;
+	case O_SPLIT_SIZE:
+		if (!sp_parse_size(arg, &c->split_bytes))
+			return cli_usage_error("option '--split-max-size': '%s' is not a size (a "
+					       "byte count, or a whole number with K, M or G)",
+					       arg), false;
+		break;
+	case O_SPLIT_TENSORS:
+		return cli_parse_u64("--split-max-tensors", arg, 1, UINT32_MAX,
+				     &c->split_tensors);
+	case O_FORCE: c->force = true; break;
 	case O_THREADS: return cli_parse_u64("--threads", arg, 1, 256, &c->threads);
 	case O_DRY_RUN: c->dry_run = true; break;
 	case O_QUIET: c->quiet = true; break;
-	case O_HELP: c->help = true; break;
-	case O_VERSION: c->version = true; break;
+	case O_HELP: a->help = true; break;
+	case O_VERSION: a->version = true; break;
 	}
 	return true;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: qwen-convert [OPTIONS] MODEL_DIR -o OUT.gguf\n\n"
+	fprintf(f, "usage: qwen-convert [OPTIONS] MODEL -o OUT.gguf\n"
+		   "       qwen-convert [OPTIONS] MODEL --to safetensors -o OUT_DIR\n\n"
 		   "Convert a Hugging Face Qwen checkpoint (safetensors, any generation) to a GGUF\n"
-		   "file that llama.cpp loads. MODEL_DIR holds config.json, the safetensors files\n"
-		   "and the tokenizer files.\n\noptions:\n");
+		   "file that llama.cpp loads, or any checkpoint (GGUF or safetensors) to a Hugging\n"
+		   "Face safetensors directory. MODEL is a model directory (config.json, the\n"
+		   "safetensors files and the tokenizer files), a .safetensors file or index, or a\n"
+		   "GGUF file or split set.\n\noptions:\n");
 	cli_opts_help(f, options, N_OPTIONS);
 	fprintf(f, "\nexit status: 0 ok, 2 usage, 3 invalid or unsupported input, 4 i/o error\n");
 }
 
-static void note(const struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(const struct ctx *c, const char *fmt, ...)
+void convert_note(const struct convert_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -109,7 +142,7 @@ static const char *const side_files[] = {
 	"README.md",
 };
 
-static void forbid_inputs(const char *path, const struct qk_catalog *cat)
+void convert_forbid_inputs(const char *path, const struct qk_catalog *cat)
 {
 	char buf[4096];
 
@@ -122,147 +155,97 @@ static void forbid_inputs(const char *path, const struct qk_catalog *cat)
 			qk_out_forbid(buf);
 }
 
-/* notes and warnings that depend on the plan only */
-static void plan_warnings(const struct ctx *c, const struct wp_plan *p)
-{
-	const struct qk_model *m = p->m;
-	size_t n_fb = 0, first = 0;
-
-	for (size_t i = 0; i < p->n; i++)
-		if (p->t[i].why == WP_WHY_FALLBACK && !n_fb++)
-			first = i;
-	if (n_fb)
-		cli_warn("%zu tensor%s written as F16, not Q8_0: rows of %llu elements are not a "
-			 "multiple of 32 (first: '%s')", n_fb, n_fb == 1 ? "" : "s",
-			 (unsigned long long)p->t[first].cols, p->t[first].name);
-	if (m->n_mtp && !p->keep_mtp)
-		note(c, "%s: dropping the MTP tensors of %u layer(s) (--keep-mtp keeps them)",
-		     m->cat->path, (unsigned)m->n_mtp);
-	if (c->keep_mtp && !m->n_mtp)
-		cli_warn("--keep-mtp: the checkpoint has no MTP tensors");
-	for (uint32_t l = 0; m->hp.n_expert && l < m->hp.n_layer; l++)
-		if (!(m->hp.layer_flags[l] & QK_LAYER_MOE)) {
-			cli_warn("layer %u is a dense layer of a %s model: llama.cpp cannot load "
-				 "this file (every %s layer must be MoE)", (unsigned)l,
-				 qk_arch_gguf_name(m->hp.arch), qk_arch_gguf_name(m->hp.arch));
-			break;
-		}
-}
-
-struct state {
-	struct qk_input in;
-	struct wp_plan plan;
-	struct wp_meta md;
-	struct tk_vocab vocab;
+/* options that belong to one direction only */
+static const struct {
+	int id;
+	const char *name;
+	int to;                        /* the direction it needs */
+} one_way[] = {
+	{ O_NAME, "--name", CONVERT_TO_GGUF },
+	{ O_KEEP_MTP, "--keep-mtp", CONVERT_TO_GGUF },
+	{ O_SPLIT_SIZE, "--split-max-size", CONVERT_TO_GGUF },
+	{ O_SPLIT_TENSORS, "--split-max-tensors", CONVERT_TO_GGUF },
+	{ O_SHARD_SIZE, "--shard-size", CONVERT_TO_SAFETENSORS },
+	{ O_FORCE, "--force", CONVERT_TO_SAFETENSORS },
 };
 
-static void state_free(struct state *s)
+/* Check the options against the direction `to` (known or default). */
+static int check_direction(struct args *a, int to)
 {
-	tk_free(&s->vocab);
-	wp_meta_free(&s->md);
-	wp_free(&s->plan);
-	qk_input_close(&s->in);
-}
+	static const char *const to_names[] = { "", "gguf", "safetensors" };
+	struct convert_ctx *c = &a->c;
 
-/* everything up to the first byte written: any input error stops here */
-static int prepare(struct state *s, const struct ctx *c, const char *path, qk_err *err)
-{
-	const struct wp_opts po = { c->outtype, c->keep_mtp };
-	struct wp_meta_opts mo;
-	int rc;
-
-	if ((rc = qk_input_open(&s->in, path, err)))
-		return rc;
-	if (s->in.cat.format != QK_FMT_SAFETENSORS)
-		return qk_err_set(err, QK_E_UNSUPPORTED,
-				  "%s: not a safetensors checkpoint (converting GGUF input is not "
-				  "supported)", path);
-	if ((rc = wp_build(&s->plan, &s->in.model, &po, err)))
-		return rc;
-	mo.name = c->name;
-	mo.dir = s->in.cat.dir;
-	if ((rc = wp_meta_build(&s->md, &s->plan, &mo, err)))
-		return rc;
-	/* tokenizer.ggml.* and the chat template (formats/tokenizer.h) */
-	return tk_load_hf(&s->vocab, s->in.cat.dir, s->in.hp.arch, s->in.hp.n_vocab, &s->in.hp, err);
-}
-
-static int write_file(struct state *s, const struct ctx *c, struct wp_stats *st, qk_err *err)
-{
-	struct convert_progress pr = { -1 };
-	const struct wp_write_opts wo = {
-		(unsigned)c->threads, 0, !c->quiet && isatty(STDERR_FILENO) ? convert_progress : NULL,
-		&pr,
-	};
-	struct gf_writer *w = NULL;
-	int rc;
-
-	if ((rc = gf_writer_open(&w, c->out, err)))
-		return rc;
-	if ((rc = wp_meta_write(&s->md, w, err)) || (rc = tk_add_to_gguf(&s->vocab, w, err)) ||
-	    (rc = wp_declare_tensors(&s->plan, w, err)) ||
-	    (rc = gf_writer_write_header(w, err)) ||
-	    (rc = wp_write_data(&s->plan, w, &wo, st, err))) {
-		convert_progress_end(&pr);
-		gf_writer_abort(w);
-		return rc;
-	}
-	convert_progress_end(&pr);
-	return gf_writer_commit(w, err);
+	for (size_t i = 0; to && i < sizeof(one_way) / sizeof(one_way[0]); i++)
+		if (a->given[one_way[i].id] && one_way[i].to != to)
+			return cli_usage_error("option '%s' applies to --to %s only (this conversion "
+					       "writes %s)", one_way[i].name,
+					       to_names[one_way[i].to], to_names[to]);
+	c->outtype = 0;
+	if (a->outtype && to == CONVERT_TO_SAFETENSORS &&
+	    (c->outtype = hx_outtype_from_name(a->outtype)) < 0)
+		return cli_usage_error("option '--outtype': '%s' is not one of auto, f32, f16, bf16 "
+				       "(a safetensors output)", a->outtype);
+	if (a->outtype && to != CONVERT_TO_SAFETENSORS &&
+	    (c->outtype = wp_outtype_from_name(a->outtype)) < 0)
+		return cli_usage_error("option '--outtype': '%s' is not one of auto, f32, f16, bf16, "
+				       "q8_0", a->outtype);
+	return EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { 0 };
-	struct state s;
-	struct wp_stats st;
+	struct args a;
+	struct convert_ctx *c = &a.c;
+	struct qk_input in;
 	const char *pos[1];
 	size_t n_pos;
 	qk_err err;
 	int rc;
 
 	cli_prog = "qwen-convert";
-	c.threads = 1;
+	memset(&a, 0, sizeof(a));
+	memset(&in, 0, sizeof(in));
+	c->threads = 1;
 	qk_err_clear(&err);
-	memset(&s, 0, sizeof(s));
-	if (!cli_opts_parse(options, N_OPTIONS, argc, argv, 1, on_opt, &c, pos, 1, &n_pos))
+	if (!cli_opts_parse(options, N_OPTIONS, argc, argv, 1, on_opt, &a, pos, 1, &n_pos))
 		return EXIT_USAGE;
-	if (c.help) {
+	if (a.help) {
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (c.version) {
+	if (a.version) {
 		printf("qwen-convert (qwenkit) 0.1.0\n");
 		return EXIT_OK;
 	}
 	if (n_pos != 1)
 		return cli_usage_error("missing MODEL_DIR");
-	if (!c.out && !c.dry_run)
-		return cli_usage_error("missing the output file (-o OUT.gguf)");
-	if ((rc = prepare(&s, &c, pos[0], &err)))
-		goto fail;
-	plan_warnings(&c, &s.plan);
-	if (s.md.note[0])
-		cli_warn("%s", s.md.note);
-	if (c.dry_run) {
-		convert_print_plan(stdout, &s.plan, &s.md, &s.vocab, c.out);
-		state_free(&s);
-		return EXIT_OK;
+	c->in = pos[0];
+	if (!c->out && !c->dry_run)
+		return cli_usage_error(c->to == CONVERT_TO_SAFETENSORS
+				       ? "missing the output directory (-o OUT_DIR)"
+				       : c->to == CONVERT_TO_GGUF
+				       ? "missing the output file (-o OUT.gguf)"
+				       : "missing the output file (-o OUT.gguf, or -o OUT_DIR for a "
+					 "safetensors output)");
+	if ((rc = check_direction(&a, c->to)))
+		return rc;
+	if ((rc = qk_input_open(&in, c->in, &err)))
+		return cli_fail(&err);
+	if (c->to == CONVERT_TO_DEFAULT) {
+		c->to = in.cat.format == QK_FMT_GGUF ? CONVERT_TO_SAFETENSORS : CONVERT_TO_GGUF;
+		if ((rc = check_direction(&a, c->to))) {
+			qk_input_close(&in);
+			return rc;
+		}
 	}
-	forbid_inputs(pos[0], &s.in.cat);
-	if ((rc = write_file(&s, &c, &st, &err)))
-		goto fail;
-	if (st.f16_overflow)
-		cli_warn("%llu finite value%s became infinite in F16 (beyond +-65504; first in "
-			 "'%s'): --outtype bf16 or f32 keeps them", (unsigned long long)st.f16_overflow,
-			 st.f16_overflow == 1 ? "" : "s", s.plan.t[st.f16_first].name);
-	if (!c.quiet)
-		fprintf(stderr, "%s: wrote %s: %zu tensors, %llu bytes of data, file type %u\n",
-			cli_prog, c.out, s.plan.n, (unsigned long long)st.bytes_done,
-			(unsigned)s.plan.ftype);
-	state_free(&s);
-	return EXIT_OK;
-fail:
-	state_free(&s);
-	return cli_fail(&err);
+	if (c->to == CONVERT_TO_GGUF && in.cat.format == QK_FMT_GGUF)
+		rc = qk_err_set(&err, QK_E_UNSUPPORTED,
+				"%s: a GGUF input cannot be converted to GGUF (requantize it with "
+				"qwen-quant; --to safetensors exports it)", c->in);
+	else if (c->to == CONVERT_TO_GGUF)
+		rc = convert_to_gguf(c, &in, &err);
+	else
+		rc = convert_to_safetensors(c, &in, &err);
+	qk_input_close(&in);
+	return rc ? cli_fail(&err) : EXIT_OK;
 }

@@ -191,7 +191,9 @@ struct qk_role_row {
 	const char *hf_fused;            /* experts: transformers 5.x fused pattern, also
 					  * accepted with ".weight" appended */
 	struct qk_shape_rule fused_shape;
-	const char *gguf;                /* GGUF name; NULL: never in GGUF files */
+	const char *gguf;                /* GGUF name; NULL: never in GGUF files. MTP rows
+					  * (QK_W_MTP): the name after "blk.<n_layer>."
+					  * (llama.cpp's nextn layout) */
 	struct qk_shape_rule gguf_shape; /* n == 0: = shape */
 };
 

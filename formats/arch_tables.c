@@ -231,13 +231,16 @@ static const struct qk_role_row qwen3next_rows[] = {
 	DENSE_FFN,
 	MOE_FFN,
 	SHARED_EXPERT,
-	/* multi-token prediction head: HF only (llama.cpp drops it) */
-	ROW(MTP_FC, MTP, .shape = SH2(EMBD, 2EMBD), .hf = "mtp.fc.weight"),
+	/* multi-token prediction head; in GGUF (llama.cpp's nextn layout) the
+	 * tensors of block n_layer named "blk.<n_layer>." + the gguf name */
+	ROW(MTP_FC, MTP, .shape = SH2(EMBD, 2EMBD), .hf = "mtp.fc.weight",
+	    .gguf = "nextn.eh_proj.weight"),
 	ROW(MTP_NORM_EMB, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),
-	    .hf = "mtp.pre_fc_norm_embedding.weight"),
+	    .hf = "mtp.pre_fc_norm_embedding.weight", .gguf = "nextn.enorm.weight"),
 	ROW(MTP_NORM_HID, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),
-	    .hf = "mtp.pre_fc_norm_hidden.weight"),
-	ROW(MTP_NORM, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD), .hf = "mtp.norm.weight"),
+	    .hf = "mtp.pre_fc_norm_hidden.weight", .gguf = "nextn.hnorm.weight"),
+	ROW(MTP_NORM, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD), .hf = "mtp.norm.weight",
+	    .gguf = "nextn.shared_head_norm.weight"),
 };
 
 #define TABLE(a, rows, hfb, mtpb)                                                   \

@@ -17,6 +17,7 @@
 struct gk {
 	const struct gf_file *f;
 	const char *arch;
+	uint32_t n_block;   /* block_count: the layers, then the MTP layers */
 	qk_err *err;
 };
 
@@ -70,7 +71,7 @@ static bool is_int_type(int t)
 
 /* An integer value in [lo, hi]. Any integer width is taken (llama.cpp's
  * converter writes u32); an array is taken when `per_layer` and all its
- * n_layer entries agree (llama.cpp's get_key_or_arr allows per-layer
+ * block_count entries agree (llama.cpp's get_key_or_arr allows per-layer
  * values; this struct holds one). */
 static int get_u32(const struct gk *g, const char *suffix, bool required, uint32_t def,
 		   uint32_t lo, uint32_t hi, bool per_layer, uint32_t n_layer, uint32_t *out)
@@ -157,16 +158,35 @@ static int get_token(const struct gk *g, const char *key, int64_t *out)
 
 /* ---- pieces ---- */
 
+/* llama.cpp's nextn layout (--keep-mtp): the last nextn_predict_layers of
+ * block_count blocks are MTP layers. */
+static int read_nextn(struct gk *g, struct qk_hparams *hp)
+{
+	char key[160];
+	int rc;
+
+	if ((rc = get_u32(g, "nextn_predict_layers", false, 0, 0, g->n_block - 1, false, 0,
+			  &hp->n_mtp_layers)))
+		return rc;
+	full_key(g, "nextn_predict_layers", key, sizeof(key));
+	if (hp->n_mtp_layers && !rules[hp->arch].next)
+		return qk_err_set(g->err, QK_E_UNSUPPORTED,
+				  "%s: key '%s' is %u: MTP layers are supported for qwen3next only",
+				  gf_name(g->f), key, (unsigned)hp->n_mtp_layers);
+	hp->n_layer = g->n_block - hp->n_mtp_layers;
+	return QK_OK;
+}
+
 static int read_attention(const struct gk *g, struct qk_hparams *hp)
 {
 	uint32_t v_len;
 	char key[160];
 	int rc;
 
-	if ((rc = get_u32(g, "attention.head_count", true, 0, 1, UINT32_MAX, true, hp->n_layer,
+	if ((rc = get_u32(g, "attention.head_count", true, 0, 1, UINT32_MAX, true, g->n_block,
 			  &hp->n_head)) ||
 	    (rc = get_u32(g, "attention.head_count_kv", false, hp->n_head, 1, UINT32_MAX, true,
-			  hp->n_layer, &hp->n_head_kv)))
+			  g->n_block, &hp->n_head_kv)))
 		return rc;
 	if (hp->n_head % hp->n_head_kv)
 		return qk_err_set(g->err, QK_E_INVALID,
@@ -401,12 +421,13 @@ static int read_all(struct gk *g, struct qk_hparams *hp)
 				  gf_name(g->f), s, list);
 	}
 	g->arch = qk_arch_gguf_name(hp->arch);
-	if ((rc = get_u32(g, "block_count", true, 0, 1, QK_MAX_LAYERS, false, 0, &hp->n_layer)) ||
+	if ((rc = get_u32(g, "block_count", true, 0, 1, QK_MAX_LAYERS, false, 0, &g->n_block)) ||
+	    (rc = read_nextn(g, hp)) ||
 	    (rc = get_u32(g, "context_length", true, 0, 1, UINT32_MAX, false, 0,
 			  &hp->n_ctx_train)) ||
 	    (rc = get_u32(g, "embedding_length", true, 0, 1, UINT32_MAX, false, 0, &hp->n_embd)) ||
 	    (rc = get_u32(g, "feed_forward_length", rules[hp->arch].ff_required, 0, 1, UINT32_MAX,
-			  true, hp->n_layer, &hp->n_ff_config)))
+			  true, g->n_block, &hp->n_ff_config)))
 		return rc;
 	/* Qwen1 files carry intermediate_size unhalved */
 	hp->n_ff = hp->n_ff_config;

@@ -186,11 +186,14 @@ struct gf_file;
  *  - norm_topk_prob as llama.cpp computes it: true for qwen3moe and
  *    qwen3next, false for qwen2moe; every layer of a MoE arch is MoE;
  *  - qwen3next: ssm_head_k_dim = ssm.state_size, ssm_head_v_dim =
- *    ssm.inner_size / ssm.time_step_rank; n_mtp_layers 0 (llama.cpp drops
- *    MTP); zero_centred_norm is set, but GGUF norm weights already hold
- *    1 + w (model assembly accounts for that);
+ *    ssm.inner_size / ssm.time_step_rank; zero_centred_norm is set, but GGUF
+ *    norm weights already hold 1 + w (model assembly accounts for that);
+ *  - MTP (llama.cpp's nextn layout): n_mtp_layers = nextn_predict_layers
+ *    (default 0, at most block_count - 1; non-zero for another arch is
+ *    QK_E_UNSUPPORTED) and n_layer = block_count - n_mtp_layers: the last
+ *    blocks are the MTP layers;
  *  - head_count, head_count_kv and feed_forward_length may be per-layer
- *    arrays of n_layer equal values (unequal: QK_E_UNSUPPORTED);
+ *    arrays of block_count equal values (unequal: QK_E_UNSUPPORTED);
  *  - any integer width is accepted where llama.cpp writes u32, f64 where it
  *    writes f32; another type is QK_E_INVALID naming the key, the type found
  *    and the type expected;

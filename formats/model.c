@@ -373,6 +373,16 @@ static bool row_active(const struct ctx *c, const struct qk_role_row *r, bool *r
 	}
 }
 
+/* GGUF name of an MTP global: a nextn tensor of block n_layer, the first MTP
+ * layer (llama.cpp's layout: "blk.<n_layer>.nextn.eh_proj.weight") */
+static int mtp_gguf_name(const struct ctx *c, const struct qk_role_row *r, char *buf, size_t n)
+{
+	if ((size_t)snprintf(buf, n, "%s%u.%s", c->m->table->gguf_block, (unsigned)c->hp->n_layer,
+			     r->gguf) >= n)
+		return qk_err_set(c->err, QK_E_USAGE, "tensor name '%s' does not fit", r->gguf);
+	return QK_OK;
+}
+
 static int bind_row(struct ctx *c, const struct qk_role_row *r, int layer)
 {
 	const struct qk_shape_rule *rule;
@@ -385,7 +395,11 @@ static int bind_row(struct ctx *c, const struct qk_role_row *r, int layer)
 		return QK_OK;
 	if (!c->gguf && r->hf_sel == QK_S_EXPERTS)
 		return bind_experts(c, r, layer);
-	if ((rc = name_of(c, c->gguf ? r->gguf : r->hf, layer, -1, name, sizeof(name))))
+	if (c->gguf && r->when == QK_W_MTP)
+		rc = mtp_gguf_name(c, r, name, sizeof(name));
+	else
+		rc = name_of(c, c->gguf ? r->gguf : r->hf, layer, -1, name, sizeof(name));
+	if (rc)
 		return rc;
 	t = qk_catalog_find(c->cat, name);
 	if (!t)
@@ -432,15 +446,26 @@ static int check_hparams(const struct qk_hparams *hp, qk_err *err)
 	return QK_OK;
 }
 
-/* MTP layers to bind: only from an HF checkpoint that holds "mtp." tensors,
- * with an arch that has them and a config that counts them */
+/* MTP layers to bind, for an arch that has them and hparams that count
+ * them, only when the input holds MTP tensors (configs state
+ * mtp_num_hidden_layers whether or not the weights were saved): "mtp." in
+ * an HF checkpoint, blocks from n_layer on in a GGUF file (nextn layout) */
 static uint32_t mtp_layers(const struct ctx *c)
 {
-	if (c->gguf || !c->m->table->mtp_block || c->hp->n_mtp_layers == 0 ||
+	char prefix[32];
+	size_t n;
+
+	if (!c->m->table->mtp_block || c->hp->n_mtp_layers == 0 ||
 	    c->hp->n_layer + c->hp->n_mtp_layers > QK_MAX_LAYERS)
 		return 0;
+	if (c->gguf)
+		snprintf(prefix, sizeof(prefix), "%s%u.", c->m->table->gguf_block,
+			 (unsigned)c->hp->n_layer);
+	else
+		snprintf(prefix, sizeof(prefix), "mtp.");
+	n = strlen(prefix);
 	for (size_t i = 0; i < c->cat->n_tensors; i++)
-		if (strncmp(c->cat->tensors[i].name, "mtp.", 4) == 0)
+		if (strncmp(c->cat->tensors[i].name, prefix, n) == 0)
 			return c->hp->n_mtp_layers;
 	return 0;
 }

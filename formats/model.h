@@ -29,9 +29,12 @@
  *
  * Layers: 0 .. hp.n_layer-1 are the model's; when a Qwen3-Next safetensors
  * checkpoint holds MTP tensors ("mtp.*") and the config has
- * mtp_num_hidden_layers > 0, its MTP layers are bound as layers n_layer ..
- * n_layer + n_mtp - 1 (full attention, MoE) and its MTP globals under the
- * QK_R_MTP_* roles; they have no GGUF names and do not count as parameters.
+ * mtp_num_hidden_layers > 0, or a GGUF file in llama.cpp's nextn layout has
+ * nextn_predict_layers > 0 (hparams.h), its MTP layers are bound as layers
+ * n_layer .. n_layer + n_mtp - 1 (full attention, MoE; GGUF blocks of those
+ * numbers) and its MTP globals under the QK_R_MTP_* roles (GGUF:
+ * blk.<n_layer>.nextn.*). Their gguf_name is "" (plan.h names them) and
+ * they do not count as parameters.
  *
  * Ownership: the model points into the catalog (tensor data, names); the
  * catalog must outlive it. The model owns its bindings, views and fp32

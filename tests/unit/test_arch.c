@@ -125,7 +125,8 @@ static void test_hf_to_gguf_names(void **state)
 }
 
 /* Qwen1 q/k/v are views of c_attn that a GGUF output keeps fused; the MTP
- * head and layers exist only on the HF side */
+ * head has HF names and, in llama.cpp's nextn layout, names under block
+ * n_layer (llama-arch.cpp: "blk.%d.nextn.eh_proj", ...) */
 static void test_derived_and_mtp(void **state)
 {
 	const struct qk_arch_table *q1 = qk_arch_table(QK_ARCH_QWEN);
@@ -142,7 +143,13 @@ static void test_derived_and_mtp(void **state)
 	}
 	assert_true(qk_name_match(nx, false, "mtp.fc.weight", &m));
 	assert_int_equal(m.row->role, QK_R_MTP_FC);
-	assert_null(m.row->gguf);
+	assert_string_equal(m.row->gguf, "nextn.eh_proj.weight");
+	assert_true(qk_name_match(nx, false, "mtp.norm.weight", &m));
+	assert_string_equal(m.row->gguf, "nextn.shared_head_norm.weight");
+	assert_true(qk_name_match(nx, false, "mtp.pre_fc_norm_embedding.weight", &m));
+	assert_string_equal(m.row->gguf, "nextn.enorm.weight");
+	assert_true(qk_name_match(nx, false, "mtp.pre_fc_norm_hidden.weight", &m));
+	assert_string_equal(m.row->gguf, "nextn.hnorm.weight");
 	assert_true(qk_name_match(nx, false, "mtp.layers.0.mlp.experts.3.up_proj.weight", &m));
 	assert_true(m.mtp);
 	assert_int_equal(m.layer, 0);

@@ -167,6 +167,239 @@ static void test_missing_directory_is_io_error(void **state)
 	assert_non_null(strstr(e.msg, "cannot create output"));
 }
 
+
+/* ---- groups and directories ---- */
+
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* the whole content of a small file, or "" if it cannot be read */
+static const char *slurp(const char *path)
+{
+	static char buf[256];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* a committed output holding `text` */
+static void write_output(const char *target, const char *text)
+{
+	struct qk_out *o;
+	qk_err e;
+
+	assert_int_equal(qk_out_open(&o, target, &e), QK_OK);
+	assert_int_equal(qk_out_write(o, text, strlen(text), &e), QK_OK);
+	assert_int_equal(qk_out_commit(o, &e), QK_OK);
+}
+
+static void test_group_undo_and_keep(void **state)
+{
+	char a[128], b[128];
+	qk_err e;
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s/set-00001-of-00002.gguf", dir);
+	snprintf(b, sizeof(b), "%s/set-00002-of-00002.gguf", dir);
+	write_output(a, "one");
+	assert_int_equal(qk_out_group_add(a, &e), QK_OK);
+	write_output(b, "two");
+	assert_int_equal(qk_out_group_add(b, &e), QK_OK);
+	qk_out_group_undo();
+	assert_false(exists(a));
+	assert_false(exists(b));
+	assert_int_equal(count_entries(), 0);
+	write_output(a, "one");
+	assert_int_equal(qk_out_group_add(a, &e), QK_OK);
+	qk_out_group_keep();
+	qk_out_group_undo(); /* nothing left in the group */
+	assert_string_equal(slurp(a), "one");
+	unlink(a);
+}
+
+static void test_sigterm_removes_group(void **state)
+{
+	char a[128], b[128];
+	pid_t pid;
+	int status;
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s/g-00001-of-00002.gguf", dir);
+	snprintf(b, sizeof(b), "%s/g-00002-of-00002.gguf", dir);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct qk_out *o;
+		qk_err e;
+
+		write_output(a, "first");
+		qk_out_block_signals(true);
+		if (qk_out_group_add(a, &e) != QK_OK)
+			_exit(10);
+		raise(SIGTERM); /* pending until unblocked */
+		if (qk_out_open(&o, b, &e) != QK_OK)
+			_exit(11);
+		qk_out_block_signals(false);
+		_exit(12); /* not reached */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGTERM);
+	assert_int_equal(count_entries(), 0); /* the kept file and the temp are gone */
+}
+
+static void test_outdir_new_and_empty_target(void **state)
+{
+	char target[128], file[192];
+	struct qk_outdir *d;
+	qk_err e;
+
+	(void)state;
+	snprintf(target, sizeof(target), "%s/out/", dir); /* trailing slash ignored */
+	assert_int_equal(qk_outdir_open(&d, target, &e), QK_OK);
+	assert_non_null(strstr(qk_outdir_temp_path(d), "/out.tmp-"));
+	snprintf(file, sizeof(file), "%s/config.json", qk_outdir_temp_path(d));
+	write_output(file, "{}");
+	assert_false(exists(target));
+	assert_int_equal(qk_outdir_commit(d, false, &e), QK_OK);
+	snprintf(file, sizeof(file), "%s/out/config.json", dir);
+	assert_string_equal(slurp(file), "{}");
+	assert_int_equal(count_entries(), 1); /* out, no temporary */
+	/* an existing empty directory is replaced */
+	unlink(file);
+	assert_int_equal(qk_outdir_open(&d, target, &e), QK_OK);
+	snprintf(file, sizeof(file), "%s/model.safetensors", qk_outdir_temp_path(d));
+	write_output(file, "w");
+	assert_int_equal(qk_outdir_commit(d, false, &e), QK_OK);
+	snprintf(file, sizeof(file), "%s/out/model.safetensors", dir);
+	assert_string_equal(slurp(file), "w");
+	assert_int_equal(count_entries(), 1);
+	unlink(file);
+	snprintf(file, sizeof(file), "%s/out", dir);
+	rmdir(file);
+}
+
+static void test_outdir_nonempty_and_merge(void **state)
+{
+	char target[128], keep[192], old[192], file[192];
+	struct qk_outdir *d;
+	qk_err e;
+
+	(void)state;
+	snprintf(target, sizeof(target), "%s/hf", dir);
+	assert_int_equal(mkdir(target, 0777), 0);
+	snprintf(keep, sizeof(keep), "%s/README.md", target);
+	snprintf(old, sizeof(old), "%s/config.json", target);
+	put_file(keep, "readme");
+	put_file(old, "old");
+	/* without merge: refused, target untouched, temporary removed */
+	assert_int_equal(qk_outdir_open(&d, target, &e), QK_OK);
+	snprintf(file, sizeof(file), "%s/config.json", qk_outdir_temp_path(d));
+	write_output(file, "new");
+	assert_int_equal(qk_outdir_commit(d, false, &e), QK_E_USAGE);
+	assert_non_null(strstr(e.msg, "exists and is not empty"));
+	assert_string_equal(slurp(old), "old");
+	assert_int_equal(count_entries(), 1);
+	/* an input in the way: refused before anything moves */
+	qk_out_forbid(old);
+	assert_int_equal(qk_outdir_open(&d, target, &e), QK_OK);
+	snprintf(file, sizeof(file), "%s/a.json", qk_outdir_temp_path(d));
+	write_output(file, "a");
+	snprintf(file, sizeof(file), "%s/config.json", qk_outdir_temp_path(d));
+	write_output(file, "new");
+	assert_int_equal(qk_outdir_commit(d, true, &e), QK_E_USAGE);
+	assert_non_null(strstr(e.msg, "output path is one of the inputs"));
+	assert_string_equal(slurp(old), "old");
+	snprintf(file, sizeof(file), "%s/a.json", target);
+	assert_false(exists(file));
+	assert_int_equal(count_entries(), 1);
+	qk_out_forbid_clear();
+	/* merge: same names replaced, others kept */
+	assert_int_equal(qk_outdir_open(&d, target, &e), QK_OK);
+	snprintf(file, sizeof(file), "%s/config.json", qk_outdir_temp_path(d));
+	write_output(file, "new");
+	assert_int_equal(qk_outdir_commit(d, true, &e), QK_OK);
+	assert_string_equal(slurp(old), "new");
+	assert_string_equal(slurp(keep), "readme");
+	assert_int_equal(count_entries(), 1);
+	unlink(old);
+	unlink(keep);
+	rmdir(target);
+}
+
+static void test_outdir_refusals(void **state)
+{
+	char target[128];
+	struct qk_outdir *d = NULL;
+	qk_err e;
+
+	(void)state;
+	snprintf(target, sizeof(target), "%s/file", dir);
+	put_file(target, "x");
+	assert_int_equal(qk_outdir_open(&d, target, &e), QK_E_USAGE);
+	assert_null(d);
+	assert_non_null(strstr(e.msg, "exists and is not a directory"));
+	unlink(target);
+	snprintf(target, sizeof(target), "%s/no/such/out", dir);
+	assert_int_equal(qk_outdir_open(&d, target, &e), QK_E_IO);
+	assert_non_null(strstr(e.msg, "cannot create the output directory"));
+	assert_int_equal(count_entries(), 0);
+	qk_outdir_abort(NULL);
+}
+
+static void test_outdir_abort_and_signal(void **state)
+{
+	char target[128], file[192];
+	struct qk_outdir *d;
+	qk_err e;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	snprintf(target, sizeof(target), "%s/ab", dir);
+	assert_int_equal(qk_outdir_open(&d, target, &e), QK_OK);
+	snprintf(file, sizeof(file), "%s/model-00001-of-00002.safetensors", qk_outdir_temp_path(d));
+	write_output(file, "shard");
+	qk_outdir_abort(d);
+	assert_int_equal(count_entries(), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct qk_out *o;
+		char f2[192];
+
+		if (qk_outdir_open(&d, target, &e) != QK_OK)
+			_exit(10);
+		for (int i = 0; i < 40; i++) { /* more than one getdents64 buffer */
+			snprintf(f2, sizeof(f2), "%s/model-%05d-of-00040.safetensors-with-a-long-name",
+				 qk_outdir_temp_path(d), i + 1);
+			write_output(f2, "done");
+		}
+		snprintf(f2, sizeof(f2), "%s/config.json", qk_outdir_temp_path(d));
+		if (qk_out_open(&o, f2, &e) != QK_OK) /* one still being written */
+			_exit(11);
+		raise(SIGINT);
+		_exit(12);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGINT);
+	assert_int_equal(count_entries(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +408,12 @@ int main(void)
 		cmocka_unit_test(test_sigint_removes_temp),
 		cmocka_unit_test(test_refuses_input_as_output),
 		cmocka_unit_test(test_missing_directory_is_io_error),
+		cmocka_unit_test(test_group_undo_and_keep),
+		cmocka_unit_test(test_sigterm_removes_group),
+		cmocka_unit_test(test_outdir_new_and_empty_target),
+		cmocka_unit_test(test_outdir_nonempty_and_merge),
+		cmocka_unit_test(test_outdir_refusals),
+		cmocka_unit_test(test_outdir_abort_and_signal),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

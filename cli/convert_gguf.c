@@ -1,0 +1,358 @@
+/* convert_gguf.c - HF safetensors -> GGUF: build the write plan and the
+ * key/values, load the tokenizer, then write the header and tensor infos
+ * before reading any tensor data and stream the data (formats/plan.h).
+ *
+ * Split output (--split-max-size / --split-max-tensors): the cuts are decided
+ * from the plan's sizes before anything is written (formats/split_plan.h,
+ * gguf-split's rule); each split is a complete GGUF written through its own
+ * gf_writer (atomic per file), the first holding every key/value, each
+ * holding split.no / split.tensors.count / split.count after them: the
+ * bytes gguf-split writes when it splits the unsplit file (but for the
+ * trailing dimensions of size 1 that gguf-split drops from tensor infos).
+ * Committed splits wait under part names in an outfile group and are renamed
+ * into place together: a failure or an interrupt before that removes them
+ * all and leaves an older set of the same name as it was. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../formats/gguf.h"
+#include "../formats/gguf_split.h"
+#include "../formats/outfile.h"
+#include "../formats/split_plan.h"
+#include "common.h"
+#include "convert.h"
+
+struct gstate {
+	struct wp_plan plan;
+	struct wp_meta md;
+	struct tk_vocab vocab;
+	/* the split set: split k holds plan tensors first[k] .. first[k + 1] - 1 */
+	size_t n_splits;               /* 1: a plain file */
+	size_t *first;                 /* [n_splits + 1] */
+	char prefix[4096];
+};
+
+static void gstate_free(struct gstate *s)
+{
+	free(s->first);
+	tk_free(&s->vocab);
+	wp_meta_free(&s->md);
+	wp_free(&s->plan);
+}
+
+/* notes and warnings that depend on the plan only */
+static void plan_warnings(const struct convert_ctx *c, const struct wp_plan *p)
+{
+	const struct qk_model *m = p->m;
+	size_t n_fb = 0, first = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->t[i].why == WP_WHY_FALLBACK && !n_fb++)
+			first = i;
+	if (n_fb)
+		cli_warn("%zu tensor%s written as F16, not Q8_0: rows of %llu elements are not a "
+			 "multiple of 32 (first: '%s')", n_fb, n_fb == 1 ? "" : "s",
+			 (unsigned long long)p->t[first].cols, p->t[first].name);
+	if (m->n_mtp && !p->keep_mtp)
+		convert_note(c, "%s: dropping the MTP tensors of %u layer(s) (--keep-mtp keeps them)",
+			     m->cat->path, (unsigned)m->n_mtp);
+	if (c->keep_mtp && !m->n_mtp)
+		cli_warn("--keep-mtp: the checkpoint has no MTP tensors");
+	for (uint32_t l = 0; m->hp.n_expert && l < m->hp.n_layer; l++)
+		if (!(m->hp.layer_flags[l] & QK_LAYER_MOE)) {
+			cli_warn("layer %u is a dense layer of a %s model: llama.cpp cannot load "
+				 "this file (every %s layer must be MoE)", (unsigned)l,
+				 qk_arch_gguf_name(m->hp.arch), qk_arch_gguf_name(m->hp.arch));
+			break;
+		}
+}
+
+/* the cuts of a split set; n_splits 1 when no limit cuts (or none given) */
+static int plan_splits(struct gstate *s, const struct convert_ctx *c, qk_err *err)
+{
+	const struct wp_plan *p = &s->plan;
+	uint64_t *sizes = NULL;
+	uint32_t *split_of = NULL;
+	int rc = QK_OK;
+
+	s->n_splits = 1;
+	if (!c->split_bytes && !c->split_tensors)
+		return QK_OK;
+	if (c->out && !sp_prefix(c->out, s->prefix, sizeof(s->prefix)))
+		return qk_err_set(err, QK_E_USAGE, "%s: not a name for a split set (it needs a "
+				  "file name before .gguf)", c->out);
+	sizes = malloc((p->n ? p->n : 1) * sizeof(*sizes));
+	split_of = malloc((p->n ? p->n : 1) * sizeof(*split_of));
+	if (!sizes || !split_of) {
+		rc = qk_err_set(err, QK_E_NOMEM, "out of memory planning the split set");
+		goto out;
+	}
+	for (size_t i = 0; i < p->n; i++)
+		sizes[i] = p->t[i].nbytes;
+	s->n_splits = sp_cut(sizes, p->n, c->split_bytes, c->split_tensors, split_of);
+	if (s->n_splits > GS_MAX_COUNT) {
+		rc = qk_err_set(err, QK_E_USAGE, "the limits make %zu split files, more than a "
+				"split set can hold (%u)", s->n_splits, GS_MAX_COUNT);
+		goto out;
+	}
+	if (s->n_splits < 1)
+		s->n_splits = 1;
+	if (!(s->first = calloc(s->n_splits + 1, sizeof(*s->first)))) {
+		rc = qk_err_set(err, QK_E_NOMEM, "out of memory planning the split set");
+		goto out;
+	}
+	/* splits are contiguous runs of the plan */
+	for (size_t i = p->n; i-- > 0;)
+		s->first[split_of[i]] = i;
+	s->first[s->n_splits] = p->n;
+out:
+	free(sizes);
+	free(split_of);
+	return rc;
+}
+
+/* everything up to the first byte written: any input error stops here */
+static int prepare(struct gstate *s, const struct convert_ctx *c, struct qk_input *in,
+		   qk_err *err)
+{
+	const struct wp_opts po = { c->outtype, c->keep_mtp };
+	struct wp_meta_opts mo;
+	int rc;
+
+	if ((rc = wp_build(&s->plan, &in->model, &po, err)))
+		return rc;
+	mo.name = c->name;
+	mo.dir = in->cat.dir;
+	if ((rc = wp_meta_build(&s->md, &s->plan, &mo, err)))
+		return rc;
+	/* tokenizer.ggml.* and the chat template (formats/tokenizer.h) */
+	if ((rc = tk_load_hf(&s->vocab, in->cat.dir, in->hp.arch, in->hp.n_vocab, &in->hp, err)))
+		return rc;
+	return plan_splits(s, c, err);
+}
+
+/* progress over the whole set: a split's bytes on top of the earlier ones */
+struct set_progress {
+	struct convert_progress pr;
+	uint64_t base, total;
+};
+
+static void set_progress_fn(void *ctx, uint64_t done, uint64_t total)
+{
+	struct set_progress *sp = ctx;
+
+	(void)total;
+	convert_progress(&sp->pr, sp->base + done, sp->total);
+}
+
+/* one GGUF file: the key/values (split k > 0: the split keys only), then
+ * plan tensors [first, first + n) */
+static int write_gguf(struct gstate *s, const struct convert_ctx *c, const char *path,
+		      size_t k, size_t first, size_t n, struct set_progress *sp,
+		      struct wp_stats *st, struct gf_writer **wout, qk_err *err)
+{
+	const struct wp_write_opts wo = {
+		(unsigned)c->threads, 0, !c->quiet && isatty(STDERR_FILENO) ? set_progress_fn : NULL,
+		sp,
+	};
+	struct wp_plan sub = s->plan;
+	struct gf_writer *w = NULL;
+	int rc;
+
+	sub.t = s->plan.t + first;
+	sub.n = n;
+	*wout = NULL;
+	if ((rc = gf_writer_open(&w, path, err)))
+		return rc;
+	*wout = w;
+	if (k == 0 && ((rc = wp_meta_write(&s->md, w, err)) ||
+		       (rc = tk_add_to_gguf(&s->vocab, w, err))))
+		return rc;
+	/* gguf-split's order (it sets split.count last, once the count is known;
+	 * gguf-py writes count before tensors.count) */
+	if (s->n_splits > 1 &&
+	    ((rc = gf_writer_add_u16(w, GS_KEY_NO, (uint16_t)k, err)) ||
+	     (rc = gf_writer_add_i32(w, GS_KEY_TENSORS, (int32_t)s->plan.n, err)) ||
+	     (rc = gf_writer_add_u16(w, GS_KEY_COUNT, (uint16_t)s->n_splits, err))))
+		return rc;
+	if ((rc = wp_declare_tensors(&sub, w, err)) || (rc = gf_writer_write_header(w, err)) ||
+	    (rc = wp_write_data(&sub, w, &wo, st, err)))
+		return rc;
+	if (st->f16_first >= 0)
+		st->f16_first += (long)first;
+	return QK_OK;
+}
+
+static void add_stats(struct wp_stats *sum, const struct wp_stats *st)
+{
+	if (sum->f16_first < 0 && st->f16_first >= 0)
+		sum->f16_first = st->f16_first;
+	sum->f16_overflow += st->f16_overflow;
+	sum->bytes_done += st->bytes_done;
+}
+
+/* A split k is first committed as "<name>.part-<pid>" (a member of the
+ * outfile group, removed on failure or interrupt); when every part is
+ * complete they are renamed to their names with the signals blocked, so an
+ * older set of the same name is replaced only by a complete one. */
+static int part_name(const char *name, char *buf, size_t n, qk_err *err)
+{
+	if ((size_t)snprintf(buf, n, "%s.part-%ld", name, (long)getpid()) >= n)
+		return qk_err_set(err, QK_E_USAGE, "%s: output name too long", name);
+	return QK_OK;
+}
+
+static int split_name(const struct gstate *s, const struct convert_ctx *c, size_t k, char *buf,
+		      size_t n, qk_err *err)
+{
+	int rc;
+
+	if (s->n_splits == 1) {
+		if ((size_t)snprintf(buf, n, "%s", c->out) >= n)
+			return qk_err_set(err, QK_E_USAGE, "%s: output name too long", c->out);
+		return QK_OK;
+	}
+	if ((rc = gs_split_path(buf, n, s->prefix, (unsigned)k + 1, (unsigned)s->n_splits)))
+		return qk_err_set(err, rc, "%s: split file name too long", s->prefix);
+	if (qk_out_is_forbidden(buf))
+		return qk_err_set(err, QK_E_USAGE, "%s: output path is one of the inputs; refusing "
+				  "to overwrite it", buf);
+	return QK_OK;
+}
+
+static void sync_dir_of(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path ? slash - path : 1), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/* every part to its name; on a failure the ones moved are removed too */
+static int publish(const struct gstate *s, const struct convert_ctx *c, qk_err *err)
+{
+	char name[sizeof(s->prefix) + 32], part[sizeof(s->prefix) + 64];
+	size_t k;
+	int rc = QK_OK;
+
+	qk_out_block_signals(true);
+	for (k = 0; k < s->n_splits && !rc; k++)
+		if (!(rc = split_name(s, c, k, name, sizeof(name), err)) &&
+		    !(rc = part_name(name, part, sizeof(part), err)) && rename(part, name) != 0)
+			rc = qk_err_set(err, QK_E_IO, "%s: cannot rename the split into place: %s",
+					name, strerror(errno));
+	if (rc) {
+		for (size_t j = 0; j + 1 < k; j++)
+			if (!split_name(s, c, j, name, sizeof(name), err))
+				unlink(name);
+		qk_out_group_undo();
+	} else {
+		qk_out_group_keep();
+		sync_dir_of(name);
+	}
+	qk_out_block_signals(false);
+	return rc;
+}
+
+/* every split in turn: a plain file is committed under its name, the parts
+ * of a set join the outfile group until publish */
+static int write_all(struct gstate *s, const struct convert_ctx *c, struct wp_stats *sum,
+		     qk_err *err)
+{
+	struct set_progress sp = { { -1 }, 0, wp_data_bytes(&s->plan) };
+	char name[sizeof(s->prefix) + 32], part[sizeof(s->prefix) + 64];
+	const char *path = s->n_splits > 1 ? part : name;
+	int rc = QK_OK;
+
+	if (s->n_splits > QK_OUT_MAX_GROUP)
+		return qk_err_set(err, QK_E_USAGE, "the limits make %zu split files; at most %d are "
+				  "written at once", s->n_splits, QK_OUT_MAX_GROUP);
+	for (size_t k = 0; k < s->n_splits && !rc; k++) {
+		size_t first = s->n_splits > 1 ? s->first[k] : 0;
+		size_t n = s->n_splits > 1 ? s->first[k + 1] - first : s->plan.n;
+		struct wp_stats st = { 0, -1, 0 };
+		struct gf_writer *w;
+
+		if ((rc = split_name(s, c, k, name, sizeof(name), err)) ||
+		    (rc = part_name(name, part, sizeof(part), err)))
+			break;
+		rc = write_gguf(s, c, path, k, first, n, &sp, &st, &w, err);
+		add_stats(sum, &st);
+		sp.base += st.bytes_done;
+		if (rc) {
+			gf_writer_abort(w);
+			break;
+		}
+		/* no signal between the rename to the part name and joining the group */
+		qk_out_block_signals(true);
+		rc = gf_writer_commit(w, err);
+		if (!rc && s->n_splits > 1 && (rc = qk_out_group_add(part, err)))
+			unlink(part);
+		qk_out_block_signals(false);
+	}
+	convert_progress_end(&sp.pr);
+	if (rc) {
+		qk_out_group_undo();
+		return rc;
+	}
+	return s->n_splits > 1 ? publish(s, c, err) : QK_OK;
+}
+
+int convert_to_gguf(const struct convert_ctx *c, struct qk_input *in, qk_err *err)
+{
+	struct gstate s;
+	struct wp_stats st = { 0, -1, 0 };
+	char first[sizeof(s.prefix) + 32], last[sizeof(s.prefix) + 32];
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	if ((rc = prepare(&s, c, in, err)))
+		goto out;
+	plan_warnings(c, &s.plan);
+	if (s.md.note[0])
+		cli_warn("%s", s.md.note);
+	if ((c->split_bytes || c->split_tensors) && s.n_splits == 1)
+		convert_note(c, "the model fits the split limits in one file: writing %s without "
+			     "split keys", c->out ? c->out : "it");
+	if (c->dry_run) {
+		convert_print_plan(stdout, &s.plan, &s.md, &s.vocab, c->out);
+		if (s.n_splits > 1)
+			convert_print_splits(stdout, &s.plan, c->out ? s.prefix : NULL, s.first,
+					     s.n_splits);
+		goto out;
+	}
+	convert_forbid_inputs(c->in, &in->cat);
+	if ((rc = write_all(&s, c, &st, err)))
+		goto out;
+	if (st.f16_overflow)
+		cli_warn("%llu finite value%s became infinite in F16 (beyond +-65504; first in "
+			 "'%s'): --outtype bf16 or f32 keeps them", (unsigned long long)st.f16_overflow,
+			 st.f16_overflow == 1 ? "" : "s", s.plan.t[st.f16_first].name);
+	if (!c->quiet && s.n_splits > 1) {
+		gs_split_path(first, sizeof(first), s.prefix, 1, (unsigned)s.n_splits);
+		gs_split_path(last, sizeof(last), s.prefix, (unsigned)s.n_splits,
+			      (unsigned)s.n_splits);
+		fprintf(stderr, "%s: wrote %zu split files %s ... %s: %zu tensors, %llu bytes of data, "
+			"file type %u\n", cli_prog, s.n_splits, first, last, s.plan.n,
+			(unsigned long long)st.bytes_done, (unsigned)s.plan.ftype);
+	} else if (!c->quiet) {
+		fprintf(stderr, "%s: wrote %s: %zu tensors, %llu bytes of data, file type %u\n",
+			cli_prog, c->out, s.plan.n, (unsigned long long)st.bytes_done,
+			(unsigned)s.plan.ftype);
+	}
+out:
+	gstate_free(&s);
+	return rc;
+}

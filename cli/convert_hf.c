@@ -1,0 +1,223 @@
+/* convert_hf.c - any input (GGUF or HF safetensors) -> a Hugging Face
+ * safetensors directory through formats/hf_export.h: config.json, sharded
+ * safetensors (+ index) and tokenizer files, every GGUF transform undone.
+ *
+ * hx_export writes its files one by one; so that a failure midway leaves
+ * nothing behind, it writes into a temporary directory beside the target
+ * (outfile.h: qk_outdir), which is renamed into place only when the export
+ * is complete and removed on failure or interrupt. An existing non-empty
+ * target is refused unless --force, which moves the new files over the
+ * files of the same name and keeps the rest; shards or an index of another
+ * checkpoint in it are refused all the same (a loader would mix them). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../formats/gguf.h"
+#include "../formats/outfile.h"
+#include "common.h"
+#include "convert.h"
+
+/* the names hx_export writes besides the shards */
+static const char *const text_files[] = {
+	"model.safetensors.index.json", "config.json", "tokenizer.json", "tokenizer_config.json",
+};
+
+static bool file_in(const char *dir, const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	return dir && (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) < sizeof(path) &&
+	       stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Does the export write tokenizer files (hf_export.h: from the GGUF
+ * vocabulary, or an HF input's own tokenizer files)? With `check`, load the
+ * vocabulary the way the export will, so that a dry run reports a bad one. */
+static int export_tokenizer(const struct qk_input *in, bool check, bool *have, qk_err *err)
+{
+	const struct qk_catalog *cat = &in->cat;
+	struct tk_vocab v;
+	int rc = QK_OK;
+
+	memset(&v, 0, sizeof(v));
+	if (in->model.form == QK_FORM_GGUF)
+		*have = cat->n_files && gf_find_key(cat->gguf[0], "tokenizer.ggml.model") >= 0;
+	else
+		*have = file_in(cat->dir, "tokenizer.json") ||
+			(in->hp.arch == QK_ARCH_QWEN && file_in(cat->dir, "qwen.tiktoken"));
+	if (!*have || !check)
+		return QK_OK;
+	if (in->model.form == QK_FORM_GGUF)
+		rc = tk_from_gguf(&v, cat->gguf[0], err);
+	else
+		rc = tk_load_hf(&v, cat->dir, in->hp.arch, in->hp.n_vocab, &in->hp, err);
+	tk_free(&v);
+	return rc;
+}
+
+/* is `name` one of the files the export writes? */
+static bool ours(const struct hx_plan *p, bool tok, const char *name)
+{
+	char shard[256];
+
+	for (size_t s = 0; s < p->n_shards; s++) {
+		hx_shard_name(p, s, shard, sizeof(shard));
+		if (strcmp(name, shard) == 0)
+			return true;
+	}
+	return (p->n_shards > 1 && strcmp(name, text_files[0]) == 0) ||
+	       strcmp(name, text_files[1]) == 0 ||
+	       (tok && (strcmp(name, text_files[2]) == 0 || strcmp(name, text_files[3]) == 0));
+}
+
+/* weights or an index that a loader would read next to ours */
+static bool is_checkpoint_file(const char *name)
+{
+	size_t n = strlen(name), k = strlen(".safetensors");
+
+	return strcmp(name, "model.safetensors.index.json") == 0 ||
+	       (strncmp(name, "model", 5) == 0 && n > k && strcmp(name + n - k, ".safetensors") == 0);
+}
+
+static int forbidden(const char *dir, const char *name, qk_err *err)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return qk_err_set(err, QK_E_USAGE, "%s: output path too long", dir);
+	if (qk_out_is_forbidden(path))
+		return qk_err_set(err, QK_E_USAGE, "%s: output path is one of the inputs; refusing "
+				  "to overwrite it", path);
+	return QK_OK;
+}
+
+/* Before anything is written: the target directory may be missing or empty;
+ * with --force it may hold other files, but no other checkpoint's shards or
+ * index and none of the inputs under a name the export writes. */
+static int check_target(const struct convert_ctx *c, const struct hx_plan *p, bool tok,
+			qk_err *err)
+{
+	char shard[256], stale[256] = "";
+	struct dirent *de;
+	long n = 0;
+	DIR *d = opendir(c->out);
+	int rc = QK_OK;
+
+	if (!d && errno == ENOENT)
+		return QK_OK;
+	if (!d && errno == ENOTDIR)
+		return qk_err_set(err, QK_E_USAGE, "%s: exists and is not a directory", c->out);
+	if (!d)
+		return qk_err_set(err, QK_E_IO, "%s: cannot read the directory: %s", c->out,
+				  strerror(errno));
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		n++;
+		if (!stale[0] && is_checkpoint_file(de->d_name) && !ours(p, tok, de->d_name))
+			snprintf(stale, sizeof(stale), "%s", de->d_name);
+	}
+	closedir(d);
+	if (n && !c->force)
+		return qk_err_set(err, QK_E_USAGE, "%s: exists and is not empty (%ld entr%s); --force "
+				  "writes into it, replacing files of the same name", c->out, n,
+				  n == 1 ? "y" : "ies");
+	if (stale[0])
+		return qk_err_set(err, QK_E_USAGE, "%s: holds '%s' of another checkpoint, which this "
+				  "export (%zu shard%s) would not replace; remove it or choose another "
+				  "directory", c->out, stale, p->n_shards, p->n_shards == 1 ? "" : "s");
+	for (size_t s = 0; !rc && s < p->n_shards; s++) {
+		hx_shard_name(p, s, shard, sizeof(shard));
+		rc = forbidden(c->out, shard, err);
+	}
+	for (size_t i = 0; !rc && i < sizeof(text_files) / sizeof(text_files[0]); i++)
+		rc = forbidden(c->out, text_files[i], err);
+	return rc;
+}
+
+static void on_progress(void *user, const struct hx_progress *pr)
+{
+	convert_progress(user, pr->bytes_done, pr->bytes_total);
+}
+
+static int dry_run(const struct convert_ctx *c, const struct hx_plan *p, bool tok, qk_err *err)
+{
+	char *cfg = NULL;
+	int rc;
+
+	if ((rc = hx_config_json(p, &cfg, err)))
+		return rc;
+	convert_print_export(stdout, p, c->out, c->outtype, tok, cfg);
+	free(cfg);
+	return QK_OK;
+}
+
+static void report(const struct convert_ctx *c, const struct hx_report *r, int outtype)
+{
+	if (r->n_inexact)
+		cli_warn("%llu small-tensor value%s have no exact preimage in the output dtype (the "
+			 "GGUF was not made from such a checkpoint): the nearest value is written",
+			 (unsigned long long)r->n_inexact, r->n_inexact == 1 ? "" : "s");
+	if (r->n_dequant)
+		convert_note(c, "dequantized %llu rows of quantized tensors to %s",
+			     (unsigned long long)r->n_dequant,
+			     outtype == HX_OUT_AUTO ? "bf16" : hx_outtype_name(outtype));
+	if (!r->tokenizer)
+		convert_note(c, "%s: the input has no tokenizer: no tokenizer files written", c->in);
+	if (!c->quiet)
+		fprintf(stderr, "%s: wrote %s: %zu tensors in %zu shard%s, %llu bytes of tensor data, "
+			"%llu parameters\n", cli_prog, c->out, r->n_tensors, r->n_shards,
+			r->n_shards == 1 ? "" : "s", (unsigned long long)r->total_size,
+			(unsigned long long)r->n_params);
+}
+
+int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_err *err)
+{
+	struct convert_progress pr = { -1 };
+	struct hx_report rep;
+	struct hx_plan p;
+	struct hx_opts o;
+	struct qk_outdir *d = NULL;
+	bool tok;
+	int rc;
+
+	hx_opts_init(&o);
+	o.outtype = c->outtype;
+	if (c->shard_size)
+		o.shard_size = c->shard_size;
+	memset(&rep, 0, sizeof(rep));
+	memset(&p, 0, sizeof(p));
+	if ((rc = hx_plan_build(&p, &in->model, &o, err)) ||
+	    (rc = export_tokenizer(in, c->dry_run, &tok, err)))
+		goto out;
+	if (c->dry_run) {
+		rc = dry_run(c, &p, tok, err);
+		goto out;
+	}
+	convert_forbid_inputs(c->in, &in->cat);
+	if ((rc = check_target(c, &p, tok, err)) || (rc = qk_outdir_open(&d, c->out, err)))
+		goto out;
+	o.report = &rep;
+	if (!c->quiet && isatty(STDERR_FILENO)) {
+		o.progress = on_progress;
+		o.progress_user = &pr;
+	}
+	rc = hx_export(&in->model, qk_outdir_temp_path(d), &o, err);
+	convert_progress_end(&pr);
+	if (rc) {
+		qk_outdir_abort(d);
+		goto out;
+	}
+	if ((rc = qk_outdir_commit(d, c->force, err)))
+		goto out;
+	report(c, &rep, c->outtype);
+out:
+	hx_plan_free(&p);
+	return rc;
+}
