@@ -1,0 +1,147 @@
+#!/bin/sh
+# qwen-convert against llama.cpp's convert_hf_to_gguf.py on a synthetic
+# Qwen2.5-1.5B-shaped bf16 checkpoint ($BUILD/bench/gen_synth -m 1.5b, about
+# 3.1 GB, kept under $BUILD/bench/ between runs) with the real Qwen tokenizer
+# (testdata/models/qwen3_realvocab's tokenizer.json: 151669 entries in a
+# 151936 vocabulary). Both write bf16 (--outtype bf16). Prints wall time,
+# CPU time and peak RSS of each (/usr/bin/time -v), the wall-time ratio, the
+# load average around each run, and whether the two files are identical.
+# Measures only; nothing is asserted but that the runs succeed.
+#
+# llama.cpp's converter is the one vendored in the llama-cpp-python 0.3.36
+# sdist (LLAMA_CPP_DIR=<sdist>/vendor/llama.cpp, or fetched into
+# $BUILD/bench/ with pip download), run with its own gguf-py and its
+# requirements: those the fixture venv .venv has (torch, transformers,
+# numpy; testdata/gen/README.md) plus sentencepiece and protobuf, installed
+# into $BUILD/bench/venv-convert, a venv that sees .venv's packages through a
+# .pth file. Skipped, with a message, without .venv, /usr/bin/time or the
+# converter.
+#
+# Fairness: the input is read once before the runs (page-cache warm for both);
+# `sync` runs before each run; qwen-convert fsyncs its output before the
+# atomic rename and llama.cpp's converter does not, so the time of the `sync`
+# right after llama.cpp's run is printed too.
+#   BUILD=build BINDIR=bin sh tests/bench/convert_bench.sh
+#   CONVERT_BENCH_OUTTYPES="bf16 q8_0" CONVERT_BENCH_THREADS="1 2" ... to change the runs
+BUILD=${BUILD:-build}
+BINDIR=${BINDIR:-bin}
+CONV="$BINDIR/qwen-convert"
+GEN="$BUILD/bench/gen_synth"
+DIR="$BUILD/bench/qwen2.5-1.5b-synth"
+VENV=${QK_VENV:-.venv}
+CV="$BUILD/bench/venv-convert"
+OUTTYPES=${CONVERT_BENCH_OUTTYPES:-bf16}
+THREADS=${CONVERT_BENCH_THREADS:-"1 2"}
+LCP=llama_cpp_python-0.3.36
+
+skip() { echo "convert_bench: skipped: $*"; exit 0; }
+
+[ -x /usr/bin/time ] || skip "no /usr/bin/time (apt-get install time)"
+[ -x "$VENV/bin/python" ] || skip "no fixture venv $VENV (testdata/gen/README.md)"
+
+# llama.cpp's converter from the sdist
+LL=${LLAMA_CPP_DIR:-$BUILD/bench/$LCP/vendor/llama.cpp}
+if [ ! -f "$LL/convert_hf_to_gguf.py" ] && [ -z "$LLAMA_CPP_DIR" ]; then
+	echo "convert_bench: fetching the llama-cpp-python 0.3.36 sdist into $BUILD/bench"
+	"$VENV/bin/pip" download -q --no-deps --no-binary :all: llama-cpp-python==0.3.36 \
+		-d "$BUILD/bench" >/dev/null 2>&1 &&
+		tar xzf "$BUILD/bench/$LCP.tar.gz" -C "$BUILD/bench" \
+			"$LCP/vendor/llama.cpp/convert_hf_to_gguf.py" "$LCP/vendor/llama.cpp/conversion" \
+			"$LCP/vendor/llama.cpp/gguf-py"
+fi
+[ -f "$LL/convert_hf_to_gguf.py" ] || skip "no llama.cpp converter (set LLAMA_CPP_DIR)"
+
+# the converter's requirements .venv lacks, in a venv layered over .venv
+if ! "$CV/bin/python" -c 'import sentencepiece, google.protobuf, torch, transformers' 2>/dev/null; then
+	echo "convert_bench: making $CV (.venv + sentencepiece, protobuf)"
+	site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+	"$VENV/bin/python" -m venv "$CV" &&
+		cvsite=$("$CV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') &&
+		(cd "$site" && pwd) >"$cvsite/fixture-venv.pth" &&
+		"$CV/bin/pip" install -q 'sentencepiece>=0.1.98,<0.3.0' 'protobuf>=4.21.0,<5.0.0' >/dev/null 2>&1 ||
+		{ rm -rf "$CV"; skip "cannot install sentencepiece and protobuf into $CV"; }
+fi
+versions=$(PYTHONPATH="$LL/gguf-py" "$CV/bin/python" -c 'import torch, transformers, numpy, sentencepiece, gguf
+print("torch", torch.__version__, "transformers", transformers.__version__, "numpy", numpy.__version__,
+      "sentencepiece", sentencepiece.__version__)') ||
+	skip "the converter's packages do not import in $CV"
+
+# (re)generate the checkpoint when missing or older than the generator
+if [ ! -f "$DIR/model.safetensors" ] || [ "$GEN" -nt "$DIR/model.safetensors" ]; then
+	echo "convert_bench: generating $DIR"
+	"$GEN" -m 1.5b "$DIR" || exit 1
+fi
+for f in tokenizer.json tokenizer_config.json; do
+	cmp -s testdata/models/qwen3_realvocab/$f "$DIR/$f" ||
+		cp testdata/models/qwen3_realvocab/$f "$DIR/" || exit 1
+done
+
+tmp=$(mktemp -d "$BUILD/bench/convert-bench.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+size=$(du -m "$DIR/model.safetensors" | cut -f1)
+cat "$DIR/model.safetensors" >/dev/null
+echo "convert_bench: $DIR ($size MB bf16), $(nproc) CPUs online, $versions"
+
+# run NAME COMMAND...: time one conversion, print one line
+run() {
+	name=$1
+	shift
+	sync
+	load=$(uptime | sed 's/.*load average: //')
+	if ! /usr/bin/time -v "$@" >"$tmp/out.txt" 2>"$tmp/time.txt"; then
+		echo "convert_bench: $name failed"
+		tail -20 "$tmp/out.txt" "$tmp/time.txt"
+		exit 1
+	fi
+	rss=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$tmp/time.txt")
+	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): *//p' "$tmp/time.txt")
+	usr=$(sed -n 's/.*User time (seconds): *//p' "$tmp/time.txt")
+	sys=$(sed -n 's/.*System time (seconds): *//p' "$tmp/time.txt")
+	secs=$(echo "$wall" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
+	printf 'convert_bench: %-28s wall %7.1f s  cpu %6.1f s (user %5.1f)  peak RSS %6d MB  (load before: %s)\n' \
+		"$name" "$secs" "$(echo "$usr $sys" | awk '{ print $1 + $2 }')" "$usr" "$(( ${rss:-0} / 1024 ))" "$load"
+	last=$secs
+}
+
+for ot in $OUTTYPES; do
+	run "llama.cpp --outtype $ot" env PYTHONPATH="$LL/gguf-py" "$CV/bin/python" \
+		"$LL/convert_hf_to_gguf.py" --outtype "$ot" --outfile "$tmp/llama.gguf" "$DIR"
+	llama=$last
+	t1=$(date +%s.%N)
+	sync
+	t2=$(date +%s.%N)
+	printf 'convert_bench: %-28s %7.1f s after it (its output was still in the page cache)\n' \
+		"sync" "$(echo "$t1 $t2" | awk '{ print $2 - $1 }')"
+	for t in $THREADS; do
+		run "qwen-convert --outtype $ot -t $t" "$CONV" -q -t "$t" --outtype "$ot" \
+			-o "$tmp/ours.gguf" "$DIR"
+		printf 'convert_bench: %-28s llama.cpp wall / qwen-convert wall = %.2f\n' "" \
+			"$(echo "$llama $last" | awk '{ print $1 / $2 }')"
+	done
+	if cmp -s "$tmp/ours.gguf" "$tmp/llama.gguf"; then
+		echo "convert_bench: --outtype $ot: the two files are identical"
+	else  # say how, by gguf-py (the sdist's)
+		PYTHONPATH="$LL/gguf-py" "$CV/bin/python" - "$tmp/ours.gguf" "$tmp/llama.gguf" "$ot" <<'EOF'
+import sys
+import numpy as np
+from gguf import GGUFReader
+a, b = GGUFReader(sys.argv[1]), GGUFReader(sys.argv[2])
+ka = {k: ([t.name for t in f.types], f.contents()) for k, f in a.fields.items()}
+kb = {k: ([t.name for t in f.types], f.contents()) for k, f in b.fields.items()}
+tb = {t.name: t for t in b.tensors}
+same_t = sum(t.name in tb and t.tensor_type == tb[t.name].tensor_type
+             and list(t.shape) == list(tb[t.name].shape)
+             and np.array_equal(np.asarray(t.data).view(np.uint8), np.asarray(tb[t.name].data).view(np.uint8))
+             for t in a.tensors)
+diff_k = sorted(k for k in set(ka) | set(kb) if ka.get(k) != kb.get(k))
+order_k = list(ka) != list(kb)
+order_t = [t.name for t in a.tensors] != [t.name for t in b.tensors]
+print(f"convert_bench: --outtype {sys.argv[3]}: the files differ: {len(ka)}/{len(kb)} keys, "
+      f"{len(diff_k)} with other types or values {diff_k[:4]}, key order "
+      f"{'differs' if order_k else 'same'}; tensors {same_t}/{len(b.tensors)} identical by name "
+      f"(type, shape, bytes), tensor order {'differs' if order_t else 'same'}")
+EOF
+	fi
+	rm -f "$tmp/ours.gguf" "$tmp/llama.gguf"
+done
+echo "convert_bench: load average now: $(uptime | sed 's/.*load average: //')"
