@@ -234,9 +234,12 @@ int tk_add_to_gguf(const struct tk_vocab *v, struct gf_writer *w, qk_err *err)
 	    (rc = gf_writer_add_arr_str(w, K_MERGES, (const char *const *)v->merges, NULL,
 					v->n_merges, err)))
 		return rc;
-	for (size_t i = 0; i < sizeof(id_keys) / sizeof(id_keys[0]); i++) {
+	/* group by group (tokenizer files, config.json, defaults), each in
+	 * type order: the order llama.cpp's SpecialVocab finds them in */
+	for (size_t k = 0; k < 3 * (sizeof(id_keys) / sizeof(id_keys[0])); k++) {
+		size_t i = k % (sizeof(id_keys) / sizeof(id_keys[0]));
 		int64_t id = *CID_AT(v, id_keys[i].off);
-		if (id < 0)
+		if (id < 0 || v->id_group[i] != k / (sizeof(id_keys) / sizeof(id_keys[0])))
 			continue;
 		if (id >= (int64_t)v->n_tokens)
 			return qk_err_set(err, QK_E_USAGE, "tk_add_to_gguf: %s %lld beyond %u tokens",

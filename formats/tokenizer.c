@@ -625,10 +625,10 @@ out:
 /* config.json bos/eos/pad_token_id, where still unset */
 static int apply_hparams(struct tk_build *b, const struct qk_hparams *hp, const char *dir)
 {
-	const struct { const char *key; int64_t id; int64_t *slot; } ids[] = {
-		{ "bos_token_id", hp->bos_token_id, &b->v.bos },
-		{ "eos_token_id", hp->eos_token_id, &b->v.eos },
-		{ "pad_token_id", hp->pad_token_id, &b->v.pad },
+	const struct { const char *key; int64_t id; int64_t *slot; int idx; } ids[] = {
+		{ "bos_token_id", hp->bos_token_id, &b->v.bos, 0 },
+		{ "eos_token_id", hp->eos_token_id, &b->v.eos, 1 },
+		{ "pad_token_id", hp->pad_token_id, &b->v.pad, 4 },
 	};
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -640,6 +640,7 @@ static int apply_hparams(struct tk_build *b, const struct qk_hparams *hp, const 
 					  dir, ids[i].key, (long long)ids[i].id,
 					  (unsigned)b->v.n_tokens);
 		*ids[i].slot = ids[i].id;
+		b->v.id_group[ids[i].idx] = 1;
 	}
 	return QK_OK;
 }
@@ -655,10 +656,14 @@ static int qwen1_defaults(struct tk_build *b)
 		return qk_err_set(b->err, QK_E_INVALID,
 				  "%s: <|endoftext|> would be id %lld, beyond vocab_size %u",
 				  b->fname, (long long)b->endoftext, (unsigned)v->n_tokens);
-	if (none)
+	if (none) {
 		v->bos = v->eos = b->endoftext;
-	if (v->unk < 0)
+		v->id_group[0] = v->id_group[1] = 2;
+	}
+	if (v->unk < 0) {
 		v->unk = b->endoftext;
+		v->id_group[2] = 2;
+	}
 	return QK_OK;
 }
 

@@ -126,6 +126,10 @@ struct tk_vocab {
 	char **merges;            /* [n_merges] "left right", rank order */
 	int64_t bos, eos, unk, sep, pad, mask; /* token ids, -1 = absent */
 	int add_bos, add_eos, add_sep;         /* 0/1, -1 = absent */
+	uint8_t id_group[6];      /* where bos, eos, unk, sep, pad, mask came from:
+				   * 0 tokenizer files, 1 config.json, 2 a default;
+				   * tk_add_to_gguf writes the ids group by group in
+				   * that order, as llama.cpp's SpecialVocab does */
 	char *chat_template;      /* NULL = none */
 	uint64_t model_max_length; /* tokenizer_config.json; 0 = unknown (not in GGUF) */
 	const char *pre;          /* static: "qwen2" */

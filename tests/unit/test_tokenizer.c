@@ -286,6 +286,35 @@ static void compare_golden(const struct tk_vocab *v, const char *gpath)
 	gf_close(f);
 }
 
+static void write_vocab_gguf(const struct tk_vocab *v, const char *path);
+
+/* the tokenizer.* keys of two GGUF files appear in the same order */
+static void same_key_order(const char *ours, const char *theirs)
+{
+	struct gf_file *a, *b;
+	int64_t i = 0, j = 0;
+	qk_err e;
+
+	if (gf_open(&a, ours, &e) || gf_open(&b, theirs, &e))
+		fail_msg("%s", e.msg);
+	for (;;) {
+		while (i < gf_n_kv(a) && strncmp(gf_key(a, i), "tokenizer.", 10) != 0)
+			i++;
+		while (j < gf_n_kv(b) && strncmp(gf_key(b, j), "tokenizer.", 10) != 0)
+			j++;
+		if (i == gf_n_kv(a) || j == gf_n_kv(b))
+			break;
+		if (strcmp(gf_key(a, i), gf_key(b, j)) != 0)
+			fail_msg("%s: key '%s' where llama.cpp writes '%s'", theirs, gf_key(a, i),
+				 gf_key(b, j));
+		i++;
+		j++;
+	}
+	assert_true(i == gf_n_kv(a) && j == gf_n_kv(b));
+	gf_close(a);
+	gf_close(b);
+}
+
 static void test_golden_fixtures(void **state)
 {
 	static const char *const fx[] = { "qwen1", "qwen1_5", "qwen1_5_moe", "qwen2",
@@ -302,6 +331,16 @@ static void test_golden_fixtures(void **state)
 		snprintf(gpath, sizeof(gpath), GOLDEN "/%s.gguf", fx[i]);
 		load(mdir, &v, &hp);
 		compare_golden(&v, gpath);
+		{
+			char tmp[] = "/tmp/qk_tkorder_XXXXXX";
+			char path[64];
+			assert_non_null(mkdtemp(tmp));
+			snprintf(path, sizeof(path), "%s/v.gguf", tmp);
+			write_vocab_gguf(&v, path);
+			same_key_order(path, gpath);
+			unlink(path);
+			rmdir(tmp);
+		}
 		tk_free(&v);
 	}
 }
