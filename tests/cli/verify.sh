@@ -170,24 +170,31 @@ for fx in qwen2 qwen3_next qwen3_realvocab; do
 	fi
 done
 
-# ---- safetensors against the GGUF qwen-convert makes of it ----
+# ---- every fixture against the GGUF qwen-convert makes of it (auto): ----
+# ---- lossless, so KLD exactly 0 and the same top-1 everywhere        ----
 C="$BINDIR/qwen-convert"
-if "$C" -q testdata/models/qwen3 -o "$tmp/q3.gguf" >/dev/null 2>&1; then
-	if "$V" compare --json $M/qwen3 "$tmp/q3.gguf" >"$tmp/c.json" 2>"$tmp/err" &&
-	   [ "$(json_num kld_max "$tmp/c.json")" = 0 ] &&
-	   [ "$(json_num top1_agreement "$tmp/c.json")" = 100 ]; then
-		echo "ok - qwen3 safetensors vs its bf16 GGUF: kld 0, top1 100"
-	else
-		echo "not ok - qwen3 safetensors vs its bf16 GGUF"; sed 's/^/#   /' "$tmp/err" | head -3
+for d in $M/*/; do
+	fx=$(basename "$d")
+	[ -f "$d/config.json" ] || continue
+	if ! "$C" -q "$d" -o "$tmp/$fx.gguf" >/dev/null 2>"$tmp/err"; then
+		echo "not ok - $fx: qwen-convert failed"; sed 's/^/#   /' "$tmp/err" | head -3
+		continue
 	fi
-else
-	echo "ok - safetensors vs GGUF # SKIP qwen-convert cannot convert qwen3"
-fi
-if "$C" -q --outtype q8_0 testdata/models/qwen2 -o "$tmp/q2q8.gguf" >/dev/null 2>&1; then
+	if "$V" compare --json "$d" "$tmp/$fx.gguf" >"$tmp/c.json" 2>"$tmp/err" &&
+	   [ "$(json_num kld_max "$tmp/c.json")" = 0 ] &&
+	   [ "$(json_num max_abs_logit_diff "$tmp/c.json")" = 0 ] &&
+	   [ "$(json_num top1_agreement "$tmp/c.json")" = 100 ]; then
+		echo "ok - $fx safetensors vs its GGUF (auto): kld 0, logits identical, top1 100"
+	else
+		echo "not ok - $fx safetensors vs its GGUF (auto)"; sed 's/^/#   /' "$tmp/err" | head -3
+	fi
+	rm -f "$tmp/$fx.gguf"
+done
+if "$C" -q --outtype q8_0 $M/qwen2 -o "$tmp/q2q8.gguf" >/dev/null 2>&1; then
 	expect 1 "min-top1 100 not reached" -- compare $M/qwen2 "$tmp/q2q8.gguf"
 	expect 0 "" -- compare --max-kld 0.05 --min-top1 80 --max-layer-nmse 1e-3 $M/qwen2 "$tmp/q2q8.gguf"
 else
-	echo "ok - safetensors vs q8_0 GGUF # SKIP qwen-convert cannot write q8_0"
+	echo "not ok - qwen-convert --outtype q8_0 of qwen2 failed"
 fi
 
 # ---- one layer's tensor zeroed: compare names the layer, golden fails ----
