@@ -79,7 +79,7 @@ FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 all: $(BINS)
 
 # ---- set-up: Debian packages (as root) ----
-DEB_PKGS := libcmocka-dev libzip-dev libcjson-dev libyaml-dev zlib1g-dev pkg-config clang
+DEB_PKGS := libcmocka-dev libzip-dev libcjson-dev libyaml-dev zlib1g-dev pkg-config clang unzip
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -152,6 +152,16 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIB)
 BENCH_GEN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
 bench: $(BINS) $(BENCH_GEN)
 	@for s in tests/bench/*.sh; do BUILD=$(BUILD) BINDIR=$(BINDIR) sh "$$s" || exit 1; done
+
+# ---- cross-checks against reference implementations (DESIGN.md §7) ----
+# Every testdata/gen/*_crosscheck.py runs under the llama.cpp venv
+# (GGML_PY, testdata/quant/README.md) with --bin $(BINDIR); each script's
+# docstring says what it checks. Skipped, not failed, without the venv.
+GGML_PY ?= .venv-ggml/bin/python
+crosscheck: $(BINS)
+	@if [ ! -x "$(GGML_PY)" ]; then echo "crosscheck: no $(GGML_PY), skipped"; exit 0; fi; \
+	fail=0; for s in testdata/gen/*_crosscheck.py; do [ -f "$$s" ] || continue; \
+	  echo "== $$s"; "$(GGML_PY)" "$$s" --bin $(BINDIR) || fail=1; done; exit $$fail
 
 # ---- install ----
 install: $(BINS)

@@ -1,0 +1,243 @@
+/* quant_plan.c - open the input, build the plan, put it in llama-quantize's
+ * order and give every tensor its type; see quant.h. */
+#include "quant.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../formats/catalog.h"
+#include "../formats/dtype.h"
+#include "../formats/hparams.h"
+#include "../formats/io.h"
+#include "../quant/qtype.h"
+
+void quant_job_free(struct quant_job *j)
+{
+	if (!j)
+		return;
+	free(j->rule_hits);
+	rc_free(&j->recipe);
+	tk_free(&j->vocab);
+	wp_meta_free(&j->md);
+	wp_free(&j->plan);
+	free(j->info);
+	free(j->gbind);
+	free(j->gpiece);
+	if (j->opened)
+		qk_input_close(&j->in);
+	memset(j, 0, sizeof(*j));
+}
+
+/* safetensors: qwen-convert's plan (auto keeps each tensor's source
+ * precision), key/values and tokenizer */
+static int hf_plan(struct quant_job *j, const struct quant_opts *o, qk_err *err)
+{
+	const struct wp_opts po = { WP_OUT_AUTO, o->keep_mtp };
+	struct wp_meta_opts mo = { NULL, j->in.cat.dir };
+	const struct qk_hparams *hp = &j->in.model.hp;
+	int rc;
+
+	if ((rc = wp_build(&j->plan, &j->in.model, &po, err)))
+		return rc;
+	j->plan.ftype = j->ftype;
+	if ((rc = wp_meta_build(&j->md, &j->plan, &mo, err)))
+		return rc;
+	return tk_load_hf(&j->vocab, j->in.cat.dir, hp->arch, hp->n_vocab, hp, err);
+}
+
+static int cmp_tensor(const void *a, const void *b)
+{
+	return qm_name_cmp(((const struct wp_tensor *)a)->name, ((const struct wp_tensor *)b)->name);
+}
+
+/* what llama-quantize reads from the model's key/values */
+static int model_info(const struct quant_job *j, struct qm_model_info *mi, qk_err *err)
+{
+	char key[96];
+	const char *arch = quant_meta_arch(j);
+
+	memset(mi, 0, sizeof(*mi));
+	if (!arch)
+		return qk_err_set(err, QK_E_INVALID, "%s: no general.architecture", j->in.cat.path);
+	mi->arch = arch;
+	snprintf(key, sizeof(key), "%s.block_count", arch);
+	if (!quant_meta_u32(j, key, &mi->n_layer))
+		return qk_err_set(err, QK_E_INVALID, "%s: no integer key '%s'", j->in.cat.path, key);
+	snprintf(key, sizeof(key), "%s.nextn_predict_layers", arch);
+	(void)quant_meta_u32(j, key, &mi->n_layer_nextn);
+	snprintf(key, sizeof(key), "%s.expert_count", arch);
+	(void)quant_meta_u32(j, key, &mi->n_expert);
+	snprintf(key, sizeof(key), "%s.attention.head_count", arch);
+	(void)quant_meta_u32(j, key, &mi->n_head);
+	snprintf(key, sizeof(key), "%s.attention.head_count_kv", arch);
+	if (!quant_meta_u32(j, key, &mi->n_head_kv))
+		mi->n_head_kv = mi->n_head;
+	return QK_OK;
+}
+
+static bool is_float(int type)
+{
+	return type == QT_F32 || type == QT_F16 || type == QT_BF16;
+}
+
+/* can quant/ read this input type back as fp32? */
+static bool readable(int type)
+{
+	const struct qt_type *q = type >= 0 && type < QT_COUNT ? qt_type_get(type) : NULL;
+
+	return q && q->dequantize && type != QT_Q8_K;
+}
+
+static int why_of(const struct quant_opts *o, const struct wp_tensor *t, bool tied, int type,
+		  long rule, int fb_before, int fb_after)
+{
+	if (!qm_is_quantizable(t->name, t->ne, o->qopt.keep_output))
+		return QW_KEPT;
+	if (o->qopt.token_embd_type >= 0 && strcmp(t->name, "token_embd.weight") == 0)
+		return QW_OPTION;
+	if (o->qopt.output_type >= 0 && (strcmp(t->name, "output.weight") == 0 ||
+					 (tied && strcmp(t->name, "token_embd.weight") == 0)))
+		return QW_OPTION;
+	if (fb_after != fb_before)
+		return QW_FALLBACK;
+	if (rule >= 0)
+		return QW_RECIPE;
+	return type == o->mix->default_type ? QW_DEFAULT : QW_MIX;
+}
+
+static int type_error(const struct wp_tensor *t, int type, const struct qm_model_info *mi,
+		      qk_err *err)
+{
+	if (type == QM_ERR_LAYER)
+		return qk_err_set(err, QK_E_UNSUPPORTED,
+				  "tensor '%s': cannot tell its layer (an FFN tensor of a MoE model "
+				  "needs a 'blk.N.' prefix with N below block_count %u); "
+				  "llama-quantize refuses such a model too", t->name,
+				  (unsigned)mi->n_layer);
+	return qk_err_set(err, QK_E_USAGE,
+			  "tensor '%s': rows of %lld elements fit no type llama-quantize would "
+			  "fall back to", t->name, (long long)t->ne[0]);
+}
+
+/* the type one tensor gets; checks requantizing and readability */
+static int decide(struct quant_job *j, const struct quant_opts *o, struct qm_state *st,
+		  const struct qm_model_info *mi, size_t i, qk_err *err)
+{
+	struct wp_tensor *t = &j->plan.t[i];
+	struct quant_info *in = &j->info[i];
+	const struct qk_binding *b = t->b;
+	struct rc_subject s = { t->name, b->role >= 0 ? qk_role_name(b->role) : NULL, b->layer,
+				b->layer >= 0 ? qk_model_layer_flags(&j->in.model, (uint32_t)b->layer)
+					      : 0 };
+	long rule = j->recipe.n ? rc_match(&j->recipe, &s, j->in.model.hp.n_layer) : -1;
+	int fb = st->n_fallback, type;
+
+	in->src_type = t->type;
+	type = qm_tensor_type(st, t->name, t->ne, t->type,
+			      rule >= 0 ? j->recipe.rules[rule].type : -1);
+	if (type < 0)
+		return type_error(t, type, mi, err);
+	in->why = why_of(o, t, st->tied, type, rule, fb, st->n_fallback);
+	in->rule = in->why == QW_RECIPE || (in->why == QW_FALLBACK && rule >= 0) ? rule : -1;
+	if (in->rule >= 0)
+		j->rule_hits[in->rule]++;
+	if (type == t->type)
+		return QK_OK;
+	if (!qt_type_get(type) || !qt_type_get(type)->quantize || type == QT_Q8_K)
+		return qk_err_set(err, QK_E_UNSUPPORTED, "tensor '%s': llama-quantize would make it "
+				  "%s, which qwen-quant cannot write", t->name,
+				  qt_type_get(type) ? qt_type_get(type)->name : "?");
+	if (!is_float(t->type) && qt_type_get(t->type) && qt_type_get(t->type)->is_quant &&
+	    !o->allow_requantize)
+		return qk_err_set(err, QK_E_UNSUPPORTED,
+				  "%s: tensor '%s' is already %s: requantizing it to %s loses more "
+				  "than quantizing the original (--allow-requantize does it anyway)",
+				  j->in.cat.path, t->name, qt_type_get(t->type)->name,
+				  qt_type_get(type)->name);
+	if (!readable(t->type))
+		return qk_err_set(err, QK_E_UNSUPPORTED, "%s: tensor '%s': cannot read %s data",
+				  j->in.cat.path, t->name, qk_dtype_name(t->type));
+	return wp_set_type(&j->plan, i, type, err);
+}
+
+static int decide_all(struct quant_job *j, const struct quant_opts *o, qk_err *err)
+{
+	const size_t n = j->plan.n;
+	const char **names = malloc((n ? n : 1) * sizeof(*names));
+	struct qm_model_info mi;
+	struct qm_state st;
+	int rc;
+
+	if (!names)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory for %zu tensor names", n);
+	if ((rc = model_info(j, &mi, err)))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		names[i] = j->plan.t[i].name;
+	rc = qm_state_init(&st, &mi, o->mix, &o->qopt, names, n);
+	if (rc) {
+		rc = qk_err_set(err, QK_E_UNSUPPORTED, "%s: architecture '%s' has no quantization "
+				"rules here", j->in.cat.path, mi.arch);
+		goto out;
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = decide(j, o, &st, &mi, i, err);
+	j->n_fallback = st.n_fallback;
+out:
+	free(names);
+	return rc;
+}
+
+/* llama-quantize writes each tensor info with ggml_n_dims: trailing ne of 1
+ * are dropped (a [1, n_embd] shared-expert gate becomes {n_embd}); the
+ * leading shape entries they are go with them */
+static void squeeze(struct wp_tensor *t)
+{
+	int drop = 0;
+
+	while (t->n_dims - drop > 1 && t->ne[t->n_dims - 1 - drop] == 1)
+		drop++;
+	if (!drop)
+		return;
+	memmove(t->shape, t->shape + drop, (size_t)(t->n_dims - drop) * sizeof(t->shape[0]));
+	t->n_dims -= drop;
+}
+
+int quant_prepare(struct quant_job *j, const struct quant_opts *o, const char *path,
+		  qk_err *err)
+{
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	j->ftype = (uint32_t)o->mix->ftype;
+	if (o->recipe && (rc = rc_load(&j->recipe, o->recipe, err)))
+		return rc;
+	if ((rc = qk_input_open(&j->in, path, err)))
+		return rc;
+	j->opened = true;
+	j->gguf = j->in.cat.format == QK_FMT_GGUF;
+	if (j->gguf && o->keep_mtp)
+		return qk_err_set(err, QK_E_USAGE, "--keep-mtp applies to safetensors inputs: a "
+				  "GGUF input's tensors are all kept");
+	rc = j->gguf ? quant_gguf_plan(j, err) : hf_plan(j, o, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < j->plan.n; i++) {
+		j->src_bytes += j->plan.t[i].nbytes;
+		squeeze(&j->plan.t[i]);
+	}
+	qsort(j->plan.t, j->plan.n, sizeof(*j->plan.t), cmp_tensor);
+	j->info = calloc(j->plan.n ? j->plan.n : 1, sizeof(*j->info));
+	j->rule_hits = calloc(j->recipe.n ? j->recipe.n : 1, sizeof(*j->rule_hits));
+	if (!j->info || !j->rule_hits)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory planning %zu tensors", j->plan.n);
+	if ((rc = decide_all(j, o, err)))
+		return rc;
+	/* binding read the small tensors (norms, biases) scattered through the
+	 * input; drop the pages it touched so that the resident set stays the
+	 * chunk buffers whatever the number of layers */
+	for (size_t i = 0; i < j->in.cat.n_files; i++)
+		qk_map_release(&j->in.cat.files[i], 0, j->in.cat.files[i].size);
+	return QK_OK;
+}
