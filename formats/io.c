@@ -83,6 +83,23 @@ void qk_map_release(const qk_map *map, size_t off, size_t len)
 		madvise((void *)start, end - start, MADV_DONTNEED);
 }
 
+void qk_map_drop(const qk_map *map, size_t off, size_t len)
+{
+	const size_t win = 2u << 20; /* 2 MiB: covers fault-around and huge pages */
+	size_t start, end;
+
+	if (!map || !map->data || off >= map->size)
+		return;
+	if (len > map->size - off)
+		len = map->size - off;
+	start = off & ~(win - 1);
+	end = (off + len + win - 1) & ~(win - 1);
+	if (end > map->size)
+		end = map->size;
+	/* the mapping starts page-aligned, so start is too */
+	madvise((void *)(uintptr_t)(map->data + start), end - start, MADV_DONTNEED);
+}
+
 int qk_read_file(const char *path, size_t max_size, char **out, size_t *out_len,
 		 qk_err *err)
 {

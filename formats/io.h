@@ -75,6 +75,12 @@ void qk_map_close(qk_map *map);
  * writers call this after consuming a chunk so memory stays flat). */
 void qk_map_release(const qk_map *map, size_t off, size_t len);
 
+/* Drop the mapping's pages around [off, off+len), widened to 2 MiB
+ * boundaries (the kernel maps neighbouring pages on a fault): for small reads
+ * whose neighbours are not needed now. They are read again from the file if
+ * touched later; contents never change (read-only mapping). */
+void qk_map_drop(const qk_map *map, size_t off, size_t len);
+
 /* Read a whole (small) file into a NUL-terminated malloc'd buffer, refusing
  * files larger than max_size. */
 int qk_read_file(const char *path, size_t max_size, char **out, size_t *out_len,

@@ -275,6 +275,11 @@ static int bind_one(struct ctx *c, const struct qk_role_row *r, int layer,
 	if (!rc)
 		rc = small ? qk_load_small(b, t, rg, n, cols, !c->gguf, c->err)
 			   : add_pieces(c, b, t, rg, n);
+	/* the small tensor is in fp32 now: drop the file pages reading it
+	 * mapped (with the kernel's fault-around), so binding a model does not
+	 * grow the resident set with its size */
+	if (!rc && small && t->file >= 0 && (size_t)t->file < c->cat->n_files)
+		qk_map_drop(&c->cat->files[t->file], (size_t)t->offset, (size_t)t->nbytes);
 	free(rg);
 	if (!rc && out)
 		*out = b;
