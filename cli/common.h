@@ -34,6 +34,16 @@ bool cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, u
  * it cannot be built or printed (root NULL). */
 int cli_emit_json(cJSON *root, qk_err *err);
 
+/* Progress bar on stderr (callers draw it only on a terminal), redrawn only
+ * when the shown percentage changes; cli_progress_end finishes its line.
+ * ctx of cli_progress: a struct cli_progress, initialised { label, -1 }. */
+struct cli_progress {
+	const char *label;         /* "quantizing", or NULL */
+	int last;                  /* last percentage drawn, -1 none */
+};
+void cli_progress(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_end(struct cli_progress *pr);
+
 /* The "not yet implemented" stub main for tools whose issue has not landed. */
 int cli_not_implemented(const char *tool, int argc, char **argv);
 

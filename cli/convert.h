@@ -68,12 +68,5 @@ void convert_print_splits(FILE *f, const struct wp_plan *p, const char *prefix,
 void convert_print_export(FILE *f, const struct hx_plan *p, const char *out, int outtype,
 			  bool tokenizer, const char *config_json);
 
-/* Progress bar on stderr, redrawn only when the shown percentage changes;
- * convert_progress_end finishes its line. ctx: struct convert_progress. */
-struct convert_progress {
-	int last;                 /* last percentage drawn, -1 none */
-};
-void convert_progress(void *ctx, uint64_t done, uint64_t total);
-void convert_progress_end(struct convert_progress *pr);
 
 #endif

@@ -137,7 +137,7 @@ static int prepare(struct gstate *s, const struct convert_ctx *c, struct qk_inpu
 
 /* progress over the whole set: a split's bytes on top of the earlier ones */
 struct set_progress {
-	struct convert_progress pr;
+	struct cli_progress pr;
 	uint64_t base, total;
 };
 
@@ -146,7 +146,7 @@ static void set_progress_fn(void *ctx, uint64_t done, uint64_t total)
 	struct set_progress *sp = ctx;
 
 	(void)total;
-	convert_progress(&sp->pr, sp->base + done, sp->total);
+	cli_progress(&sp->pr, sp->base + done, sp->total);
 }
 
 /* one GGUF file: the key/values (split k > 0: the split keys only), then
@@ -271,7 +271,7 @@ static int publish(const struct gstate *s, const struct convert_ctx *c, qk_err *
 static int write_all(struct gstate *s, const struct convert_ctx *c, struct wp_stats *sum,
 		     qk_err *err)
 {
-	struct set_progress sp = { { -1 }, 0, wp_data_bytes(&s->plan) };
+	struct set_progress sp = { { NULL, -1 }, 0, wp_data_bytes(&s->plan) };
 	char name[sizeof(s->prefix) + 32], part[sizeof(s->prefix) + 64];
 	const char *path = s->n_splits > 1 ? part : name;
 	int rc = QK_OK;
@@ -302,7 +302,7 @@ static int write_all(struct gstate *s, const struct convert_ctx *c, struct wp_st
 			unlink(part);
 		qk_out_block_signals(false);
 	}
-	convert_progress_end(&sp.pr);
+	cli_progress_end(&sp.pr);
 	if (rc) {
 		qk_out_group_undo();
 		return rc;

@@ -143,7 +143,7 @@ static int check_target(const struct convert_ctx *c, const struct hx_plan *p, bo
 
 static void on_progress(void *user, const struct hx_progress *pr)
 {
-	convert_progress(user, pr->bytes_done, pr->bytes_total);
+	cli_progress(user, pr->bytes_done, pr->bytes_total);
 }
 
 static int dry_run(const struct convert_ctx *c, const struct hx_plan *p, bool tok, qk_err *err)
@@ -179,7 +179,7 @@ static void report(const struct convert_ctx *c, const struct hx_report *r, int o
 
 int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_err *err)
 {
-	struct convert_progress pr = { -1 };
+	struct cli_progress pr = { NULL, -1 };
 	struct hx_report rep;
 	struct hx_plan p;
 	struct hx_opts o;
@@ -209,7 +209,7 @@ int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_
 		o.progress_user = &pr;
 	}
 	rc = hx_export(&in->model, qk_outdir_temp_path(d), &o, err);
-	convert_progress_end(&pr);
+	cli_progress_end(&pr);
 	if (rc) {
 		qk_outdir_abort(d);
 		goto out;

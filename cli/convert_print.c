@@ -92,29 +92,6 @@ void convert_print_plan(FILE *f, const struct wp_plan *p, const struct wp_meta *
 		   "\n", p->n, total, data, p->ftype);
 }
 
-void convert_progress(void *ctx, uint64_t done, uint64_t total)
-{
-	struct convert_progress *pr = ctx;
-	const int width = 40;
-	int pct = total ? (int)(done * 100 / total) : 100, fill;
-
-	if (pct == pr->last)
-		return;
-	pr->last = pct;
-	fill = pct * width / 100;
-	fprintf(stderr, "\r[%.*s%*s] %3d%% %" PRIu64 "/%" PRIu64 " MiB", fill,
-		"########################################", width - fill, "", pct,
-		done >> 20, total >> 20);
-	fflush(stderr);
-}
-
-void convert_progress_end(struct convert_progress *pr)
-{
-	if (pr->last >= 0)
-		fputc('\n', stderr);
-	pr->last = -1;
-}
-
 void convert_print_splits(FILE *f, const struct wp_plan *p, const char *prefix,
 			  const size_t *first, size_t n_splits)
 {

@@ -2,6 +2,7 @@
  * order, tensor infos, then the data streamed by wp_write_data; a progress
  * bar on a terminal. See quant.h. */
 #include "quant.h"
+#include "common.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -11,35 +12,6 @@
 #include "../formats/gguf.h"
 
 #define QNT_VERSION 2u /* general.quantization_version (ggml's GGML_QNT_VERSION) */
-
-/* ---- progress ---- */
-
-struct progress {
-	int last;                  /* percentage drawn last, -1 none */
-};
-
-static void progress(void *ctx, uint64_t done, uint64_t total)
-{
-	struct progress *pr = ctx;
-	const int width = 40;
-	int pct = total ? (int)(done * 100 / total) : 100, fill;
-
-	if (pct == pr->last)
-		return;
-	pr->last = pct;
-	fill = pct * width / 100;
-	fprintf(stderr, "\rquantizing [%.*s%*s] %3d%% %" PRIu64 "/%" PRIu64 " MiB", fill,
-		"########################################", width - fill, "", pct, done >> 20,
-		total >> 20);
-	fflush(stderr);
-}
-
-static void progress_end(struct progress *pr)
-{
-	if (pr->last >= 0)
-		fputc('\n', stderr);
-	pr->last = -1;
-}
 
 /* ---- key/values ---- */
 
@@ -80,9 +52,9 @@ static int write_kvs(const struct quant_job *j, struct gf_writer *w, qk_err *err
 int quant_write(struct quant_job *j, const struct quant_opts *o, struct wp_stats *st,
 		qk_err *err)
 {
-	struct progress pr = { -1 };
+	struct cli_progress pr = { "quantizing", -1 };
 	const struct wp_write_opts wo = {
-		o->threads, 0, !o->quiet && isatty(STDERR_FILENO) ? progress : NULL, &pr,
+		o->threads, 0, !o->quiet && isatty(STDERR_FILENO) ? cli_progress : NULL, &pr,
 	};
 	struct gf_writer *w = NULL;
 	int rc;
@@ -92,10 +64,10 @@ int quant_write(struct quant_job *j, const struct quant_opts *o, struct wp_stats
 	if ((rc = write_kvs(j, w, err)) || (rc = wp_declare_tensors(&j->plan, w, err)) ||
 	    (rc = gf_writer_write_header(w, err)) ||
 	    (rc = wp_write_data(&j->plan, w, &wo, st, err))) {
-		progress_end(&pr);
+		cli_progress_end(&pr);
 		gf_writer_abort(w);
 		return rc;
 	}
-	progress_end(&pr);
+	cli_progress_end(&pr);
 	return gf_writer_commit(w, err);
 }
