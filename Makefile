@@ -41,7 +41,7 @@ WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla -Wwrite-strings \
 	-Wformat=2 -Werror
 # -ffp-contract=off everywhere: quant/ and ref/ need it (DESIGN.md §4) and the
-# rest loses nothing by it. Never -ffast-math.
+# rest loses nothing by it. Never fast-math (it breaks the numerics contract).
 CFLAGS_ALL := $(WARN) $(OPT) -g -ffp-contract=off -fno-math-errno -D_POSIX_C_SOURCE=200809L \
 	$(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
 LDLIBS_ALL := $(PKG_LIBS) -lm -lpthread $(LDLIBS)
