@@ -62,7 +62,8 @@ BINS     := $(TOOLS:%=$(BINDIR)/%)
 
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_HELPER_SRC := $(filter-out $(TEST_SRC),$(sort $(wildcard tests/unit/*.c)))
-TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/%.o)
+# the corrupt-case writers: unit tests compile case tables in (test_gguf.c ...)
+TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/testdata/corrupt/cc_util.o
 TEST_BINS := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 CORRUPT_SRC := $(sort $(wildcard testdata/corrupt/*.c))

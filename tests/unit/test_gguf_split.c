@@ -609,72 +609,9 @@ static void test_find_in_dir(void **state)
 }
 
 /* ---- the corrupt corpus through qk_catalog_open ----
- * split_cases.c is compiled in here with the cc_* helpers it uses
+ * split_cases.c is compiled in here (its writers from cc_util.c)
  * (tests/cli/corrupt.sh runs the same cases through qwen-inspect). */
 #include "../../testdata/corrupt/split_cases.c"
-
-void cc_put(struct cc_buf *b, const void *data, size_t len)
-{
-	if (b->n + len > b->cap) {
-		b->cap = (b->n + len) * 2 + 64;
-		b->p = realloc(b->p, b->cap);
-		assert_non_null(b->p);
-	}
-	if (len)
-		memcpy(b->p + b->n, data, len);
-	b->n += len;
-}
-
-void cc_u8(struct cc_buf *b, uint8_t v) { cc_put(b, &v, 1); }
-
-void cc_u32(struct cc_buf *b, uint32_t v)
-{
-	uint8_t t[4];
-	qk_st32(t, v);
-	cc_put(b, t, 4);
-}
-
-void cc_u64(struct cc_buf *b, uint64_t v)
-{
-	uint8_t t[8];
-	qk_st64(t, v);
-	cc_put(b, t, 8);
-}
-
-void cc_str(struct cc_buf *b, const char *s)
-{
-	cc_u64(b, strlen(s));
-	cc_put(b, s, strlen(s));
-}
-
-void cc_zeros(struct cc_buf *b, size_t n)
-{
-	while (n--)
-		cc_u8(b, 0);
-}
-
-void cc_free(struct cc_buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-int cc_write(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f)
-		return -1;
-	if (len && fwrite(data, 1, len, f) != len) {
-		fclose(f);
-		return -1;
-	}
-	return fclose(f) ? -1 : 0;
-}
-
-int cc_mkdir(const char *path)
-{
-	return mkdir(path, 0755) == 0 ? 0 : -1;
-}
 
 static void test_corrupt_cases(void **state)
 {

@@ -49,48 +49,10 @@ static void spit(const char *path, const char *text)
 }
 
 /* ---- the corrupt corpus, through tk_load_hf ----
- * tok_cases.c is compiled in here with the cc_* helpers it uses, so the
+ * tok_cases.c is compiled in here (its writers come from cc_util.c), so the
  * messages are checked without the CLI (tests/cli/corrupt.sh runs the same
  * cases through qwen-convert). */
 #include "../../testdata/corrupt/tok_cases.c"
-
-int cc_write(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f)
-		return -1;
-	if (len && fwrite(data, 1, len, f) != len) {
-		fclose(f);
-		return -1;
-	}
-	return fclose(f) ? -1 : 0;
-}
-
-int cc_write_text(const char *path, const char *text)
-{
-	return cc_write(path, text, strlen(text));
-}
-
-int cc_mkdir(const char *path)
-{
-	return mkdir(path, 0755) == 0 ? 0 : -1;
-}
-
-int cc_write_st(const char *path, const char *header_json, size_t data_len)
-{
-	size_t hl = strlen(header_json), padded = (hl + 7) / 8 * 8, n = 8 + padded + data_len;
-	uint8_t *b = calloc(1, n);
-	int rc;
-
-	assert_non_null(b);
-	qk_st64(b, padded);
-	memcpy(b + 8, header_json, hl);
-	memset(b + 8 + hl, ' ', padded - hl);
-	rc = cc_write(path, b, n);
-	free(b);
-	return rc;
-}
-
 
 /* ---- a model directory: tokenizer_config.json, templates, config ids ---- */
 
@@ -394,7 +356,6 @@ static void test_corrupt_base_valid(void **state)
 	assert_int_equal(v.eos, 12);
 	tk_free(&v);
 }
-
 
 int main(void)
 {
