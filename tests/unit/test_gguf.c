@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testdir.h"
 #include "../../formats/catalog.h"
 #include "../../formats/gguf.h"
 #include "../../formats/io.h"
@@ -33,16 +34,13 @@ static char dir[64];
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/qk_gguf_XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return td_make(dir, sizeof(dir), "gguf");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return td_remove(dir);
 }
 
 static void path_of(char *buf, size_t size, const char *name)

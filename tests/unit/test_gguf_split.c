@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testdir.h"
 #include "../../formats/catalog.h"
 #include "../../formats/gguf.h"
 #include "../../formats/gguf_split.h"
@@ -38,16 +39,13 @@ static char dir[64];
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/qk_gs_XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return td_make(dir, sizeof(dir), "gs");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return td_remove(dir);
 }
 
 /* ---- the model of split_oracle.py: qwen3, 1 layer, n_embd 8, n_head 2,

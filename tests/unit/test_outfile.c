@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testdir.h"
 #include "../../formats/outfile.h"
 #include "../../formats/io.h"
 
@@ -21,16 +22,13 @@ static char dir[64];
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/qk_out_XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return td_make(dir, sizeof(dir), "out");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return td_remove(dir);
 }
 
 static int exists(const char *p)

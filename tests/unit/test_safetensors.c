@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testdir.h"
 #include "../../formats/catalog.h"
 #include "../../formats/dtype.h"
 #include "../../formats/io.h"
@@ -26,16 +27,13 @@ static char dir[64];
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/qk_st_XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return td_make(dir, sizeof(dir), "st");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return td_remove(dir);
 }
 
 static void path_of(char *buf, size_t size, const char *name)

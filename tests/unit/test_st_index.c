@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testdir.h"
 #include "../../formats/catalog.h"
 #include "../../formats/dtype.h"
 #include "../../formats/st_index.h"
@@ -23,16 +24,13 @@ static int n_sub;
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(root, "/tmp/qk_sti_XXXXXX");
-	return mkdtemp(root) ? 0 : -1;
+	return td_make(root, sizeof(root), "sti");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return td_remove(root);
 }
 
 /* a fresh directory under root */

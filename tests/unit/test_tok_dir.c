@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testdir.h"
 #include "../../formats/gguf.h"
 #include "../../formats/hparams.h"
 #include "../../formats/io.h"
@@ -28,16 +29,13 @@ static char tdir[64];
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(tdir, "/tmp/qk_tok_XXXXXX");
-	return mkdtemp(tdir) ? 0 : -1;
+	return td_make(tdir, sizeof(tdir), "tok");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return td_remove(tdir);
 }
 
 static void spit(const char *path, const char *text)

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testdir.h"
 #include "../../formats/gguf.h"
 #include "../../formats/hparams.h"
 #include "../../formats/io.h"
@@ -48,16 +49,13 @@ static char tdir[64];
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(tdir, "/tmp/qk_tok_XXXXXX");
-	return mkdtemp(tdir) ? 0 : -1;
+	return td_make(tdir, sizeof(tdir), "tok");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return td_remove(tdir);
 }
 
 static char *slurp(const char *path, size_t *n)

@@ -1,0 +1,29 @@
+/* testdir.c - see testdir.h. */
+#define _XOPEN_SOURCE 700
+#include "testdir.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int td_make(char *buf, size_t size, const char *tag)
+{
+	int n = snprintf(buf, size, "/tmp/qk_%s_XXXXXX", tag);
+
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	return mkdtemp(buf) ? 0 : -1;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int td_remove(const char *dir)
+{
+	return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}

@@ -1,0 +1,14 @@
+/* testdir.h - scratch directories for unit tests (tests/unit/testdir.c,
+ * linked into every test program). */
+#ifndef TESTDIR_H
+#define TESTDIR_H
+
+#include <stddef.h>
+
+/* Create /tmp/qk_<tag>_XXXXXX into buf (size >= 32 + strlen(tag)); 0 on
+ * success, -1 on failure. */
+int td_make(char *buf, size_t size, const char *tag);
+/* Remove a directory tree (no shell involved); 0 on success. */
+int td_remove(const char *dir);
+
+#endif
