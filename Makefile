@@ -9,7 +9,7 @@
 #   make install PREFIX=/usr/local
 #
 # Sources are found by directory, so a new module is a new file, not a
-# Makefile edit: formats/ quant/ ref/ -> libqwenkit.a; cli/qwen-*.c -> one tool
+# Makefile edit: formats/*/ quant/ ref/ -> libqwenkit.a; cli/qwen-*.c -> one tool
 # each, other cli/*.c shared by the tools; tests/unit/test_*.c -> one CMocka
 # program each; testdata/corrupt/*.c -> the corrupt-corpus generator;
 # tests/fuzz/fuzz_*.c -> one libFuzzer target each.
@@ -47,7 +47,7 @@ CFLAGS_ALL := $(WARN) $(OPT) -g -ffp-contract=off -fno-math-errno -D_POSIX_C_SOU
 LDLIBS_ALL := $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRC  := $(sort $(wildcard formats/*.c quant/*.c ref/*.c))
+LIB_SRC  := $(sort $(wildcard formats/*/*.c quant/*.c ref/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libqwenkit.a
 

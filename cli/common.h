@@ -12,7 +12,7 @@
 
 #include <cJSON.h>
 
-#include "../formats/err.h"
+#include "../formats/base/err.h"
 
 enum { EXIT_OK = 0, EXIT_THRESHOLD = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_IO = 4 };
 

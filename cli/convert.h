@@ -9,11 +9,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../formats/err.h"
-#include "../formats/hf_export.h"
-#include "../formats/open.h"
-#include "../formats/plan.h"
-#include "../formats/tokenizer.h"
+#include "../formats/base/err.h"
+#include "../formats/hf_out/hf_export.h"
+#include "../formats/model/open.h"
+#include "../formats/plan/plan.h"
+#include "../formats/tokenizer/tokenizer.h"
 
 /* --to */
 enum convert_to {

@@ -1,9 +1,9 @@
 /* convert_gguf.c - HF safetensors -> GGUF: build the write plan and the
  * key/values, load the tokenizer, then write the header and tensor infos
- * before reading any tensor data and stream the data (formats/plan.h).
+ * before reading any tensor data and stream the data (formats/plan/plan.h).
  *
  * Split output (--split-max-size / --split-max-tensors): the cuts are decided
- * from the plan's sizes before anything is written (formats/split_plan.h,
+ * from the plan's sizes before anything is written (formats/plan/plan_split.h,
  * gguf-split's rule); each split is a complete GGUF written through its own
  * gf_writer (atomic per file), the first holding every key/value, each
  * holding split.no / split.tensors.count / split.count after them: the
@@ -19,10 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../formats/gguf.h"
-#include "../formats/gguf_split.h"
-#include "../formats/outfile.h"
-#include "../formats/split_plan.h"
+#include "../formats/container/gguf.h"
+#include "../formats/container/gguf_split.h"
+#include "../formats/base/outfile.h"
+#include "../formats/plan/plan_split.h"
 #include "common.h"
 #include "convert.h"
 
@@ -129,7 +129,7 @@ static int prepare(struct gstate *s, const struct convert_ctx *c, struct qk_inpu
 	mo.dir = in->cat.dir;
 	if ((rc = wp_meta_build(&s->md, &s->plan, &mo, err)))
 		return rc;
-	/* tokenizer.ggml.* and the chat template (formats/tokenizer.h) */
+	/* tokenizer.ggml.* and the chat template (formats/tokenizer/tokenizer.h) */
 	if ((rc = tk_load_hf(&s->vocab, in->cat.dir, in->hp.arch, in->hp.n_vocab, &in->hp, err)))
 		return rc;
 	return plan_splits(s, c, err);

@@ -1,5 +1,5 @@
 /* convert_hf.c - any input (GGUF or HF safetensors) -> a Hugging Face
- * safetensors directory through formats/hf_export.h: config.json, sharded
+ * safetensors directory through formats/hf_out/hf_export.h: config.json, sharded
  * safetensors (+ index) and tokenizer files, every GGUF transform undone.
  *
  * hx_export writes its files one by one; so that a failure midway leaves
@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../formats/gguf.h"
-#include "../formats/outfile.h"
+#include "../formats/container/gguf.h"
+#include "../formats/base/outfile.h"
 #include "common.h"
 #include "convert.h"
 

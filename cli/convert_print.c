@@ -5,8 +5,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "../formats/dtype.h"
-#include "../formats/gguf_split.h"
+#include "../formats/base/dtype.h"
+#include "../formats/container/gguf_split.h"
 #include "../quant/qtype.h"
 
 static const char *const why_names[] = {

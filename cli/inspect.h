@@ -11,10 +11,10 @@
 
 #include "common.h"
 
-#include "../formats/catalog.h"
-#include "../formats/hparams.h"
-#include "../formats/model.h"
-#include "../formats/open.h"
+#include "../formats/container/catalog.h"
+#include "../formats/model/hparams.h"
+#include "../formats/model/model.h"
+#include "../formats/model/open.h"
 
 struct inspect_opts {
 	bool tensors;          /* --tensors */

@@ -7,7 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "../formats/dtype.h"
+#include "../formats/base/dtype.h"
 
 #define CHUNK_ELEMS 65536 /* fp32 values per chunk (a multiple of every block size) */
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/dtype.h"
-#include "../formats/gguf.h"
+#include "../formats/base/dtype.h"
+#include "../formats/container/gguf.h"
 #include "../ref/tstats.h"
 #include "inspect_stats.h"
 

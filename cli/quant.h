@@ -3,10 +3,10 @@
  * input path (quant_gguf.c), writing the file (quant_write.c) and what
  * `plan` prints (quant_print.c).
  *
- * A quant job is a write plan (formats/plan.h) whose tensors are in
+ * A quant job is a write plan (formats/plan/plan.h) whose tensors are in
  * llama-quantize's order (quant/mix.h qm_name_cmp) and whose types are the
  * ones llama-quantize would give them (quant/mix.h), with a recipe's
- * overrides (formats/recipe.h) as llama-quantize --tensor-type overrides.
+ * overrides (formats/plan/recipe.h) as llama-quantize --tensor-type overrides.
  * For a safetensors input the plan is wp_build's; for a GGUF input it is
  * made here from the file's own tensors (one-piece views, so tensors whose
  * type does not change are copied byte for byte) and its key/values are
@@ -22,10 +22,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../formats/open.h"
-#include "../formats/plan.h"
-#include "../formats/recipe.h"
-#include "../formats/tokenizer.h"
+#include "../formats/model/open.h"
+#include "../formats/plan/plan.h"
+#include "../formats/plan/recipe.h"
+#include "../formats/tokenizer/tokenizer.h"
 #include "../quant/mix.h"
 
 struct quant_opts {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/gguf.h"
-#include "../formats/gguf_split.h"
+#include "../formats/container/gguf.h"
+#include "../formats/container/gguf_split.h"
 #include "../quant/qtype.h"
 
 static const struct gf_file *meta_file(const struct quant_job *j)

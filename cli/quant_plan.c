@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/catalog.h"
-#include "../formats/dtype.h"
-#include "../formats/hparams.h"
-#include "../formats/io.h"
+#include "../formats/container/catalog.h"
+#include "../formats/base/dtype.h"
+#include "../formats/model/hparams.h"
+#include "../formats/base/io.h"
 #include "../quant/qtype.h"
 
 void quant_job_free(struct quant_job *j)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../formats/gguf.h"
+#include "../formats/container/gguf.h"
 
 #define QNT_VERSION 2u /* general.quantization_version (ggml's GGML_QNT_VERSION) */
 

@@ -5,18 +5,18 @@
  * Flow: parse and check the options, open and bind the model (nothing is
  * written for a bad input), pick the direction (--to, else from the input's
  * format), then hand over to convert_gguf.c or convert_hf.c. Outputs appear
- * only when complete (formats/outfile.h). */
+ * only when complete (formats/base/outfile.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/catalog.h"
-#include "../formats/hf_export.h"
-#include "../formats/open.h"
-#include "../formats/outfile.h"
-#include "../formats/plan.h"
-#include "../formats/split_plan.h"
+#include "../formats/container/catalog.h"
+#include "../formats/hf_out/hf_export.h"
+#include "../formats/model/open.h"
+#include "../formats/base/outfile.h"
+#include "../formats/plan/plan.h"
+#include "../formats/plan/plan_split.h"
 #include "common.h"
 #include "convert.h"
 #include "opts.h"

@@ -5,14 +5,14 @@
  *
  * Flow: parse options, open the input and decide every tensor's type (any
  * input, recipe or type error stops here, before a byte is written), then
- * write the header and stream the data (formats/plan.h); the output appears
- * only when complete (formats/outfile.h). */
+ * write the header and stream the data (formats/plan/plan.h); the output appears
+ * only when complete (formats/base/outfile.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../formats/outfile.h"
+#include "../formats/base/outfile.h"
 #include "../quant/qtype.h"
 #include "common.h"
 #include "opts.h"

@@ -19,10 +19,10 @@
 
 #include <cJSON.h>
 
-#include "../formats/catalog.h"
-#include "../formats/hparams.h"
-#include "../formats/model.h"
-#include "../formats/open.h"
+#include "../formats/container/catalog.h"
+#include "../formats/model/hparams.h"
+#include "../formats/model/model.h"
+#include "../formats/model/open.h"
 #include "../ref/forward.h"
 #include "../ref/metrics.h"
 
@@ -153,7 +153,7 @@ struct npz_entry {
 };
 
 /* Write entries to `path` as a NumPy .npz (a zip of .npy v1.0 files, deflate
- * level 1), atomically (formats/outfile.h). */
+ * level 1), atomically (formats/base/outfile.h). */
 int npz_write(const char *path, const struct npz_entry *e, size_t n, qk_err *err);
 
 /* ---- subcommands ---- */

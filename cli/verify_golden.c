@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/dtype.h"
-#include "../formats/safetensors.h"
+#include "../formats/base/dtype.h"
+#include "../formats/container/safetensors.h"
 
 struct worst {
 	double logit_rel;      /* largest max|d| / max|ref| over positions */

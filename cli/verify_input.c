@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../formats/gguf.h"
-#include "../formats/io.h"
+#include "../formats/container/gguf.h"
+#include "../formats/base/io.h"
 
 #define TOKENS_FILE_MAX (256u << 20) /* bytes of a --tokens-file */
 

@@ -10,7 +10,7 @@
  * written "(T,)".
  *
  * The archive is built in memory (libzip's buffer source) and then written
- * through formats/outfile.h, so the target appears only when complete and an
+ * through formats/base/outfile.h, so the target appears only when complete and an
  * interrupted run leaves nothing. Entry times are fixed (1980-01-02) so the
  * same arrays give the same bytes.
  */
@@ -22,7 +22,7 @@
 
 #include <zip.h>
 
-#include "../formats/outfile.h"
+#include "../formats/base/outfile.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "verify_npz.c writes host floats as '<f4': little-endian hosts only"

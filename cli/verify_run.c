@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/outfile.h"
+#include "../formats/base/outfile.h"
 
 #define TOP_K_MAX 100
 

@@ -9,7 +9,7 @@
 
 #include <yaml.h>
 
-#include "../formats/io.h"
+#include "../formats/base/io.h"
 
 #define THRESH_FILE_MAX (1u << 20) /* bytes of a thresholds file */
 

@@ -109,7 +109,7 @@ struct qt_block_q5_K {
 _Static_assert(sizeof(struct qt_block_q5_K) == 176, "block_q5_K is 176 bytes");
 
 /* Q6_K: 16 sub-blocks of 16, int8 scales; 6-bit quants stored +32 as a low
- * nibble in ql and 2 high bits in qh (see q_kquants2.c). x = d * sc * (q - 32). */
+ * nibble in ql and 2 high bits in qh (see q_kquants_high.c). x = d * sc * (q - 32). */
 struct qt_block_q6_K {
 	uint8_t ql[128];
 	uint8_t qh[64];

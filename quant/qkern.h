@@ -1,5 +1,5 @@
 /* qkern.h - internal to quant/: rounding primitives and the block searches
- * shared by the quantizers (q_legacy.c, q_kquants*.c, qsearch.c). Not part
+ * shared by the quantizers (q_legacy.c, q_kquants_*.c, qsearch.c). Not part
  * of the public API; other layers use quants.h and qtype.h.
  *
  * Bit-exactness with ggml's reference quantizers (DESIGN.md §4) rests on
@@ -92,7 +92,7 @@ float qt_make_qkx2_quants(int n, int nmax, const float *x, const float *weights,
 			  uint8_t *L, float *the_min, uint8_t *Laux,
 			  float rmin, float rdelta, int nstep, bool use_mad);
 
-/* The common first half of Q4_K and Q5_K (q_kquants.c): per sub-block of
+/* The common first half of Q4_K and Q5_K (q_kquants_low.c): per sub-block of
  * 32 a qkx2 search (rdelta 0.1) with weights sqrt(mean x^2) + |x|, then the
  * 6-bit scales and mins packed into scales_out, d and dmin as fp16, and the
  * levels L[256] in [0, nmax] requantized with the stored scales. */

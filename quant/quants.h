@@ -46,7 +46,7 @@ void qt_dequantize_q5_1(const void *x, float *y, int64_t n);
 void qt_quantize_q8_0(const float *x, void *y, int64_t n);
 void qt_dequantize_q8_0(const void *x, float *y, int64_t n);
 
-/* 256-element super-blocks (q_kquants.c, q_kquants2.c) */
+/* 256-element super-blocks (q_kquants_low.c, q_kquants_high.c) */
 void qt_quantize_q2_K(const float *x, void *y, int64_t n);
 void qt_dequantize_q2_K(const void *x, float *y, int64_t n);
 void qt_quantize_q3_K(const float *x, void *y, int64_t n);

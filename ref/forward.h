@@ -1,7 +1,7 @@
 /* forward.h - the deterministic fp32 reference forward pass.
  *
  * rf_run runs one token sequence (prefill: T tokens at positions 0..T-1, no
- * cache, no padding) through a bound model (formats/model.h) of any of the
+ * cache, no padding) through a bound model (formats/model/model.h) of any of the
  * six Qwen architectures and returns the logits at every position and,
  * optionally, the residual stream after every layer. The math is
  * reference/qwen-forward-math.md, computed entirely in fp32 on weights widened
@@ -47,8 +47,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../formats/err.h"
-#include "../formats/model.h"
+#include "../formats/base/err.h"
+#include "../formats/model/model.h"
 
 struct rf_opts {
 	unsigned n_threads;   /* 1 .. 256; 0 means 1 */

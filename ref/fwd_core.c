@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/io.h"
+#include "../formats/base/io.h"
 #include "fwd_priv.h"
 #include "mathfn.h"
 

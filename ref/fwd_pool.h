@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "../formats/err.h"
+#include "../formats/base/err.h"
 
 #define RF_MAX_THREADS 256
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../formats/model.h"
+#include "../formats/model/model.h"
 #include "dot.h"
 #include "fwd_pool.h"
 

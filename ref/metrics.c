@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/io.h"
+#include "../formats/base/io.h"
 
 double rm_log_sum_exp(const float *x, size_t n)
 {

@@ -52,7 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../formats/err.h"
+#include "../formats/base/err.h"
 #include "tstats.h"
 
 /* ---- one row of logits ---- */

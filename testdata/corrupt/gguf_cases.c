@@ -1,4 +1,4 @@
-/* gguf_cases.c - corrupt .gguf files, one per reader rule of formats/gguf.h
+/* gguf_cases.c - corrupt .gguf files, one per reader rule of formats/container/gguf.h
  * (reference/llamacpp-gguf-mapping.md §4, formats-security-and-metrics.md
  * §4.2). Every file is built field by field from the layout; nothing is a
  * hand-edited binary.

@@ -1,5 +1,5 @@
 /* model_cases.c - model directories whose files are well-formed but do not
- * make the model their config.json describes (formats/model.h); see
+ * make the model their config.json describes (formats/model/model.h); see
  * corrupt.h. Each case is a directory with config.json and model.safetensors.
  *
  * Tensor names and shapes follow reference/qwen-forward-math.md (§1.2, §2.2,

@@ -1,4 +1,4 @@
-/* split_cases.c - broken split GGUF sets, one per rule of formats/gguf_split.h
+/* split_cases.c - broken split GGUF sets, one per rule of formats/container/gguf_split.h
  * (llama.cpp's names "<prefix>-%05d-of-%05d.gguf", split.no u16 0-based,
  * split.count u16, split.tensors.count i32). Each case is a directory holding
  * the files of one set; qwen-inspect is given the directory and opens the set

@@ -1,5 +1,5 @@
 /* st_cases.c - corrupt .safetensors files, one per reader rule (see
- * formats/safetensors.h and reference/formats-security-and-metrics.md §1, §4.1).
+ * formats/container/safetensors.h and reference/formats-security-and-metrics.md §1, §4.1).
  * Headers are written as JSON text and padded with spaces by cc_write_st; the
  * few cases about the length prefix itself build their bytes with cc_buf. */
 #include "corrupt.h"

@@ -1,5 +1,5 @@
 /* tok_cases.c - model directories whose weights are fine but whose tokenizer
- * files are broken (formats/tokenizer.h); see corrupt.h. Each case is a
+ * files are broken (formats/tokenizer/tokenizer.h); see corrupt.h. Each case is a
  * directory with config.json, a tiny valid model.safetensors and one broken
  * tokenizer file. qwen-inspect does not read tokenizers, so every case runs
  * through qwen-convert (`qwen-convert DIR -o OUT.gguf`, exit 3, no output;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Split GGUF sets written by gguf-py, llama.cpp's own Python package, for
-formats/gguf_split.c to read (tests/unit/test_gguf_split.c).
+formats/container/gguf_split.c to read (tests/unit/test_gguf_split.c).
 
   write DIR   gguf-py's GGUFWriter (split_max_tensors) writes a tiny Qwen3
               model as two split sets:

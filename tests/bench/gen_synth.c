@@ -1,7 +1,7 @@
 /* gen_synth.c - benchmark input: a synthetic checkpoint shaped like
  * Qwen2.5-0.5B (Qwen2ForCausalLM: hidden 896, 24 layers, 14 query heads and
  * 2 KV heads of 64, FFN 4864, vocab 151936, q/k/v biases, tied embeddings),
- * bf16, random weights. Written through formats/safetensors.h's streaming
+ * bf16, random weights. Written through formats/container/safetensors.h's streaming
  * writer in 1 MiB chunks, so memory stays flat whatever the size (about
  * 988 MB on disk). -m 1.5b gives Qwen2.5-1.5B's shape instead (hidden 1536,
  * 28 layers, 12 query heads and 2 KV heads of 128, FFN 8960; about 3.1 GB).
@@ -20,8 +20,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../../formats/dtype.h"
-#include "../../formats/safetensors.h"
+#include "../../formats/base/dtype.h"
+#include "../../formats/container/safetensors.h"
 #include "../../quant/fp16.h"
 
 enum { N_VOCAB = 151936 };

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../formats/hparams.h"
+#include "../../formats/model/hparams.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../formats/gguf.h"
+#include "../../formats/container/gguf.h"
 #include "../../quant/qtype.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,4 +1,4 @@
-/* fuzz_recipe.c - libFuzzer target: a YAML recipe (formats/recipe.h) from
+/* fuzz_recipe.c - libFuzzer target: a YAML recipe (formats/plan/recipe.h) from
  * memory. Any input gives QK_OK or an error with a message; never a crash,
  * a leak or undefined behaviour (built with ASan/UBSan). On success every
  * rule is matched against a sample tensor, to exercise the matcher too.
@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../formats/recipe.h"
+#include "../../formats/plan/recipe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

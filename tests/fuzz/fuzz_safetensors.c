@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../formats/catalog.h"
-#include "../../formats/safetensors.h"
+#include "../../formats/container/catalog.h"
+#include "../../formats/container/safetensors.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../formats/st_index.h"
+#include "../../formats/container/safetensors_index.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../formats/hparams.h"
-#include "../../formats/io.h"
-#include "../../formats/tokenizer.h"
+#include "../../formats/model/hparams.h"
+#include "../../formats/base/io.h"
+#include "../../formats/tokenizer/tokenizer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

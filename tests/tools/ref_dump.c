@@ -19,11 +19,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../formats/catalog.h"
-#include "../../formats/dtype.h"
-#include "../../formats/hparams.h"
-#include "../../formats/model.h"
-#include "../../formats/safetensors.h"
+#include "../../formats/container/catalog.h"
+#include "../../formats/base/dtype.h"
+#include "../../formats/model/hparams.h"
+#include "../../formats/model/model.h"
+#include "../../formats/container/safetensors.h"
 #include "../../ref/forward.h"
 
 struct args {

@@ -29,14 +29,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../formats/catalog.h"
-#include "../../formats/dtype.h"
-#include "../../formats/gguf.h"
-#include "../../formats/hf_export.h"
-#include "../../formats/hparams.h"
-#include "../../formats/io.h"
-#include "../../formats/model.h"
-#include "../../formats/tokenizer.h"
+#include "../../formats/container/catalog.h"
+#include "../../formats/base/dtype.h"
+#include "../../formats/container/gguf.h"
+#include "../../formats/hf_out/hf_export.h"
+#include "../../formats/model/hparams.h"
+#include "../../formats/base/io.h"
+#include "../../formats/model/model.h"
+#include "../../formats/tokenizer/tokenizer.h"
 #include "../../quant/fp16.h"
 #include "../../quant/qtype.h"
 

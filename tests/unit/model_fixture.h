@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../formats/dtype.h"
-#include "../../formats/model.h"
+#include "../../formats/base/dtype.h"
+#include "../../formats/model/model.h"
 
 /* ---- fixture: catalogs over a static arena ---- */
 

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../formats/catalog.h"
-#include "../../formats/gguf.h"
-#include "../../formats/io.h"
-#include "../../formats/plan.h"
+#include "../../formats/container/catalog.h"
+#include "../../formats/container/gguf.h"
+#include "../../formats/base/io.h"
+#include "../../formats/plan/plan.h"
 #include "../../quant/fp16.h"
 #include "../../quant/qtype.h"
 

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../formats/arch.h"
+#include "../../formats/model/arch.h"
 
 /* ---- table invariants ---- */
 

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../formats/catalog.h"
-#include "../../formats/safetensors.h"
+#include "../../formats/container/catalog.h"
+#include "../../formats/container/safetensors.h"
 
 static const struct {
 	const char *fixture, *arch, *generation_prefix;

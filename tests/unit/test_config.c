@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../formats/hparams.h"
+#include "../../formats/model/hparams.h"
 
 static int parse(const char *json, struct qk_hparams *hp, qk_err *e)
 {

@@ -23,11 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../formats/catalog.h"
-#include "../../formats/dtype.h"
-#include "../../formats/hparams.h"
-#include "../../formats/model.h"
-#include "../../formats/safetensors.h"
+#include "../../formats/container/catalog.h"
+#include "../../formats/base/dtype.h"
+#include "../../formats/model/hparams.h"
+#include "../../formats/model/model.h"
+#include "../../formats/container/safetensors.h"
 #include "../../ref/forward.h"
 
 #define MODELS "testdata/models"

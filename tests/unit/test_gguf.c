@@ -24,9 +24,9 @@
 #include <unistd.h>
 
 #include "testdir.h"
-#include "../../formats/catalog.h"
-#include "../../formats/gguf.h"
-#include "../../formats/io.h"
+#include "../../formats/container/catalog.h"
+#include "../../formats/container/gguf.h"
+#include "../../formats/base/io.h"
 #include "../../testdata/corrupt/corrupt.h"
 
 static char dir[64];

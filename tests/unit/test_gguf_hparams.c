@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../formats/gguf.h"
-#include "../../formats/hparams.h"
+#include "../../formats/container/gguf.h"
+#include "../../formats/model/hparams.h"
 
 static char g_path[64];
 

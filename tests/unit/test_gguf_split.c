@@ -26,12 +26,12 @@
 #include <unistd.h>
 
 #include "testdir.h"
-#include "../../formats/catalog.h"
-#include "../../formats/gguf.h"
-#include "../../formats/gguf_split.h"
-#include "../../formats/hparams.h"
-#include "../../formats/io.h"
-#include "../../formats/model.h"
+#include "../../formats/container/catalog.h"
+#include "../../formats/container/gguf.h"
+#include "../../formats/container/gguf_split.h"
+#include "../../formats/model/hparams.h"
+#include "../../formats/base/io.h"
+#include "../../formats/model/model.h"
 #include "../../testdata/corrupt/corrupt.h"
 
 static char dir[64];

@@ -10,7 +10,7 @@
  * testdata/gen/hf_export_check.py.
  */
 #include "hx_fixture.h"
-#include "../../formats/open.h"
+#include "../../formats/model/open.h"
 
 /* ---- the round trips ---- */
 
@@ -33,7 +33,7 @@ static void roundtrip_hf(void **state)
 	rmtree(dir);
 }
 
-/* Open the GGUF at gpath (formats/open.h: dense layers of MoE models are
+/* Open the GGUF at gpath (formats/model/open.h: dense layers of MoE models are
  * recognised) and export it to out. */
 static bool export_gguf(const char *fixture, const struct in *x, const char *gpath,
 			const char *out, int outtype)

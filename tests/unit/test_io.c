@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../formats/io.h"
+#include "../../formats/base/io.h"
 
 static void test_cursor_reads_le_and_stops_at_end(void **state)
 {

@@ -13,7 +13,7 @@
  */
 #include "plan_fixture.h"
 
-#include "../../formats/open.h"
+#include "../../formats/model/open.h"
 
 /* ---- key/values ---- */
 

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "testdir.h"
-#include "../../formats/outfile.h"
-#include "../../formats/io.h"
+#include "../../formats/base/outfile.h"
+#include "../../formats/base/io.h"
 
 static char dir[64];
 

@@ -1,4 +1,4 @@
-/* test_plan.c - the write plan (formats/plan.h): tensor list, types, order,
+/* test_plan.c - the write plan (formats/plan/plan.h): tensor list, types, order,
  * sizes and metadata (the data path: test_plan_write.c).
  *
  * Expected values come from llama.cpp's own converter and gguf-py, not from

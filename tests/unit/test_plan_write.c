@@ -1,4 +1,4 @@
-/* test_plan_write.c - the data path of the write plan (formats/plan.h):
+/* test_plan_write.c - the data path of the write plan (formats/plan/plan.h):
  * bytes written for each outtype against the source bytes converted with
  * quant/fp16.h (itself checked against ggml), independence from thread count
  * and chunk size, the F16 overflow count, and the refusal of GGUF input. */

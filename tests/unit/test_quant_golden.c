@@ -25,7 +25,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "../../formats/io.h"
+#include "../../formats/base/io.h"
 #include "../../quant/qtype.h"
 #include "../../quant/quants.h"
 

@@ -1,4 +1,4 @@
-/* test_recipe.c - qwen-quant recipes (formats/recipe.h): what a good recipe
+/* test_recipe.c - qwen-quant recipes (formats/plan/recipe.h): what a good recipe
  * holds and matches, and for each kind of mistake the line and the words of
  * its error. Expected lines are counted by hand in the texts below (the
  * first line of each text is line 1). */
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../formats/hparams.h"
-#include "../../formats/recipe.h"
+#include "../../formats/model/hparams.h"
+#include "../../formats/plan/recipe.h"
 #include "../../quant/qtype.h"
 
 static int parse(struct rc_recipe *r, const char *text, qk_err *err)

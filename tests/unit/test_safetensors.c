@@ -17,10 +17,10 @@
 #include <unistd.h>
 
 #include "testdir.h"
-#include "../../formats/catalog.h"
-#include "../../formats/dtype.h"
-#include "../../formats/io.h"
-#include "../../formats/safetensors.h"
+#include "../../formats/container/catalog.h"
+#include "../../formats/base/dtype.h"
+#include "../../formats/base/io.h"
+#include "../../formats/container/safetensors.h"
 
 static char dir[64];
 

@@ -15,7 +15,7 @@
 
 #include <string.h>
 
-#include "../../formats/split_plan.h"
+#include "../../formats/plan/plan_split.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

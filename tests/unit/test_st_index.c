@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "testdir.h"
-#include "../../formats/catalog.h"
-#include "../../formats/dtype.h"
-#include "../../formats/st_index.h"
+#include "../../formats/container/catalog.h"
+#include "../../formats/base/dtype.h"
+#include "../../formats/container/safetensors_index.h"
 
 static char root[64];
 static int n_sub;

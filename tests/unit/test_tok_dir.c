@@ -1,4 +1,4 @@
-/* test_tok_dir.c - tokenizer directories and GGUF keys (formats/tokenizer.h):
+/* test_tok_dir.c - tokenizer directories and GGUF keys (formats/tokenizer/tokenizer.h):
  * tokenizer_config.json, chat templates and config.json ids as gguf-py's
  * SpecialVocab reads them, Qwen1's default ids, the tk_from_gguf rules, and
  * the corrupt corpus cases of testdata/corrupt/tok_cases.c through
@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 #include "testdir.h"
-#include "../../formats/gguf.h"
-#include "../../formats/hparams.h"
-#include "../../formats/io.h"
-#include "../../formats/tokenizer.h"
+#include "../../formats/container/gguf.h"
+#include "../../formats/model/hparams.h"
+#include "../../formats/base/io.h"
+#include "../../formats/tokenizer/tokenizer.h"
 #include "../../testdata/corrupt/corrupt.h"
 
 static char tdir[64];

@@ -1,5 +1,5 @@
 /* test_tok_rules.c - the tokenizer.json and qwen.tiktoken rules of
- * formats/tokenizer.h, case by case: each case is a small valid input with
+ * formats/tokenizer/tokenizer.h, case by case: each case is a small valid input with
  * one change, and the code and message the rule names.
  *
  * QK_WRITE_CORPUS=DIR ./test_tok_rules writes the fuzz seeds
@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../formats/hparams.h"
-#include "../../formats/tokenizer.h"
+#include "../../formats/model/hparams.h"
+#include "../../formats/tokenizer/tokenizer.h"
 
 static void spit(const char *path, const char *text)
 {

@@ -1,5 +1,5 @@
 /* test_tokenizer.c - HF tokenizer files / qwen.tiktoken -> GGUF vocabulary
- * and back (formats/tokenizer.h).
+ * and back (formats/tokenizer/tokenizer.h).
  *
  * Where the expected values come from:
  *  - the real Qwen3 tokenizer (testdata/models/qwen3_realvocab, the files of
@@ -36,10 +36,10 @@
 #include <unistd.h>
 
 #include "testdir.h"
-#include "../../formats/gguf.h"
-#include "../../formats/hparams.h"
-#include "../../formats/io.h"
-#include "../../formats/tokenizer.h"
+#include "../../formats/container/gguf.h"
+#include "../../formats/model/hparams.h"
+#include "../../formats/base/io.h"
+#include "../../formats/tokenizer/tokenizer.h"
 
 #define MODELS "testdata/models"
 #define GOLDEN "testdata/tokenizer"

@@ -1,0 +1,837 @@
+/* hparams_hf.c - config.json -> struct qk_hparams; see hparams.h.
+ *
+ * Defaults are the transformers classes' (configuration_qwen2.py, _qwen2_moe,
+ * _qwen3, _qwen3_moe, _qwen3_next at transformers 5.x, and Qwen's remote
+ * configuration_qwen.py for Qwen1), except for the fields a model cannot be
+ * built without, which are required: vocab_size, hidden_size,
+ * num_hidden_layers, num_attention_heads, and intermediate_size for the
+ * dense classes. RoPE follows the current transformers semantics
+ * (reference/qwen-forward-math.md §0.3).
+ */
+#include "hparams.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "../base/io.h"
+
+/* A parse in progress. Keys are looked up in text_config first, then at the
+ * top level: the same as llama.cpp's merge of text_config into the config. */
+struct cfg {
+	const cJSON *root;
+	const cJSON *text;   /* text_config object or NULL */
+	const char *fname;
+	qk_err *err;
+};
+
+/* One looked-up value: v is NULL when the key is absent or JSON null. */
+struct item {
+	const cJSON *v;
+	char path[128];      /* for messages: "rope_scaling.factor" */
+};
+
+/* ---- messages ---- */
+
+/* A short printable rendering of a JSON value. */
+static void describe(const cJSON *v, char *buf, size_t n)
+{
+	if (!v || cJSON_IsNull(v)) {
+		snprintf(buf, n, "null");
+	} else if (cJSON_IsBool(v)) {
+		snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsNumber(v)) {
+		double d = v->valuedouble;
+		if (!isfinite(d)) {
+			snprintf(buf, n, "a number too large to represent");
+		} else {
+			snprintf(buf, n, "%.15g", d);
+			if (strtod(buf, NULL) != d)
+				snprintf(buf, n, "%.17g", d);
+		}
+	} else if (cJSON_IsString(v)) {
+		const unsigned char *s = (const unsigned char *)v->valuestring;
+		size_t len = strlen(v->valuestring), k = 0, cut = len > 48 ? 48 : len;
+
+		while (cut < len && cut > 0 && (s[cut] & 0xc0) == 0x80)
+			cut--; /* do not split a UTF-8 sequence */
+		if (n < 8)
+			return;
+		buf[k++] = '"';
+		for (size_t i = 0; i < cut && k + 6 < n; i++)
+			buf[k++] = (char)(s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
+		if (cut < len && k + 5 < n) {
+			memcpy(buf + k, "...", 3);
+			k += 3;
+		}
+		buf[k++] = '"';
+		buf[k] = '\0';
+	} else if (cJSON_IsArray(v)) {
+		snprintf(buf, n, "an array");
+	} else {
+		snprintf(buf, n, "an object");
+	}
+}
+
+/* "config.json: 'hidden_size' is -4, expected an integer in 1..4294967295" */
+static int bad(const struct cfg *c, const struct item *it, const char *expect)
+{
+	char val[80];
+
+	describe(it->v, val, sizeof(val));
+	return qk_err_set(c->err, QK_E_INVALID, "%s: '%s' is %s, expected %s", c->fname,
+			  it->path, val, expect);
+}
+
+static int missing(const struct cfg *c, const char *key, const char *expect)
+{
+	return qk_err_set(c->err, QK_E_INVALID, "%s: missing required key '%s' (%s)", c->fname,
+			  key, expect);
+}
+
+/* ---- lookups ---- */
+
+/* `key` in object `obj` (NULL = nowhere); a repeated key is an error because
+ * JSON readers disagree on which copy wins. */
+static int look(const struct cfg *c, const cJSON *obj, const char *prefix, const char *key,
+		struct item *it)
+{
+	const cJSON *e, *found = NULL;
+
+	it->v = NULL;
+	snprintf(it->path, sizeof(it->path), "%s%s", prefix, key);
+	if (!obj)
+		return QK_OK;
+	cJSON_ArrayForEach(e, obj) {
+		if (!e->string || strcmp(e->string, key) != 0)
+			continue;
+		if (found)
+			return qk_err_set(c->err, QK_E_INVALID, "%s: key '%s' appears more than once",
+					  c->fname, it->path);
+		found = e;
+	}
+	it->v = cJSON_IsNull(found) ? NULL : found;
+	return QK_OK;
+}
+
+/* el->path = "base[idx]" (truncated if it must be) */
+static void index_path(struct item *el, const char *base, int idx)
+{
+	if (snprintf(el->path, sizeof(el->path), "%s[%d]", base, idx) >= (int)sizeof(el->path))
+		el->path[sizeof(el->path) - 1] = '\0';
+}
+
+static int find(const struct cfg *c, const char *key, struct item *it)
+{
+	int rc = look(c, c->text, "text_config.", key, it);
+
+	if (rc || it->v)
+		return rc;
+	return look(c, c->root, "", key, it);
+}
+
+static int u32_of(const struct cfg *c, const struct item *it, uint32_t lo, uint32_t hi,
+		  uint32_t *out)
+{
+	double d = cJSON_IsNumber(it->v) ? it->v->valuedouble : NAN;
+	char expect[64];
+
+	if (!isfinite(d) || d != floor(d) || d < lo || d > hi) {
+		snprintf(expect, sizeof(expect), "an integer in %u..%u", (unsigned)lo, (unsigned)hi);
+		return bad(c, it, expect);
+	}
+	*out = (uint32_t)d;
+	return QK_OK;
+}
+
+/* A number in [lo, hi], or (lo, hi] when lo_open; `expect` says so in words. */
+static int num_of(const struct cfg *c, const struct item *it, double lo, double hi,
+		  bool lo_open, const char *expect, double *out)
+{
+	double d = cJSON_IsNumber(it->v) ? it->v->valuedouble : NAN;
+
+	if (!isfinite(d) || d < lo || d > hi || (lo_open && d == lo))
+		return bad(c, it, expect);
+	*out = d;
+	return QK_OK;
+}
+
+static int req_u32(const struct cfg *c, const char *key, uint32_t lo, uint32_t hi,
+		   uint32_t *out)
+{
+	struct item it;
+	char expect[64];
+	int rc = find(c, key, &it);
+
+	if (rc)
+		return rc;
+	if (!it.v) {
+		snprintf(expect, sizeof(expect), "an integer in %u..%u", (unsigned)lo, (unsigned)hi);
+		return missing(c, key, expect);
+	}
+	return u32_of(c, &it, lo, hi, out);
+}
+
+static int opt_u32(const struct cfg *c, const char *key, uint32_t def, uint32_t lo,
+		   uint32_t hi, uint32_t *out)
+{
+	struct item it;
+	int rc = find(c, key, &it);
+
+	if (rc)
+		return rc;
+	*out = def;
+	return it.v ? u32_of(c, &it, lo, hi, out) : QK_OK;
+}
+
+static int opt_num(const struct cfg *c, const cJSON *obj, const char *prefix, const char *key,
+		   double def, double lo, double hi, bool lo_open, const char *expect,
+		   double *out)
+{
+	struct item it;
+	int rc = obj ? look(c, obj, prefix, key, &it) : find(c, key, &it);
+
+	if (rc)
+		return rc;
+	*out = def;
+	return it.v ? num_of(c, &it, lo, hi, lo_open, expect, out) : QK_OK;
+}
+
+static int opt_bool(const struct cfg *c, const cJSON *obj, const char *prefix, const char *key,
+		    bool def, bool *out)
+{
+	struct item it;
+	int rc = obj ? look(c, obj, prefix, key, &it) : find(c, key, &it);
+
+	if (rc)
+		return rc;
+	*out = def;
+	if (!it.v)
+		return QK_OK;
+	if (!cJSON_IsBool(it.v))
+		return bad(c, &it, "true or false");
+	*out = cJSON_IsTrue(it.v);
+	return QK_OK;
+}
+
+/* ---- per-architecture rules ---- */
+
+struct arch_rule {
+	const char *eps_key;       /* rms_norm_eps; Qwen1 layer_norm_epsilon */
+	uint32_t ctx_def;          /* max_position_embeddings */
+	uint32_t ff_def;           /* intermediate_size; 0 = required */
+	uint32_t head_dim_def;     /* class default head_dim; 0 = n_embd / n_head */
+	const char *bias_key;      /* NULL: q/k/v bias fixed to bias_def */
+	bool bias_def;
+	bool qk_norm;
+	bool next;                 /* zero-centred norms, output gate, linear layers */
+	double partial_def;        /* partial_rotary_factor */
+	/* MoE (n_expert_def == 0: dense) */
+	uint32_t n_expert_def, n_used_def, ff_exp_def;
+	uint32_t ff_shexp_def;     /* 0: the class has no shared expert */
+	bool norm_topk_def;
+};
+
+static const struct arch_rule rules[QK_ARCH_COUNT] = {
+	[QK_ARCH_QWEN] = { "layer_norm_epsilon", 8192, 0, 128, NULL, true, false, false, 1.0,
+			   0, 0, 0, 0, false },
+	[QK_ARCH_QWEN2] = { "rms_norm_eps", 32768, 0, 0, NULL, true, false, false, 1.0,
+			    0, 0, 0, 0, false },
+	[QK_ARCH_QWEN2MOE] = { "rms_norm_eps", 32768, 5632, 0, "qkv_bias", true, false, false,
+			       1.0, 60, 4, 1408, 5632, false },
+	[QK_ARCH_QWEN3] = { "rms_norm_eps", 32768, 0, 128, "attention_bias", false, true, false,
+			    1.0, 0, 0, 0, 0, false },
+	[QK_ARCH_QWEN3MOE] = { "rms_norm_eps", 32768, 6144, 0, "attention_bias", false, true,
+			       false, 1.0, 128, 8, 768, 0, false },
+	[QK_ARCH_QWEN3NEXT] = { "rms_norm_eps", 32768, 5632, 256, "attention_bias", false, true,
+				true, 0.25, 512, 10, 512, 512, true },
+};
+
+/* architectures[0] (or model_type) -> arch */
+static int pick_arch(const struct cfg *c, int *arch)
+{
+	struct item it;
+	char val[80], list[256] = "";
+	const char *name = NULL, *what = "architecture";
+	int rc = find(c, "architectures", &it);
+
+	for (int a = 0; a < QK_ARCH_COUNT; a++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", a ? ", " : "",
+			 qk_arch_hf_name(a));
+	if (rc)
+		return rc;
+	if (it.v) {
+		if (!cJSON_IsArray(it.v))
+			return bad(c, &it, "a list of class names");
+		if (cJSON_GetArraySize(it.v) > 0) {
+			const cJSON *first = cJSON_GetArrayItem(it.v, 0);
+			if (!cJSON_IsString(first)) {
+				it.v = first;
+				strncat(it.path, "[0]", sizeof(it.path) - strlen(it.path) - 1);
+				return bad(c, &it, "a class name string");
+			}
+			name = first->valuestring;
+			*arch = qk_arch_from_hf(name);
+			describe(first, val, sizeof(val));
+		}
+	}
+	if (!name) {
+		if ((rc = find(c, "model_type", &it)))
+			return rc;
+		if (!it.v)
+			return qk_err_set(c->err, QK_E_INVALID,
+					  "%s: neither 'architectures' nor 'model_type' is present, "
+					  "expected one of them to name the model class", c->fname);
+		if (!cJSON_IsString(it.v))
+			return bad(c, &it, "a model type string");
+		*arch = qk_arch_from_model_type(it.v->valuestring);
+		describe(it.v, val, sizeof(val));
+		what = "model_type";
+	}
+	if (*arch < 0)
+		return qk_err_set(c->err, QK_E_UNSUPPORTED,
+				  "%s: %s %s is not supported; supported: %s", c->fname, what, val,
+				  list);
+	return QK_OK;
+}
+
+/* ---- RoPE (all but Qwen1) ---- */
+
+/* A number in (lo, hi] from the rope dict, else from the top level. */
+static int rope_num(const struct cfg *c, const cJSON *d, const char *pre, const char *key,
+		    double def, double lo, double hi, const char *expect, double *out)
+{
+	struct item it;
+	int rc = look(c, d, pre, key, &it);
+
+	if (rc)
+		return rc;
+	if (it.v)
+		return num_of(c, &it, lo, hi, true, expect, out);
+	return opt_num(c, NULL, "", key, def, lo, hi, true, expect, out);
+}
+
+static int parse_rope(const struct cfg *c, const struct arch_rule *r, struct qk_hparams *hp)
+{
+	static const char *const expect_type = "default, linear, dynamic or yarn";
+	struct item rp, it;
+	const cJSON *d, *e;
+	char pre[140];
+	bool have_factor, have_orig;
+	int rc;
+
+	/* 5.x rope_parameters, else 4.x rope_scaling; either may hold rope_theta
+	 * and partial_rotary_factor, which otherwise sit at the top level */
+	if ((rc = find(c, "rope_parameters", &rp)))
+		return rc;
+	if (!rp.v && (rc = find(c, "rope_scaling", &rp)))
+		return rc;
+	if (rp.v && !cJSON_IsObject(rp.v))
+		return bad(c, &rp, "an object or null");
+	d = rp.v;
+	snprintf(pre, sizeof(pre), "%s.", rp.path);
+	cJSON_ArrayForEach(e, d) {
+		if (cJSON_IsObject(e))
+			return qk_err_set(c->err, QK_E_UNSUPPORTED,
+					  "%s: '%s%s' is an object: rope parameters per layer type "
+					  "are not supported", c->fname, pre, e->string);
+	}
+
+	if ((rc = rope_num(c, d, pre, "rope_theta", 10000.0, 0, HUGE_VAL, "a number > 0",
+			   &hp->rope_theta)) ||
+	    (rc = rope_num(c, d, pre, "partial_rotary_factor", r->partial_def, 0, 1,
+			   "a number in (0, 1]", &hp->partial_rotary_factor)))
+		return rc;
+
+	if (!d)
+		return QK_OK;
+	/* rope_type wins over its older alias type */
+	if ((rc = look(c, d, pre, "rope_type", &it)))
+		return rc;
+	if (!it.v && (rc = look(c, d, pre, "type", &it)))
+		return rc;
+	if (it.v) {
+		char val[80];
+		int t = -1;
+
+		if (!cJSON_IsString(it.v))
+			return bad(c, &it, expect_type);
+		for (int k = QK_ROPE_DEFAULT; k <= QK_ROPE_YARN; k++)
+			if (strcmp(it.v->valuestring, qk_rope_type_name(k)) == 0)
+				t = k;
+		if (t < 0) {
+			describe(it.v, val, sizeof(val));
+			return qk_err_set(c->err, QK_E_UNSUPPORTED,
+					  "%s: '%s' %s is not supported, expected %s", c->fname,
+					  it.path, val, expect_type);
+		}
+		hp->rope.type = t;
+	}
+	if (hp->rope.type == QK_ROPE_DEFAULT)
+		return QK_OK;
+
+	if ((rc = look(c, d, pre, "factor", &it)))
+		return rc;
+	have_factor = it.v != NULL;
+	if (have_factor &&
+	    (rc = num_of(c, &it, 1, HUGE_VAL, false, "a number >= 1", &hp->rope.factor)))
+		return rc;
+	if (!have_factor && hp->rope.type != QK_ROPE_YARN)
+		return missing(c, it.path, "a number >= 1");
+	if (hp->rope.type != QK_ROPE_YARN)
+		return QK_OK;
+
+	/* yarn: a missing original length is max_position_embeddings; a missing
+	 * factor is max_position_embeddings / original (current transformers:
+	 * an explicit factor always wins) */
+	if ((rc = look(c, d, pre, "original_max_position_embeddings", &it)))
+		return rc;
+	have_orig = it.v != NULL;
+	hp->rope.original_ctx = hp->n_ctx_train;
+	if (have_orig && (rc = u32_of(c, &it, 1, UINT32_MAX, &hp->rope.original_ctx)))
+		return rc;
+	if (!have_factor) {
+		if (!have_orig)
+			return qk_err_set(c->err, QK_E_INVALID,
+					  "%s: missing required key '%sfactor' (a number >= 1, or "
+					  "original_max_position_embeddings to derive it)", c->fname, pre);
+		hp->rope.factor = (double)hp->n_ctx_train / hp->rope.original_ctx;
+		if (hp->rope.factor < 1)
+			return qk_err_set(c->err, QK_E_INVALID,
+					  "%s: yarn factor derived from max_position_embeddings %u / "
+					  "'%soriginal_max_position_embeddings' %u is %g, expected >= 1",
+					  c->fname, (unsigned)hp->n_ctx_train, pre,
+					  (unsigned)hp->rope.original_ctx, hp->rope.factor);
+	}
+	if ((rc = opt_num(c, d, pre, "beta_fast", 32, 0, HUGE_VAL, true, "a number > 0",
+			  &hp->rope.beta_fast)) ||
+	    (rc = opt_num(c, d, pre, "beta_slow", 1, 0, HUGE_VAL, true, "a number > 0",
+			  &hp->rope.beta_slow)) ||
+	    (rc = opt_num(c, d, pre, "attention_factor", 0, 0, HUGE_VAL, true, "a number > 0",
+			  &hp->rope.attention_factor)) ||
+	    (rc = opt_num(c, d, pre, "mscale", 0, 0, HUGE_VAL, false, "a number >= 0",
+			  &hp->rope.mscale)) ||
+	    (rc = opt_num(c, d, pre, "mscale_all_dim", 0, 0, HUGE_VAL, false, "a number >= 0",
+			  &hp->rope.mscale_all_dim)))
+		return rc;
+	return opt_bool(c, d, pre, "truncate", true, &hp->rope.truncate);
+}
+
+/* ---- attention shape ---- */
+
+static int parse_attention(const struct cfg *c, const struct arch_rule *r,
+			   struct qk_hparams *hp)
+{
+	struct item it;
+	uint64_t q_width;
+	int rc;
+
+	if (hp->arch == QK_ARCH_QWEN) {
+		/* MHA; kv_channels is the head width, and the remote code splits
+		 * c_attn by hidden_size, so the two must agree */
+		hp->n_head_kv = hp->n_head;
+		if ((rc = opt_u32(c, "kv_channels", 128, 1, UINT32_MAX, &hp->head_dim)))
+			return rc;
+		if ((uint64_t)hp->head_dim * hp->n_head != hp->n_embd)
+			return qk_err_set(c->err, QK_E_INVALID,
+					  "%s: 'kv_channels' %u x 'num_attention_heads' %u = %llu, "
+					  "expected 'hidden_size' %u", c->fname, (unsigned)hp->head_dim,
+					  (unsigned)hp->n_head,
+					  (unsigned long long)hp->head_dim * hp->n_head,
+					  (unsigned)hp->n_embd);
+		if ((rc = opt_num(c, NULL, "", "rotary_pct", 1.0, 0, 1, true, "a number in (0, 1]",
+				  &hp->partial_rotary_factor)) ||
+		    (rc = opt_num(c, NULL, "", "rotary_emb_base", 10000.0, 0, HUGE_VAL, true,
+				  "a number > 0", &hp->rope_theta)))
+			return rc;
+	} else {
+		if ((rc = opt_u32(c, "num_key_value_heads", hp->n_head, 1, UINT32_MAX,
+				  &hp->n_head_kv)))
+			return rc;
+		if (hp->n_head % hp->n_head_kv)
+			return qk_err_set(c->err, QK_E_INVALID,
+					  "%s: 'num_key_value_heads' %u does not divide "
+					  "'num_attention_heads' %u", c->fname, (unsigned)hp->n_head_kv,
+					  (unsigned)hp->n_head);
+		if ((rc = find(c, "head_dim", &it)))
+			return rc;
+		if (it.v) {
+			if ((rc = u32_of(c, &it, 1, UINT32_MAX, &hp->head_dim)))
+				return rc;
+		} else if (r->head_dim_def) {
+			hp->head_dim = r->head_dim_def;
+		} else if (hp->n_embd % hp->n_head) {
+			return qk_err_set(c->err, QK_E_INVALID,
+					  "%s: 'num_attention_heads' %u does not divide 'hidden_size' "
+					  "%u and there is no 'head_dim'", c->fname,
+					  (unsigned)hp->n_head, (unsigned)hp->n_embd);
+		} else {
+			hp->head_dim = hp->n_embd / hp->n_head;
+		}
+		if ((rc = parse_rope(c, r, hp)))
+			return rc;
+	}
+	q_width = (uint64_t)hp->n_head * hp->head_dim * (r->next ? 2 : 1);
+	if (q_width > UINT32_MAX)
+		return qk_err_set(c->err, QK_E_INVALID,
+				  "%s: %u heads x head_dim %u = %llu query rows, expected at most %u",
+				  c->fname, (unsigned)hp->n_head, (unsigned)hp->head_dim,
+				  (unsigned long long)q_width, (unsigned)UINT32_MAX);
+	/* int() truncation, as transformers and the Qwen1 code compute it */
+	hp->n_rot = (uint32_t)((double)hp->head_dim * hp->partial_rotary_factor);
+	if (hp->n_rot < 2 || hp->n_rot % 2)
+		return qk_err_set(c->err, QK_E_INVALID,
+				  "%s: rotary width head_dim %u x %s %g = %u, expected an even "
+				  "number >= 2", c->fname, (unsigned)hp->head_dim,
+				  hp->arch == QK_ARCH_QWEN ? "rotary_pct" : "partial_rotary_factor",
+				  hp->partial_rotary_factor, (unsigned)hp->n_rot);
+	hp->attn_bias = r->bias_def;
+	if (r->bias_key && (rc = opt_bool(c, NULL, "", r->bias_key, r->bias_def, &hp->attn_bias)))
+		return rc;
+	hp->qk_norm = r->qk_norm;
+	hp->zero_centred_norm = r->next;
+	hp->attn_output_gate = r->next;
+	return QK_OK;
+}
+
+/* ---- MoE ---- */
+
+/* A layer is sparse iff it is not in mlp_only_layers and (i + 1) is a
+ * multiple of decoder_sparse_step (qwen-forward-math §2.1). */
+static int parse_moe(const struct cfg *c, const struct arch_rule *r, struct qk_hparams *hp)
+{
+	struct item it;
+	const cJSON *e;
+	int rc, idx = 0;
+
+	if ((rc = find(c, "num_experts", &it)))
+		return rc;
+	if (!it.v && (rc = find(c, "num_local_experts", &it)))
+		return rc;
+	hp->n_expert = r->n_expert_def;
+	if (it.v && (rc = u32_of(c, &it, 1, QK_MAX_EXPERTS, &hp->n_expert)))
+		return rc;
+	if ((rc = opt_u32(c, "num_experts_per_tok", r->n_used_def, 1, UINT32_MAX,
+			  &hp->n_expert_used)) ||
+	    (rc = opt_u32(c, "moe_intermediate_size", r->ff_exp_def, 1, UINT32_MAX,
+			  &hp->n_ff_exp)) ||
+	    (rc = opt_bool(c, NULL, "", "norm_topk_prob", r->norm_topk_def,
+			   &hp->norm_topk_prob)) ||
+	    (rc = opt_u32(c, "decoder_sparse_step", 1, 1, UINT32_MAX,
+			  &hp->decoder_sparse_step)))
+		return rc;
+	if (r->ff_shexp_def &&
+	    (rc = opt_u32(c, "shared_expert_intermediate_size", r->ff_shexp_def, 1, UINT32_MAX,
+			  &hp->n_ff_shexp)))
+		return rc;
+	if (hp->n_expert_used > hp->n_expert)
+		return qk_err_set(c->err, QK_E_INVALID,
+				  "%s: 'num_experts_per_tok' %u is more than 'num_experts' %u",
+				  c->fname, (unsigned)hp->n_expert_used, (unsigned)hp->n_expert);
+	for (uint32_t i = 0; i < hp->n_layer; i++)
+		if ((i + 1) % hp->decoder_sparse_step == 0)
+			hp->layer_flags[i] |= QK_LAYER_MOE;
+
+	if ((rc = find(c, "mlp_only_layers", &it)))
+		return rc;
+	if (!it.v)
+		return QK_OK;
+	if (!cJSON_IsArray(it.v))
+		return bad(c, &it, "a list of layer indices");
+	cJSON_ArrayForEach(e, it.v) {
+		struct item el = { .v = e };
+		uint32_t l;
+
+		index_path(&el, it.path, idx++);
+		if ((rc = u32_of(c, &el, 0, hp->n_layer - 1, &l)))
+			return rc;
+		hp->layer_flags[l] &= (uint8_t)~QK_LAYER_MOE;
+	}
+	return QK_OK;
+}
+
+/* ---- Qwen3-Next linear attention ---- */
+
+static const struct {
+	const char *name;
+	bool linear;
+} layer_kinds[] = {
+	{ "linear_attention", true },
+	{ "full_attention", false },
+	{ "mamba", true },      /* legacy names transformers still remaps */
+	{ "attention", false },
+};
+
+/* The interval k with "full iff (i+1) % k == 0" that the flags follow, or 0
+ * when they follow none (llama.cpp can only express such a pattern). */
+static uint32_t detect_interval(const struct qk_hparams *hp)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < hp->n_layer && !k; i++)
+		if (!(hp->layer_flags[i] & QK_LAYER_LINEAR))
+			k = i + 1;
+	for (uint32_t i = 0; k && i < hp->n_layer; i++)
+		if (!(hp->layer_flags[i] & QK_LAYER_LINEAR) != ((i + 1) % k == 0))
+			return 0;
+	return k;
+}
+
+static int parse_next(const struct cfg *c, struct qk_hparams *hp)
+{
+	struct item it;
+	const cJSON *e;
+	int rc, idx = 0;
+
+	if ((rc = opt_u32(c, "linear_conv_kernel_dim", 4, 1, UINT32_MAX, &hp->ssm_d_conv)) ||
+	    (rc = opt_u32(c, "linear_key_head_dim", 128, 1, UINT32_MAX, &hp->ssm_head_k_dim)) ||
+	    (rc = opt_u32(c, "linear_value_head_dim", 128, 1, UINT32_MAX, &hp->ssm_head_v_dim)) ||
+	    (rc = opt_u32(c, "linear_num_key_heads", 16, 1, UINT32_MAX, &hp->ssm_n_k_heads)) ||
+	    (rc = opt_u32(c, "linear_num_value_heads", 32, 1, UINT32_MAX, &hp->ssm_n_v_heads)) ||
+	    (rc = opt_u32(c, "mtp_num_hidden_layers", 0, 0, QK_MAX_LAYERS, &hp->n_mtp_layers)))
+		return rc;
+	if (hp->ssm_n_v_heads % hp->ssm_n_k_heads)
+		return qk_err_set(c->err, QK_E_INVALID,
+				  "%s: 'linear_num_value_heads' %u is not a multiple of "
+				  "'linear_num_key_heads' %u", c->fname, (unsigned)hp->ssm_n_v_heads,
+				  (unsigned)hp->ssm_n_k_heads);
+	/* the in_proj_qkvz rows: 2 nk dk + 2 nv dv must fit */
+	if ((uint64_t)hp->ssm_n_k_heads * hp->ssm_head_k_dim * 2 +
+		    (uint64_t)hp->ssm_n_v_heads * hp->ssm_head_v_dim * 2 > UINT32_MAX)
+		return qk_err_set(c->err, QK_E_INVALID,
+				  "%s: linear attention projection of %u key heads x %u + %u value "
+				  "heads x %u is too large", c->fname, (unsigned)hp->ssm_n_k_heads,
+				  (unsigned)hp->ssm_head_k_dim, (unsigned)hp->ssm_n_v_heads,
+				  (unsigned)hp->ssm_head_v_dim);
+
+	if ((rc = find(c, "layer_types", &it)))
+		return rc;
+	if (!it.v) {
+		if ((rc = opt_u32(c, "full_attention_interval", 4, 1, UINT32_MAX,
+				  &hp->full_attention_interval)))
+			return rc;
+		for (uint32_t i = 0; i < hp->n_layer; i++)
+			if ((i + 1) % hp->full_attention_interval)
+				hp->layer_flags[i] |= QK_LAYER_LINEAR;
+		return QK_OK;
+	}
+	if (!cJSON_IsArray(it.v))
+		return bad(c, &it, "a list of layer kinds");
+	if ((uint32_t)cJSON_GetArraySize(it.v) != hp->n_layer || cJSON_GetArraySize(it.v) < 0)
+		return qk_err_set(c->err, QK_E_INVALID,
+				  "%s: '%s' has %d entries, expected one per layer "
+				  "('num_hidden_layers' %u)", c->fname, it.path,
+				  cJSON_GetArraySize(it.v), (unsigned)hp->n_layer);
+	cJSON_ArrayForEach(e, it.v) {
+		struct item el = { .v = e };
+		size_t k = 0, nk = sizeof(layer_kinds) / sizeof(layer_kinds[0]);
+
+		index_path(&el, it.path, idx);
+		while (cJSON_IsString(e) && k < nk && strcmp(e->valuestring, layer_kinds[k].name))
+			k++;
+		if (!cJSON_IsString(e) || k == nk)
+			return bad(c, &el, "\"linear_attention\" or \"full_attention\"");
+		if (layer_kinds[k].linear)
+			hp->layer_flags[idx] |= QK_LAYER_LINEAR;
+		idx++;
+	}
+	hp->full_attention_interval = detect_interval(hp);
+	return QK_OK;
+}
+
+/* ---- Qwen1 extras ---- */
+
+static int parse_qwen1(const struct cfg *c, struct qk_hparams *hp)
+{
+	struct item it;
+	int rc;
+
+	if ((rc = opt_bool(c, NULL, "", "use_dynamic_ntk", true, &hp->use_dynamic_ntk)) ||
+	    (rc = opt_bool(c, NULL, "", "use_logn_attn", true, &hp->use_logn_attn)) ||
+	    (rc = find(c, "seq_length", &it)))
+		return rc;
+	/* not a QWenConfig default: the remote code needs it from config.json,
+	 * and its value only matters to dynamic NTK and logn attention */
+	hp->seq_length = hp->n_ctx_train;
+	if (it.v)
+		return u32_of(c, &it, 1, UINT32_MAX, &hp->seq_length);
+	if (hp->use_dynamic_ntk || hp->use_logn_attn)
+		return missing(c, "seq_length",
+			       "an integer >= 1, needed by use_dynamic_ntk and use_logn_attn");
+	return QK_OK;
+}
+
+/* ---- special tokens ---- */
+
+/* bos/eos/pad: absent or null -> -1; eos_token_id may be a list, of which
+ * the first id is taken (generation stops at any of them; one is stored). */
+static int token_id(const struct cfg *c, const char *key, bool list_ok, int64_t *out)
+{
+	struct item it;
+	uint32_t v;
+	int rc = find(c, key, &it);
+
+	*out = -1;
+	if (rc || !it.v)
+		return rc;
+	if (list_ok && cJSON_IsArray(it.v)) {
+		if (cJSON_GetArraySize(it.v) == 0)
+			return QK_OK;
+		it.v = cJSON_GetArrayItem(it.v, 0);
+		strncat(it.path, "[0]", sizeof(it.path) - strlen(it.path) - 1);
+	}
+	if ((rc = u32_of(c, &it, 0, INT32_MAX, &v)))
+		return rc;
+	*out = v;
+	return QK_OK;
+}
+
+/* ---- the whole config ---- */
+
+static int parse(const struct cfg *c, struct qk_hparams *hp)
+{
+	const struct arch_rule *r;
+	int rc;
+
+	if ((rc = pick_arch(c, &hp->arch)))
+		return rc;
+	r = &rules[hp->arch];
+	if ((rc = req_u32(c, "vocab_size", 1, UINT32_MAX, &hp->n_vocab)) ||
+	    (rc = req_u32(c, "hidden_size", 1, UINT32_MAX, &hp->n_embd)) ||
+	    (rc = req_u32(c, "num_hidden_layers", 1, QK_MAX_LAYERS, &hp->n_layer)) ||
+	    (rc = req_u32(c, "num_attention_heads", 1, UINT32_MAX, &hp->n_head)) ||
+	    (rc = (r->ff_def ? opt_u32(c, "intermediate_size", r->ff_def, 1, UINT32_MAX,
+				       &hp->n_ff_config)
+			     : req_u32(c, "intermediate_size", 1, UINT32_MAX, &hp->n_ff_config))) ||
+	    (rc = opt_u32(c, "max_position_embeddings", r->ctx_def, 1, UINT32_MAX,
+			  &hp->n_ctx_train)) ||
+	    (rc = opt_num(c, NULL, "", r->eps_key, 1e-6, 0, 1, true, "a number in (0, 1]",
+			  &hp->norm_eps)) ||
+	    (rc = opt_bool(c, NULL, "", "tie_word_embeddings", false, &hp->tie_word_embeddings)))
+		return rc;
+	hp->n_ff = hp->n_ff_config;
+	hp->rope.type = QK_ROPE_DEFAULT;
+	hp->rope.factor = 1.0;
+	hp->rope.beta_fast = 32;
+	hp->rope.beta_slow = 1;
+	hp->rope.truncate = true;
+	if (hp->arch == QK_ARCH_QWEN) {
+		/* w1 and w2 are each intermediate_size / 2 wide */
+		if (hp->n_ff_config % 2)
+			return qk_err_set(c->err, QK_E_INVALID,
+					  "%s: 'intermediate_size' %u is odd, expected an even number "
+					  "(Qwen1 MLP halves are intermediate_size / 2)", c->fname,
+					  (unsigned)hp->n_ff_config);
+		hp->n_ff = hp->n_ff_config / 2;
+	}
+	if ((rc = parse_attention(c, r, hp)))
+		return rc;
+	if (r->n_expert_def && (rc = parse_moe(c, r, hp)))
+		return rc;
+	if (r->next && (rc = parse_next(c, hp)))
+		return rc;
+	if (hp->arch == QK_ARCH_QWEN && (rc = parse_qwen1(c, hp)))
+		return rc;
+	if ((rc = token_id(c, "bos_token_id", false, &hp->bos_token_id)) ||
+	    (rc = token_id(c, "eos_token_id", true, &hp->eos_token_id)) ||
+	    (rc = token_id(c, "pad_token_id", false, &hp->pad_token_id)))
+		return rc;
+	return QK_OK;
+}
+
+static void line_col(const char *s, size_t off, unsigned *line, unsigned *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (s[i] == '\n') {
+			++*line;
+			*col = 1;
+		} else {
+			++*col;
+		}
+	}
+}
+
+int qk_hparams_from_config(struct qk_hparams *hp, const char *json, size_t len,
+			   const char *fname, qk_err *err)
+{
+	struct qk_hparams tmp;
+	struct cfg c = { .fname = fname ? fname : "config.json", .err = err };
+	struct item tc;
+	const char *end = NULL;
+	cJSON *root;
+	unsigned line, col;
+	int rc;
+
+	memset(hp, 0, sizeof(*hp));
+	if (len == 0)
+		return qk_err_set(err, QK_E_INVALID, "%s: file is empty, expected a JSON object",
+				  c.fname);
+	if (memchr(json, '\0', len))
+		return qk_err_set(err, QK_E_INVALID, "%s: NUL byte at offset %zu, expected JSON text",
+				  c.fname, (size_t)((const char *)memchr(json, '\0', len) - json));
+	if (!qk_utf8_valid(json, len))
+		return qk_err_set(err, QK_E_INVALID, "%s: not valid UTF-8", c.fname);
+	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+	if (root && end) {
+		while (end < json + len && strchr(" \t\r\n", *end))
+			end++;
+		if (end != json + len) {
+			line_col(json, (size_t)(end - json), &line, &col);
+			cJSON_Delete(root);
+			return qk_err_set(err, QK_E_INVALID,
+					  "%s: unexpected text after the JSON value at line %u, "
+					  "column %u", c.fname, line, col);
+		}
+	}
+	if (!root) {
+		size_t off = end && end >= json && end <= json + len ? (size_t)(end - json) : 0;
+		line_col(json, off, &line, &col);
+		return qk_err_set(err, QK_E_INVALID, "%s: invalid JSON at line %u, column %u",
+				  c.fname, line, col);
+	}
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return qk_err_set(err, QK_E_INVALID, "%s: top level is not a JSON object", c.fname);
+	}
+	c.root = root;
+	memset(&tmp, 0, sizeof(tmp));
+	rc = look(&c, root, "", "text_config", &tc);
+	if (!rc && tc.v && !cJSON_IsObject(tc.v))
+		rc = bad(&c, &tc, "an object");
+	if (!rc) {
+		c.text = tc.v;
+		rc = parse(&c, &tmp);
+	}
+	cJSON_Delete(root);
+	if (rc)
+		return rc;
+	*hp = tmp;
+	return QK_OK;
+}
+
+int qk_hparams_load_config(struct qk_hparams *hp, const char *dir, qk_err *err)
+{
+	char *path, *text = NULL;
+	size_t n, len = 0;
+	int rc;
+
+	memset(hp, 0, sizeof(*hp));
+	if (!dir)
+		return qk_err_set(err, QK_E_USAGE, "no model directory given");
+	n = strlen(dir) + sizeof("/config.json");
+	path = malloc(n);
+	if (!path)
+		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", dir);
+	snprintf(path, n, "%s/config.json", dir);
+	rc = qk_read_file(path, QK_CONFIG_MAX_BYTES, &text, &len, err);
+	if (!rc)
+		rc = qk_hparams_from_config(hp, text, len, path, err);
+	free(text);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,109 @@
+/* tok_priv.h - shared internals of the tokenizer module (tokenizer.c,
+ * tok_json.c, tok_tiktoken.c, tok_gguf.c, tok_write.c); not a public API.
+ */
+#ifndef QK_TOK_PRIV_H
+#define QK_TOK_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "../base/err.h"
+#include "tokenizer.h"
+
+/* ---- string -> id hash map (open addressing, FNV-1a) ----
+ * Keys are (pointer, length) byte strings owned by the caller; they must
+ * outlive the map. */
+struct tk_slot {
+	const char *key;   /* NULL = empty */
+	size_t len;
+	int64_t val;
+};
+
+struct tk_map {
+	struct tk_slot *slots;
+	size_t cap;        /* power of two */
+	size_t n;
+};
+
+/* 0, or -1 when out of memory. */
+int tk_map_init(struct tk_map *m, size_t n_hint);
+void tk_map_free(struct tk_map *m);
+/* The value of key, or -1. */
+int64_t tk_map_get(const struct tk_map *m, const char *key, size_t len);
+/* Insert key -> val (val >= 0). Returns -1 when inserted, the existing value
+ * when the key was there (nothing changes), -2 when out of memory. */
+int64_t tk_map_put(struct tk_map *m, const char *key, size_t len, int64_t val);
+
+/* ---- load state shared by the tokenizer.json and qwen.tiktoken readers ---- */
+struct tk_added {
+	char *content;     /* as tokenizer.json gives it */
+	int64_t id;
+};
+
+struct tk_build {
+	const char *fname;        /* the tokenizer file, for messages */
+	qk_err *err;
+	struct tk_vocab v;        /* the result being built */
+	struct tk_added *added;   /* [n_added] tokenizer.json added_tokens */
+	size_t n_added;
+	bool json;                /* the vocabulary came from tokenizer.json */
+	bool post_bytelevel;      /* tokenizer.json post_processor is ByteLevel */
+	bool qwen1;               /* the vocabulary came from qwen.tiktoken */
+	int64_t endoftext;        /* Qwen1: id of <|endoftext|> (may be >= n_tokens) */
+};
+
+/* Fill b->v from tokenizer.json text / qwen.tiktoken text. On error b->v
+ * may be half-built: the caller frees it with tk_build_free. */
+int tk_json_build(struct tk_build *b, const char *json, size_t len, int arch,
+		  uint32_t vocab_size);
+int tk_tiktoken_build(struct tk_build *b, const char *text, size_t len, uint32_t vocab_size);
+void tk_build_free(struct tk_build *b);
+
+/* ---- helpers ---- */
+
+/* tokens/types arrays for n tokens, tokens all NULL, types 0. */
+int tk_vocab_alloc(struct tk_vocab *v, uint32_t n, const char *fname, qk_err *err);
+/* Every id without a token becomes "[PAD<id>]", UNUSED. */
+int tk_fill_padding(struct tk_vocab *v, const char *fname, qk_err *err);
+/* Is `s` a "[PAD<id>]" filler for id `id`? */
+bool tk_is_pad_filler(const char *s, uint32_t id);
+/* llama.cpp's does_token_look_special. */
+bool tk_looks_special(const char *s);
+
+char *tk_strndup(const char *s, size_t n);
+
+/* `s` (n bytes) for a message: at most ~60 bytes of it, control bytes as
+ * \xNN, cut on a character boundary with "..." when longer. Returns buf. */
+const char *tk_show(const char *s, size_t n, char *buf, size_t size);
+#define TK_SHOW_MAX 256
+
+/* JSON text checks before parsing: not empty, no NUL byte, valid UTF-8, no
+ * \u0000 escape (cJSON would cut the string there). */
+int tk_json_precheck(const char *text, size_t len, const char *fname, qk_err *err);
+/* Parse JSON text (after tk_json_precheck): NULL and err set on a syntax
+ * error or trailing text, naming line and column. */
+cJSON *tk_json_parse(const char *text, size_t len, const char *fname, qk_err *err);
+/* cJSON member lookup that is case-sensitive. */
+const cJSON *tk_json_get(const cJSON *obj, const char *key);
+
+/* pre-tokenizers we know: name, the HF regex tk_write_hf writes, and the
+ * Split regexes a tokenizer.json may carry for it. */
+struct tk_pre {
+	const char *name;
+	const char *hf_regex;
+	const char *const *accepted; /* NULL-terminated */
+};
+/* The pre of an architecture (enum qk_arch), or NULL. */
+const struct tk_pre *tk_pre_for_arch(int arch);
+/* The pre called `name`, or NULL. */
+const struct tk_pre *tk_pre_by_name(const char *name);
+
+/* The 256-entry GPT-2 bytes_to_unicode map: byte -> code point. */
+uint32_t tk_byte_to_cp(uint8_t b);
+/* Append the UTF-8 of code point cp (< 0x800 here) to out; returns bytes. */
+size_t tk_put_utf8(char *out, uint32_t cp);
+
+#endif

@@ -1,0 +1,772 @@
+/* tokenizer.c - loading an HF tokenizer directory (tokenizer.json or
+ * qwen.tiktoken, then tokenizer_config.json, chat templates and config.json
+ * ids) and the helpers the other tok_*.c files share; see tokenizer.h.
+ *
+ * The special-token rules follow gguf-py's SpecialVocab step by step, so
+ * that the ids, flags and template are the ones llama.cpp's converter writes.
+ */
+#include "tok_priv.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../model/hparams.h"
+#include "../base/io.h"
+
+/* ---- hash map ---- */
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a offset basis */
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (uint8_t)s[i];
+		h *= 1099511628211ull;
+	}
+	return h ^ (h >> 29);
+}
+
+int tk_map_init(struct tk_map *m, size_t n_hint)
+{
+	size_t cap = 64;
+
+	while (cap < n_hint * 2 && cap < ((size_t)1 << 40))
+		cap *= 2;
+	m->slots = calloc(cap, sizeof(m->slots[0]));
+	m->cap = m->slots ? cap : 0;
+	m->n = 0;
+	return m->slots ? 0 : -1;
+}
+
+void tk_map_free(struct tk_map *m)
+{
+	free(m->slots);
+	memset(m, 0, sizeof(*m));
+}
+
+static struct tk_slot *find_slot(const struct tk_map *m, const char *key, size_t len)
+{
+	size_t mask = m->cap - 1, i = (size_t)hash_bytes(key, len) & mask;
+
+	for (;;) {
+		struct tk_slot *s = &m->slots[i];
+		if (!s->key || (s->len == len && memcmp(s->key, key, len) == 0))
+			return s;
+		i = (i + 1) & mask;
+	}
+}
+
+int64_t tk_map_get(const struct tk_map *m, const char *key, size_t len)
+{
+	const struct tk_slot *s;
+
+	if (!m->cap)
+		return -1;
+	s = find_slot(m, key, len);
+	return s->key ? s->val : -1;
+}
+
+static int grow(struct tk_map *m)
+{
+	struct tk_map big;
+
+	if (tk_map_init(&big, m->cap))
+		return -1;
+	for (size_t i = 0; i < m->cap; i++) {
+		if (m->slots[i].key) {
+			*find_slot(&big, m->slots[i].key, m->slots[i].len) = m->slots[i];
+			big.n++;
+		}
+	}
+	free(m->slots);
+	*m = big;
+	return 0;
+}
+
+int64_t tk_map_put(struct tk_map *m, const char *key, size_t len, int64_t val)
+{
+	struct tk_slot *s;
+
+	if ((m->n + 1) * 2 > m->cap && grow(m))
+		return -2;
+	s = find_slot(m, key, len);
+	if (s->key)
+		return s->val;
+	s->key = key ? key : "";
+	s->len = len;
+	s->val = val;
+	m->n++;
+	return -1;
+}
+
+/* ---- small helpers ---- */
+
+char *tk_strndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (p) {
+		if (n)
+			memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+const char *tk_show(const char *s, size_t n, char *buf, size_t size)
+{
+	size_t o = 0, i = 0, limit = 60;
+
+	if (size < 16) {
+		if (size)
+			buf[0] = '\0';
+		return buf;
+	}
+	while (i < n && o + 8 < size) {
+		uint8_t c = (uint8_t)s[i];
+		if (i >= limit && (c & 0xc0) != 0x80) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\')
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+		i++;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+bool tk_is_pad_filler(const char *s, uint32_t id)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "[PAD%u]", (unsigned)id);
+	return strcmp(s, want) == 0;
+}
+
+static bool starts_ends(const char *s, size_t n, const char *a, const char *z)
+{
+	size_t la = strlen(a), lz = strlen(z);
+	return n >= la + lz && memcmp(s, a, la) == 0 && memcmp(s + n - lz, z, lz) == 0;
+}
+
+bool tk_looks_special(const char *s)
+{
+	static const char *const exact[] = { "<pad>", "<mask>", "<2mass>", "[@BOS@]" };
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (strcmp(s, exact[i]) == 0)
+			return true;
+	/* "<|...|>", the fullwidth "<｜...｜>" (U+FF5C) and "<unused...>" */
+	return starts_ends(s, n, "<|", "|>") ||
+	       starts_ends(s, n, "<\xef\xbd\x9c", "\xef\xbd\x9c>") ||
+	       starts_ends(s, n, "<unused", ">");
+}
+
+/* GPT-2's bytes_to_unicode: printable Latin-1 bytes map to themselves, the
+ * other 68 to U+0100.. in byte order. */
+uint32_t tk_byte_to_cp(uint8_t b)
+{
+	static uint32_t table[256];
+	static int ready;
+
+	if (!ready) {
+		uint32_t next = 256;
+		for (unsigned i = 0; i < 256; i++) {
+			bool keep = (i >= 0x21 && i <= 0x7e) || (i >= 0xa1 && i <= 0xac) ||
+				    (i >= 0xae && i <= 0xff);
+			table[i] = keep ? i : next++;
+		}
+		ready = 1;
+	}
+	return table[b];
+}
+
+size_t tk_put_utf8(char *out, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	out[0] = (char)(0xc0 | (cp >> 6));
+	out[1] = (char)(0x80 | (cp & 0x3f));
+	return 2;
+}
+
+/* ---- pre-tokenizers ---- */
+
+/* Qwen2's regex as HF tokenizer.json files (and Qwen1's tiktoken PAT_STR)
+ * spell it, and as llama.cpp's runtime spells it (case classes instead of
+ * (?i:...)); both split text the same way. */
+#define QWEN2_HF_REGEX                                                                    \
+	"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+" \
+	"[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+#define QWEN2_LLAMA_REGEX                                                                  \
+	"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+" \
+	"|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+
+static const char *const qwen2_regexes[] = { QWEN2_HF_REGEX, QWEN2_LLAMA_REGEX, NULL };
+
+static const struct tk_pre pres[] = {
+	{ "qwen2", QWEN2_HF_REGEX, qwen2_regexes },
+};
+
+/* [enum qk_arch] -> index in pres[]: every generation we handle is qwen2 */
+static const int8_t arch_pre[QK_ARCH_COUNT] = {
+	[QK_ARCH_QWEN] = 0, [QK_ARCH_QWEN2] = 0, [QK_ARCH_QWEN2MOE] = 0,
+	[QK_ARCH_QWEN3] = 0, [QK_ARCH_QWEN3MOE] = 0, [QK_ARCH_QWEN3NEXT] = 0,
+};
+
+const struct tk_pre *tk_pre_for_arch(int arch)
+{
+	if (arch < 0 || arch >= QK_ARCH_COUNT)
+		return NULL;
+	return &pres[arch_pre[arch]];
+}
+
+const struct tk_pre *tk_pre_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(pres) / sizeof(pres[0]); i++)
+		if (strcmp(pres[i].name, name) == 0)
+			return &pres[i];
+	return NULL;
+}
+
+const char *tk_type_name(int type)
+{
+	static const char *const names[] = {
+		[TK_NORMAL] = "NORMAL", [TK_UNKNOWN] = "UNKNOWN", [TK_CONTROL] = "CONTROL",
+		[TK_USER_DEFINED] = "USER_DEFINED", [TK_UNUSED] = "UNUSED", [TK_BYTE] = "BYTE",
+	};
+	if (type < TK_NORMAL || type > TK_BYTE)
+		return "?";
+	return names[type];
+}
+
+/* ---- JSON text ---- */
+
+static void line_col(const char *s, size_t off, unsigned *line, unsigned *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (s[i] == '\n') {
+			++*line;
+			*col = 1;
+		} else {
+			++*col;
+		}
+	}
+}
+
+int tk_json_precheck(const char *text, size_t len, const char *fname, qk_err *err)
+{
+	const char *nul;
+	bool in_str = false;
+	unsigned line, col;
+
+	if (len == 0)
+		return qk_err_set(err, QK_E_INVALID, "%s: file is empty, expected a JSON object",
+				  fname);
+	nul = memchr(text, '\0', len);
+	if (nul)
+		return qk_err_set(err, QK_E_INVALID, "%s: NUL byte at offset %zu, expected JSON text",
+				  fname, (size_t)(nul - text));
+	if (!qk_utf8_valid(text, len))
+		return qk_err_set(err, QK_E_INVALID, "%s: not valid UTF-8", fname);
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '"') {
+			in_str = !in_str;
+		} else if (in_str && text[i] == '\\' && i + 1 < len) {
+			if (text[i + 1] == 'u' && i + 6 <= len && memcmp(text + i + 2, "0000", 4) == 0) {
+				line_col(text, i, &line, &col);
+				return qk_err_set(err, QK_E_UNSUPPORTED,
+						  "%s: line %u, column %u: \\u0000 in a string is "
+						  "not supported", fname, line, col);
+			}
+			i++; /* skip the escaped character */
+		}
+	}
+	return QK_OK;
+}
+
+cJSON *tk_json_parse(const char *text, size_t len, const char *fname, qk_err *err)
+{
+	const char *end = NULL;
+	unsigned line, col;
+	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+
+	if (root && end) {
+		while (end < text + len && strchr(" \t\r\n", *end))
+			end++;
+		if (end != text + len) {
+			line_col(text, (size_t)(end - text), &line, &col);
+			cJSON_Delete(root);
+			qk_err_set(err, QK_E_INVALID,
+				   "%s: unexpected text after the JSON value at line %u, column %u",
+				   fname, line, col);
+			return NULL;
+		}
+	}
+	if (!root) {
+		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+		line_col(text, off, &line, &col);
+		qk_err_set(err, QK_E_INVALID, "%s: invalid JSON at line %u, column %u", fname,
+			   line, col);
+	}
+	return root;
+}
+
+/* The last member called `key`: Python's json, which every HF tool uses,
+ * keeps the last of repeated keys. */
+const cJSON *tk_json_get(const cJSON *obj, const char *key)
+{
+	const cJSON *hit = NULL;
+
+	if (!cJSON_IsObject(obj))
+		return NULL;
+	for (const cJSON *c = obj->child; c; c = c->next)
+		if (c->string && strcmp(c->string, key) == 0)
+			hit = c;
+	return hit;
+}
+
+/* ---- vocabulary building blocks ---- */
+
+static void vocab_init(struct tk_vocab *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->bos = v->eos = v->unk = v->sep = v->pad = v->mask = -1;
+	v->add_bos = v->add_eos = v->add_sep = -1;
+}
+
+int tk_vocab_alloc(struct tk_vocab *v, uint32_t n, const char *fname, qk_err *err)
+{
+	if (n == 0 || n > TK_MAX_VOCAB)
+		return qk_err_set(err, QK_E_UNSUPPORTED,
+				  "%s: a vocabulary of %u tokens, expected 1..%u", fname,
+				  (unsigned)n, TK_MAX_VOCAB);
+	v->tokens = calloc(n, sizeof(v->tokens[0]));
+	v->types = calloc(n, sizeof(v->types[0]));
+	if (!v->tokens || !v->types)
+		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory for %u tokens", fname,
+				  (unsigned)n);
+	v->n_tokens = n;
+	return QK_OK;
+}
+
+int tk_fill_padding(struct tk_vocab *v, const char *fname, qk_err *err)
+{
+	char buf[32];
+
+	for (uint32_t i = 0; i < v->n_tokens; i++) {
+		if (v->tokens[i])
+			continue;
+		snprintf(buf, sizeof(buf), "[PAD%u]", (unsigned)i);
+		v->tokens[i] = tk_strndup(buf, strlen(buf));
+		if (!v->tokens[i])
+			return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", fname);
+		v->types[i] = TK_UNUSED;
+	}
+	return QK_OK;
+}
+
+void tk_free(struct tk_vocab *v)
+{
+	if (!v)
+		return;
+	if (v->tokens)
+		for (uint32_t i = 0; i < v->n_tokens; i++)
+			free(v->tokens[i]);
+	if (v->merges)
+		for (uint32_t i = 0; i < v->n_merges; i++)
+			free(v->merges[i]);
+	free(v->tokens);
+	free(v->types);
+	free(v->merges);
+	free(v->chat_template);
+	memset(v, 0, sizeof(*v));
+}
+
+void tk_build_free(struct tk_build *b)
+{
+	for (size_t i = 0; i < b->n_added; i++)
+		free(b->added[i].content);
+	free(b->added);
+	b->added = NULL;
+	b->n_added = 0;
+}
+
+/* ---- special tokens (gguf-py SpecialVocab) ---- */
+
+static const struct special_slot {
+	const char *typ;       /* "bos" -> bos_token, add_bos_token, bos_token_id */
+	ptrdiff_t id_off;      /* offset of the int64_t id in tk_vocab, -1: none */
+	ptrdiff_t add_off;     /* offset of the add_* int, or -1: no GGUF key */
+} special_slots[] = {
+	{ "bos", offsetof(struct tk_vocab, bos), offsetof(struct tk_vocab, add_bos) },
+	{ "eos", offsetof(struct tk_vocab, eos), offsetof(struct tk_vocab, add_eos) },
+	{ "unk", offsetof(struct tk_vocab, unk), -1 },
+	{ "sep", offsetof(struct tk_vocab, sep), offsetof(struct tk_vocab, add_sep) },
+	{ "pad", offsetof(struct tk_vocab, pad), -1 },
+	{ "cls", -1, -1 },  /* looked up, but gguf-py has no key for it */
+	{ "mask", offsetof(struct tk_vocab, mask), -1 },
+};
+#define N_SLOTS (sizeof(special_slots) / sizeof(special_slots[0]))
+
+static int64_t *id_slot(struct tk_vocab *v, const struct special_slot *s)
+{
+	return s->id_off >= 0 ? (int64_t *)(void *)((char *)v + s->id_off) : NULL;
+}
+
+/* Python truthiness of a JSON value, as SpecialVocab tests entries */
+static bool truthy(const cJSON *j)
+{
+	if (!j || cJSON_IsNull(j) || cJSON_IsFalse(j))
+		return false;
+	if (cJSON_IsString(j))
+		return j->valuestring[0] != '\0';
+	if (cJSON_IsNumber(j))
+		return j->valuedouble != 0;
+	if (cJSON_IsArray(j) || cJSON_IsObject(j))
+		return j->child != NULL;
+	return true;
+}
+
+static int64_t added_id(const struct tk_build *b, const char *content)
+{
+	for (size_t i = 0; i < b->n_added; i++)
+		if (strcmp(b->added[i].content, content) == 0)
+			return b->added[i].id;
+	return -1;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+/* Read a small text file that must be UTF-8 without NUL bytes. */
+static int read_text(const char *path, char **out, size_t *len, qk_err *err)
+{
+	int rc = qk_read_file(path, TK_SMALL_MAX_BYTES, out, len, err);
+
+	if (rc)
+		return rc;
+	if (memchr(*out, '\0', *len) || !qk_utf8_valid(*out, *len)) {
+		free(*out);
+		*out = NULL;
+		return qk_err_set(err, QK_E_INVALID, "%s: not UTF-8 text", path);
+	}
+	return QK_OK;
+}
+
+static int read_json(const char *path, cJSON **root, qk_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = qk_read_file(path, TK_SMALL_MAX_BYTES, &text, &len, err);
+
+	*root = NULL;
+	if (!rc)
+		rc = tk_json_precheck(text, len, path, err);
+	if (!rc) {
+		*root = tk_json_parse(text, len, path, err);
+		if (!*root)
+			rc = err ? err->code : QK_E_INVALID;
+		else if (!cJSON_IsObject(*root))
+			rc = qk_err_set(err, QK_E_INVALID, "%s: top level is not a JSON object", path);
+	}
+	free(text);
+	if (rc) {
+		cJSON_Delete(*root);
+		*root = NULL;
+	}
+	return rc;
+}
+
+/* chat_template.jinja, else chat_template.json's "chat_template" (NULL if
+ * neither) */
+static int alt_template(const char *dir, char **out, qk_err *err)
+{
+	char *jinja = path_join(dir, "chat_template.jinja");
+	char *json = path_join(dir, "chat_template.json");
+	cJSON *root = NULL;
+	size_t len;
+	int rc = QK_OK;
+
+	*out = NULL;
+	if (!jinja || !json) {
+		rc = qk_err_set(err, QK_E_NOMEM, "%s: out of memory", dir);
+	} else if (is_file(jinja)) {
+		rc = read_text(jinja, out, &len, err);
+	} else if (is_file(json)) {
+		rc = read_json(json, &root, err);
+		if (!rc) {
+			const cJSON *t = tk_json_get(root, "chat_template");
+			if (cJSON_IsString(t)) {
+				if (!(*out = tk_strndup(t->valuestring, strlen(t->valuestring))))
+					rc = qk_err_set(err, QK_E_NOMEM, "%s: out of memory", json);
+			} else if (cJSON_IsArray(t)) {
+				rc = qk_err_set(err, QK_E_UNSUPPORTED,
+						"%s: chat_template: a list of named templates is "
+						"not supported", json);
+			} else if (t && !cJSON_IsNull(t)) {
+				rc = qk_err_set(err, QK_E_INVALID,
+						"%s: chat_template: expected a string", json);
+			}
+		}
+	}
+	cJSON_Delete(root);
+	free(jinja);
+	free(json);
+	return rc;
+}
+
+static int set_template(struct tk_build *b, const char *dir, const cJSON *cfg, const char *path)
+{
+	const cJSON *t = tk_json_get(cfg, "chat_template");
+
+	if (!t)
+		return alt_template(dir, &b->v.chat_template, b->err);
+	if (cJSON_IsNull(t))
+		return QK_OK;
+	if (cJSON_IsArray(t))
+		return qk_err_set(b->err, QK_E_UNSUPPORTED,
+				  "%s: chat_template: a list of named templates is not supported",
+				  path);
+	if (!cJSON_IsString(t))
+		return qk_err_set(b->err, QK_E_INVALID, "%s: chat_template: expected a string",
+				  path);
+	b->v.chat_template = tk_strndup(t->valuestring, strlen(t->valuestring));
+	return b->v.chat_template ? QK_OK
+				  : qk_err_set(b->err, QK_E_NOMEM, "%s: out of memory", path);
+}
+
+/* tokenizer_config.json: template, add_* flags, special-token strings */
+static int apply_tokenizer_config(struct tk_build *b, const char *dir)
+{
+	char *path = path_join(dir, "tokenizer_config.json"), key[32];
+	const cJSON *bos_e, *eos_e, *mml;
+	cJSON *cfg = NULL;
+	int rc;
+
+	if (!path)
+		return qk_err_set(b->err, QK_E_NOMEM, "%s: out of memory", dir);
+	if (b->post_bytelevel) { /* before the config: the post-processor wins */
+		b->v.add_bos = 0;
+		b->v.add_eos = 0;
+	}
+	if (!is_file(path)) {
+		free(path);
+		return QK_OK;
+	}
+	rc = read_json(path, &cfg, b->err);
+	if (!rc)
+		rc = set_template(b, dir, cfg, path);
+	if (rc)
+		goto out;
+	/* bos falls back to cls_token, eos to sep_token (tokenizer.json only) */
+	bos_e = tk_json_get(cfg, "bos_token");
+	eos_e = tk_json_get(cfg, "eos_token");
+	if (b->json && !truthy(bos_e) && truthy(tk_json_get(cfg, "cls_token")))
+		bos_e = tk_json_get(cfg, "cls_token");
+	if (b->json && !truthy(eos_e) && truthy(tk_json_get(cfg, "sep_token")))
+		eos_e = tk_json_get(cfg, "sep_token");
+	for (size_t i = 0; i < N_SLOTS; i++) {
+		const struct special_slot *s = &special_slots[i];
+		const cJSON *flag, *e, *content;
+		int64_t *slot = id_slot(&b->v, s), id;
+
+		snprintf(key, sizeof(key), "add_%s_token", s->typ);
+		flag = tk_json_get(cfg, key);
+		if (s->add_off >= 0 && cJSON_IsBool(flag)) {
+			int *add = (int *)(void *)((char *)&b->v + s->add_off);
+			if (*add < 0)
+				*add = cJSON_IsTrue(flag);
+		}
+		snprintf(key, sizeof(key), "%s_token", s->typ);
+		e = i == 0 ? bos_e : i == 1 ? eos_e : tk_json_get(cfg, key);
+		content = cJSON_IsObject(e) ? tk_json_get(e, "content") : e;
+		if (!slot || !cJSON_IsString(content))
+			continue;
+		id = added_id(b, content->valuestring);
+		if (id >= 0 && *slot < 0)
+			*slot = id;
+	}
+	mml = tk_json_get(cfg, "model_max_length");
+	if (cJSON_IsNumber(mml) && mml->valuedouble >= 1 && mml->valuedouble <= 9007199254740992.0 &&
+	    mml->valuedouble == (double)(uint64_t)mml->valuedouble)
+		b->v.model_max_length = (uint64_t)mml->valuedouble;
+out:
+	cJSON_Delete(cfg);
+	free(path);
+	return rc;
+}
+
+/* config.json bos/eos/pad_token_id, where still unset */
+static int apply_hparams(struct tk_build *b, const struct qk_hparams *hp, const char *dir)
+{
+	const struct { const char *key; int64_t id; int64_t *slot; int idx; } ids[] = {
+		{ "bos_token_id", hp->bos_token_id, &b->v.bos, 0 },
+		{ "eos_token_id", hp->eos_token_id, &b->v.eos, 1 },
+		{ "pad_token_id", hp->pad_token_id, &b->v.pad, 4 },
+	};
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		if (ids[i].id < 0 || *ids[i].slot >= 0)
+			continue;
+		if (ids[i].id >= (int64_t)b->v.n_tokens)
+			return qk_err_set(b->err, QK_E_INVALID,
+					  "%s/config.json: %s %lld is not a token: vocab_size is %u",
+					  dir, ids[i].key, (long long)ids[i].id,
+					  (unsigned)b->v.n_tokens);
+		*ids[i].slot = ids[i].id;
+		b->v.id_group[ids[i].idx] = 1;
+	}
+	return QK_OK;
+}
+
+/* Qwen1: no ids found -> bos = eos = <|endoftext|>; unk always defaults to it */
+static int qwen1_defaults(struct tk_build *b)
+{
+	struct tk_vocab *v = &b->v;
+	bool none = v->bos < 0 && v->eos < 0 && v->unk < 0 && v->sep < 0 && v->pad < 0 &&
+		    v->mask < 0;
+
+	if ((none || v->unk < 0) && b->endoftext >= (int64_t)v->n_tokens)
+		return qk_err_set(b->err, QK_E_INVALID,
+				  "%s: <|endoftext|> would be id %lld, beyond vocab_size %u",
+				  b->fname, (long long)b->endoftext, (unsigned)v->n_tokens);
+	if (none) {
+		v->bos = v->eos = b->endoftext;
+		v->id_group[0] = v->id_group[1] = 2;
+	}
+	if (v->unk < 0) {
+		v->unk = b->endoftext;
+		v->id_group[2] = 2;
+	}
+	return QK_OK;
+}
+
+static int read_tokenizer(struct tk_build *b, const char *dir, int arch, uint32_t vocab_size,
+			  char **fname)
+{
+	char *tj = path_join(dir, "tokenizer.json"), *tt = path_join(dir, "qwen.tiktoken");
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	*fname = NULL;
+	if (!tj || !tt) {
+		rc = qk_err_set(b->err, QK_E_NOMEM, "%s: out of memory", dir);
+	} else if (is_file(tj)) {
+		*fname = tj;
+		tj = NULL;
+		b->fname = *fname;
+		rc = qk_read_file(b->fname, TK_JSON_MAX_BYTES, &text, &len, b->err);
+		if (!rc)
+			rc = tk_json_build(b, text, len, arch, vocab_size);
+	} else if (arch == QK_ARCH_QWEN && is_file(tt)) {
+		*fname = tt;
+		tt = NULL;
+		b->fname = *fname;
+		rc = qk_read_file(b->fname, TK_TIKTOKEN_MAX_BYTES, &text, &len, b->err);
+		if (!rc)
+			rc = tk_tiktoken_build(b, text, len, vocab_size);
+	} else {
+		rc = qk_err_set(b->err, QK_E_INVALID, "%s: no tokenizer.json%s", dir,
+				arch == QK_ARCH_QWEN ? " or qwen.tiktoken" : "");
+	}
+	free(text);
+	free(tj);
+	free(tt);
+	return rc;
+}
+
+int tk_load_hf(struct tk_vocab *v, const char *dir, int arch, uint32_t vocab_size,
+	       const struct qk_hparams *hp, qk_err *err)
+{
+	struct tk_build b = { .err = err, .endoftext = -1 };
+	char *fname = NULL;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	if (!dir || arch < 0 || arch >= QK_ARCH_COUNT)
+		return qk_err_set(err, QK_E_USAGE, "tk_load_hf: no directory or a bad arch %d",
+				  arch);
+	vocab_init(&b.v);
+	rc = read_tokenizer(&b, dir, arch, vocab_size, &fname);
+	if (!rc)
+		rc = apply_tokenizer_config(&b, dir);
+	if (!rc && hp)
+		rc = apply_hparams(&b, hp, dir);
+	if (!rc && b.qwen1)
+		rc = qwen1_defaults(&b);
+	tk_build_free(&b);
+	free(fname);
+	if (rc) {
+		tk_free(&b.v);
+		return rc;
+	}
+	*v = b.v;
+	return QK_OK;
+}
+
+int tk_parse_tokenizer_json(struct tk_vocab *v, const char *json, size_t len,
+			    const char *fname, int arch, uint32_t vocab_size, qk_err *err)
+{
+	struct tk_build b = { .err = err, .fname = fname ? fname : "tokenizer.json",
+			      .endoftext = -1 };
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	if (arch < 0 || arch >= QK_ARCH_COUNT)
+		return qk_err_set(err, QK_E_USAGE, "tk_parse_tokenizer_json: bad arch %d", arch);
+	vocab_init(&b.v);
+	rc = tk_json_build(&b, json, len, arch, vocab_size);
+	tk_build_free(&b);
+	if (rc) {
+		tk_free(&b.v);
+		return rc;
+	}
+	*v = b.v;
+	return QK_OK;
+}
+
+int tk_parse_tiktoken(struct tk_vocab *v, const char *text, size_t len, const char *fname,
+		      uint32_t vocab_size, qk_err *err)
+{
+	struct tk_build b = { .err = err, .fname = fname ? fname : "qwen.tiktoken",
+			      .endoftext = -1 };
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	vocab_init(&b.v);
+	rc = tk_tiktoken_build(&b, text, len, vocab_size);
+	tk_build_free(&b);
+	if (rc) {
+		tk_free(&b.v);
+		return rc;
+	}
+	*v = b.v;
+	return QK_OK;
+}
