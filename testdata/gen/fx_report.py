@@ -82,8 +82,9 @@ Notes:
   down_proj = `mlp.c_proj`, o_proj = `attn.c_proj`; in fp32 Qwen1's remote
   code (RoPE and RMSNorm in fp32) computes the same function.
 - MoE layouts: transformers {tv} `save_pretrained` writes per-expert tensors
-  (`mlp.experts.E.{{gate,up,down}}_proj.weight`), so qwen2_moe and qwen3_moe
-  hold that layout. qwen1_5_moe holds the fused in-memory layout of 5.x,
+  (`mlp.experts.E.{{gate,up,down}}_proj.weight`), so qwen2_moe, qwen3_moe,
+  qwen3_next and the `_256` MoE fixtures hold that layout. qwen1_5_moe
+  holds the fused in-memory layout of 5.x,
   `mlp.experts.gate_up_proj` [E, 2*I, H] (rows [0,I) gate, [I,2I) up) and
   `mlp.experts.down_proj` [E, H, I], which `from_pretrained` loads unchanged.
 - qwen3_next: `mtp.*` (fc [H, 2H], pre_fc_norm_embedding, pre_fc_norm_hidden,
@@ -98,11 +99,15 @@ Notes:
   logit leads the (k+1)-th by at least 1e-3, so an fp32 implementation
   within the project's tolerance has no excuse for a different argmax or a
   different expert choice.
-- k-quants: qwen1, qwen2 and qwen3_moe (dense layer, experts, QK-norm
-  attention) have hidden and FFN widths that are multiples of 256. qwen3,
-  qwen2_moe and qwen3_next do not: at those widths they would add 2.5 to
-  10 MB each, and testdata/ (40 MB in all) cannot hold them next to
-  qwen3_realvocab.
+- k-quants: qwen1, qwen2, qwen3_moe, qwen2_moe_256, qwen3_256 and
+  qwen3_next_256 have every weight row (hidden, FFN, expert and shared-expert
+  widths, attention and Gated DeltaNet output widths) a multiple of 256, so
+  every k-quant applies without llama-quantize's row-length fallbacks. The
+  `_256` variants of qwen2_moe, qwen3 and qwen3_next keep the fewest layers
+  that show their generation (qwen2_moe_256: one layer; qwen3_next_256: one
+  Gated DeltaNet and one gated-attention layer, `full_attention_interval` 2,
+  no `mtp.*`) to fit the testdata/ budget; the small qwen2_moe, qwen3 and
+  qwen3_next (rows of 16 to 64) keep the fallbacks covered.
 
 Total size of testdata/models: {total}.
 """

@@ -1,13 +1,14 @@
-"""The ten golden fixtures: dimensions, storage and what each exercises.
+"""The golden fixtures: dimensions, storage and what each exercises.
 
 Configs are written the way the published checkpoints of each generation
 write them (hub style: `rope_theta` and `rope_scaling` at top level, keys
 sorted), except qwen2_moe, whose config.json and weights come from
 transformers' own save_pretrained (5.x style: `rope_parameters`, `dtype`).
 
-Sizes are chosen for the 40 MB budget of testdata/: qwen3_realvocab's fp32
+Sizes are chosen for the 64 MB budget of testdata/: qwen3_realvocab's fp32
 logits over 151936 entries alone take 19.4 MB. The k-quant fixtures (hidden
-and FFN widths multiples of 256) are qwen1, qwen2 and qwen3_moe.
+and FFN widths multiples of 256) are qwen1, qwen2, qwen3_moe and the three
+`_256` variants (11.3 MB together, kept to one or two layers).
 """
 
 import fx_tok
@@ -85,7 +86,7 @@ def _qwen3_cfg(h, n_layer, n_head, n_kv, head_dim, inter, vocab, tie, theta,
 
 
 def _qwen2moe_cfg(h, n_layer, n_head, n_kv, inter, n_exp, k, moe_inter,
-                  sh_inter, norm_topk, dtype):
+                  sh_inter, norm_topk, dtype, max_pos=8192):
     return {
         "architectures": ["Qwen2MoeForCausalLM"],
         "attention_dropout": 0.0,
@@ -96,7 +97,7 @@ def _qwen2moe_cfg(h, n_layer, n_head, n_kv, inter, n_exp, k, moe_inter,
         "hidden_size": h,
         "initializer_range": 0.02,
         "intermediate_size": inter,
-        "max_position_embeddings": 8192,
+        "max_position_embeddings": max_pos,
         "max_window_layers": n_layer,
         "mlp_only_layers": [],
         "model_type": "qwen2_moe",
@@ -161,7 +162,9 @@ def _qwen3moe_cfg(dtype):
     }
 
 
-def _qwen3next_cfg(dtype):
+def _qwen3next_cfg(dtype, h=32, n_layer=4, interval=4, n_head=2, head_dim=32,
+                   inter=64, lin_k=(2, 16), lin_v=(4, 16), moe_inter=16,
+                   sh_inter=24, mtp=1):
     return {
         "architectures": ["Qwen3NextForCausalLM"],
         "attention_bias": False,
@@ -169,28 +172,28 @@ def _qwen3next_cfg(dtype):
         "bos_token_id": EOT,
         "decoder_sparse_step": 1,
         "eos_token_id": IM_END,
-        "full_attention_interval": 4,
-        "head_dim": 32,
+        "full_attention_interval": interval,
+        "head_dim": head_dim,
         "hidden_act": "silu",
-        "hidden_size": 32,
+        "hidden_size": h,
         "initializer_range": 0.02,
-        "intermediate_size": 64,
+        "intermediate_size": inter,
         "linear_conv_kernel_dim": 4,
-        "linear_key_head_dim": 16,
-        "linear_num_key_heads": 2,
-        "linear_num_value_heads": 4,
-        "linear_value_head_dim": 16,
+        "linear_key_head_dim": lin_k[1],
+        "linear_num_key_heads": lin_k[0],
+        "linear_num_value_heads": lin_v[0],
+        "linear_value_head_dim": lin_v[1],
         "max_position_embeddings": 262144,
         "mlp_only_layers": [],
         "model_type": "qwen3_next",
-        "moe_intermediate_size": 16,
-        "mtp_num_hidden_layers": 1,
+        "moe_intermediate_size": moe_inter,
+        "mtp_num_hidden_layers": mtp,
         "mtp_use_dedicated_embeddings": False,
         "norm_topk_prob": True,
-        "num_attention_heads": 2,
+        "num_attention_heads": n_head,
         "num_experts": 4,
         "num_experts_per_tok": 2,
-        "num_hidden_layers": 4,
+        "num_hidden_layers": n_layer,
         "num_key_value_heads": 1,
         "output_router_logits": False,
         "partial_rotary_factor": 0.25,
@@ -198,7 +201,7 @@ def _qwen3next_cfg(dtype):
         "rope_scaling": None,
         "rope_theta": 10000000,
         "router_aux_loss_coef": 0.001,
-        "shared_expert_intermediate_size": 24,
+        "shared_expert_intermediate_size": sh_inter,
         "tie_word_embeddings": False,
         "torch_dtype": dtype,
         "transformers_version": "4.57.0.dev0",
@@ -303,6 +306,33 @@ FIXTURES = [
          exercises="Qwen3-Next: 3 Gated DeltaNet + 1 gated-attention layer, "
                    "4 value heads on 2 key heads, partial rotary 0.25 (8 of 32 dims), shared "
                    "expert, zero-centred norms, mtp.* tensors"),
+    # The 256-wide variants: every weight's row length (hidden, FFN, expert
+    # and shared-expert widths, attention and GDN output widths) is a multiple
+    # of 256, so every k-quant applies without fallback. Kept to the fewest
+    # layers that still show the generation's structure (size budget).
+    dict(name="qwen2_moe_256", seed=111, dtype="bf16", layout="single",
+         tok="small", logit_gain=10.0,
+         config=_qwen2moe_cfg(256, 1, 4, 2, 512, 4, 2, 256, 256, False,
+                              "bfloat16", max_pos=32768),
+         exercises="Qwen2-MoE at k-quant widths: 4 experts (top-2) of width 256, "
+                   "gated shared expert 256, GQA 4:2 with q/k/v bias, per-expert "
+                   "tensors in hub form; one layer"),
+    dict(name="qwen3_256", seed=112, dtype="bf16", layout="single", tok="small",
+         logit_gain=10.0,
+         config=_qwen3_cfg(256, 2, 4, 2, 64, 256, SMALL_VOCAB, False,
+                           1000000.0, "bfloat16"),
+         exercises="Qwen3 at k-quant widths: QK-norm, GQA 4:2 (Q2_K's attn_v "
+                   "rule takes the n_gqa < 4 branch), untied output"),
+    dict(name="qwen3_next_256", seed=113, dtype="bf16", layout="single",
+         tok="small", logit_gain=10.0, zero_centred=True, mtp=False,
+         config=_qwen3next_cfg("bfloat16", h=256, n_layer=2, interval=2,
+                               n_head=2, head_dim=128, inter=512,
+                               lin_k=(2, 64), lin_v=(4, 64), moe_inter=256,
+                               sh_inter=256, mtp=0),
+         exercises="Qwen3-Next at k-quant widths: 1 Gated DeltaNet + 1 "
+                   "gated-attention layer, 4 value heads of 64 on 2 key heads, "
+                   "partial rotary 0.25 (32 of 128 dims), 4 experts of 256 + "
+                   "shared 256; no mtp.* (the small qwen3_next has them)"),
     dict(name="qwen3_realvocab", seed=110, dtype="bf16", layout="single",
          tok="real", logit_gain=None, final_norm_gain=4.0,
          config=_qwen3_cfg(8, 2, 2, 1, 8, 16, REAL_VOCAB, True, 1000000.0,

@@ -363,7 +363,7 @@ def build_checkpoint(fx, seed, d, hf_dir):
     else:
         disk = dict(state) if layout == "fused" else \
             fx_weights.split_experts(state)
-        if cfg["model_type"] == "qwen3_next":
+        if cfg["model_type"] == "qwen3_next" and fx.get("mtp", True):
             mtp = fx_weights.make_state(seed, mtp_shapes(shapes, cfg), fx,
                                         fx["dtype"])
             disk.update(mtp if layout == "fused" else

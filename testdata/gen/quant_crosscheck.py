@@ -352,7 +352,8 @@ def run_all(args, mixes, fixtures, models, convert, quant, tmp):
         extra.append((label, ok))
 
     have = set(fixtures)
-    for fx in [f for f in ("qwen2", "qwen3_moe", "qwen3_next") if f in have]:
+    for fx in [f for f in ("qwen2", "qwen3_moe", "qwen3_next", "qwen2_moe_256", "qwen3_256",
+                           "qwen3_next_256") if f in have]:
         bf = os.path.join(tmp, fx + ".auto.gguf")
         run([convert, "-q", "--outtype", "auto", os.path.join(models, fx), "-o", bf])
         for mix in ("Q4_K_M", "Q8_0", "Q3_K_S"):

@@ -16,6 +16,7 @@
 
 #include "../../formats/container/catalog.h"
 #include "../../formats/container/safetensors.h"
+#include "fixture_list.h"
 
 static const struct {
 	const char *fixture, *arch, *generation_prefix;
@@ -31,7 +32,11 @@ static const struct {
 	{ "qwen3_moe", "qwen3moe", "Qwen3", 1 },
 	{ "qwen3_next", "qwen3next", "Qwen3", 1 },
 	{ "qwen3_realvocab", "qwen3", "Qwen3", 0 },
+	{ "qwen2_moe_256", "qwen2moe", "Qwen2", 1 },
+	{ "qwen3_256", "qwen3", "Qwen3", 0 },
+	{ "qwen3_next_256", "qwen3next", "Qwen3", 1 },
 };
+_Static_assert(sizeof(fixtures) / sizeof(fixtures[0]) == QK_FIXTURE_COUNT, "one row per fixture");
 
 static char *run(const char *args)
 {

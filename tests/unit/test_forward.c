@@ -25,6 +25,7 @@
 #include "../../quant/qtype.h"
 #include "../../ref/dot.h"
 #include "../../ref/forward.h"
+#include "fixture_list.h"
 
 #define MODELS "testdata/models"
 
@@ -36,10 +37,8 @@
  * with the dequantized weights instead. */
 #define Q8_0_LOGIT_BUDGET 3e-2
 
-static const char *const all_fixtures[] = {
-	"qwen1", "qwen1_5", "qwen1_5_moe", "qwen2", "qwen2_moe", "qwen2_5_yarn",
-	"qwen3", "qwen3_moe", "qwen3_next", "qwen3_realvocab",
-};
+static const char *const all_fixtures[] = { QK_FIXTURE_NAMES };
+_Static_assert(sizeof(all_fixtures) / sizeof(all_fixtures[0]) == QK_FIXTURE_COUNT, "fixture list");
 
 struct fx {
 	struct qk_catalog cat, exp;

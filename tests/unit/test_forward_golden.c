@@ -29,6 +29,7 @@
 #include "../../formats/model/model.h"
 #include "../../formats/container/safetensors.h"
 #include "../../ref/forward.h"
+#include "fixture_list.h"
 
 #define MODELS "testdata/models"
 #define LOGIT_REL_BUDGET 1e-4
@@ -118,11 +119,8 @@ struct fixture {
 	const char *name;
 };
 
-static struct fixture fixtures[] = {
-	{ "qwen1" }, { "qwen1_5" }, { "qwen1_5_moe" }, { "qwen2" }, { "qwen2_moe" },
-	{ "qwen2_5_yarn" }, { "qwen3" }, { "qwen3_moe" }, { "qwen3_next" },
-	{ "qwen3_realvocab" },
-};
+static const char *const names[] = { QK_FIXTURE_NAMES };
+static struct fixture fixtures[QK_FIXTURE_COUNT];
 
 /* "the embedding output" or "the residual stream after layer 3" */
 static const char *stream_name(int index, char *buf, size_t n)
@@ -207,8 +205,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX(0), FX(1), FX(2), FX(3), FX(4), FX(5), FX(6), FX(7), FX(8), FX(9),
+		FX(10), FX(11), FX(12),
 	};
 
-	_Static_assert(sizeof(fixtures) / sizeof(fixtures[0]) == 10, "one test per fixture");
+	_Static_assert(sizeof(names) / sizeof(names[0]) == QK_FIXTURE_COUNT, "fixture list");
+	_Static_assert(sizeof(tests) / sizeof(tests[0]) == QK_FIXTURE_COUNT, "one test per fixture");
+	for (size_t i = 0; i < QK_FIXTURE_COUNT; i++)
+		fixtures[i].name = names[i];
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

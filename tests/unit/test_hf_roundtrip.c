@@ -11,6 +11,7 @@
  */
 #include "hx_fixture.h"
 #include "../../formats/model/open.h"
+#include "fixture_list.h"
 
 /* ---- the round trips ---- */
 
@@ -166,10 +167,7 @@ static void cli_q8_0(void **state)
 	rmtree(dir);
 }
 
-static char fixtures[][24] = {
-	"qwen1", "qwen1_5", "qwen1_5_moe", "qwen2", "qwen2_5_yarn", "qwen2_moe", "qwen3",
-	"qwen3_moe", "qwen3_next", "qwen3_realvocab",
-};
+static char fixtures[][24] = { QK_FIXTURE_NAMES };
 
 #define RT(i) cmocka_unit_test_prestate(roundtrip_hf, fixtures[i]), \
 	      cmocka_unit_test_prestate(roundtrip_gguf, fixtures[i]), \
@@ -179,8 +177,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		RT(0), RT(1), RT(2), RT(3), RT(4), RT(5), RT(6), RT(7), RT(8), RT(9),
+		RT(10), RT(11), RT(12),
 		cmocka_unit_test(cli_q8_0),
 	};
 
+	_Static_assert(sizeof(fixtures) / sizeof(fixtures[0]) == QK_FIXTURE_COUNT, "fixture list");
+	_Static_assert(sizeof(tests) / sizeof(tests[0]) == 3 * QK_FIXTURE_COUNT + 1,
+		       "three round trips per fixture");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
