@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { C_RUN = 1, C_GOLDEN = 2, C_COMPARE = 4, C_ALL = 7 };
+enum { C_RUN = 1, C_GOLDEN = 2, C_COMPARE = 4, C_PPL = 8, C_ALL = 15 };
 
 typedef int (*cmd_fn)(const struct verify_opts *o, const char **pos, size_t n_pos,
 		      qk_err *err);
@@ -32,12 +32,15 @@ static const struct cmd {
 	  "check against stored expected logits and residual streams" },
 	{ "compare", verify_cmd_compare, C_COMPARE, "compare [OPTIONS] REF CANDIDATE",
 	  "KLD, same-top-1, RMS dp, perplexities, per-layer NMSE; thresholds" },
+	{ "perplexity", verify_cmd_perplexity, C_PPL, "perplexity [OPTIONS] MODEL",
+	  "llama-perplexity's perplexity: chunks of --ctx tokens, PPL +/- error" },
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
 enum {
 	O_THREADS = 1, O_TOKENS, O_TOKENS_FILE, O_TOP_K, O_DUMP, O_LOGIT_RTOL, O_HIDDEN_RTOL,
-	O_THRESHOLDS, O_JSON, O_HELP, O_VERSION,
+	O_THRESHOLDS, O_JSON, O_HELP, O_VERSION, O_CTX, O_CHUNKS, O_SAVE_BASE, O_BASE,
+	O_SAVE_EXPECTED,
 	O_THRESH0 = 100 /* + enum vt_id */
 };
 
@@ -50,13 +53,21 @@ static const struct opt_row head_rows[] = {
 	{ { O_THREADS, 't', "threads", CLI_ARG_REQUIRED, "N",
 	    "threads for the forward pass (default: all cores)" }, C_ALL },
 	{ { O_TOKENS, 0, "tokens", CLI_ARG_REQUIRED, "LIST",
-	    "one sequence of token ids, e.g. 1,2,3" }, C_RUN | C_COMPARE },
+	    "one sequence of token ids, e.g. 1,2,3" }, C_RUN | C_COMPARE | C_PPL },
 	{ { O_TOKENS_FILE, 0, "tokens-file", CLI_ARG_REQUIRED, "FILE",
-	    "token ids, one sequence per line" }, C_RUN | C_COMPARE },
+	    "token ids, one sequence per line" }, C_RUN | C_COMPARE | C_PPL },
+	{ { O_CTX, 0, "ctx", CLI_ARG_REQUIRED, "N",
+	    "llama-perplexity's chunks of N tokens (default 512)" }, C_PPL },
+	{ { O_CHUNKS, 0, "chunks", CLI_ARG_REQUIRED, "N",
+	    "at most N chunks (default: every whole chunk)" }, C_PPL },
+	{ { O_SAVE_BASE, 0, "save-base", CLI_ARG_REQUIRED, "FILE",
+	    "write the log-probs as llama-perplexity's KL-divergence base file" }, C_PPL },
 	{ { O_TOP_K, 0, "top-k", CLI_ARG_REQUIRED, "K", "tokens listed per position (default 5)" },
 	  C_RUN },
 	{ { O_DUMP, 0, "dump", CLI_ARG_REQUIRED, "FILE.npz",
 	    "write tokens, logits and residual streams as NumPy arrays" }, C_RUN },
+	{ { O_SAVE_EXPECTED, 0, "save-expected", CLI_ARG_REQUIRED, "FILE.safetensors",
+	    "write the expected-outputs file golden reads" }, C_RUN },
 	{ { O_LOGIT_RTOL, 0, "logit-rtol", CLI_ARG_REQUIRED, "X",
 	    "max |delta logit| budget per position, x max |logit| (1e-4)" }, C_GOLDEN },
 	{ { O_HIDDEN_RTOL, 0, "hidden-rtol", CLI_ARG_REQUIRED, "X",
@@ -164,6 +175,21 @@ static bool on_opt(void *p, int id, const char *arg)
 		c->o.top_k = (size_t)v;
 		break;
 	case O_DUMP: c->o.dump = arg; break;
+	case O_SAVE_EXPECTED: c->o.save_expected = arg; break;
+	case O_SAVE_BASE: c->o.save_base = arg; break;
+	case O_BASE: c->o.base = arg; break;
+	case O_CTX:
+		if (!cli_parse_u64("--ctx", arg, 3, 1u << 20, &v))
+			return false;
+		c->o.n_ctx = (uint32_t)v;
+		c->o.ctx_set = true;
+		break;
+	case O_CHUNKS:
+		if (!cli_parse_u64("--chunks", arg, 1, 1u << 30, &v))
+			return false;
+		c->o.n_chunks = (uint32_t)v;
+		c->o.ctx_set = true;
+		break;
 	case O_LOGIT_RTOL: return parse_real("--logit-rtol", arg, &c->o.logit_rtol);
 	case O_HIDDEN_RTOL: return parse_real("--hidden-rtol", arg, &c->o.hidden_rtol);
 	case O_THRESHOLDS: c->o.thresholds = arg; break;
@@ -191,18 +217,18 @@ static void usage(FILE *f, const struct cmd *only)
 		if (!only || only == &cmds[i])
 			fprintf(f, "%s qwen-verify %s\n", n++ ? "      " : "usage:", cmds[i].synopsis);
 	fprintf(f, "\nMODEL, REF and CANDIDATE are model directories, .safetensors files, shard\n"
-		   "indexes or .gguf files. Without --tokens or --tokens-file, run and compare use\n"
-		   "a built-in set of 4 sequences of 32 random token ids (not text).\n\n");
+		   "indexes or .gguf files. Without --tokens or --tokens-file, run, compare and\n"
+		   "perplexity use a built-in set of 4 sequences of 32 random token ids (not text).\n\n");
 	if (only) {
 		fprintf(f, "%s: %s\n\noptions:\n", only->name, only->summary);
 		help_section(f, only->mask, false);
 	} else {
 		for (size_t i = 0; i < N_CMDS; i++)
-			fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+			fprintf(f, "  %-11s %s\n", cmds[i].name, cmds[i].summary);
 		fprintf(f, "\noptions of every subcommand:\n");
 		help_section(f, C_ALL, true);
-		fprintf(f, "\nrun and compare:\n");
-		help_section(f, C_RUN | C_COMPARE, true);
+		fprintf(f, "\nrun, compare and perplexity:\n");
+		help_section(f, C_RUN | C_COMPARE | C_PPL, true);
 		for (size_t i = 0; i < N_CMDS; i++) {
 			fprintf(f, "\n%s:\n", cmds[i].name);
 			help_section(f, cmds[i].mask, true);
@@ -240,8 +266,8 @@ int main(int argc, char **argv)
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				c.cmd = &cmds[i];
 		if (!c.cmd)
-			return cli_usage_error("unknown subcommand '%s' (run, golden or compare)",
-					       argv[1]);
+			return cli_usage_error("unknown subcommand '%s' (run, golden, compare or "
+					       "perplexity)", argv[1]);
 		first = 2;
 	}
 	if (!cli_opts_parse(opts, N_ROWS, argc, argv, first, on_opt, &c, pos, 3, &n_pos))
@@ -255,7 +281,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!c.cmd)
-		return cli_usage_error("missing subcommand: run, golden or compare");
+		return cli_usage_error("missing subcommand: run, golden, compare or perplexity");
 	if (c.o.tokens && c.o.tokens_file)
 		return cli_usage_error("--tokens and --tokens-file exclude each other");
 	rc = c.cmd->fn(&c.o, pos, n_pos, &err);

@@ -82,6 +82,12 @@ struct verify_opts {
 	double hidden_rtol;         /* --hidden-rtol, default 1e-4 */
 	struct vt_set thr;          /* threshold options */
 	const char *thresholds;     /* --thresholds FILE.yaml */
+	uint32_t n_ctx;             /* --ctx, default 512; 0 when not given */
+	uint32_t n_chunks;          /* --chunks, 0 = every whole chunk */
+	bool ctx_set;               /* --ctx or --chunks given */
+	const char *save_base;      /* --save-base FILE */
+	const char *base;           /* --base FILE */
+	const char *save_expected;  /* --save-expected FILE.safetensors */
 };
 
 /* ---- an opened model (verify_input.c) ---- */
@@ -134,6 +140,55 @@ int verify_forward(const struct verify_model *m, const struct verify_opts *o, bo
 		   struct rf_out *out, double *seconds, qk_err *err);
 /* Clear the progress line, if one was drawn. */
 void verify_progress_end(void);
+/* Refuse every input of m and the options' input files as an output. */
+void verify_forbid_inputs(const struct verify_model *m, const struct verify_opts *o);
+
+/* ---- llama-perplexity's chunks (verify_chunks.c) ---- */
+
+#define VERIFY_DEFAULT_CTX 512u
+
+/* The whole input as one token stream, cut into chunks as llama-perplexity
+ * does: n_chunk = min(--chunks, n / n_ctx) chunks of n_ctx tokens, each run
+ * on its own from position 0, its first token replaced by BOS when the
+ * vocabulary adds one; positions first = n_ctx / 2 .. n_ctx - 2 are scored
+ * (their next token is known), n_scored = n_ctx - 1 - first per chunk. */
+struct verify_stream {
+	int32_t *ids;               /* [n], owned */
+	size_t n;
+	const char *source;         /* "--tokens", "--text-file", ... */
+	bool has_vocab;             /* a tokenizer was found */
+	bool add_bos;               /* its add_bos flag */
+	int32_t bos;                /* its BOS id (with add_bos) */
+	uint32_t n_ctx, n_chunk, first, n_scored;
+};
+
+/* The stream of the options' input (the ids of every --tokens-file line in
+ * order, or the tokenized text) for model m, chunked by --ctx/--chunks
+ * (QK_E_USAGE when it holds fewer than 2 n_ctx tokens, as llama-perplexity
+ * requires). */
+int verify_stream_load(struct verify_stream *st, const struct verify_opts *o,
+		       const struct verify_model *m, qk_err *err);
+void verify_stream_free(struct verify_stream *st);
+/* The tokens chunk c is run on (BOS rule applied) into buf[n_ctx]. */
+void verify_chunk_tokens(const struct verify_stream *st, size_t c, int32_t *buf);
+/* "n_ctx 512, 2 chunks of 255 scored tokens, BOS not added" */
+void verify_stream_describe(const struct verify_stream *st, char *buf, size_t size);
+cJSON *verify_stream_json(const struct verify_stream *st);
+/* Run chunk c of st through m (buf[n_ctx] receives its tokens). */
+int verify_run_chunk(const struct verify_model *m, const struct verify_opts *o,
+		     const struct verify_stream *st, size_t c, bool hidden, const char *label,
+		     int32_t *buf, struct rf_out *out, double *secs, qk_err *err);
+
+/* ---- llama-perplexity's KL-divergence base file (verify_ppl.c) ---- */
+
+struct qk_out;
+/* Open `path` and write the header and the stream's n_chunk x n_ctx tokens. */
+int verify_base_begin(struct qk_out **out, const char *path, const struct verify_stream *st,
+		      uint32_t n_vocab, qk_err *err);
+/* Append chunk c's records from its logits [n_ctx, n_vocab]; rec holds
+ * kb_record_bytes(n_vocab) bytes of scratch. */
+int verify_base_chunk(struct qk_out *out, const struct verify_stream *st, size_t c,
+		      const float *logits, uint32_t n_vocab, uint8_t *rec, qk_err *err);
 
 /* ---- output helpers ---- */
 
@@ -163,5 +218,7 @@ int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_po
 		      qk_err *err);
 int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_pos,
 		       qk_err *err);
+int verify_cmd_perplexity(const struct verify_opts *o, const char **pos, size_t n_pos,
+			  qk_err *err);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "../formats/container/gguf.h"
 #include "../formats/base/io.h"
+#include "../formats/base/outfile.h"
 
 #define TOKENS_FILE_MAX (256u << 20) /* bytes of a --tokens-file */
 
@@ -259,6 +260,17 @@ int verify_seqs_load(struct verify_seqs *s, const struct verify_opts *o, uint32_
 	if (rc)
 		verify_seqs_free(s);
 	return rc;
+}
+
+void verify_forbid_inputs(const struct verify_model *m, const struct verify_opts *o)
+{
+	if (o->tokens_file)
+		qk_out_forbid(o->tokens_file);
+	if (o->base)
+		qk_out_forbid(o->base);
+	qk_out_forbid(m->path);
+	for (size_t i = 0; i < m->in.cat.n_files; i++)
+		qk_out_forbid(m->in.cat.files[i].path);
 }
 
 /* ---- running ---- */

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../formats/base/dtype.h"
 #include "../formats/base/outfile.h"
+#include "../formats/container/safetensors.h"
 
 #define TOP_K_MAX 100
 
@@ -97,13 +99,70 @@ static int dump(const char *path, const struct verify_seqs *seqs, const struct r
 	return rc;
 }
 
-static void forbid_inputs(const struct verify_model *m, const struct verify_opts *o)
+/* Declare tokens.S, logits.S, hidden.S of every sequence (the layout golden
+ * reads) so each sequence can be written as soon as it has run. */
+static int expected_open(struct st_writer **w, const char *path, const struct verify_model *m,
+			 const struct verify_seqs *seqs, qk_err *err)
 {
-	if (o->tokens_file)
-		qk_out_forbid(o->tokens_file);
-	qk_out_forbid(m->path);
-	for (size_t i = 0; i < m->in.cat.n_files; i++)
-		qk_out_forbid(m->in.cat.files[i].path);
+	const struct qk_hparams *hp = &m->in.hp;
+	char name[40], val[32];
+	int rc;
+
+	if ((rc = st_writer_open(w, path, err)))
+		return rc;
+	snprintf(val, sizeof(val), "%zu", seqs->n);
+	if ((rc = st_writer_meta(*w, "format", "qwenkit-expected-1", err)) ||
+	    (rc = st_writer_meta(*w, "generator", "qwen-verify run --save-expected", err)) ||
+	    (rc = st_writer_meta(*w, "model", m->path, err)) ||
+	    (rc = st_writer_meta(*w, "n_seq", val, err)) ||
+	    (rc = st_writer_meta(*w, "hidden_layout", "hidden.s[0] = embedding output; "
+				 "hidden.s[i] = residual after decoder layer i-1, before the "
+				 "final norm", err)))
+		goto fail;
+	for (size_t s = 0; s < seqs->n; s++) {
+		const uint64_t T = seqs->seq[s].T;
+		const uint64_t st[1] = { T }, sl[2] = { T, hp->n_vocab };
+		const uint64_t sh[3] = { hp->n_layer + (uint64_t)1, T, hp->n_embd };
+
+		snprintf(name, sizeof(name), "tokens.%zu", s);
+		if ((rc = st_writer_add(*w, name, QK_DT_I32, 1, st, err)))
+			goto fail;
+		snprintf(name, sizeof(name), "logits.%zu", s);
+		if ((rc = st_writer_add(*w, name, QK_DT_F32, 2, sl, err)))
+			goto fail;
+		snprintf(name, sizeof(name), "hidden.%zu", s);
+		if ((rc = st_writer_add(*w, name, QK_DT_F32, 3, sh, err)))
+			goto fail;
+	}
+	return QK_OK;
+fail:
+	st_writer_abort(*w);
+	*w = NULL;
+	return rc;
+}
+
+/* one sequence's tokens, logits and residual streams (little-endian host) */
+static int expected_put(struct st_writer *w, const struct verify_seq *q, const struct rf_out *r,
+			qk_err *err)
+{
+	const size_t nl = q->T * (size_t)r->n_vocab;
+	const size_t nh = (r->n_layer + (size_t)1) * q->T * r->n_embd;
+	int rc;
+
+	if ((rc = st_writer_write(w, q->ids, q->T * sizeof(int32_t), err)) ||
+	    (rc = st_writer_write(w, r->logits, nl * sizeof(float), err)))
+		return rc;
+	return st_writer_write(w, r->hidden, nh * sizeof(float), err);
+}
+
+/* refuse an input as a target, or an unwritable place, before the run */
+static int probe(const char *path, qk_err *err)
+{
+	struct qk_out *o = NULL;
+	int rc = qk_out_open(&o, path, err);
+
+	qk_out_abort(o);
+	return rc;
 }
 
 int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, qk_err *err)
@@ -114,8 +173,9 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 	uint32_t ids[TOP_K_MAX];
 	cJSON *root = NULL, *arr = NULL;
 	double secs = 0;
+	struct st_writer *exp = NULL;
 	size_t k = o->top_k;
-	int rc;
+	int rc = QK_OK;
 
 	if (n_pos != 1)
 		return qk_err_set(err, QK_E_USAGE, "run needs one MODEL, got %zu arguments", n_pos);
@@ -127,13 +187,15 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 		verify_close(&m);
 		return rc;
 	}
-	if (o->dump) {
-		struct qk_out *probe = NULL;
-
-		/* refuse an input as the target, or an unwritable place, before the run */
-		forbid_inputs(&m, o);
-		rc = qk_out_open(&probe, o->dump, err);
-		qk_out_abort(probe);
+	if (o->dump || o->save_expected) {
+		verify_forbid_inputs(&m, o);
+		if (o->dump && o->save_expected && strcmp(o->dump, o->save_expected) == 0)
+			rc = qk_err_set(err, QK_E_USAGE, "--dump and --save-expected name the same "
+					"file '%s'", o->dump);
+		if (!rc && o->dump)
+			rc = probe(o->dump, err);
+		if (!rc && o->save_expected)
+			rc = expected_open(&exp, o->save_expected, &m, &seqs, err);
 		if (rc) {
 			verify_seqs_free(&seqs);
 			verify_close(&m);
@@ -160,9 +222,11 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 	for (size_t s = 0; !rc && s < seqs.n; s++) {
 		struct rf_out *r = &outs[s];
 
-		rc = verify_forward(&m, o, o->dump != NULL, "run", s, seqs.n, &seqs.seq[s], r,
+		rc = verify_forward(&m, o, o->dump || exp, "run", s, seqs.n, &seqs.seq[s], r,
 				    &secs, err);
 		verify_progress_end();
+		if (!rc && exp)
+			rc = expected_put(exp, &seqs.seq[s], r, err);
 		if (rc)
 			break;
 		if (o->json)
@@ -174,6 +238,10 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 	}
 	if (!rc && o->dump)
 		rc = dump(o->dump, &seqs, outs, err);
+	if (!rc && exp) {
+		rc = st_writer_commit(exp, err);
+		exp = NULL;
+	}
 	if (!rc) {
 		const double tps = secs > 0 ? (double)verify_seqs_positions(&seqs) / secs : 0;
 
@@ -182,6 +250,8 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 			cJSON_AddNumberToObject(root, "tokens_per_second", tps);
 			if (o->dump)
 				cJSON_AddStringToObject(root, "dump", o->dump);
+			if (o->save_expected)
+				cJSON_AddStringToObject(root, "save_expected", o->save_expected);
 			rc = cli_emit_json(root, err);
 			root = NULL;
 		} else {
@@ -189,8 +259,11 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 			       o->n_threads);
 			if (o->dump)
 				printf("wrote %s\n", o->dump);
+			if (o->save_expected)
+				printf("wrote %s\n", o->save_expected);
 		}
 	}
+	st_writer_abort(exp);
 	cJSON_Delete(root);
 	for (size_t s = 0; outs && s < seqs.n; s++)
 		rf_out_release(&outs[s]);

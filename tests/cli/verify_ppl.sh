@@ -1,0 +1,132 @@
+#!/bin/sh
+# qwen-verify perplexity (llama-perplexity's protocol on token ids), the
+# KL-divergence base file it writes, and run --save-expected (save, golden
+# passes; a perturbed model fails it). Oracles: testdata/verify/ppl_oracle.tsv
+# (NumPy on transformers' logits, testdata/gen/ppl_oracle.py).
+BINDIR=${BINDIR:-bin}
+V="$BINDIR/qwen-verify"
+M=testdata/models
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect CODE FRAGMENT -- ARGS...: exit code and a stderr fragment
+expect() {
+	code=$1; frag=$2; shift 3
+	"$V" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -ne "$code" ]; then
+		echo "not ok - qwen-verify $*: exit $rc, expected $code"; sed 's/^/#   /' "$tmp/err" | head -3
+	elif [ -n "$frag" ] && ! grep -qF -- "$frag" "$tmp/err"; then
+		echo "not ok - qwen-verify $*: stderr lacks '$frag'"; sed 's/^/#   /' "$tmp/err" | head -3
+	elif [ "$code" -gt 1 ] && [ -s "$tmp/out" ]; then
+		echo "not ok - qwen-verify $*: exit $code with output on stdout"
+	else
+		echo "ok - qwen-verify $*: exit $code"
+	fi
+}
+
+# json_num KEY FILE: the number after "KEY": in cJSON's pretty output
+json_num() {
+	sed -n "s/^[[:space:]]*\"$1\":[[:space:]]*\([^,]*\),*$/\1/p" "$2" | head -n 1
+}
+
+# near A B RTOL: |A - B| <= RTOL |B|
+near() {
+	awk -v a="$1" -v b="$2" -v r="$3" 'BEGIN { d = a - b; if (d < 0) d = -d;
+		m = b < 0 ? -b : b; exit !(a != "" && d <= r * m) }'
+}
+
+# st_zero FILE TENSOR COUNT: zero the first COUNT bytes of TENSOR's data
+st_zero() {
+	n=$(od -An -tu8 -N8 "$1" | tr -d ' ')
+	off=$(dd if="$1" bs=1 skip=8 count="$n" 2>/dev/null |
+		sed -n "s/.*\"$2\": *{[^}]*\"data_offsets\": *\[ *\([0-9]*\).*/\1/p")
+	[ -n "$off" ] || { echo "not ok - st_zero: no tensor $2 in $1"; return 1; }
+	dd if=/dev/zero of="$1" bs=1 seek=$((8 + n + off)) count="$3" conv=notrunc 2>/dev/null
+}
+
+ids300=$(awk 'BEGIN { for (i = 0; i < 300; i++) printf "%s%d", (i ? "," : ""), (i * 7919 + 13) % 512 }')
+echo "$ids300" >"$tmp/ids300.txt"
+I="$tmp/ids300.txt"
+
+# ---- usage errors (exit 2) ----
+expect 2 "perplexity needs one MODEL" -- perplexity
+expect 2 "need an input" -- perplexity $M/qwen3
+expect 2 "300 tokens, need at least 2 x n_ctx = 1024" -- perplexity --tokens-file "$I" $M/qwen3
+expect 2 "not an integer in [3, 1048576]" -- perplexity --ctx 2 --tokens-file "$I" $M/qwen3
+expect 2 "not an integer in [1, 1073741824]" -- perplexity --chunks 0 --tokens-file "$I" $M/qwen3
+expect 2 "option '--dump' does not apply to 'perplexity'" -- perplexity --dump x.npz $M/qwen3
+expect 2 "option '--save-expected' does not apply to 'compare'" -- compare --save-expected x $M/qwen3 $M/qwen3
+expect 2 "option '--ctx' does not apply to 'run'" -- run --ctx 64 $M/qwen3
+expect 2 "--dump and --save-expected name the same file" -- run --dump "$tmp/x" --save-expected "$tmp/x" $M/qwen3
+expect 2 "one of the inputs" -- perplexity --tokens-file "$I" --ctx 64 --save-base $M/qwen3/model.safetensors $M/qwen3
+
+# ---- perplexity against NumPy on transformers' logits ----
+n=0
+while IFS="$(printf '\t')" read -r fx ctx nt ids nll ppl err; do
+	case $fx in '#'*|'') continue ;; esac
+	n=$((n + 1))
+	if "$V" perplexity --json --ctx "$ctx" --chunks 1 --tokens "$ids" "$M/$fx" >"$tmp/p.json" 2>"$tmp/err" &&
+	   near "$(json_num nll_mean "$tmp/p.json")" "$nll" 1e-5 &&
+	   near "$(json_num ppl_err "$tmp/p.json")" "$err" 1e-3 &&
+	   [ "$(json_num n_predictions "$tmp/p.json")" = $((ctx - 1 - ctx / 2)) ]; then
+		echo "ok - $fx: perplexity nll_mean $(json_num nll_mean "$tmp/p.json") = NumPy $nll"
+	else
+		echo "not ok - $fx: perplexity nll_mean $(json_num nll_mean "$tmp/p.json"), NumPy $nll" \
+			"(ppl_err $(json_num ppl_err "$tmp/p.json") vs $err)"
+		sed 's/^/#   /' "$tmp/err" | head -3
+	fi
+done <testdata/verify/ppl_oracle.tsv
+[ "$n" -ge 8 ] && echo "ok - perplexity checked on $n fixtures" || echo "not ok - only $n oracle lines"
+
+# text output: llama-perplexity's running [i]ppl list and its final line
+if "$V" perplexity --ctx 64 --tokens-file "$I" $M/qwen3 >"$tmp/out" 2>"$tmp/err" &&
+   grep -q '^\[1\][0-9.]*,\[2\][0-9.]*,\[3\][0-9.]*,\[4\][0-9.]*,$' "$tmp/out" &&
+   grep -q '^Final estimate: PPL = [0-9.]* +/- [0-9.]*$' "$tmp/out" &&
+   grep -q '4 chunks of 31 scored tokens, BOS not added' "$tmp/out"; then
+	echo "ok - perplexity text: 300 tokens / 64 = 4 chunks, running PPL per chunk"
+else
+	echo "not ok - perplexity text output"; head -5 "$tmp/out" | sed 's/^/#   /'
+fi
+"$V" perplexity --json --ctx 64 --chunks 2 --tokens-file "$I" $M/qwen3 >"$tmp/c2.json"
+[ "$(json_num n_predictions "$tmp/c2.json")" = 62 ] && echo "ok - --chunks 2: 62 predictions" ||
+	echo "not ok - --chunks 2: $(json_num n_predictions "$tmp/c2.json") predictions"
+
+# ---- --save-base: llama-perplexity's file layout and size ----
+if "$V" perplexity --ctx 64 --tokens-file "$I" --save-base "$tmp/b.kld" $M/qwen3 >/dev/null 2>"$tmp/err" &&
+   [ "$(head -c 8 "$tmp/b.kld")" = "_logits_" ] &&
+   [ "$(od -An -tu4 -j8 -N12 "$tmp/b.kld" | tr -s ' ' | sed 's/^ //')" = "64 512 4" ] &&
+   [ "$(wc -c <"$tmp/b.kld")" -eq $((20 + 4 * 64 * 4 + 4 * 31 * 2 * (512 + 4))) ]; then
+	echo "ok - --save-base: _logits_, n_ctx 64, n_vocab 512, 4 chunks, exact size"
+else
+	echo "not ok - --save-base"; sed 's/^/#   /' "$tmp/err" | head -3
+fi
+# the stored tokens are the input's first 4 x 64 ids
+got=$(od -An -v -td4 -j20 -N$((4 * 256)) "$tmp/b.kld" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
+want=$(echo "$ids300" | cut -d, -f1-256)
+[ "$got" = "$want" ] && echo "ok - --save-base: the evaluated tokens follow the header" ||
+	echo "not ok - --save-base tokens"
+
+# ---- run --save-expected: golden reads it; a perturbed model fails it ----
+for fx in qwen3 qwen3_moe qwen3_next qwen1; do
+	if "$V" run --tokens 5,6,7,8,9 --save-expected "$tmp/$fx.st" $M/$fx >/dev/null 2>"$tmp/err" &&
+	   "$V" golden $M/$fx "$tmp/$fx.st" >"$tmp/out" 2>"$tmp/err" &&
+	   grep -q "^golden: pass" "$tmp/out" && grep -q "^worst stream:" "$tmp/out"; then
+		echo "ok - $fx: run --save-expected, then golden passes with every stream"
+	else
+		echo "not ok - $fx: --save-expected then golden"; sed 's/^/#   /' "$tmp/err" | head -3
+	fi
+done
+printf '1 2 3\n4 5 6 7\n' >"$tmp/two.txt"
+"$V" run --tokens-file "$tmp/two.txt" --save-expected "$tmp/two.st" $M/qwen3 >/dev/null 2>&1
+mkdir "$tmp/bad" && cp $M/qwen3/* "$tmp/bad/"
+st_zero "$tmp/bad/model.safetensors" model.layers.1.mlp.down_proj.weight 64
+expect 1 "residual relative RMS" -- golden "$tmp/bad" "$tmp/two.st"
+expect 0 "" -- golden $M/qwen3 "$tmp/two.st"
+if grep -q '"n_seq":"2"' "$tmp/two.st" && grep -q 'qwenkit-expected-1' "$tmp/two.st"; then
+	echo "ok - --save-expected: two sequences, the fixture format's metadata"
+else
+	echo "not ok - --save-expected metadata"
+fi
+expect 4 "" -- run --tokens 1,2 --save-expected "$tmp/none/x.st" $M/qwen3
+[ ! -e "$tmp/none" ] && echo "ok - no partial output" || echo "not ok - partial output"
