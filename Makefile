@@ -124,8 +124,9 @@ $(CORRUPT_GEN): $(CORRUPT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CORRUPT_OBJ) $(LIB) $(LDLIBS_ALL)
 
 # ---- tests ----
+# the build inside check uses both cores whatever make was called with
 check: deps
-	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory -j2 test
 
 test: $(BINS) $(TEST_BINS) $(CORRUPT_GEN)
 	@BUILD=$(BUILD) BINDIR=$(BINDIR) sh tests/run.sh $(TEST_BINS)

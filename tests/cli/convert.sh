@@ -95,9 +95,11 @@ dtypes() {
 		sort | tr '\n' ' '
 }
 
+n_fx=0
 for m in $M/*/; do
 	m=${m%/}
 	[ -f "$m/config.json" ] || continue
+	n_fx=$((n_fx + 1))
 	name=$(basename "$m")
 	gap=no
 	case " $KNOWN_GAPS " in *" $name "*) gap=yes ;; esac
@@ -142,6 +144,7 @@ for m in $M/*/; do
 	done
 	rm -f "$out"
 done
+if [ "$n_fx" -ge 10 ]; then ok "every outtype ran on $n_fx fixtures"; else notok "only $n_fx fixtures"; fi
 
 # Q8_0 rows that are not a multiple of 32 fall back to F16, with a warning
 if "$C" --outtype q8_0 $M/qwen3_next -o "$tmp/q8.gguf" 2>"$tmp/err" &&

@@ -78,9 +78,11 @@ nothing_left "$tmp/x" "usage errors"
 nothing_left "$tmp/x.gguf" "usage errors (gguf)"
 
 # ---- HF -> GGUF -> HF for every fixture ----
+n_fx=0
 for m in $M/*/; do
 	m=${m%/}
 	[ -f "$m/config.json" ] || continue
+	n_fx=$((n_fx + 1))
 	name=$(basename "$m")
 	keep=""
 	[ "$name" = qwen3_next ] && keep=--keep-mtp
@@ -111,6 +113,7 @@ for m in $M/*/; do
 		notok "$name: no tokenizer files written"
 	rm -rf "$o"
 done
+if [ "$n_fx" -ge 10 ]; then ok "HF -> GGUF -> HF ran on $n_fx fixtures"; else notok "only $n_fx fixtures"; fi
 
 # explicit outtypes equal to the source dtype are lossless too; another
 # outtype gives that dtype only (f32 sources: qwen1_5, f16: qwen2_5_yarn,

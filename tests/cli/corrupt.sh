@@ -35,4 +35,9 @@ while IFS="$tab" read -r name path code frag tool; do
 		echo "ok - $name"
 	fi
 done <"$out/cases/manifest.tsv"
-echo "# $n corrupt cases"
+# an empty or truncated manifest must not pass as "nothing failed"
+if [ "$n" -ge 140 ]; then
+	echo "ok - $n corrupt cases ran"
+else
+	echo "not ok - only $n corrupt cases in $out/cases/manifest.tsv, expected at least 140"
+fi

@@ -35,9 +35,11 @@ expect 3 "not a model directory" -- "$tmp/x.txt"
 if "$I" --help | grep -q -- "--tensors"; then echo "ok - --help lists options"; else echo "not ok - --help lists options"; fi
 if "$I" --version | grep -q "qwenkit"; then echo "ok - --version"; else echo "not ok - --version"; fi
 
+n_fx=0
 for m in testdata/models/*/; do
 	m=${m%/}
 	[ -f "$m/config.json" ] || continue
+	n_fx=$((n_fx + 1))
 	name=$(basename "$m")
 	if "$I" "$m" >"$tmp/out" 2>"$tmp/err" && grep -q '^architecture:' "$tmp/out"; then
 		echo "ok - $name: summary"
@@ -63,4 +65,5 @@ for m in testdata/models/*/; do
 		echo "not ok - $name: diff with itself"; tail -n 2 "$tmp/out" | sed 's/^/#   /'
 	fi
 done
+if [ "$n_fx" -ge 10 ]; then echo "ok - $n_fx fixtures"; else echo "not ok - only $n_fx fixtures"; fi
 exit 0

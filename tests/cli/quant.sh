@@ -94,7 +94,18 @@ no_output "$X" "recipe errors"
 # ffn_down of layer 1 (use_more_bits(1, 2)) -> Q6_K; other matrices Q4_K;
 # norms and biases stay F32. Bytes: a Q4_K block is 144 bytes per 256, Q6_K
 # 210 per 256 (ggml-quant-formats.md), so {256, 64} Q4_K is 64 x 144.
-"$Q" plan $M/qwen2 --type Q4_K_M >"$tmp/plan" 2>"$tmp/err"
+# plan FILE ARGS...: qwen-quant plan ARGS into $tmp/plan, which must succeed
+plan() {
+	rm -f "$tmp/plan"
+	"$Q" plan "$@" >"$tmp/plan" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		ok "qwen-quant plan $*: exit 0"
+	else
+		notok "qwen-quant plan $*: exit $rc"; sed 's/^/#   /' "$tmp/err" | head -3
+	fi
+}
+plan $M/qwen2 --type Q4_K_M
 plan_has() {
 	if grep -Eq "^  $1 +$2 +$3 +$4 +$5 " "$tmp/plan"; then
 		ok "plan: $1 $2 $4 bytes"
@@ -129,7 +140,7 @@ no_output "$X" "plan writes nothing"
 # not advance the dense ffn_down counter, so layer 1's ffn_down is judged as
 # the first one and loses its Q6_K bump (quant_crosscheck.py 'first' recipe)
 printf 'rules:\n  - role: ffn_down\n    layers: 0\n    type: Q8_0\n  - name: "*.ssm_*"\n    type: Q2_K\n' >"$tmp/r.yaml"
-"$Q" plan $M/qwen2 --type Q4_K_M --recipe "$tmp/r.yaml" >"$tmp/plan" 2>"$tmp/err"
+plan $M/qwen2 --type Q4_K_M --recipe "$tmp/r.yaml"
 plan_has blk.0.ffn_down.weight Q8_0 '\{256, 256\}' 69632 8.50
 plan_has blk.1.ffn_down.weight Q4_K '\{256, 256\}' 36864 4.50
 if grep -q "recipe line 2" "$tmp/plan"; then ok "plan names the recipe line"; else notok "plan names the recipe line"; fi
@@ -142,18 +153,20 @@ fi
 # rows that are not 256-multiples: llama-quantize's fallbacks. qwen3 is 32
 # wide (Q4_K -> Q5_0, 22 bytes per 32); qwen2_moe's experts have rows of 16
 # (nothing fits a 32-block: F16)
-"$Q" plan $M/qwen3 --type Q4_K_M >"$tmp/plan" 2>&1
+plan $M/qwen3 --type Q4_K_M
 plan_has blk.0.attn_q.weight Q5_0 '\{32, 64\}' 1408 5.50
-"$Q" plan $M/qwen2_moe --type Q3_K_S >"$tmp/plan" 2>&1
+plan $M/qwen2_moe --type Q3_K_S
 plan_has blk.0.ffn_down_exps.weight F16 '\{16, 32, 4\}' 4096 16.00
 plan_has blk.0.ffn_up_exps.weight Q4_0 '\{32, 16, 4\}' 1152 4.50
 if grep -q "fallback (row length)" "$tmp/plan"; then ok "plan: fallbacks named"; else notok "plan: fallbacks named"; fi
 
 # ---- every fixture to every mix ----
 MIXES="Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K_S Q3_K_M Q3_K_L Q4_K_S Q4_K_M Q5_K_S Q5_K_M Q6_K"
+n=0
 for d in $M/*/; do
 	f=$(basename "$d")
 	[ -f "$d/config.json" ] || continue
+	n=$((n + 1))
 	bad_runs=""
 	for mix in $MIXES; do
 		out="$tmp/$f.$mix.gguf"
@@ -172,30 +185,44 @@ for d in $M/*/; do
 		notok "$f:$bad_runs"
 	fi
 done
+if [ "$n" -ge 10 ]; then ok "every mix ran on $n fixtures"; else notok "only $n fixtures under $M"; fi
 
 # ---- threads, and the GGUF input path ----
+# run DESCRIPTION COMMAND...: the command must exit 0 (its stderr is shown if not)
+run() {
+	d=$1; shift
+	"$@" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq 0 ] && return 0
+	notok "$d: exit $rc"; sed 's/^/#   /' "$tmp/err" | head -3
+	return 1
+}
 for f in qwen2 qwen3_moe qwen3_next; do
-	"$Q" -q -t 1 $M/$f --type Q4_K_M -o "$tmp/t1.gguf"
-	"$Q" -q -t 2 $M/$f --type Q4_K_M -o "$tmp/t2.gguf"
-	"$Q" -q -t 7 $M/$f --type Q4_K_M -o "$tmp/t7.gguf"
-	if cmp -s "$tmp/t1.gguf" "$tmp/t2.gguf" && cmp -s "$tmp/t1.gguf" "$tmp/t7.gguf"; then
-		ok "$f: -t 1, -t 2 and -t 7 give the same bytes"
-	else
-		notok "$f: output depends on the thread count"
+	# every output is fresh: nothing from the previous fixture can be compared
+	rm -f "$tmp/t1.gguf" "$tmp/t2.gguf" "$tmp/t7.gguf" "$tmp/auto.gguf" "$tmp/g.gguf"
+	if run "$f: -t 1" "$Q" -q -t 1 $M/$f --type Q4_K_M -o "$tmp/t1.gguf" &&
+	   run "$f: -t 2" "$Q" -q -t 2 $M/$f --type Q4_K_M -o "$tmp/t2.gguf" &&
+	   run "$f: -t 7" "$Q" -q -t 7 $M/$f --type Q4_K_M -o "$tmp/t7.gguf"; then
+		if cmp -s "$tmp/t1.gguf" "$tmp/t2.gguf" && cmp -s "$tmp/t1.gguf" "$tmp/t7.gguf"; then
+			ok "$f: -t 1, -t 2 and -t 7 give the same bytes"
+		else
+			notok "$f: output depends on the thread count"
+		fi
 	fi
 	# from qwen-convert's GGUF: the same file as straight from safetensors
-	"$C" -q $M/$f -o "$tmp/auto.gguf" 2>/dev/null
-	"$Q" -q -t 2 "$tmp/auto.gguf" --type Q4_K_M -o "$tmp/g.gguf"
-	if cmp -s "$tmp/t1.gguf" "$tmp/g.gguf"; then
-		ok "$f: GGUF input gives the same file as the safetensors input"
-	else
-		notok "$f: GGUF input and safetensors input differ"
+	if run "$f: qwen-convert" "$C" -q $M/$f -o "$tmp/auto.gguf" &&
+	   run "$f: qwen-quant of the GGUF" "$Q" -q -t 2 "$tmp/auto.gguf" --type Q4_K_M -o "$tmp/g.gguf"; then
+		if cmp -s "$tmp/t1.gguf" "$tmp/g.gguf"; then
+			ok "$f: GGUF input gives the same file as the safetensors input"
+		else
+			notok "$f: GGUF input and safetensors input differ"
+		fi
 	fi
 done
 expect 2 "--keep-mtp applies to safetensors inputs" -- "$tmp/auto.gguf" --type Q8_0 --keep-mtp -o "$X"
 
 # ---- requantizing ----
-"$Q" -q $M/qwen2 --type Q8_0 -o "$tmp/q8.gguf"
+run "qwen2 to Q8_0" "$Q" -q $M/qwen2 --type Q8_0 -o "$tmp/q8.gguf"
 expect 3 "tensor 'token_embd.weight' is already Q8_0: requantizing it to Q6_K" -- "$tmp/q8.gguf" \
 	--type Q4_K_M -o "$X"
 no_output "$X" "requantize refused"

@@ -115,7 +115,7 @@ if command -v unzip >/dev/null 2>&1; then
 		echo "not ok - --dump: logits_0.npy header"
 	fi
 else
-	echo "# skipped (not counted): --dump .npy header, no unzip on this machine"
+	echo "skip - --dump .npy header: no unzip on this machine"
 fi
 cp -r $M/qwen3 "$tmp/q3in"
 expect 2 "output path is one of the inputs" -- run --tokens 1 --dump "$tmp/q3in/model.safetensors" "$tmp/q3in"
@@ -140,9 +140,11 @@ done
 # ---- every fixture against the GGUF qwen-convert makes of it (auto): ----
 # ---- lossless, so KLD exactly 0 and the same top-1 everywhere        ----
 C="$BINDIR/qwen-convert"
+n=0
 for d in $M/*/; do
 	fx=$(basename "$d")
 	[ -f "$d/config.json" ] || continue
+	n=$((n + 1))
 	if ! "$C" -q "$d" -o "$tmp/$fx.gguf" >/dev/null 2>"$tmp/err"; then
 		echo "not ok - $fx: qwen-convert failed"; sed 's/^/#   /' "$tmp/err" | head -3
 		continue
@@ -157,6 +159,7 @@ for d in $M/*/; do
 	fi
 	rm -f "$tmp/$fx.gguf"
 done
+[ "$n" -ge 10 ] && echo "ok - compare with its GGUF ran on $n fixtures" || echo "not ok - only $n fixtures"
 if "$C" -q --outtype q8_0 $M/qwen2 -o "$tmp/q2q8.gguf" >/dev/null 2>&1; then
 	expect 1 "min-top1 100 not reached" -- compare $M/qwen2 "$tmp/q2q8.gguf"
 	expect 0 "" -- compare --max-kld 0.05 --min-top1 80 --max-layer-nmse 1e-3 $M/qwen2 "$tmp/q2q8.gguf"
@@ -166,17 +169,20 @@ fi
 
 # ---- one layer's tensor zeroed: compare names the layer, golden fails ----
 cp -r $M/qwen2 "$tmp/q2"
-st_zero "$tmp/q2/model.safetensors" 'model\.layers\.1\.mlp\.down_proj\.weight' 4096
+st_zero "$tmp/q2/model.safetensors" 'model\.layers\.1\.mlp\.down_proj\.weight' 4096 &&
+	echo "ok - qwen2: layers.1 down_proj zeroed"
 expect 1 "max-layer-nmse 1e-06 exceeded: first divergent layer: layer 1" -- compare $M/qwen2 "$tmp/q2"
 "$V" compare --json $M/qwen2 "$tmp/q2" >"$tmp/c.json" 2>/dev/null
-ok_if "qwen2 down_proj.1 zeroed: first_divergent_layer 1 in --json" \
-	[ "$(json_num first_divergent_layer "$tmp/c.json")" = 1 ]
+rc=$?
+ok_if "qwen2 down_proj.1 zeroed: exit 1 and first_divergent_layer 1 in --json" \
+	[ "$rc" -eq 1 ] && [ "$(json_num first_divergent_layer "$tmp/c.json")" = 1 ]
 expect 1 "golden: sequence 0 layer 1: residual relative RMS" -- golden "$tmp/q2" $M/qwen2/expected.safetensors
 expect 1 "positions differ)" -- golden "$tmp/q2" $M/qwen2/expected.safetensors
 expect 1 "of max |logit|, over the budget 0.0001" -- golden "$tmp/q2" $M/qwen2/expected.safetensors
 expect 0 "" -- golden --logit-rtol 1 --hidden-rtol 1 "$tmp/q3in" $M/qwen3/expected.safetensors
 cp -r $M/qwen3 "$tmp/q3"
-st_zero "$tmp/q3/model.safetensors" 'model\.layers\.0\.self_attn\.k_proj\.weight' 512
+st_zero "$tmp/q3/model.safetensors" 'model\.layers\.0\.self_attn\.k_proj\.weight' 512 &&
+	echo "ok - qwen3: layers.0 k_proj zeroed"
 expect 1 "first divergent layer: layer 0" -- compare -t 1 $M/qwen3 "$tmp/q3"
 expect 1 "max-kld 0.0001 exceeded: kld_mean is" -- compare --max-kld 1e-4 $M/qwen3 "$tmp/q3"
 expect 0 "" -- compare --max-kld 10 $M/qwen3 "$tmp/q3"
@@ -187,8 +193,9 @@ printf '# loose\nmax-kld: 10\nmin-top1: 0\nmax-layer-nmse: 1e9\n' >"$tmp/loose.y
 expect 0 "" -- compare --thresholds "$tmp/loose.yaml" $M/qwen3 "$tmp/q3"
 expect 1 "max-layer-nmse 1e-06 exceeded" -- compare --thresholds "$tmp/loose.yaml" --max-layer-nmse 1e-6 $M/qwen3 "$tmp/q3"
 "$V" compare --json --thresholds "$tmp/loose.yaml" $M/qwen3 $M/qwen3 >"$tmp/c.json"
-ok_if "thresholds file: three thresholds, no defaults" sh -c \
-	"[ \$(grep -c '\"name\":' '$tmp/c.json') -eq 3 ] && grep -q '\"default_thresholds\":[[:space:]]*false' '$tmp/c.json'"
+rc=$?
+ok_if "thresholds file: exit 0, three thresholds, no defaults" sh -c \
+	"[ $rc -eq 0 ] && [ \$(grep -c '\"name\":' '$tmp/c.json') -eq 3 ] && grep -q '\"default_thresholds\":[[:space:]]*false' '$tmp/c.json'"
 printf 'max-kld: 1\nmax-klx: 2\n' >"$tmp/bad1.yaml"
 expect 2 "bad1.yaml:2: unknown threshold 'max-klx'" -- compare --thresholds "$tmp/bad1.yaml" $M/qwen2 $M/qwen2
 printf 'max-kld: abc\n' >"$tmp/bad2.yaml"

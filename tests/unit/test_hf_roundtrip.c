@@ -4,8 +4,8 @@
  *    re-export, MTP kept);
  *  - HF -> GGUF built here from the bound model -> hx_export;
  *  - HF -> bin/qwen-convert --outtype auto -> hx_export, and
- *    --outtype q8_0 -> hx_export as bf16 (skipped when $BINDIR/qwen-convert
- *    is not built).
+ *    --outtype q8_0 -> hx_export as bf16 ($BINDIR/qwen-convert must be
+ *    built: make check builds it first; a missing tool fails the test).
  * QK_HX_KEEP=DIR keeps the qwen-convert path's exports as DIR/<fixture> for
  * testdata/gen/hf_export_check.py.
  */
@@ -36,7 +36,7 @@ static void roundtrip_hf(void **state)
 
 /* Open the GGUF at gpath (formats/model/open.h: dense layers of MoE models are
  * recognised) and export it to out. */
-static bool export_gguf(const char *fixture, const struct in *x, const char *gpath,
+static void export_gguf(const char *fixture, const struct in *x, const char *gpath,
 			const char *out, int outtype)
 {
 	struct hx_opts o;
@@ -55,7 +55,6 @@ static bool export_gguf(const char *fixture, const struct in *x, const char *gpa
 	if (outtype == HX_OUT_AUTO)
 		check_export(fixture, out, &r, &g.hp);
 	qk_input_close(&g);
-	return true;
 }
 
 static void roundtrip_gguf(void **state)
@@ -63,38 +62,32 @@ static void roundtrip_gguf(void **state)
 	const char *fixture = *state;
 	struct in x;
 	char *dir = tmpdir(), gpath[600], out[600];
-	bool ok;
 
 	open_hf(&x, fixture);
 	snprintf(gpath, sizeof(gpath), "%s/model.gguf", dir);
 	snprintf(out, sizeof(out), "%s/hf", dir);
 	write_gguf(&x, fixture, gpath, -1, NULL);
-	ok = export_gguf(fixture, &x, gpath, out, HX_OUT_AUTO);
+	export_gguf(fixture, &x, gpath, out, HX_OUT_AUTO);
 	close_in(&x);
 	unlink(gpath);
-	if (ok)
-		rmtree(strdup(out));
+	rmtree(strdup(out));
 	rmtree(dir);
-	if (!ok)
-		skip();
 }
 
-/* $BINDIR/qwen-convert DIR -o OUT --outtype T; false when not built */
-static bool convert(const char *fixture, const char *out, const char *outtype)
+/* $BINDIR/qwen-convert DIR -o OUT --outtype T; fails the test when the tool
+ * is not built (make check builds the tools before the tests) */
+static void convert(const char *fixture, const char *out, const char *outtype)
 {
 	const char *bindir = getenv("BINDIR");
 	char cmd[1024], exe[512];
 
 	snprintf(exe, sizeof(exe), "%s/qwen-convert", bindir ? bindir : "bin");
-	if (access(exe, X_OK) != 0) {
-		print_message("skipped: %s is not built\n", exe);
-		return false;
-	}
+	if (access(exe, X_OK) != 0)
+		fail_msg("%s is not built (run make first)", exe);
 	snprintf(cmd, sizeof(cmd), "%s " MODELS "/%s -o %s --outtype %s -q", exe, fixture, out,
 		 outtype);
 	if (system(cmd) != 0)
 		fail_msg("'%s' failed", cmd);
-	return true;
 }
 
 static void roundtrip_cli(void **state)
@@ -103,25 +96,19 @@ static void roundtrip_cli(void **state)
 	const char *keep = getenv("QK_HX_KEEP");
 	struct in x;
 	char *dir = tmpdir(), gpath[600], out[600];
-	bool ok;
 
 	snprintf(gpath, sizeof(gpath), "%s/model.gguf", dir);
-	if (!convert(fixture, gpath, "auto")) {
-		rmtree(dir);
-		skip();
-	}
+	convert(fixture, gpath, "auto");
 	if (keep)
 		mkdir(keep, 0777);
 	snprintf(out, sizeof(out), "%s/%s", keep ? keep : dir, keep ? fixture : "hf");
 	open_hf(&x, fixture);
-	ok = export_gguf(fixture, &x, gpath, out, HX_OUT_AUTO);
+	export_gguf(fixture, &x, gpath, out, HX_OUT_AUTO);
 	close_in(&x);
 	unlink(gpath);
-	if (ok && !keep)
+	if (!keep)
 		rmtree(strdup(out));
 	rmtree(dir);
-	if (!ok)
-		skip();
 }
 
 /* qwen-convert --outtype q8_0, exported (auto) as bf16 */
@@ -137,10 +124,7 @@ static void cli_q8_0(void **state)
 	(void)state;
 	snprintf(gpath, sizeof(gpath), "%s/q8.gguf", dir);
 	snprintf(odir, sizeof(odir), "%s/hf", dir);
-	if (!convert("qwen2", gpath, "q8_0")) {
-		rmtree(dir);
-		skip();
-	}
+	convert("qwen2", gpath, "q8_0");
 	open_hf(&x, "qwen2");
 	open_gguf(&g, gpath);
 	hx_opts_init(&o);
