@@ -69,9 +69,11 @@ static const struct opt_row head_rows[] = {
 	{ { O_SAVE_EXPECTED, 0, "save-expected", CLI_ARG_REQUIRED, "FILE.safetensors",
 	    "write the expected-outputs file golden reads" }, C_RUN },
 	{ { O_LOGIT_RTOL, 0, "logit-rtol", CLI_ARG_REQUIRED, "X",
-	    "max |delta logit| budget per position, x max |logit| (1e-4)" }, C_GOLDEN },
+	    "max |delta logit| budget per position, x max |logit| (default: EXPECTED's)" },
+	  C_GOLDEN },
 	{ { O_HIDDEN_RTOL, 0, "hidden-rtol", CLI_ARG_REQUIRED, "X",
-	    "relative RMS budget per residual stream (1e-4)" }, C_GOLDEN },
+	    "relative RMS budget for every residual stream (default: EXPECTED's)" },
+	  C_GOLDEN },
 	{ { O_THRESHOLDS, 0, "thresholds", CLI_ARG_REQUIRED, "FILE.yaml",
 	    "thresholds from a YAML mapping (options win)" }, C_COMPARE },
 };
@@ -258,8 +260,8 @@ int main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.o.n_threads = default_threads();
 	c.o.top_k = 5;
-	c.o.logit_rtol = 1e-4;
-	c.o.hidden_rtol = 1e-4;
+	c.o.logit_rtol = NAN;       /* unset: golden takes the expected file's budgets */
+	c.o.hidden_rtol = NAN;
 	qk_err_clear(&err);
 	if (argc > 1 && argv[1][0] != '-') {
 		for (size_t i = 0; i < N_CMDS; i++)

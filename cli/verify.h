@@ -78,8 +78,8 @@ struct verify_opts {
 	const char *tokens_file;    /* --tokens-file FILE */
 	size_t top_k;               /* --top-k, default 5 */
 	const char *dump;           /* --dump FILE.npz */
-	double logit_rtol;          /* --logit-rtol, default 1e-4 */
-	double hidden_rtol;         /* --hidden-rtol, default 1e-4 */
+	double logit_rtol;          /* --logit-rtol; NAN unset (verify_golden.c) */
+	double hidden_rtol;         /* --hidden-rtol; NAN unset */
 	struct vt_set thr;          /* threshold options */
 	const char *thresholds;     /* --thresholds FILE.yaml */
 	uint32_t n_ctx;             /* --ctx, default 512; 0 when not given */

@@ -4,11 +4,18 @@
  * [T, n_vocab], optional hidden.S F32 [n_layer + 1, T, n_embd], for
  * S = 0, 1, ...). Budgets (DESIGN.md §4): at every position
  * max |logit - expected| <= logit_rtol x max |expected logit| and the same
- * argmax; every residual stream within hidden_rtol relative RMS
- * (sqrt(sum d^2 / sum expected^2) over the sequence). See verify.h. */
+ * argmax; every residual stream within its hidden budget, relative RMS
+ * (sqrt(sum d^2 / sum expected^2) over the sequence). See verify.h.
+ *
+ * The budgets: --logit-rtol / --hidden-rtol when given; else the expected
+ * file's own (its __metadata__ keys tolerance_logit_rtol, a number, and
+ * tolerance_hidden_rtol, n_layer + 1 comma-separated numbers, one per
+ * stream: the golden fixtures carry 3x the error measured when they were
+ * made, testdata/gen/tolerances.py); else 1e-4 for each. */
 #include "verify.h"
 #include "common.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +24,26 @@
 #include "../formats/base/dtype.h"
 #include "../formats/container/safetensors.h"
 
+#define GOLDEN_DEFAULT_RTOL 1e-4
+#define GOLDEN_META_LOGIT "tolerance_logit_rtol"
+#define GOLDEN_META_HIDDEN "tolerance_hidden_rtol"
+
+/* the budgets in force and where they came from */
+struct budgets {
+	double logit;          /* fraction of max |expected logit| */
+	double *hidden;        /* [n_layer + 1] relative RMS per stream */
+	size_t n_hidden;
+	const char *source;    /* "options", "metadata" or "default" */
+};
+
 struct worst {
 	double logit_rel;      /* largest max|d| / max|ref| over positions */
 	size_t logit_seq, logit_pos;
 	double hidden_rel;     /* largest relative RMS over streams */
 	size_t hidden_seq, hidden_stream;
+	bool hidden_over;      /* a stream over its budget: the first of them */
+	double over_rel, over_budget;
+	size_t over_seq, over_stream;
 	size_t n_argmax;       /* positions with another argmax */
 	size_t am_seq, am_pos; /* the first of them */
 	uint32_t am_got, am_exp;
@@ -115,8 +137,8 @@ static int load_seq(const struct qk_catalog *cat, const char *file, const struct
 }
 
 /* Compare one sequence; print its table (text) or add it to arr (JSON). */
-static int check_seq(size_t s, const struct gseq *g,
-		     const struct rf_out *r, struct worst *w, cJSON *arr, qk_err *err)
+static int check_seq(size_t s, const struct gseq *g, const struct rf_out *r,
+		     const struct budgets *b, struct worst *w, cJSON *arr, qk_err *err)
 {
 	const size_t V = r->n_vocab, n = g->T * (size_t)r->n_embd;
 	float *own_l = NULL, *own_h = NULL;
@@ -178,7 +200,7 @@ static int check_seq(size_t s, const struct gseq *g,
 	}
 	if (exp_h) {
 		if (!arr)
-			printf("  %-12s %10s\n", "stream", "rel_rms");
+			printf("  %-12s %10s %10s\n", "stream", "rel_rms", "budget");
 		w->any_hidden = true;
 		for (size_t l = 0; l <= r->n_layer; l++) {
 			struct ts_diff d;
@@ -192,6 +214,13 @@ static int check_seq(size_t s, const struct gseq *g,
 				w->hidden_seq = s;
 				w->hidden_stream = l;
 			}
+			if (!(rel <= b->hidden[l]) && !w->hidden_over) {
+				w->hidden_over = true;
+				w->over_rel = rel;
+				w->over_budget = b->hidden[l];
+				w->over_seq = s;
+				w->over_stream = l;
+			}
 			verify_stream_name(l, nm, sizeof(nm));
 			if (jl) {
 				cJSON *e = cJSON_CreateObject();
@@ -199,8 +228,10 @@ static int check_seq(size_t s, const struct gseq *g,
 				cJSON_AddItemToArray(jl, e);
 				cJSON_AddStringToObject(e, "stream", nm);
 				cJSON_AddNumberToObject(e, "rel_rms", rel);
+				cJSON_AddNumberToObject(e, "budget", b->hidden[l]);
 			} else if (!arr) {
-				printf("  %-12s %10.3e\n", nm, rel);
+				printf("  %-12s %10.3e %10.3e%s\n", nm, rel, b->hidden[l],
+				       rel <= b->hidden[l] ? "" : "  over budget");
 			}
 		}
 	}
@@ -210,11 +241,11 @@ static int check_seq(size_t s, const struct gseq *g,
 }
 
 /* Print the verdict; QK_E_THRESHOLD when a budget is broken. */
-static int verdict(const struct verify_opts *o, const struct worst *w, size_t n_seq,
+static int verdict(const struct budgets *b, const struct worst *w, size_t n_seq,
 		   cJSON *root)
 {
-	const bool ok_l = w->logit_rel <= o->logit_rtol, ok_a = w->n_argmax == 0;
-	const bool ok_h = !w->any_hidden || w->hidden_rel <= o->hidden_rtol;
+	const bool ok_l = w->logit_rel <= b->logit, ok_a = w->n_argmax == 0;
+	const bool ok_h = !w->any_hidden || !w->hidden_over;
 	char nm[32];
 
 	verify_stream_name(w->hidden_stream, nm, sizeof(nm));
@@ -245,20 +276,91 @@ static int verdict(const struct verify_opts *o, const struct worst *w, size_t n_
 	if (!ok_l)
 		fprintf(stderr, "%s: golden: sequence %zu position %zu: max |delta logit| is %.3e "
 			"of max |logit|, over the budget %g\n", cli_prog, w->logit_seq, w->logit_pos,
-			w->logit_rel, o->logit_rtol);
+			w->logit_rel, b->logit);
 	if (!ok_a)
 		fprintf(stderr, "%s: golden: sequence %zu position %zu: argmax %u, expected %u "
 			"(%zu positions differ)\n", cli_prog, w->am_seq, w->am_pos,
 			(unsigned)w->am_got, (unsigned)w->am_exp, w->n_argmax);
 	if (!ok_h)
 		fprintf(stderr, "%s: golden: sequence %zu %s: residual relative RMS %.3e, over the "
-			"budget %g\n", cli_prog, w->hidden_seq, nm, w->hidden_rel, o->hidden_rtol);
+			"budget %g\n", cli_prog, w->over_seq,
+			verify_stream_name(w->over_stream, nm, sizeof(nm)), w->over_rel, w->over_budget);
 	return ok_l && ok_a && ok_h ? QK_OK : QK_E_THRESHOLD;
+}
+
+/* One budget from text: a finite number >= 0 spanning [s, end). */
+static bool budget_num(const char *s, const char *end, double *out)
+{
+	char buf[64], *e;
+	size_t n = (size_t)(end - s);
+
+	while (n && (*s == ' ')) {
+		s++;
+		n--;
+	}
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	errno = 0;
+	*out = strtod(buf, &e);
+	return !errno && e != buf && *e == '\0' && isfinite(*out) && *out >= 0;
+}
+
+/* The budgets: options, else the expected file's metadata, else 1e-4. A
+ * metadata value that is not what it should be is invalid input (exit 3). */
+static int budgets_load(struct budgets *b, const struct verify_opts *o,
+			const struct qk_catalog *exp, const char *file, size_t n_stream,
+			qk_err *err)
+{
+	const char *ml = qk_catalog_meta(exp, -1, GOLDEN_META_LOGIT);
+	const char *mh = qk_catalog_meta(exp, -1, GOLDEN_META_HIDDEN);
+	const bool opt_l = !isnan(o->logit_rtol), opt_h = !isnan(o->hidden_rtol);
+
+	b->n_hidden = n_stream;
+	b->hidden = malloc(n_stream * sizeof(*b->hidden));
+	if (!b->hidden)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory");
+	b->logit = opt_l ? o->logit_rtol : GOLDEN_DEFAULT_RTOL;
+	for (size_t l = 0; l < n_stream; l++)
+		b->hidden[l] = opt_h ? o->hidden_rtol : GOLDEN_DEFAULT_RTOL;
+	b->source = opt_l && opt_h ? "options" : "default";
+	if (!opt_l && ml) {
+		if (!budget_num(ml, ml + strlen(ml), &b->logit))
+			return qk_err_set(err, QK_E_INVALID, "%s: metadata '%s' is '%s', expected a "
+					  "finite number >= 0", file, GOLDEN_META_LOGIT, ml);
+		b->source = "metadata";
+	}
+	if (!opt_h && mh) {
+		const char *p = mh;
+		size_t l = 0;
+
+		for (;; l++) {
+			const char *c = strchr(p, ',');
+			const char *end = c ? c : p + strlen(p);
+
+			if (l >= n_stream || !budget_num(p, end, &b->hidden[l]))
+				return qk_err_set(err, QK_E_INVALID, "%s: metadata '%s' is '%s', expected "
+						  "%zu comma-separated finite numbers >= 0 (one per "
+						  "residual stream)", file, GOLDEN_META_HIDDEN, mh,
+						  n_stream);
+			if (!c)
+				break;
+			p = c + 1;
+		}
+		if (l + 1 != n_stream)
+			return qk_err_set(err, QK_E_INVALID, "%s: metadata '%s' has %zu values, "
+					  "expected %zu (one per residual stream)", file,
+					  GOLDEN_META_HIDDEN, l + 1, n_stream);
+		b->source = "metadata";
+	}
+	return QK_OK;
 }
 
 int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_pos,
 		      qk_err *err)
 {
+	struct budgets b = { 0 };
 	struct verify_model m;
 	struct qk_catalog exp;
 	struct worst w;
@@ -286,14 +388,21 @@ int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_po
 				"file (tokens.S, logits.S, hidden.S)", pos[1]);
 		goto out;
 	}
+	if ((rc = budgets_load(&b, o, &exp, pos[1], m.in.hp.n_layer + (size_t)1, err)))
+		goto out;
 	if (o->json) {
+		cJSON *jh;
+
 		root = cJSON_CreateObject();
 		cJSON_AddItemToObject(root, "model", verify_model_json(&m));
 		cJSON_AddStringToObject(root, "expected", pos[1]);
-		cJSON_AddNumberToObject(root, "logit_rtol", o->logit_rtol);
-		cJSON_AddNumberToObject(root, "hidden_rtol", o->hidden_rtol);
+		cJSON_AddNumberToObject(root, "logit_rtol", b.logit);
+		jh = cJSON_AddArrayToObject(root, "hidden_rtol");
+		for (size_t l = 0; jh && l < b.n_hidden; l++)
+			cJSON_AddItemToArray(jh, cJSON_CreateNumber(b.hidden[l]));
+		cJSON_AddStringToObject(root, "budgets", b.source);
 		arr = cJSON_AddArrayToObject(root, "sequences");
-		if (!root || !arr) {
+		if (!root || !jh || !arr) {
 			rc = qk_err_set(err, QK_E_NOMEM, "out of memory");
 			goto out;
 		}
@@ -302,8 +411,10 @@ int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_po
 
 		verify_describe(&m, d, sizeof(d));
 		printf("model:    %s (%s)\nexpected: %s\nbudgets:  max |delta logit| <= %g x max "
-		       "|logit| and the same argmax at every position; residual relative RMS <= %g\n",
-		       m.path, d, pos[1], o->logit_rtol, o->hidden_rtol);
+		       "|logit| and the same argmax at every position; residual relative RMS per "
+		       "stream as listed (from the %s)\n", m.path, d, pos[1], b.logit,
+		       strcmp(b.source, "metadata") == 0 ? "expected file's metadata"
+		       : strcmp(b.source, "options") == 0 ? "options" : "defaults");
 	}
 	for (s = 0; !rc && s < n_seq; s++) {
 		struct gseq g;
@@ -319,12 +430,12 @@ int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_po
 		rc = verify_forward(&m, o, g.hidden != NULL, "golden", s, n_seq, &q, &r, NULL, err);
 		verify_progress_end();
 		if (!rc)
-			rc = check_seq(s, &g, &r, &w, arr, err);
+			rc = check_seq(s, &g, &r, &b, &w, arr, err);
 		rf_out_release(&r);
 		free(g.ids);
 	}
 	if (!rc) {
-		rc = verdict(o, &w, n_seq, root);
+		rc = verdict(&b, &w, n_seq, root);
 		if (root) {
 			int jrc = cli_emit_json(root, err);
 
@@ -334,6 +445,7 @@ int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_po
 		}
 	}
 out:
+	free(b.hidden);
 	cJSON_Delete(root);
 	qk_catalog_free(&exp);
 	verify_close(&m);

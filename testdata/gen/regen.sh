@@ -7,6 +7,8 @@
 #
 # Needs the venv of requirements.txt at the repository root (.venv), or
 # QWENKIT_FIXTURE_PYTHON naming another interpreter that has those packages.
+# Then builds bin/qwen-verify and stores each fixture's golden budgets (3x the
+# measured error) in its expected.safetensors (tolerances.py).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -25,6 +27,8 @@ case "${1:-}" in
 "")
 	"$py" "$here/make_fixtures.py"
 	"$py" "$here/check_qwen1.py" "$root/testdata/models/qwen1"
+	make -s -C "$root" -j2 bin/qwen-verify
+	"$py" "$here/tolerances.py" --bin "$root/bin"
 	;;
 --verify)
 	tmp=$(mktemp -d)
@@ -34,6 +38,8 @@ case "${1:-}" in
 		exit 1
 	fi
 	"$py" "$here/check_qwen1.py" "$tmp/models/qwen1"
+	make -s -C "$root" -j2 bin/qwen-verify
+	"$py" "$here/tolerances.py" --bin "$root/bin" "$tmp"/models/*/ >/dev/null
 	diff -r "$tmp/models" "$root/testdata/models"
 	echo "regen.sh: testdata/models regenerates bit-identically"
 	;;

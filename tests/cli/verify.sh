@@ -178,8 +178,36 @@ ok_if "qwen2 down_proj.1 zeroed: exit 1 and first_divergent_layer 1 in --json" \
 	[ "$rc" -eq 1 ] && [ "$(json_num first_divergent_layer "$tmp/c.json")" = 1 ]
 expect 1 "golden: sequence 0 layer 1: residual relative RMS" -- golden "$tmp/q2" $M/qwen2/expected.safetensors
 expect 1 "positions differ)" -- golden "$tmp/q2" $M/qwen2/expected.safetensors
-expect 1 "of max |logit|, over the budget 0.0001" -- golden "$tmp/q2" $M/qwen2/expected.safetensors
+expect 1 "of max |logit|, over the budget 2.8e-06" -- golden "$tmp/q2" $M/qwen2/expected.safetensors
 expect 0 "" -- golden --logit-rtol 1 --hidden-rtol 1 "$tmp/q3in" $M/qwen3/expected.safetensors
+
+# ---- golden's budgets: the expected file's own (3x the measured error,  ----
+# ---- testdata/gen/tolerances.py), options override them               ----
+"$V" golden --json $M/qwen3_next $M/qwen3_next/expected.safetensors >"$tmp/g.json" 2>"$tmp/err"
+rc=$?
+ok_if "golden --json: budgets from the metadata, one per stream" sh -c "[ $rc -eq 0 ] &&
+	grep -q '\"budgets\":[[:space:]]*\"metadata\"' '$tmp/g.json' &&
+	grep -q '\"hidden_rtol\":[[:space:]]*\[0, 1e-06, 1.7e-06, 3e-06, 3.2e-06\]' '$tmp/g.json' &&
+	grep -q '\"logit_rtol\":[[:space:]]*1.3e-05' '$tmp/g.json'"
+"$V" golden --hidden-rtol 0.5 --logit-rtol 0.25 $M/qwen3 $M/qwen3/expected.safetensors >"$tmp/out" 2>&1
+rc=$?
+ok_if "golden --logit-rtol/--hidden-rtol override the file's budgets" sh -c "[ $rc -eq 0 ] &&
+	grep -q 'max |delta logit| <= 0.25 x' '$tmp/out' && grep -q 'from the options' '$tmp/out' &&
+	grep -q '^  layer 1 .* 5.000e-01\$' '$tmp/out'"
+# a residual stream 1.5x the budget fails (the budget is the file's, not 1e-4):
+# qwen3_next's streams measure <= 1.1e-6, so 3.5e-7 (< 1/3 of the worst) fails
+expect 1 "residual relative RMS" -- golden --hidden-rtol 3.5e-7 $M/qwen3_next $M/qwen3_next/expected.safetensors
+expect 1 "over the budget 1e-06" -- golden --logit-rtol 1e-6 $M/qwen3_next $M/qwen3_next/expected.safetensors
+# bad budgets in the metadata: exit 3, naming the key (same-length edits)
+cp $M/qwen3/expected.safetensors "$tmp/e1.safetensors"
+sed -i 's/"tolerance_hidden_rtol":"0,/"tolerance_hidden_rtol":"x,/' "$tmp/e1.safetensors"
+expect 3 "metadata 'tolerance_hidden_rtol' is 'x," -- golden $M/qwen3 "$tmp/e1.safetensors"
+cp $M/qwen3/expected.safetensors "$tmp/e2.safetensors"
+sed -i 's/"tolerance_hidden_rtol":"0,/"tolerance_hidden_rtol":"0;/' "$tmp/e2.safetensors"
+expect 3 "expected 3 comma-separated finite numbers" -- golden $M/qwen3 "$tmp/e2.safetensors"
+cp $M/qwen3/expected.safetensors "$tmp/e3.safetensors"
+sed -i 's/"tolerance_logit_rtol":"1/"tolerance_logit_rtol":"-/' "$tmp/e3.safetensors"
+expect 3 "metadata 'tolerance_logit_rtol' is '-" -- golden $M/qwen3 "$tmp/e3.safetensors"
 cp -r $M/qwen3 "$tmp/q3"
 st_zero "$tmp/q3/model.safetensors" 'model\.layers\.0\.self_attn\.k_proj\.weight' 512 &&
 	echo "ok - qwen3: layers.0 k_proj zeroed"
