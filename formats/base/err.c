@@ -26,6 +26,18 @@ int qk_err_set(qk_err *err, int code, const char *fmt, ...)
 	return code;
 }
 
+/* Appends up to `len` bytes of src at msg[*n], keeping the last byte of the
+ * buffer for the NUL; returns nothing, advances *n. */
+static void put(char *msg, size_t *n, const char *src, size_t len)
+{
+	size_t room = QK_ERR_MSG_MAX - 1 - *n; /* *n <= MAX - 1 always */
+
+	if (len > room)
+		len = room;
+	memcpy(msg + *n, src, len);
+	*n += len;
+}
+
 int qk_err_prefix(qk_err *err, const char *fmt, ...)
 {
 	char old[QK_ERR_MSG_MAX];
@@ -36,23 +48,16 @@ int qk_err_prefix(qk_err *err, const char *fmt, ...)
 	if (!err)
 		return QK_E_INVALID;
 	memcpy(old, err->msg, sizeof(old));
+	old[sizeof(old) - 1] = '\0';
 	va_start(ap, fmt);
 	w = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	n = w < 0 ? 0 : (size_t)w;
-	if (n >= sizeof(err->msg) - 1)
-		return err->code;
-	/* append ": " and the old message, truncating (room >= 2 here) */
-	{
-		size_t room = sizeof(err->msg) - n, k = strlen(old);
-
-		if (k > room - 3)
-			k = room - 3;
-		err->msg[n] = ':';
-		err->msg[n + 1] = ' ';
-		memcpy(err->msg + n + 2, old, k);
-		err->msg[n + 2 + k] = '\0';
-	}
+	/* the prefix as written (vsnprintf cut it to MAX - 1 bytes), then as
+	 * much of ": old" as fits */
+	n = w < 0 ? 0 : (size_t)w < sizeof(err->msg) ? (size_t)w : sizeof(err->msg) - 1;
+	put(err->msg, &n, ": ", 2);
+	put(err->msg, &n, old, strlen(old));
+	err->msg[n] = '\0';
 	return err->code;
 }
 

@@ -36,14 +36,16 @@ typedef struct qk_err {
 /* Reset to QK_OK with an empty message. Accepts NULL. */
 void qk_err_clear(qk_err *err);
 
-/* Set code and printf-style message; returns `code` so callers can write
+/* Set code and printf-style message (cut to QK_ERR_MSG_MAX - 1 bytes); returns `code` so callers can write
  * `return qk_err_set(err, QK_E_INVALID, "...")`. Accepts NULL err. */
 int qk_err_set(qk_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Prepend "prefix: " to an existing message (adds context as an error travels
- * up: the file name, the tensor). Returns err->code (QK_E_INVALID if err is
- * NULL). */
+ * up: the file name, the tensor). The result is the first QK_ERR_MSG_MAX - 1
+ * bytes of "prefix: message", whatever the lengths (a prefix filling the
+ * buffer leaves no room for the message). Returns err->code (QK_E_INVALID if
+ * err is NULL). */
 int qk_err_prefix(qk_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
