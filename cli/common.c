@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../formats/base/outfile.h"
+#include "../formats/base/path.h"
+#include "../formats/container/catalog.h"
+
 const char *cli_prog = "qwenkit";
 
 int cli_fail(const qk_err *err)
@@ -75,4 +79,26 @@ int cli_not_implemented(const char *tool, int argc, char **argv)
 	}
 	fprintf(stderr, "%s: not yet implemented\n", tool);
 	return EXIT_USAGE;
+}
+
+/* the files next to the weights that some tool reads */
+static const char *const side_files[] = {
+	"config.json", "model.safetensors.index.json", "tokenizer.json", "tokenizer_config.json",
+	"qwen.tiktoken", "chat_template.jinja", "chat_template.json", "generation_config.json",
+	"README.md",
+};
+
+void cli_forbid_inputs(const char *path, const struct qk_catalog *cat)
+{
+	qk_out_forbid(path);
+	for (size_t i = 0; i < cat->n_files; i++)
+		if (cat->files[i].path)
+			qk_out_forbid(cat->files[i].path);
+	for (size_t i = 0; cat->dir && i < sizeof(side_files) / sizeof(side_files[0]); i++) {
+		char *p = qk_path_join(cat->dir, side_files[i]);
+
+		if (p)
+			qk_out_forbid(p);
+		free(p);
+	}
 }

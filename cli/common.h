@@ -30,6 +30,13 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * and errno); false with a usage message naming `opt` on failure. */
 bool cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* Refuse as outputs (outfile.h's qk_out_forbid) every file a tool reads
+ * from its input: `path` as the user named it, every file of the catalog, and
+ * the side files of its directory (config.json, tokenizer files, chat
+ * template, generation_config.json, README.md): the one list of them. */
+struct qk_catalog;
+void cli_forbid_inputs(const char *path, const struct qk_catalog *cat);
+
 /* Print a cJSON document to stdout (indented) and free it; QK_E_NOMEM when
  * it cannot be built or printed (root NULL). */
 int cli_emit_json(cJSON *root, qk_err *err);

@@ -333,7 +333,7 @@ int convert_to_gguf(const struct convert_ctx *c, struct qk_input *in, qk_err *er
 					     s.n_splits);
 		goto out;
 	}
-	convert_forbid_inputs(c->in, &in->cat);
+	cli_forbid_inputs(c->in, &in->cat);
 	if ((rc = write_all(&s, c, &st, err)))
 		goto out;
 	if (st.f16_overflow)

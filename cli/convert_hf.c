@@ -19,6 +19,7 @@
 
 #include "../formats/container/gguf.h"
 #include "../formats/base/outfile.h"
+#include "../formats/base/path.h"
 #include "common.h"
 #include "convert.h"
 
@@ -29,11 +30,12 @@ static const char *const text_files[] = {
 
 static bool file_in(const char *dir, const char *name)
 {
-	char path[4096];
+	char *path = dir ? qk_path_join(dir, name) : NULL;
 	struct stat st;
+	bool yes = path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 
-	return dir && (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) < sizeof(path) &&
-	       stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	return yes;
 }
 
 /* Does the export write tokenizer files (hf_export.h: from the GGUF
@@ -87,14 +89,16 @@ static bool is_checkpoint_file(const char *name)
 
 static int forbidden(const char *dir, const char *name, qk_err *err)
 {
-	char path[4096];
+	char *path = qk_path_join(dir, name);
+	int rc = QK_OK;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
-		return qk_err_set(err, QK_E_USAGE, "%s: output path too long", dir);
+	if (!path)
+		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", dir);
 	if (qk_out_is_forbidden(path))
-		return qk_err_set(err, QK_E_USAGE, "%s: output path is one of the inputs; refusing "
-				  "to overwrite it", path);
-	return QK_OK;
+		rc = qk_err_set(err, QK_E_USAGE, "%s: output path is one of the inputs; refusing "
+				"to overwrite it", path);
+	free(path);
+	return rc;
 }
 
 /* Before anything is written: the target directory may be missing or empty;
@@ -200,7 +204,7 @@ int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_
 		rc = dry_run(c, &p, tok, err);
 		goto out;
 	}
-	convert_forbid_inputs(c->in, &in->cat);
+	cli_forbid_inputs(c->in, &in->cat);
 	if ((rc = check_target(c, &p, tok, err)) || (rc = qk_outdir_open(&d, c->out, err)))
 		goto out;
 	o.report = &rep;

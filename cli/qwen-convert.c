@@ -134,27 +134,6 @@ void convert_note(const struct convert_ctx *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* the files a conversion reads may not be its output (an earlier output
- * in the model directory may be overwritten) */
-static const char *const side_files[] = {
-	"config.json", "model.safetensors.index.json", "tokenizer.json", "tokenizer_config.json",
-	"qwen.tiktoken", "chat_template.jinja", "chat_template.json", "generation_config.json",
-	"README.md",
-};
-
-void convert_forbid_inputs(const char *path, const struct qk_catalog *cat)
-{
-	char buf[4096];
-
-	qk_out_forbid(path);
-	for (size_t i = 0; i < cat->n_files; i++)
-		if (cat->files[i].path)
-			qk_out_forbid(cat->files[i].path);
-	for (size_t i = 0; cat->dir && i < sizeof(side_files) / sizeof(side_files[0]); i++)
-		if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", cat->dir, side_files[i]) < sizeof(buf))
-			qk_out_forbid(buf);
-}
-
 /* options that belong to one direction only */
 static const struct {
 	int id;

@@ -141,26 +141,11 @@ static void usage(FILE *f)
 }
 
 /* the files the job reads may not be its output */
-static const char *const side_files[] = {
-	"config.json", "model.safetensors.index.json", "tokenizer.json", "tokenizer_config.json",
-	"qwen.tiktoken", "chat_template.jinja", "chat_template.json", "generation_config.json",
-	"README.md",
-};
-
 static void forbid_inputs(const char *path, const struct quant_job *j, const char *recipe)
 {
-	const struct qk_catalog *cat = &j->in.cat;
-	char buf[4096];
-
-	qk_out_forbid(path);
+	cli_forbid_inputs(path, &j->in.cat);
 	if (recipe)
 		qk_out_forbid(recipe);
-	for (size_t i = 0; i < cat->n_files; i++)
-		if (cat->files[i].path)
-			qk_out_forbid(cat->files[i].path);
-	for (size_t i = 0; cat->dir && i < sizeof(side_files) / sizeof(side_files[0]); i++)
-		if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", cat->dir, side_files[i]) < sizeof(buf))
-			qk_out_forbid(buf);
 }
 
 static void warnings(const struct quant_job *j, const struct quant_opts *o, bool plan)

@@ -268,9 +268,7 @@ void verify_forbid_inputs(const struct verify_model *m, const struct verify_opts
 		qk_out_forbid(o->tokens_file);
 	if (o->base)
 		qk_out_forbid(o->base);
-	qk_out_forbid(m->path);
-	for (size_t i = 0; i < m->in.cat.n_files; i++)
-		qk_out_forbid(m->in.cat.files[i].path);
+	cli_forbid_inputs(m->path, &m->in.cat);
 }
 
 /* ---- running ---- */

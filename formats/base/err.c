@@ -26,6 +26,46 @@ int qk_err_set(qk_err *err, int code, const char *fmt, ...)
 	return code;
 }
 
+/* "<file>[:<line>]: <fmt...>" */
+static int set_located(qk_err *err, int code, const char *file, unsigned line,
+		       const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+
+static int set_located(qk_err *err, int code, const char *file, unsigned line,
+		       const char *fmt, va_list ap)
+{
+	char msg[QK_ERR_MSG_MAX];
+
+	if (!err)
+		return code;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (!file)
+		return qk_err_set(err, code, "%s", msg);
+	if (line)
+		return qk_err_set(err, code, "%s:%u: %s", file, line, msg);
+	return qk_err_set(err, code, "%s: %s", file, msg);
+}
+
+int qk_err_set_in(qk_err *err, int code, const char *file, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = set_located(err, code, file, 0, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int qk_err_set_at(qk_err *err, int code, const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = set_located(err, code, file, line, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
 /* Appends up to `len` bytes of src at msg[*n], keeping the last byte of the
  * buffer for the NUL; returns nothing, advances *n. */
 static void put(char *msg, size_t *n, const char *src, size_t len)

@@ -41,6 +41,15 @@ void qk_err_clear(qk_err *err);
 int qk_err_set(qk_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Set code and "<file>: <message>", the one way a module names the file
+ * (or other subject) an error is about; a NULL file gives the message alone.
+ * Returns code. Accepts NULL err. */
+int qk_err_set_in(qk_err *err, int code, const char *file, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The same with a line number: "<file>:<line>: <message>". */
+int qk_err_set_at(qk_err *err, int code, const char *file, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 /* Prepend "prefix: " to an existing message (adds context as an error travels
  * up: the file name, the tensor). The result is the first QK_ERR_MSG_MAX - 1
  * bytes of "prefix: message", whatever the lengths (a prefix filling the
@@ -49,7 +58,9 @@ int qk_err_set(qk_err *err, int code, const char *fmt, ...)
 int qk_err_prefix(qk_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The process exit status for a code (DESIGN.md §5): 0, 1, 2, 3 or 4. */
+/* The process exit status for a code: 0 success, 1 verification outside its
+ * thresholds, 2 usage, 3 invalid or unsupported input, 4 I/O or system
+ * (out of memory included). Every tool exits with these. */
 int qk_err_exit_code(int code);
 
 /* Human name of a code ("invalid input", ...). */

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "outfile.h"
+#include "path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -504,16 +505,6 @@ static long count_entries(const char *path)
 	return n;
 }
 
-static char *join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *s = malloc(n);
-
-	if (s)
-		snprintf(s, n, "%s/%s", dir, name);
-	return s;
-}
-
 /* check every file of the temporary directory against the target (pass 0),
  * then rename them over it (pass 1) */
 static int merge_into(struct qk_outdir *d, qk_err *err)
@@ -533,8 +524,8 @@ static int merge_into(struct qk_outdir *d, qk_err *err)
 
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
-			from = join(d->temp, de->d_name);
-			to = join(d->target, de->d_name);
+			from = qk_path_join(d->temp, de->d_name);
+			to = qk_path_join(d->target, de->d_name);
 			if (!from || !to)
 				rc = qk_err_set(err, QK_E_NOMEM, "out of memory");
 			else if (pass == 0 && is_forbidden(to))

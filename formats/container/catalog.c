@@ -1,4 +1,4 @@
-/* catalog.c - tensor list with a name hash; see catalog.h. */
+/* catalog.c - tensor list with a name map; see catalog.h. */
 #include "catalog.h"
 
 #include <stdio.h>
@@ -32,7 +32,7 @@ void qk_catalog_free(struct qk_catalog *cat)
 	for (size_t i = 0; i < cat->n_files; i++)
 		qk_map_close(&cat->files[i]);
 	free(cat->files);
-	free(cat->hash);
+	qk_hmap_free(&cat->names);
 	free(cat->path);
 	free(cat->dir);
 	memset(cat, 0, sizeof(*cat));
@@ -62,57 +62,15 @@ int qk_catalog_add_file(struct qk_catalog *cat, qk_map *map, int *idx, qk_err *e
 	return QK_OK;
 }
 
-static uint64_t hash_name(const char *s, size_t len)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 static long lookup(const struct qk_catalog *cat, const char *name, size_t len)
 {
-	size_t mask, i;
-
-	if (!cat->hash)
-		return -1;
-	mask = cat->hash_cap - 1;
-	for (i = hash_name(name, len) & mask; cat->hash[i]; i = (i + 1) & mask) {
-		const char *n = cat->tensors[cat->hash[i] - 1].name;
-		if (strlen(n) == len && memcmp(n, name, len) == 0)
-			return (long)cat->hash[i] - 1;
-	}
-	return -1;
-}
-
-static int rehash(struct qk_catalog *cat, size_t cap, qk_err *err)
-{
-	uint32_t *h = calloc(cap, sizeof(*h));
-	size_t mask = cap - 1;
-
-	if (!h)
-		return qk_err_set(err, QK_E_NOMEM, "out of memory");
-	for (size_t t = 0; t < cat->n_tensors; t++) {
-		const char *n = cat->tensors[t].name;
-		size_t i = hash_name(n, strlen(n)) & mask;
-		while (h[i])
-			i = (i + 1) & mask;
-		h[i] = (uint32_t)(t + 1);
-	}
-	free(cat->hash);
-	cat->hash = h;
-	cat->hash_cap = cap;
-	return QK_OK;
+	return (long)qk_hmap_get(&cat->names, name, len);
 }
 
 int qk_catalog_add(struct qk_catalog *cat, const char *name, size_t len,
 		   struct qk_tensor **out, qk_err *err)
 {
 	struct qk_tensor *t;
-	int rc;
 
 	if (len > QK_MAX_NAME)
 		return qk_err_set(err, QK_E_INVALID, "tensor name of %zu bytes is longer than the limit of %u",
@@ -137,20 +95,11 @@ int qk_catalog_add(struct qk_catalog *cat, const char *name, size_t len,
 	memcpy(t->name, name, len);
 	t->name[len] = '\0';
 	t->n_elem = 1;
-	cat->n_tensors++;
-	if ((cat->n_tensors + 1) * 2 > cat->hash_cap) {
-		rc = rehash(cat, cat->hash_cap ? cat->hash_cap * 2 : 256, err);
-		if (rc) {
-			free(t->name);
-			cat->n_tensors--;
-			return rc;
-		}
-	} else {
-		size_t mask = cat->hash_cap - 1, i = hash_name(name, len) & mask;
-		while (cat->hash[i])
-			i = (i + 1) & mask;
-		cat->hash[i] = (uint32_t)cat->n_tensors;
+	if (qk_hmap_put(&cat->names, t->name, len, (int64_t)cat->n_tensors) == -2) {
+		free(t->name);
+		return qk_err_set(err, QK_E_NOMEM, "out of memory");
 	}
+	cat->n_tensors++;
 	*out = t;
 	return QK_OK;
 }
@@ -195,15 +144,12 @@ void qk_catalog_mark(const struct qk_catalog *cat, struct qk_catalog_mark *m)
 
 void qk_catalog_rollback(struct qk_catalog *cat, const struct qk_catalog_mark *m)
 {
-	/* The hash is filled in tensor index order (by qk_catalog_add and by
-	 * rehash), so the entries being dropped were all inserted after the
-	 * ones kept: no kept entry's probe chain runs through their slots, and
-	 * emptying those slots leaves every lookup of a kept name intact. */
-	for (size_t i = 0; cat->hash && i < cat->hash_cap; i++)
-		if (cat->hash[i] > m->n_tensors)
-			cat->hash[i] = 0;
-	while (cat->n_tensors > m->n_tensors)
-		free(cat->tensors[--cat->n_tensors].name);
+	while (cat->n_tensors > m->n_tensors) {
+		char *name = cat->tensors[--cat->n_tensors].name;
+
+		qk_hmap_del(&cat->names, name, strlen(name));
+		free(name);
+	}
 	while (cat->n_meta > m->n_meta) {
 		cat->n_meta--;
 		free(cat->meta[cat->n_meta].key);

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "../base/err.h"
+#include "../base/hmap.h"
 #include "../base/io.h"
 
 #define QK_MAX_DIMS 8           /* rank limit (safetensors); GGUF allows 4 */
@@ -61,10 +62,9 @@ struct qk_catalog {
 	struct qk_tensor *tensors;    /* [n_tensors] in file order */
 	size_t n_meta;
 	struct qk_meta *meta;         /* [n_meta] file metadata, in file order */
-	/* private: name hash */
+	/* private */
 	size_t cap_tensors;
-	size_t hash_cap;              /* power of two */
-	uint32_t *hash;               /* [hash_cap] tensor index + 1, 0 = empty */
+	struct qk_hmap names;         /* tensor name -> index into tensors */
 };
 
 void qk_catalog_init(struct qk_catalog *cat);

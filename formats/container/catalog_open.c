@@ -3,6 +3,7 @@
  * GGUF set opens the whole set, gguf_split.h). */
 #define _GNU_SOURCE
 #include "catalog.h"
+#include "../base/path.h"
 #include "gguf.h"
 #include "gguf_split.h"
 #include "safetensors.h"
@@ -51,10 +52,7 @@ static char *lone_gguf(const char *dir)
 		if (has_suffix(e->d_name, ".safetensors"))
 			n_st++;
 		else if (has_suffix(e->d_name, ".gguf") && ++n_gguf == 1) {
-			size_t n = strlen(dir) + strlen(e->d_name) + 2;
-			found = malloc(n);
-			if (found)
-				snprintf(found, n, "%s/%s", dir, e->d_name);
+			found = qk_path_join(dir, e->d_name);
 		}
 	}
 	closedir(d);

@@ -11,7 +11,6 @@
 
 #include <assert.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,20 +49,8 @@ struct parser {
 	qk_err *err;
 };
 
-static int fail(struct parser *p, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* "<file>: <message>" */
-static int fail(struct parser *p, int code, const char *fmt, ...)
-{
-	char msg[QK_ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return qk_err_set(p->err, code, "%s: %s", p->f->name, msg);
-}
+/* "<file>: <message>" (err.h's one prefix helper) */
+#define fail(p, code, ...) qk_err_set_in((p)->err, (code), (p)->f->name, __VA_ARGS__)
 
 /* A name from the file, safe to print: printable ASCII as is, other bytes
  * as \xNN, cut after 80 bytes with "...". */
@@ -147,42 +134,18 @@ static int read_str(struct parser *p, uint32_t *idx, const char *field)
 	return QK_OK;
 }
 
-/* ---- name hashes (keys, tensor names) ---- */
+/* ---- name maps (keys, tensor names) ---- */
 
-static uint64_t hash_str(const char *s)
+/* Put string s, just read, into map with value i: the map's key is the
+ * string's bytes in the file (which outlive the gf_file, unlike the arena,
+ * which moves as it grows). Returns -1 (inserted), the index already holding
+ * it, or -2 (out of memory). */
+static int64_t map_put(struct parser *p, struct qk_hmap *map, uint32_t s, int64_t i)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	size_t len = (size_t)p->f->strs[s].len;
+	const char *raw = (const char *)p->f->data + qk_cur_offset(&p->cur) - len;
 
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-size_t gf_hash_slot_(const struct gf_file *f, bool keys, const char *name)
-{
-	const uint32_t *tab = keys ? f->key_hash : f->name_hash;
-	size_t mask = (keys ? f->key_hash_cap : f->name_hash_cap) - 1;
-	size_t i = hash_str(name) & mask;
-
-	for (; tab[i]; i = (i + 1) & mask) {
-		uint32_t s = keys ? f->kvs[tab[i] - 1].key : f->tensors[tab[i] - 1].name;
-		if (strcmp(gf_str_at_(f, s), name) == 0)
-			break;
-	}
-	return i;
-}
-
-/* A table for n items at load <= 1/2. */
-static uint32_t *hash_new(uint64_t n, size_t *cap)
-{
-	size_t c = 16;
-
-	while (c < n * 2)
-		c *= 2;
-	*cap = c;
-	return calloc(c, sizeof(uint32_t));
+	return qk_hmap_put(map, raw, len, i);
 }
 
 /* Key or tensor name rules shared by both: non-empty, no NUL, UTF-8. */
@@ -266,7 +229,7 @@ static int read_kv(struct parser *p, int64_t i)
 	char field[160], buf[400];
 	const char *key;
 	uint32_t type;
-	size_t slot;
+	int64_t dup;
 	int rc;
 
 	snprintf(field, sizeof(field), "key of key/value %" PRId64, i);
@@ -277,11 +240,12 @@ static int read_kv(struct parser *p, int64_t i)
 	if (rc)
 		return rc;
 	key = gf_str_at_(f, kv->key);
-	slot = gf_hash_slot_(f, true, key);
-	if (f->key_hash[slot])
+	dup = map_put(p, &f->keys, kv->key, i);
+	if (dup == -2)
+		return fail(p, QK_E_NOMEM, "out of memory");
+	if (dup >= 0)
 		return fail(p, QK_E_INVALID, "duplicate key '%s' at byte %" PRIu64,
 			    printable(key, strlen(key), buf, sizeof(buf)), at);
-	f->key_hash[slot] = (uint32_t)i + 1;
 	key = printable(key, strlen(key), buf, sizeof(buf));
 
 	snprintf(field, sizeof(field), "value type of key '%s'", key);
@@ -419,7 +383,7 @@ static int read_info(struct parser *p, int64_t i, uint64_t *expect)
 	uint64_t at = qk_cur_offset(&p->cur), padded;
 	char field[160], buf[400];
 	const char *name;
-	size_t slot;
+	int64_t dup;
 	int rc;
 
 	snprintf(field, sizeof(field), "name of tensor %" PRId64, i);
@@ -434,11 +398,12 @@ static int read_info(struct parser *p, int64_t i, uint64_t *expect)
 		return fail(p, QK_E_INVALID, "tensor name '%s' at byte %" PRIu64 " is %" PRIu64
 			    " bytes, expected fewer than %u", printable(name, strlen(name), buf, sizeof(buf)),
 			    at, f->strs[t->name].len, GF_MAX_NAME);
-	slot = gf_hash_slot_(f, false, name);
-	if (f->name_hash[slot])
+	dup = map_put(p, &f->names, t->name, i);
+	if (dup == -2)
+		return fail(p, QK_E_NOMEM, "out of memory");
+	if (dup >= 0)
 		return fail(p, QK_E_INVALID, "duplicate tensor name '%s' at byte %" PRIu64,
 			    printable(name, strlen(name), buf, sizeof(buf)), at);
-	f->name_hash[slot] = (uint32_t)i + 1;
 	name = printable(name, strlen(name), buf, sizeof(buf));
 
 	rc = read_shape(p, t, name);
@@ -566,9 +531,8 @@ static int parse(struct parser *p)
 	/* both counts are bounded by the bytes left (read_header) */
 	f->kvs = calloc(n_kv ? n_kv : 1, sizeof(*f->kvs));
 	f->tensors = calloc(n_tensors ? n_tensors : 1, sizeof(*f->tensors));
-	f->key_hash = hash_new(n_kv, &f->key_hash_cap);
-	f->name_hash = hash_new(n_tensors, &f->name_hash_cap);
-	if (!f->kvs || !f->tensors || !f->key_hash || !f->name_hash)
+	if (!f->kvs || !f->tensors || qk_hmap_init(&f->keys, (size_t)n_kv) ||
+	    qk_hmap_init(&f->names, (size_t)n_tensors))
 		return fail(p, QK_E_NOMEM, "out of memory");
 	for (uint64_t i = 0; i < n_kv; i++) {
 		rc = read_kv(p, (int64_t)i);
@@ -643,7 +607,7 @@ void gf_close(struct gf_file *f)
 	free(f->strs);
 	free(f->kvs);
 	free(f->tensors);
-	free(f->key_hash);
-	free(f->name_hash);
+	qk_hmap_free(&f->keys);
+	qk_hmap_free(&f->names);
 	free(f);
 }

@@ -19,14 +19,12 @@ int64_t gf_n_tensors(const struct gf_file *f) { return f->n_tensors; }
 
 int64_t gf_find_key(const struct gf_file *f, const char *key)
 {
-	size_t slot = gf_hash_slot_(f, true, key);
-	return (int64_t)f->key_hash[slot] - 1;
+	return qk_hmap_gets(&f->keys, key);
 }
 
 int64_t gf_find_tensor(const struct gf_file *f, const char *name)
 {
-	size_t slot = gf_hash_slot_(f, false, name);
-	return (int64_t)f->name_hash[slot] - 1;
+	return qk_hmap_gets(&f->names, name);
 }
 
 /* The kv at i, or NULL (and an assert) when i is out of range or its type is
@@ -247,6 +245,7 @@ static int find_typed(const struct gf_file *f, const char *key, int type, int el
 	int64_t i = gf_find_key(f, key);
 	const struct gf_kv *kv;
 
+	*out = NULL;
 	if (i < 0)
 		return qk_err_set(err, QK_E_INVALID, "%s: key '%s' is missing", f->name, key);
 	kv = &f->kvs[i];

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "gguf.h"
+#include "../base/hmap.h"
 #include "../base/io.h"
 
 struct gf_str {
@@ -52,9 +53,8 @@ struct gf_file {
 	int64_t n_kv;
 	struct gf_tensor *tensors;  /* [n_tensors] */
 	int64_t n_tensors;
-	uint32_t *key_hash;         /* kv index + 1, 0 = empty */
-	uint32_t *name_hash;        /* tensor index + 1, 0 = empty */
-	size_t key_hash_cap, name_hash_cap; /* powers of two */
+	struct qk_hmap keys;        /* key -> kv index */
+	struct qk_hmap names;       /* tensor name -> tensor index */
 };
 
 /* Bytes of one stored scalar of each type (0: string, array). */
@@ -65,8 +65,5 @@ static inline const char *gf_str_at_(const struct gf_file *f, uint32_t s)
 	return f->arena + f->strs[s].off;
 }
 
-/* Slot of `name` in the key hash (keys true) or the tensor-name hash: the
- * slot holding it, or the empty slot where it would go. */
-size_t gf_hash_slot_(const struct gf_file *f, bool keys, const char *name);
 
 #endif

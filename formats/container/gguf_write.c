@@ -17,6 +17,7 @@
 
 #include "../../quant/qtype.h"
 #include "../base/io.h"
+#include "../base/hmap.h"
 #include "../base/outfile.h"
 
 struct wtensor {
@@ -27,19 +28,16 @@ struct wtensor {
 	uint64_t size;              /* bytes, unpadded */
 };
 
-/* a set of owned strings (keys or tensor names), open addressing */
-struct strset {
-	char **slot;
-	size_t cap, n;              /* cap a power of two, n <= cap / 2 */
-};
-
 struct gf_writer {
 	char *path;                 /* target, for messages */
 	struct qk_out *out;
 	uint8_t *kv;                /* serialized KV section */
 	size_t kv_n, kv_cap;
 	uint64_t n_kv;
-	struct strset keys, names;
+	struct qk_hmap keys;        /* key -> kv number; keys point into key_copy */
+	struct qk_hmap names;       /* tensor name -> index; names point into t[].name */
+	char **key_copy;            /* [n_key_copy] owned copies of the keys */
+	size_t n_key_copy, cap_key_copy;
 	struct wtensor *t;          /* [n_t] declared tensors */
 	size_t n_t, cap_t;
 	uint32_t alignment;
@@ -51,65 +49,30 @@ struct gf_writer {
 
 /* ---- helpers ---- */
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-static bool set_has(const struct strset *s, const char *k)
-{
-	if (!s->cap)
-		return false;
-	for (size_t i = hash_str(k) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
-		if (strcmp(s->slot[i], k) == 0)
-			return true;
-	return false;
-}
-
-/* Insert a copy of k (not present). false when out of memory. */
-static bool set_add(struct strset *s, const char *k)
+/* Add a copy of key (owned by the writer) to w->keys. false when out of
+ * memory. */
+static bool keys_add(struct gf_writer *w, const char *key)
 {
 	char *c;
-	size_t i;
 
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		char **ns = calloc(cap, sizeof(*ns));
-		if (!ns)
+	if (w->n_key_copy == w->cap_key_copy) {
+		size_t cap = w->cap_key_copy ? w->cap_key_copy * 2 : 64;
+		char **nk = realloc(w->key_copy, cap * sizeof(*nk));
+		if (!nk)
 			return false;
-		for (size_t j = 0; j < s->cap; j++) {
-			if (!s->slot[j])
-				continue;
-			for (i = hash_str(s->slot[j]) & (cap - 1); ns[i]; i = (i + 1) & (cap - 1))
-				;
-			ns[i] = s->slot[j];
-		}
-		free(s->slot);
-		s->slot = ns;
-		s->cap = cap;
+		w->key_copy = nk;
+		w->cap_key_copy = cap;
 	}
-	c = strdup(k);
+	c = strdup(key);
 	if (!c)
 		return false;
-	for (i = hash_str(k) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
-		;
-	s->slot[i] = c;
-	s->n++;
+	w->key_copy[w->n_key_copy] = c;
+	if (qk_hmap_put(&w->keys, c, strlen(c), (int64_t)w->n_key_copy) == -2) {
+		free(c);
+		return false;
+	}
+	w->n_key_copy++;
 	return true;
-}
-
-static void set_free(struct strset *s)
-{
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->slot[i]);
-	free(s->slot);
-	memset(s, 0, sizeof(*s));
 }
 
 /* Record a failure: the writer accepts nothing more but abort. */
@@ -185,7 +148,7 @@ static bool kv_scalar(struct gf_writer *w, int t, const void *p)
 
 /* Rules every name (key or tensor) follows; `what` for messages. */
 static int check_name(struct gf_writer *w, const char *name, const char *what,
-		      const struct strset *seen, qk_err *err)
+		      const struct qk_hmap *seen, qk_err *err)
 {
 	size_t len = name ? strlen(name) : 0;
 
@@ -199,7 +162,7 @@ static int check_name(struct gf_writer *w, const char *name, const char *what,
 	if (len > GF_MAX_STRING || !qk_utf8_valid(name, len))
 		return wfail(w, qk_err_set(err, QK_E_USAGE, "%s: %s is not valid UTF-8 or too long",
 					   w->path, what));
-	if (set_has(seen, name))
+	if (qk_hmap_get(seen, name, len) >= 0)
 		return wfail(w, qk_err_set(err, QK_E_USAGE, "%s: duplicate %s '%s'", w->path, what,
 					   name));
 	return QK_OK;
@@ -217,7 +180,7 @@ static int kv_begin(struct gf_writer *w, const char *key, int type, qk_err *err)
 	if (strcmp(key, GF_ALIGNMENT_KEY) == 0 && type != GF_U32)
 		return wfail(w, qk_err_set(err, QK_E_USAGE, "%s: key '%s' must be u32, not %s", w->path,
 					   key, gf_type_name(type)));
-	if (!set_add(&w->keys, key) || !kv_str(w, key, strlen(key)) || !kv_u32(w, (uint32_t)type))
+	if (!keys_add(w, key) || !kv_str(w, key, strlen(key)) || !kv_u32(w, (uint32_t)type))
 		return wfail(w, qk_err_set(err, QK_E_NOMEM, "%s: out of memory", w->path));
 	w->n_kv++;
 	return QK_OK;
@@ -389,7 +352,7 @@ int gf_writer_add_tensor(struct gf_writer *w, const char *name, int type, int n_
 	t = &w->t[w->n_t];
 	memset(t, 0, sizeof(*t));
 	t->name = strdup(name);
-	if (!t->name || !set_add(&w->names, name)) {
+	if (!t->name || qk_hmap_put(&w->names, t->name, strlen(name), (int64_t)w->n_t) == -2) {
 		free(t->name);
 		return wfail(w, qk_err_set(err, QK_E_NOMEM, "%s: out of memory", w->path));
 	}
@@ -513,8 +476,11 @@ static void writer_free(struct gf_writer *w)
 		free(w->t[i].name);
 	free(w->t);
 	free(w->kv);
-	set_free(&w->keys);
-	set_free(&w->names);
+	for (size_t i = 0; i < w->n_key_copy; i++)
+		free(w->key_copy[i]);
+	free(w->key_copy);
+	qk_hmap_free(&w->keys);
+	qk_hmap_free(&w->names);
 	free(w->path);
 	free(w);
 }

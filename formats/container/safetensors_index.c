@@ -12,6 +12,7 @@
 #include <cJSON.h>
 
 #include "../base/io.h"
+#include "../base/path.h"
 #include "safetensors.h"
 
 #define INDEX_NAME "model.safetensors.index.json"
@@ -241,20 +242,6 @@ const struct st_index_entry *st_index_find(const struct st_index *idx, const cha
 	return bsearch(&key, idx->entries, idx->n_entries, sizeof(key), cmp_entry);
 }
 
-/* "<dir>/<name>" (dir may be NULL: just name) */
-static char *join(const char *dir, size_t dir_len, const char *name)
-{
-	size_t n = strlen(name);
-	char *p = malloc(dir_len + 1 + n + 1);
-
-	if (!p)
-		return NULL;
-	memcpy(p, dir, dir_len);
-	p[dir_len] = '/';
-	memcpy(p + dir_len + 1, name, n + 1);
-	return p;
-}
-
 /* Open one shard and check its tensors against the weight_map. */
 static int open_shard(struct qk_catalog *cat, const struct st_index *idx, size_t s,
 		      const char *path, unsigned char *seen, qk_err *err)
@@ -323,7 +310,7 @@ int st_index_open(struct qk_catalog *cat, const char *index_path, qk_err *err)
 	if (!seen)
 		rc = qk_err_set(err, QK_E_NOMEM, "%s: out of memory", index_path);
 	for (size_t s = 0; !rc && s < idx.n_shards; s++) {
-		char *path = join(dir, dir_len, idx.shards[s]);
+		char *path = qk_path_join_n(dir, dir_len, idx.shards[s]);
 		if (!path) {
 			rc = qk_err_set(err, QK_E_NOMEM, "%s: out of memory", index_path);
 			break;
@@ -367,7 +354,7 @@ int st_find_in_dir(const char *dir, char **path_out, int *is_index, qk_err *err)
 	while (dl > 1 && dir[dl - 1] == '/')
 		dl--;
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		p = join(dir, dl, fixed[i].name);
+		p = qk_path_join_n(dir, dl, fixed[i].name);
 		if (!p)
 			return qk_err_set(err, QK_E_NOMEM, "out of memory");
 		if (is_file(p)) {
@@ -386,7 +373,7 @@ int st_find_in_dir(const char *dir, char **path_out, int *is_index, qk_err *err)
 
 		if (de->d_name[0] == '.' || len <= sl || strcmp(de->d_name + len - sl, ST_SUFFIX) != 0)
 			continue;
-		p = join(dir, dl, de->d_name);
+		p = qk_path_join_n(dir, dl, de->d_name);
 		if (!p || !is_file(p)) {
 			free(p);
 			if (!p) {
@@ -418,7 +405,7 @@ int st_find_in_dir(const char *dir, char **path_out, int *is_index, qk_err *err)
 				"%s: no %s, %s or other *%s file", dir, INDEX_NAME, SINGLE_NAME,
 				ST_SUFFIX);
 	if (!rc && n == 1) {
-		*path_out = join(dir, dl, names[0]);
+		*path_out = qk_path_join_n(dir, dl, names[0]);
 		if (!*path_out)
 			rc = qk_err_set(err, QK_E_NOMEM, "out of memory");
 	}

@@ -16,6 +16,7 @@
 #include "../container/gguf.h"
 #include "hf_priv.h"
 #include "../base/io.h"
+#include "../base/path.h"
 #include "../base/outfile.h"
 #include "../container/safetensors.h"
 #include "../tokenizer/tokenizer.h"
@@ -208,16 +209,6 @@ static int by_file_order(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static char *join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *s = malloc(n);
-
-	if (s)
-		snprintf(s, n, "%s/%s", dir, name);
-	return s;
-}
-
 static int write_shard(struct wr *x, const char *dir, size_t shard,
 		       const struct hx_tensor **list, const struct hx_opts *o, size_t *done,
 		       uint64_t *bytes_done)
@@ -232,7 +223,7 @@ static int write_shard(struct wr *x, const char *dir, size_t shard,
 		if (p->t[i].shard == shard)
 			list[n++] = &p->t[i];
 	qsort(list, n, sizeof(*list), by_file_order);
-	if (!(path = join(dir, file)))
+	if (!(path = qk_path_join(dir, file)))
 		return qk_err_set(x->err, QK_E_NOMEM, "out of memory");
 	rc = st_writer_open(&x->w, path, x->err);
 	free(path);
@@ -269,7 +260,7 @@ static int write_shard(struct wr *x, const char *dir, size_t shard,
 static int write_text(const char *dir, const char *name, const char *text, qk_err *err)
 {
 	struct qk_out *out;
-	char *path = join(dir, name);
+	char *path = qk_path_join(dir, name);
 	int rc;
 
 	if (!path)
@@ -365,7 +356,7 @@ static int prepare_dir(const struct hx_plan *p, const char *dir, qk_err *err)
 static bool file_exists(const char *dir, const char *name)
 {
 	struct stat st;
-	char *path = join(dir, name);
+	char *path = qk_path_join(dir, name);
 	bool ok = path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 
 	free(path);

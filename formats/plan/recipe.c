@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,18 +53,8 @@ static unsigned line_of(const yaml_node_t *n)
 	return (unsigned)n->start_mark.line + 1;
 }
 
-static int fail(const struct parse *p, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(const struct parse *p, const yaml_node_t *n, const char *fmt, ...)
-{
-	char msg[QK_ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return qk_err_set(p->err, QK_E_USAGE, "%s:%u: %s", p->path, line_of(n), msg);
-}
+/* "<recipe>:<line>: <message>", a usage error (err.h's one prefix helper) */
+#define fail(p, n, ...) qk_err_set_at((p)->err, QK_E_USAGE, (p)->path, line_of(n), __VA_ARGS__)
 
 static const char *node_kind(const yaml_node_t *n)
 {

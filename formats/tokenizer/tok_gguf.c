@@ -52,7 +52,7 @@ static bool text_ok(const char *s, size_t len)
 	return strlen(s) == len && qk_utf8_valid(s, len);
 }
 
-static int read_tokens(struct tk_vocab *v, const struct gf_file *f, struct tk_map *map,
+static int read_tokens(struct tk_vocab *v, const struct gf_file *f, struct qk_hmap *map,
 		       qk_err *err)
 {
 	const char *name = gf_name(f);
@@ -75,7 +75,7 @@ static int read_tokens(struct tk_vocab *v, const struct gf_file *f, struct tk_ma
 				  (unsigned long long)n);
 	if ((rc = tk_vocab_alloc(v, (uint32_t)n, name, err)))
 		return rc;
-	if (tk_map_init(map, n))
+	if (qk_hmap_init(map, n))
 		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", name);
 	for (uint64_t j = 0; j < n; j++) {
 		size_t len;
@@ -95,13 +95,13 @@ static int read_tokens(struct tk_vocab *v, const struct gf_file *f, struct tk_ma
 		if (!(v->tokens[j] = tk_strndup(s, len)))
 			return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", name);
 		v->types[j] = (int32_t)type;
-		if (tk_map_put(map, v->tokens[j], len, (int64_t)j) == -2)
+		if (qk_hmap_put(map, v->tokens[j], len, (int64_t)j) == -2)
 			return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", name);
 	}
 	return QK_OK;
 }
 
-static int read_merges(struct tk_vocab *v, const struct gf_file *f, const struct tk_map *map,
+static int read_merges(struct tk_vocab *v, const struct gf_file *f, const struct qk_hmap *map,
 		       qk_err *err)
 {
 	const char *name = gf_name(f);
@@ -126,8 +126,8 @@ static int read_merges(struct tk_vocab *v, const struct gf_file *f, const struct
 		const char *sp = len > 1 ? memchr(s + 1, ' ', len - 1) : NULL;
 
 		if (!text_ok(s, len) || !sp || (size_t)(sp - s) + 1 == len ||
-		    tk_map_get(map, s, (size_t)(sp - s)) < 0 ||
-		    tk_map_get(map, sp + 1, len - (size_t)(sp - s) - 1) < 0)
+		    qk_hmap_get(map, s, (size_t)(sp - s)) < 0 ||
+		    qk_hmap_get(map, sp + 1, len - (size_t)(sp - s) - 1) < 0)
 			return qk_err_set(err, QK_E_INVALID,
 					  "%s: key '%s': merge %llu '%s' is not two tokens "
 					  "separated by a space", name, K_MERGES,
@@ -180,7 +180,7 @@ static int read_specials(struct tk_vocab *v, const struct gf_file *f, qk_err *er
 
 int tk_from_gguf(struct tk_vocab *v, const struct gf_file *f, qk_err *err)
 {
-	struct tk_map map = { 0 };
+	struct qk_hmap map = { 0 };
 	const char *name = gf_name(f), *s;
 	const struct tk_pre *pre;
 	char show[TK_SHOW_MAX];
@@ -206,7 +206,7 @@ int tk_from_gguf(struct tk_vocab *v, const struct gf_file *f, qk_err *err)
 		rc = read_merges(v, f, &map, err);
 	if (!rc)
 		rc = read_specials(v, f, err);
-	tk_map_free(&map);
+	qk_hmap_free(&map);
 	if (rc) {
 		tk_free(v);
 		return rc;

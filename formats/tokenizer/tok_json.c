@@ -10,28 +10,13 @@
 #include "tok_priv.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(struct tk_build *b, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct tk_build *b, int code, const char *fmt, ...)
-{
-	char msg[QK_ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return qk_err_set(b->err, code, "%s: %s", b->fname, msg);
-}
-
 static int nomem(struct tk_build *b)
 {
-	return fail(b, QK_E_NOMEM, "out of memory");
+	return tk_fail(b, QK_E_NOMEM, "out of memory");
 }
 
 /* A JSON number that is an integer in [0, limit). */
@@ -64,9 +49,9 @@ static int opt_bool(struct tk_build *b, const cJSON *obj, const char *path, cons
 	if (!j || cJSON_IsNull(j))
 		return QK_OK;
 	if (!cJSON_IsBool(j))
-		return fail(b, QK_E_INVALID, "%s.%s: expected true or false", path, key);
+		return tk_fail(b, QK_E_INVALID, "%s.%s: expected true or false", path, key);
 	if (cJSON_IsTrue(j) != want)
-		return fail(b, QK_E_UNSUPPORTED, "%s.%s is %s, Qwen tokenizers have %s", path, key,
+		return tk_fail(b, QK_E_UNSUPPORTED, "%s.%s is %s, Qwen tokenizers have %s", path, key,
 			    want ? "false" : "true", want ? "true" : "false");
 	return QK_OK;
 }
@@ -80,19 +65,19 @@ static int check_model(struct tk_build *b, const cJSON *model)
 	int rc;
 
 	if (!cJSON_IsString(type))
-		return fail(b, QK_E_INVALID, "model.type: expected a string");
+		return tk_fail(b, QK_E_INVALID, "model.type: expected a string");
 	if (strcmp(type->valuestring, "BPE") != 0)
-		return fail(b, QK_E_UNSUPPORTED, "model.type '%s': expected BPE",
+		return tk_fail(b, QK_E_UNSUPPORTED, "model.type '%s': expected BPE",
 			    tk_show(type->valuestring, strlen(type->valuestring), show,
 				    sizeof(show)));
 	drop = tk_json_get(model, "dropout");
 	if (drop && !cJSON_IsNull(drop) && !(cJSON_IsNumber(drop) && drop->valuedouble == 0))
-		return fail(b, QK_E_UNSUPPORTED, "model.dropout: BPE dropout is not supported");
+		return tk_fail(b, QK_E_UNSUPPORTED, "model.dropout: BPE dropout is not supported");
 	for (size_t i = 0; i < sizeof(empty_str) / sizeof(empty_str[0]); i++) {
 		const cJSON *j = tk_json_get(model, empty_str[i]);
 		if (!j || cJSON_IsNull(j) || (cJSON_IsString(j) && !j->valuestring[0]))
 			continue;
-		return fail(b, QK_E_UNSUPPORTED, "model.%s: expected null or \"\"", empty_str[i]);
+		return tk_fail(b, QK_E_UNSUPPORTED, "model.%s: expected null or \"\"", empty_str[i]);
 	}
 	if ((rc = opt_bool(b, model, "model", "byte_fallback", false)) ||
 	    (rc = opt_bool(b, model, "model", "ignore_merges", false)))
@@ -103,7 +88,7 @@ static int check_model(struct tk_build *b, const cJSON *model)
 /* ---- model.vocab ---- */
 
 /* names[id] -> the vocab key (points into the cJSON tree) */
-static int read_vocab(struct tk_build *b, const cJSON *vocab, struct tk_map *map,
+static int read_vocab(struct tk_build *b, const cJSON *vocab, struct qk_hmap *map,
 		      const char ***names_out, uint32_t *n_out)
 {
 	char show[TK_SHOW_MAX], show2[TK_SHOW_MAX];
@@ -111,16 +96,16 @@ static int read_vocab(struct tk_build *b, const cJSON *vocab, struct tk_map *map
 	size_t n = 0;
 
 	if (!cJSON_IsObject(vocab))
-		return fail(b, QK_E_INVALID, "model.vocab: expected an object of token -> id");
+		return tk_fail(b, QK_E_INVALID, "model.vocab: expected an object of token -> id");
 	for (const cJSON *c = vocab->child; c; c = c->next)
 		n++;
 	if (n == 0)
-		return fail(b, QK_E_INVALID, "model.vocab: empty");
+		return tk_fail(b, QK_E_INVALID, "model.vocab: empty");
 	if (n > TK_MAX_VOCAB)
-		return fail(b, QK_E_UNSUPPORTED, "model.vocab: %zu tokens, more than %u", n,
+		return tk_fail(b, QK_E_UNSUPPORTED, "model.vocab: %zu tokens, more than %u", n,
 			    TK_MAX_VOCAB);
 	names = calloc(n, sizeof(names[0]));
-	if (!names || tk_map_init(map, n + 64)) {
+	if (!names || qk_hmap_init(map, n + 64)) {
 		free(names);
 		return nomem(b);
 	}
@@ -130,22 +115,22 @@ static int read_vocab(struct tk_build *b, const cJSON *vocab, struct tk_map *map
 		int64_t id, old;
 
 		if (len == 0)
-			return fail(b, QK_E_INVALID, "model.vocab: an empty token");
+			return tk_fail(b, QK_E_INVALID, "model.vocab: an empty token");
 		if (!int_in(c, (double)n, &id))
-			return fail(b, QK_E_INVALID,
+			return tk_fail(b, QK_E_INVALID,
 				    "model.vocab['%s']: id is not an integer in 0..%zu (the ids of "
 				    "%zu tokens must be 0..%zu)", tk_show(c->string, len, show, sizeof(show)),
 				    n - 1, n, n - 1);
 		if (names[id])
-			return fail(b, QK_E_INVALID, "model.vocab: id %lld belongs to both '%s' and '%s'",
+			return tk_fail(b, QK_E_INVALID, "model.vocab: id %lld belongs to both '%s' and '%s'",
 				    (long long)id,
 				    tk_show(names[id], strlen(names[id]), show2, sizeof(show2)),
 				    tk_show(c->string, len, show, sizeof(show)));
-		old = tk_map_put(map, c->string, len, id);
+		old = qk_hmap_put(map, c->string, len, id);
 		if (old == -2)
 			return nomem(b);
 		if (old >= 0)
-			return fail(b, QK_E_INVALID, "model.vocab: token '%s' appears twice",
+			return tk_fail(b, QK_E_INVALID, "model.vocab: token '%s' appears twice",
 				    tk_show(c->string, len, show, sizeof(show)));
 		names[id] = c->string;
 	}
@@ -157,8 +142,8 @@ static int read_vocab(struct tk_build *b, const cJSON *vocab, struct tk_map *map
 
 struct merge_ctx {
 	struct tk_build *b;
-	const struct tk_map *vocab;
-	struct tk_map seen;        /* GGUF merge string -> index */
+	const struct qk_hmap *vocab;
+	struct qk_hmap seen;        /* GGUF merge string -> index */
 	char *cat;                 /* scratch for a + b */
 	size_t cat_cap;
 };
@@ -194,8 +179,8 @@ static int merge_parts(struct merge_ctx *m, size_t i, const char *a, size_t la, 
 	size_t lens[2] = { la, lb };
 
 	for (int k = 0; k < 2; k++)
-		if (lens[k] == 0 || tk_map_get(m->vocab, parts[k], lens[k]) < 0)
-			return fail(m->b, QK_E_INVALID,
+		if (lens[k] == 0 || qk_hmap_get(m->vocab, parts[k], lens[k]) < 0)
+			return tk_fail(m->b, QK_E_INVALID,
 				    "model.merges[%zu]: '%s' is not a token of model.vocab", i,
 				    tk_show(parts[k], lens[k], show, sizeof(show)));
 	if (la + lb > m->cat_cap) {
@@ -207,8 +192,8 @@ static int merge_parts(struct merge_ctx *m, size_t i, const char *a, size_t la, 
 	}
 	memcpy(m->cat, a, la);
 	memcpy(m->cat + la, bb, lb);
-	if (tk_map_get(m->vocab, m->cat, la + lb) < 0)
-		return fail(m->b, QK_E_INVALID,
+	if (qk_hmap_get(m->vocab, m->cat, la + lb) < 0)
+		return tk_fail(m->b, QK_E_INVALID,
 			    "model.merges[%zu]: the merged token '%s' is not in model.vocab", i,
 			    tk_show(m->cat, la + lb, show, sizeof(show)));
 	return QK_OK;
@@ -225,12 +210,12 @@ static int one_merge(struct merge_ctx *m, const cJSON *e, size_t i, bool list_fo
 	*out = NULL;
 	if (!list_form) {
 		if (!cJSON_IsString(e))
-			return fail(b, QK_E_INVALID,
+			return tk_fail(b, QK_E_INVALID,
 				    "model.merges[%zu]: expected a string like model.merges[0]", i);
 		a = e->valuestring;
 		sp = strchr(a, ' ');
 		if (!sp || strchr(sp + 1, ' '))
-			return fail(b, QK_E_INVALID,
+			return tk_fail(b, QK_E_INVALID,
 				    "model.merges[%zu]: '%s' is not two tokens separated by one space",
 				    i, tk_show(a, strlen(a), show, sizeof(show)));
 		rc = merge_parts(m, i, a, (size_t)(sp - a), sp + 1, strlen(sp + 1));
@@ -240,7 +225,7 @@ static int one_merge(struct merge_ctx *m, const cJSON *e, size_t i, bool list_fo
 	} else {
 		if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) != 2 ||
 		    !(a = str_or_null(e->child)) || !(bb = str_or_null(e->child->next)))
-			return fail(b, QK_E_INVALID,
+			return tk_fail(b, QK_E_INVALID,
 				    "model.merges[%zu]: expected a pair of strings like "
 				    "model.merges[0]", i);
 		rc = merge_parts(m, i, a, strlen(a), bb, strlen(bb));
@@ -257,16 +242,16 @@ static int one_merge(struct merge_ctx *m, const cJSON *e, size_t i, bool list_fo
 	if (!s)
 		return nomem(b);
 	*out = s;
-	old = tk_map_put(&m->seen, s, strlen(s), (int64_t)i);
+	old = qk_hmap_put(&m->seen, s, strlen(s), (int64_t)i);
 	if (old == -2)
 		return nomem(b);
 	if (old >= 0)
-		return fail(b, QK_E_INVALID, "model.merges[%zu]: '%s' repeats model.merges[%lld]", i,
+		return tk_fail(b, QK_E_INVALID, "model.merges[%zu]: '%s' repeats model.merges[%lld]", i,
 			    tk_show(s, strlen(s), show, sizeof(show)), (long long)old);
 	return QK_OK;
 }
 
-static int read_merges(struct tk_build *b, const cJSON *merges, const struct tk_map *vocab)
+static int read_merges(struct tk_build *b, const cJSON *merges, const struct qk_hmap *vocab)
 {
 	struct merge_ctx m = { .b = b, .vocab = vocab };
 	size_t n = 0, i = 0;
@@ -274,26 +259,26 @@ static int read_merges(struct tk_build *b, const cJSON *merges, const struct tk_
 	int rc = QK_OK;
 
 	if (!cJSON_IsArray(merges))
-		return fail(b, QK_E_INVALID, "model.merges: expected an array");
+		return tk_fail(b, QK_E_INVALID, "model.merges: expected an array");
 	for (const cJSON *c = merges->child; c; c = c->next)
 		n++;
 	if (n == 0)
-		return fail(b, QK_E_INVALID, "model.merges: empty, llama.cpp needs BPE merges");
+		return tk_fail(b, QK_E_INVALID, "model.merges: empty, llama.cpp needs BPE merges");
 	if (n > TK_MAX_VOCAB)
-		return fail(b, QK_E_UNSUPPORTED, "model.merges: %zu merges, more than %u", n,
+		return tk_fail(b, QK_E_UNSUPPORTED, "model.merges: %zu merges, more than %u", n,
 			    TK_MAX_VOCAB);
 	if (!cJSON_IsString(merges->child) && !cJSON_IsArray(merges->child))
-		return fail(b, QK_E_INVALID, "model.merges[0]: expected a string or a pair of strings");
+		return tk_fail(b, QK_E_INVALID, "model.merges[0]: expected a string or a pair of strings");
 	list_form = cJSON_IsArray(merges->child);
 	b->v.merges = calloc(n, sizeof(b->v.merges[0]));
-	if (!b->v.merges || tk_map_init(&m.seen, n))
+	if (!b->v.merges || qk_hmap_init(&m.seen, n))
 		rc = nomem(b);
 	for (const cJSON *c = merges->child; c && !rc; c = c->next, i++) {
 		rc = one_merge(&m, c, i, list_form, &b->v.merges[i]);
 		if (b->v.merges[i])
 			b->v.n_merges = (uint32_t)(i + 1);
 	}
-	tk_map_free(&m.seen);
+	qk_hmap_free(&m.seen);
 	free(m.cat);
 	return rc;
 }
@@ -306,12 +291,12 @@ struct added_in {
 	bool special;
 };
 
-static int read_added(struct tk_build *b, const cJSON *arr, const struct tk_map *vocab,
+static int read_added(struct tk_build *b, const cJSON *arr, const struct qk_hmap *vocab,
 		      uint32_t n_model, struct added_in **out, size_t *n_out, uint32_t *next_out)
 {
 	char show[TK_SHOW_MAX];
 	struct added_in *in;
-	struct tk_map seen;
+	struct qk_hmap seen;
 	size_t n = 0, i = 0;
 	int64_t next = n_model;
 	int rc = QK_OK;
@@ -322,14 +307,14 @@ static int read_added(struct tk_build *b, const cJSON *arr, const struct tk_map 
 	if (!arr || cJSON_IsNull(arr))
 		return QK_OK;
 	if (!cJSON_IsArray(arr))
-		return fail(b, QK_E_INVALID, "added_tokens: expected an array");
+		return tk_fail(b, QK_E_INVALID, "added_tokens: expected an array");
 	for (const cJSON *c = arr->child; c; c = c->next)
 		n++;
 	if (n > TK_MAX_VOCAB)
-		return fail(b, QK_E_UNSUPPORTED, "added_tokens: %zu tokens, more than %u", n,
+		return tk_fail(b, QK_E_UNSUPPORTED, "added_tokens: %zu tokens, more than %u", n,
 			    TK_MAX_VOCAB);
 	in = calloc(n + 1, sizeof(in[0]));
-	if (!in || tk_map_init(&seen, n)) {
+	if (!in || qk_hmap_init(&seen, n)) {
 		free(in);
 		return nomem(b);
 	}
@@ -339,41 +324,41 @@ static int read_added(struct tk_build *b, const cJSON *arr, const struct tk_map 
 		size_t len;
 
 		if (!cJSON_IsObject(c)) {
-			rc = fail(b, QK_E_INVALID, "added_tokens[%zu]: expected an object", i);
+			rc = tk_fail(b, QK_E_INVALID, "added_tokens[%zu]: expected an object", i);
 			break;
 		}
 		if (!cJSON_IsString(content) || !content->valuestring[0]) {
-			rc = fail(b, QK_E_INVALID, "added_tokens[%zu].content: expected a non-empty string",
+			rc = tk_fail(b, QK_E_INVALID, "added_tokens[%zu].content: expected a non-empty string",
 				  i);
 			break;
 		}
 		len = strlen(content->valuestring);
 		tk_show(content->valuestring, len, show, sizeof(show));
 		if (!int_in(tk_json_get(c, "id"), TK_MAX_VOCAB, &id)) {
-			rc = fail(b, QK_E_INVALID, "added_tokens[%zu] '%s': id is not an integer in 0..%u",
+			rc = tk_fail(b, QK_E_INVALID, "added_tokens[%zu] '%s': id is not an integer in 0..%u",
 				  i, show, TK_MAX_VOCAB - 1);
 			break;
 		}
 		if (sp && !cJSON_IsBool(sp)) {
-			rc = fail(b, QK_E_INVALID, "added_tokens[%zu] '%s': special: expected true or false",
+			rc = tk_fail(b, QK_E_INVALID, "added_tokens[%zu] '%s': special: expected true or false",
 				  i, show);
 			break;
 		}
-		old = tk_map_put(&seen, content->valuestring, len, (int64_t)i);
+		old = qk_hmap_put(&seen, content->valuestring, len, (int64_t)i);
 		if (old == -2) {
 			rc = nomem(b);
 			break;
 		}
 		if (old >= 0) {
-			rc = fail(b, QK_E_INVALID, "added_tokens[%zu]: '%s' repeats added_tokens[%lld]",
+			rc = tk_fail(b, QK_E_INVALID, "added_tokens[%zu]: '%s' repeats added_tokens[%lld]",
 				  i, show, (long long)old);
 			break;
 		}
-		want = tk_map_get(vocab, content->valuestring, len);
+		want = qk_hmap_get(vocab, content->valuestring, len);
 		if (want < 0)
 			want = next++;
 		if (id != want) {
-			rc = fail(b, QK_E_INVALID,
+			rc = tk_fail(b, QK_E_INVALID,
 				  "added_tokens[%zu] '%s': id %lld, but tokenizers gives it id %lld "
 				  "(%s)", i, show, (long long)id, (long long)want,
 				  want < n_model ? "its id in model.vocab"
@@ -382,13 +367,13 @@ static int read_added(struct tk_build *b, const cJSON *arr, const struct tk_map 
 			break;
 		}
 		if (next > TK_MAX_VOCAB) {
-			rc = fail(b, QK_E_UNSUPPORTED, "added_tokens: more than %u tokens in all",
+			rc = tk_fail(b, QK_E_UNSUPPORTED, "added_tokens: more than %u tokens in all",
 				  TK_MAX_VOCAB);
 			break;
 		}
 		in[i] = (struct added_in){ content->valuestring, id, cJSON_IsTrue(sp) };
 	}
-	tk_map_free(&seen);
+	qk_hmap_free(&seen);
 	if (rc) {
 		free(in);
 		return rc;
@@ -421,7 +406,7 @@ static int check_pre(struct tk_build *b, const cJSON *pt, const struct tk_pre *p
 
 	if (!is_type(pt, "Sequence") || !cJSON_IsArray(list) || cJSON_GetArraySize(list) != 2 ||
 	    !is_type(list->child, "Split") || !is_type(list->child->next, "ByteLevel"))
-		return fail(b, QK_E_UNSUPPORTED,
+		return tk_fail(b, QK_E_UNSUPPORTED,
 			    "pre_tokenizer: expected a Sequence of Split and ByteLevel, as Qwen's "
 			    "tokenizers have");
 	split = list->child;
@@ -429,14 +414,14 @@ static int check_pre(struct tk_build *b, const cJSON *pt, const struct tk_pre *p
 	re = str_or_null(tk_json_get(tk_json_get(split, "pattern"), "Regex"));
 	inv = tk_json_get(split, "invert");
 	if (!re)
-		return fail(b, QK_E_UNSUPPORTED,
+		return tk_fail(b, QK_E_UNSUPPORTED,
 			    "pre_tokenizer.pretokenizers[0].pattern: expected a Regex");
 	n = strlen(re);
 	for (const char *const *a = pre->accepted;; a++) {
 		if (!*a) {
 			memcpy(show, re, n < 120 ? n : 120);
 			strcpy(show + (n < 120 ? n : 120), n > 120 ? "..." : "");
-			return fail(b, QK_E_UNSUPPORTED,
+			return tk_fail(b, QK_E_UNSUPPORTED,
 				    "pre_tokenizer.pretokenizers[0].pattern.Regex: unknown "
 				    "pre-tokenizer regex '%s'%s, expected the %s regex", show,
 				    strstr(re, "\\p{M}") ? " (Qwen3.5's)" : "", pre->name);
@@ -447,10 +432,10 @@ static int check_pre(struct tk_build *b, const cJSON *pt, const struct tk_pre *p
 	if (!cJSON_IsString(tk_json_get(split, "behavior")) ||
 	    strcmp(tk_json_get(split, "behavior")->valuestring, "Isolated") != 0 ||
 	    (inv && !cJSON_IsFalse(inv)))
-		return fail(b, QK_E_UNSUPPORTED,
+		return tk_fail(b, QK_E_UNSUPPORTED,
 			    "pre_tokenizer.pretokenizers[0]: expected behavior Isolated, invert false");
 	if (!is_false(bl, "add_prefix_space") || !is_false(bl, "use_regex"))
-		return fail(b, QK_E_UNSUPPORTED,
+		return tk_fail(b, QK_E_UNSUPPORTED,
 			    "pre_tokenizer.pretokenizers[1]: expected ByteLevel with "
 			    "add_prefix_space false and use_regex false");
 	return QK_OK;
@@ -467,12 +452,12 @@ static int check_normalizer(struct tk_build *b, const cJSON *nz)
 	if (is_type(nz, "Sequence") && cJSON_IsArray(list)) {
 		for (const cJSON *c = list->child; c; c = c->next)
 			if (!is_type(c, "NFC"))
-				return fail(b, QK_E_UNSUPPORTED,
+				return tk_fail(b, QK_E_UNSUPPORTED,
 					    "normalizer: a Sequence of other than NFC is not supported");
 		return QK_OK;
 	}
 	t = str_or_null(tk_json_get(nz, "type"));
-	return fail(b, QK_E_UNSUPPORTED, "normalizer %s%s%s: expected null or NFC",
+	return tk_fail(b, QK_E_UNSUPPORTED, "normalizer %s%s%s: expected null or NFC",
 		    t ? "'" : "", t ? t : "without a type", t ? "'" : "");
 }
 
@@ -490,12 +475,12 @@ static int check_post(struct tk_build *b, const cJSON *pp)
 	if (is_type(pp, "Sequence") && cJSON_IsArray(list)) {
 		for (const cJSON *c = list->child; c; c = c->next)
 			if (!is_type(c, "ByteLevel"))
-				return fail(b, QK_E_UNSUPPORTED,
+				return tk_fail(b, QK_E_UNSUPPORTED,
 					    "post_processor: only ByteLevel is supported");
 		b->post_bytelevel = list->child != NULL;
 		return QK_OK;
 	}
-	return fail(b, QK_E_UNSUPPORTED, "post_processor: only ByteLevel is supported");
+	return tk_fail(b, QK_E_UNSUPPORTED, "post_processor: only ByteLevel is supported");
 }
 
 /* ---- the vocabulary ---- */
@@ -549,13 +534,13 @@ static int build(struct tk_build *b, const cJSON *root, const struct tk_pre *pre
 	const cJSON *model = tk_json_get(root, "model");
 	const char **names = NULL;
 	struct added_in *in = NULL;
-	struct tk_map vocab = { 0 };
+	struct qk_hmap vocab = { 0 };
 	uint32_t n_model = 0, total = 0;
 	size_t n_in = 0;
 	int rc;
 
 	if (!cJSON_IsObject(model))
-		return fail(b, QK_E_INVALID, "model: expected an object");
+		return tk_fail(b, QK_E_INVALID, "model: expected an object");
 	if ((rc = check_model(b, model)) ||
 	    (rc = read_vocab(b, tk_json_get(model, "vocab"), &vocab, &names, &n_model)) ||
 	    (rc = read_merges(b, tk_json_get(model, "merges"), &vocab)) ||
@@ -568,7 +553,7 @@ static int build(struct tk_build *b, const cJSON *root, const struct tk_pre *pre
 	if (vocab_size == 0) {
 		vocab_size = total;
 	} else if (total > vocab_size) {
-		rc = fail(b, QK_E_INVALID,
+		rc = tk_fail(b, QK_E_INVALID,
 			  "%u tokens (ids 0..%u), more than config.json's vocab_size %u",
 			  (unsigned)total, (unsigned)total - 1, (unsigned)vocab_size);
 		goto out;
@@ -580,7 +565,7 @@ static int build(struct tk_build *b, const cJSON *root, const struct tk_pre *pre
 	b->v.pre = pre->name;
 	b->v.model = "gpt2";
 out:
-	tk_map_free(&vocab);
+	qk_hmap_free(&vocab);
 	free(names);
 	free(in);
 	return rc;
@@ -596,7 +581,7 @@ int tk_json_build(struct tk_build *b, const char *json, size_t len, int arch,
 	if (!pre)
 		return qk_err_set(b->err, QK_E_USAGE, "no pre-tokenizer for arch %d", arch);
 	if (vocab_size > TK_MAX_VOCAB)
-		return fail(b, QK_E_UNSUPPORTED, "vocab_size %u is more than %u", (unsigned)vocab_size,
+		return tk_fail(b, QK_E_UNSUPPORTED, "vocab_size %u is more than %u", (unsigned)vocab_size,
 			    TK_MAX_VOCAB);
 	rc = tk_json_precheck(json, len, b->fname, b->err);
 	if (rc)
@@ -606,7 +591,7 @@ int tk_json_build(struct tk_build *b, const char *json, size_t len, int arch,
 		return b->err ? b->err->code : QK_E_INVALID;
 	b->json = true;
 	if (!cJSON_IsObject(root))
-		rc = fail(b, QK_E_INVALID, "top level is not a JSON object");
+		rc = tk_fail(b, QK_E_INVALID, "top level is not a JSON object");
 	else
 		rc = build(b, root, pre, vocab_size);
 	cJSON_Delete(root);

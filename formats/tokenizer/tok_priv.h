@@ -11,31 +11,8 @@
 #include <cjson/cJSON.h>
 
 #include "../base/err.h"
+#include "../base/hmap.h"
 #include "tokenizer.h"
-
-/* ---- string -> id hash map (open addressing, FNV-1a) ----
- * Keys are (pointer, length) byte strings owned by the caller; they must
- * outlive the map. */
-struct tk_slot {
-	const char *key;   /* NULL = empty */
-	size_t len;
-	int64_t val;
-};
-
-struct tk_map {
-	struct tk_slot *slots;
-	size_t cap;        /* power of two */
-	size_t n;
-};
-
-/* 0, or -1 when out of memory. */
-int tk_map_init(struct tk_map *m, size_t n_hint);
-void tk_map_free(struct tk_map *m);
-/* The value of key, or -1. */
-int64_t tk_map_get(const struct tk_map *m, const char *key, size_t len);
-/* Insert key -> val (val >= 0). Returns -1 when inserted, the existing value
- * when the key was there (nothing changes), -2 when out of memory. */
-int64_t tk_map_put(struct tk_map *m, const char *key, size_t len, int64_t val);
 
 /* ---- load state shared by the tokenizer.json and qwen.tiktoken readers ---- */
 struct tk_added {
@@ -54,6 +31,9 @@ struct tk_build {
 	bool qwen1;               /* the vocabulary came from qwen.tiktoken */
 	int64_t endoftext;        /* Qwen1: id of <|endoftext|> (may be >= n_tokens) */
 };
+
+/* "<tokenizer file>: <message>" with `code` (err.h's one prefix helper) */
+#define tk_fail(b, code, ...) qk_err_set_in((b)->err, (code), (b)->fname, __VA_ARGS__)
 
 /* Fill b->v from tokenizer.json text / qwen.tiktoken text. On error b->v
  * may be half-built: the caller frees it with tk_build_free. */

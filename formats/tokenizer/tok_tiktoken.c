@@ -11,7 +11,6 @@
  */
 #include "tok_priv.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,22 +32,8 @@ struct tt {
 	uint8_t *arena;    /* every token's bytes */
 	struct entry *e;   /* [n] by rank */
 	uint32_t n;
-	struct tk_map map; /* token bytes -> rank */
+	struct qk_hmap map; /* token bytes -> rank */
 };
-
-static int fail(struct tk_build *b, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct tk_build *b, int code, const char *fmt, ...)
-{
-	char msg[QK_ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return qk_err_set(b->err, code, "%s: %s", b->fname, msg);
-}
 
 static int b64_val(char c)
 {
@@ -115,32 +100,32 @@ static int parse_line(struct tt *t, const char *s, size_t n, uint32_t line, uint
 		nf++;
 	}
 	if (nf != 2)
-		return fail(t->b, QK_E_INVALID, "line %u: expected 'base64 rank'", (unsigned)line);
+		return tk_fail(t->b, QK_E_INVALID, "line %u: expected 'base64 rank'", (unsigned)line);
 	if (fl[1] > 10)
-		return fail(t->b, QK_E_INVALID, "line %u: rank is not a number below %u",
+		return tk_fail(t->b, QK_E_INVALID, "line %u: rank is not a number below %u",
 			    (unsigned)line, (unsigned)n_lines);
 	for (size_t k = 0; k < fl[1]; k++) {
 		if (f[1][k] < '0' || f[1][k] > '9')
-			return fail(t->b, QK_E_INVALID, "line %u: rank '%.*s' is not a decimal number",
+			return tk_fail(t->b, QK_E_INVALID, "line %u: rank '%.*s' is not a decimal number",
 				    (unsigned)line, (int)fl[1], f[1]);
 		rank = rank * 10 + (uint64_t)(f[1][k] - '0');
 	}
 	if (rank >= n_lines)
-		return fail(t->b, QK_E_INVALID,
+		return tk_fail(t->b, QK_E_INVALID,
 			    "line %u: rank %llu is out of range: %u tokens have ranks 0..%u",
 			    (unsigned)line, (unsigned long long)rank, (unsigned)n_lines,
 			    (unsigned)n_lines - 1);
 	if (by_rank[rank].line)
-		return fail(t->b, QK_E_INVALID, "line %u: rank %llu repeats line %u", (unsigned)line,
+		return tk_fail(t->b, QK_E_INVALID, "line %u: rank %llu repeats line %u", (unsigned)line,
 			    (unsigned long long)rank, (unsigned)by_rank[rank].line);
 	len = fl[0] / 4 * 3 <= TK_TIKTOKEN_MAX_TOKEN + 2
 		      ? b64_decode(f[0], fl[0], t->arena + *arena_used)
 		      : -2;
 	if (len == -2 || len > (long)TK_TIKTOKEN_MAX_TOKEN)
-		return fail(t->b, QK_E_UNSUPPORTED, "line %u: a token of more than %u bytes",
+		return tk_fail(t->b, QK_E_UNSUPPORTED, "line %u: a token of more than %u bytes",
 			    (unsigned)line, TK_TIKTOKEN_MAX_TOKEN);
 	if (len <= 0)
-		return fail(t->b, QK_E_INVALID, "line %u: '%.*s' is not base64 of a token",
+		return tk_fail(t->b, QK_E_INVALID, "line %u: '%.*s' is not base64 of a token",
 			    (unsigned)line, fl[0] > 40 ? 40 : (int)fl[0], f[0]);
 	by_rank[rank] = (struct entry){ *arena_used, (size_t)len, line };
 	*arena_used += (size_t)len;
@@ -162,15 +147,15 @@ static int read_lines(struct tt *t, const char *text, size_t len)
 		i = end + 1;
 	}
 	if (n_lines == 0)
-		return fail(t->b, QK_E_INVALID, "no tokens");
+		return tk_fail(t->b, QK_E_INVALID, "no tokens");
 	if (n_lines > TK_MAX_VOCAB)
-		return fail(t->b, QK_E_UNSUPPORTED, "%zu tokens, more than %u", n_lines,
+		return tk_fail(t->b, QK_E_UNSUPPORTED, "%zu tokens, more than %u", n_lines,
 			    TK_MAX_VOCAB);
 	t->n = (uint32_t)n_lines;
 	t->e = calloc(n_lines, sizeof(t->e[0]));
 	t->arena = malloc(len + 4);
 	if (!t->e || !t->arena)
-		return fail(t->b, QK_E_NOMEM, "out of memory");
+		return tk_fail(t->b, QK_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < len && !rc;) {
 		const char *nl = memchr(text + i, '\n', len - i);
 		size_t end = nl ? (size_t)(nl - text) : len, e = end;
@@ -207,7 +192,7 @@ struct bpe {
 
 static int64_t pair_rank(const struct tt *t, const uint8_t *tok, const struct bpe *s, size_t i)
 {
-	return tk_map_get(&t->map, (const char *)tok + s->start[i], s->plen[i] + s->plen[i + 1]);
+	return qk_hmap_get(&t->map, (const char *)tok + s->start[i], s->plen[i] + s->plen[i + 1]);
 }
 
 /* Returns the number of parts left; the first part's length in *cut. */
@@ -259,7 +244,7 @@ static int rebuild_merges(struct tt *t)
 	v->merges = calloc(t->n, sizeof(v->merges[0]));
 	if (!s || !v->merges) {
 		free(s);
-		return fail(t->b, QK_E_NOMEM, "out of memory");
+		return tk_fail(t->b, QK_E_NOMEM, "out of memory");
 	}
 	for (uint32_t r = 0; r < t->n && !rc; r++) {
 		const uint8_t *tok = t->arena + t->e[r].off;
@@ -270,7 +255,7 @@ static int rebuild_merges(struct tt *t)
 			continue;
 		parts = bpe_parts(t, tok, n, r, s, &cut);
 		if (parts != 2) {
-			rc = fail(t->b, QK_E_INVALID,
+			rc = tk_fail(t->b, QK_E_INVALID,
 				  "token '%s' (rank %u, line %u) does not split into two tokens of "
 				  "lower rank: byte-level BPE leaves %zu parts",
 				  tk_show(v->tokens[r], strlen(v->tokens[r]), show, sizeof(show)),
@@ -280,9 +265,9 @@ static int rebuild_merges(struct tt *t)
 		for (int k = 0; k < 2; k++) {
 			const uint8_t *p = k ? tok + cut : tok;
 			size_t pl = k ? n - cut : cut;
-			if (tk_map_get(&t->map, (const char *)p, pl) < 0) {
+			if (qk_hmap_get(&t->map, (const char *)p, pl) < 0) {
 				char *txt = byte_text(p, pl);
-				rc = fail(t->b, QK_E_INVALID,
+				rc = tk_fail(t->b, QK_E_INVALID,
 					  "token '%s' (rank %u) merges from '%s', which is not a token",
 					  tk_show(v->tokens[r], strlen(v->tokens[r]), show,
 						  sizeof(show)),
@@ -307,7 +292,7 @@ static int rebuild_merges(struct tt *t)
 		if (m)
 			v->merges[v->n_merges++] = m;
 		else
-			rc = fail(t->b, QK_E_NOMEM, "out of memory");
+			rc = tk_fail(t->b, QK_E_NOMEM, "out of memory");
 		free(a);
 		free(bb);
 	}
@@ -323,19 +308,19 @@ static int fill(struct tt *t, uint32_t vocab_size)
 
 	if ((rc = tk_vocab_alloc(v, vocab_size, t->b->fname, t->b->err)))
 		return rc;
-	if (tk_map_init(&t->map, t->n))
-		return fail(t->b, QK_E_NOMEM, "out of memory");
+	if (qk_hmap_init(&t->map, t->n))
+		return tk_fail(t->b, QK_E_NOMEM, "out of memory");
 	for (uint32_t r = 0; r < t->n; r++) {
 		const char *p = (const char *)t->arena + t->e[r].off;
-		int64_t old = tk_map_put(&t->map, p, t->e[r].len, r);
+		int64_t old = qk_hmap_put(&t->map, p, t->e[r].len, r);
 
 		if (old == -2)
-			return fail(t->b, QK_E_NOMEM, "out of memory");
+			return tk_fail(t->b, QK_E_NOMEM, "out of memory");
 		if (!(v->tokens[r] = byte_text((const uint8_t *)p, t->e[r].len)))
-			return fail(t->b, QK_E_NOMEM, "out of memory");
+			return tk_fail(t->b, QK_E_NOMEM, "out of memory");
 		v->types[r] = TK_NORMAL;
 		if (old >= 0)
-			return fail(t->b, QK_E_INVALID, "line %u: token '%s' repeats line %u",
+			return tk_fail(t->b, QK_E_INVALID, "line %u: token '%s' repeats line %u",
 				    (unsigned)t->e[r].line,
 				    tk_show(v->tokens[r], strlen(v->tokens[r]), show, sizeof(show)),
 				    (unsigned)t->e[old].line);
@@ -346,7 +331,7 @@ static int fill(struct tt *t, uint32_t vocab_size)
 		else
 			snprintf(name, sizeof(name), "<|extra_%u|>", (unsigned)(i - N_NAMED));
 		if (!(v->tokens[t->n + i] = tk_strndup(name, strlen(name))))
-			return fail(t->b, QK_E_NOMEM, "out of memory");
+			return tk_fail(t->b, QK_E_NOMEM, "out of memory");
 		v->types[t->n + i] = TK_CONTROL;
 	}
 	return tk_fill_padding(v, t->b->fname, t->b->err);
@@ -358,13 +343,13 @@ int tk_tiktoken_build(struct tk_build *b, const char *text, size_t len, uint32_t
 	int rc;
 
 	if (vocab_size > TK_MAX_VOCAB)
-		return fail(b, QK_E_UNSUPPORTED, "vocab_size %u is more than %u", (unsigned)vocab_size,
+		return tk_fail(b, QK_E_UNSUPPORTED, "vocab_size %u is more than %u", (unsigned)vocab_size,
 			    TK_MAX_VOCAB);
 	rc = read_lines(&t, text, len);
 	if (!rc && vocab_size == 0)
 		vocab_size = t.n + (uint32_t)(N_NAMED + N_EXTRAS);
 	if (!rc && t.n > vocab_size)
-		rc = fail(b, QK_E_INVALID, "%u tokens (ranks 0..%u), more than config.json's "
+		rc = tk_fail(b, QK_E_INVALID, "%u tokens (ranks 0..%u), more than config.json's "
 			  "vocab_size %u", (unsigned)t.n, (unsigned)t.n - 1, (unsigned)vocab_size);
 	if (!rc)
 		rc = fill(&t, vocab_size);
@@ -376,7 +361,7 @@ int tk_tiktoken_build(struct tk_build *b, const char *text, size_t len, uint32_t
 		b->v.pre = tk_pre_for_arch(QK_ARCH_QWEN)->name;
 		b->v.model = "gpt2";
 	}
-	tk_map_free(&t.map);
+	qk_hmap_free(&t.map);
 	free(t.e);
 	free(t.arena);
 	return rc;

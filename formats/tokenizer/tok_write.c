@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../base/outfile.h"
+#include "../base/path.h"
 
 /* ---- a small JSON writer over qk_out; the first error sticks ---- */
 
@@ -100,7 +101,7 @@ struct layout {
 	const struct tk_vocab *v;
 	uint32_t n_model;     /* model.vocab = ids [0, n_model) */
 	uint32_t n_real;      /* ids >= n_real are [PAD] fillers */
-	struct tk_map map;    /* model.vocab token -> id */
+	struct qk_hmap map;    /* model.vocab token -> id */
 };
 
 static bool is_added(int type)
@@ -123,7 +124,7 @@ static int plan(struct layout *l, qk_err *err)
 	l->n_model = l->n_real;
 	while (l->n_model > 0 && is_added(v->types[l->n_model - 1]))
 		l->n_model--;
-	if (tk_map_init(&l->map, l->n_real))
+	if (qk_hmap_init(&l->map, l->n_real))
 		return qk_err_set(err, QK_E_NOMEM, "tk_write_hf: out of memory");
 	for (i = 0; i < l->n_real; i++) {
 		const char *t = v->tokens[i];
@@ -134,8 +135,8 @@ static int plan(struct layout *l, qk_err *err)
 					  "tk_write_hf: id %u is a [PAD] filler below token %u; "
 					  "tokenizers cannot leave a hole in its ids",
 					  (unsigned)i, (unsigned)l->n_real - 1);
-		old = i < l->n_model ? tk_map_put(&l->map, t, strlen(t), i)
-				     : tk_map_get(&l->map, t, strlen(t));
+		old = i < l->n_model ? qk_hmap_put(&l->map, t, strlen(t), i)
+				     : qk_hmap_get(&l->map, t, strlen(t));
 		if (old == -2)
 			return qk_err_set(err, QK_E_NOMEM, "tk_write_hf: out of memory");
 		if (old >= 0)
@@ -177,8 +178,8 @@ static int check_merges(struct layout *l, qk_err *err)
 		}
 		memcpy(cat, m, la);
 		memcpy(cat + la, sp + 1, lb);
-		if (tk_map_get(&l->map, m, la) < 0 || tk_map_get(&l->map, sp + 1, lb) < 0 ||
-		    tk_map_get(&l->map, cat, la + lb) < 0)
+		if (qk_hmap_get(&l->map, m, la) < 0 || qk_hmap_get(&l->map, sp + 1, lb) < 0 ||
+		    qk_hmap_get(&l->map, cat, la + lb) < 0)
 			rc = qk_err_set(err, QK_E_UNSUPPORTED,
 					"tk_write_hf: merge %u '%s' names a token outside model.vocab "
 					"(ids 0..%u), which tokenizers refuses", i,
@@ -321,8 +322,7 @@ static int write_config_json(struct jw *j, const struct layout *l)
 
 static int open_out(struct jw *j, const char *dir, const char *name, qk_err *err)
 {
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *path = malloc(n);
+	char *path = qk_path_join(dir, name);
 	int rc;
 
 	j->o = NULL;
@@ -330,7 +330,6 @@ static int open_out(struct jw *j, const char *dir, const char *name, qk_err *err
 	j->rc = QK_OK;
 	if (!path)
 		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", dir);
-	snprintf(path, n, "%s/%s", dir, name);
 	rc = qk_out_open(&j->o, path, err);
 	free(path);
 	return rc;
@@ -369,6 +368,6 @@ int tk_write_hf(const struct tk_vocab *v, const char *dir, qk_err *err)
 	}
 	qk_out_abort(tj.o);
 	qk_out_abort(cj.o);
-	tk_map_free(&l.map);
+	qk_hmap_free(&l.map);
 	return rc;
 }

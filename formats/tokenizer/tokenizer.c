@@ -15,92 +15,7 @@
 
 #include "../model/hparams.h"
 #include "../base/io.h"
-
-/* ---- hash map ---- */
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a offset basis */
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (uint8_t)s[i];
-		h *= 1099511628211ull;
-	}
-	return h ^ (h >> 29);
-}
-
-int tk_map_init(struct tk_map *m, size_t n_hint)
-{
-	size_t cap = 64;
-
-	while (cap < n_hint * 2 && cap < ((size_t)1 << 40))
-		cap *= 2;
-	m->slots = calloc(cap, sizeof(m->slots[0]));
-	m->cap = m->slots ? cap : 0;
-	m->n = 0;
-	return m->slots ? 0 : -1;
-}
-
-void tk_map_free(struct tk_map *m)
-{
-	free(m->slots);
-	memset(m, 0, sizeof(*m));
-}
-
-static struct tk_slot *find_slot(const struct tk_map *m, const char *key, size_t len)
-{
-	size_t mask = m->cap - 1, i = (size_t)hash_bytes(key, len) & mask;
-
-	for (;;) {
-		struct tk_slot *s = &m->slots[i];
-		if (!s->key || (s->len == len && memcmp(s->key, key, len) == 0))
-			return s;
-		i = (i + 1) & mask;
-	}
-}
-
-int64_t tk_map_get(const struct tk_map *m, const char *key, size_t len)
-{
-	const struct tk_slot *s;
-
-	if (!m->cap)
-		return -1;
-	s = find_slot(m, key, len);
-	return s->key ? s->val : -1;
-}
-
-static int grow(struct tk_map *m)
-{
-	struct tk_map big;
-
-	if (tk_map_init(&big, m->cap))
-		return -1;
-	for (size_t i = 0; i < m->cap; i++) {
-		if (m->slots[i].key) {
-			*find_slot(&big, m->slots[i].key, m->slots[i].len) = m->slots[i];
-			big.n++;
-		}
-	}
-	free(m->slots);
-	*m = big;
-	return 0;
-}
-
-int64_t tk_map_put(struct tk_map *m, const char *key, size_t len, int64_t val)
-{
-	struct tk_slot *s;
-
-	if ((m->n + 1) * 2 > m->cap && grow(m))
-		return -2;
-	s = find_slot(m, key, len);
-	if (s->key)
-		return s->val;
-	s->key = key ? key : "";
-	s->len = len;
-	s->val = val;
-	m->n++;
-	return -1;
-}
+#include "../base/path.h"
 
 /* ---- small helpers ---- */
 
@@ -454,16 +369,6 @@ static bool is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static char *path_join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(n);
-
-	if (p)
-		snprintf(p, n, "%s/%s", dir, name);
-	return p;
-}
-
 /* Read a small text file that must be UTF-8 without NUL bytes. */
 static int read_text(const char *path, char **out, size_t *len, qk_err *err)
 {
@@ -507,8 +412,8 @@ static int read_json(const char *path, cJSON **root, qk_err *err)
  * neither) */
 static int alt_template(const char *dir, char **out, qk_err *err)
 {
-	char *jinja = path_join(dir, "chat_template.jinja");
-	char *json = path_join(dir, "chat_template.json");
+	char *jinja = qk_path_join(dir, "chat_template.jinja");
+	char *json = qk_path_join(dir, "chat_template.json");
 	cJSON *root = NULL;
 	size_t len;
 	int rc = QK_OK;
@@ -564,7 +469,7 @@ static int set_template(struct tk_build *b, const char *dir, const cJSON *cfg, c
 /* tokenizer_config.json: template, add_* flags, special-token strings */
 static int apply_tokenizer_config(struct tk_build *b, const char *dir)
 {
-	char *path = path_join(dir, "tokenizer_config.json"), key[32];
+	char *path = qk_path_join(dir, "tokenizer_config.json"), key[32];
 	const cJSON *bos_e, *eos_e, *mml;
 	cJSON *cfg = NULL;
 	int rc;
@@ -670,7 +575,7 @@ static int qwen1_defaults(struct tk_build *b)
 static int read_tokenizer(struct tk_build *b, const char *dir, int arch, uint32_t vocab_size,
 			  char **fname)
 {
-	char *tj = path_join(dir, "tokenizer.json"), *tt = path_join(dir, "qwen.tiktoken");
+	char *tj = qk_path_join(dir, "tokenizer.json"), *tt = qk_path_join(dir, "qwen.tiktoken");
 	char *text = NULL;
 	size_t len = 0;
 	int rc;

@@ -108,6 +108,27 @@ static void test_prefix_formatted_near_the_end(void **state)
 	free(e);
 }
 
+/* the one prefix helper: "<file>: message" and "<file>:<line>: message" */
+static void test_set_in_and_at(void **state)
+{
+	qk_err e;
+	char *file = text(MAX + 1, 'A');
+
+	(void)state;
+	assert_int_equal(qk_err_set_in(&e, QK_E_INVALID, "config.json", "key '%s' is %d", "x", 3),
+			 QK_E_INVALID);
+	assert_string_equal(e.msg, "config.json: key 'x' is 3");
+	assert_int_equal(qk_err_set_at(&e, QK_E_USAGE, "r.yaml", 12, "bad"), QK_E_USAGE);
+	assert_int_equal(e.code, QK_E_USAGE);
+	assert_string_equal(e.msg, "r.yaml:12: bad");
+	qk_err_set_in(&e, QK_E_IO, NULL, "plain");
+	assert_string_equal(e.msg, "plain");
+	qk_err_set_in(&e, QK_E_IO, file, "cut");
+	expect_cut(&e, file);
+	assert_int_equal(qk_err_set_in(NULL, QK_E_IO, "f", "x"), QK_E_IO);
+	free(file);
+}
+
 static void test_null_err(void **state)
 {
 	(void)state;
@@ -122,6 +143,7 @@ int main(void)
 		cmocka_unit_test(test_set_at_every_boundary_length),
 		cmocka_unit_test(test_prefix_at_every_boundary_length),
 		cmocka_unit_test(test_prefix_formatted_near_the_end),
+		cmocka_unit_test(test_set_in_and_at),
 		cmocka_unit_test(test_null_err),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

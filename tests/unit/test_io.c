@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../../formats/base/io.h"
+#include "../../formats/base/path.h"
 
 static void test_cursor_reads_le_and_stops_at_end(void **state)
 {
@@ -139,6 +140,32 @@ static void test_err_prefix_and_exit_codes(void **state)
 	assert_int_equal(qk_err_set(NULL, QK_E_IO, "x"), QK_E_IO);
 }
 
+static void test_path_join(void **state)
+{
+	static const struct {
+		const char *dir;
+		size_t dir_len; /* (size_t)-1: qk_path_join */
+		const char *name, *want;
+	} cases[] = {
+		{ "d", (size_t)-1, "f.json", "d/f.json" },
+		{ "a/b", (size_t)-1, "c", "a/b/c" },
+		{ NULL, (size_t)-1, "c", "c" },
+		{ "", (size_t)-1, "c", "c" },
+		{ "/x/m.json", 2, "s.safetensors", "/x/s.safetensors" },
+		{ "/m.json", 0, "s", "/s" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *p = cases[i].dir_len == (size_t)-1 ? qk_path_join(cases[i].dir, cases[i].name)
+			: qk_path_join_n(cases[i].dir, cases[i].dir_len, cases[i].name);
+
+		assert_non_null(p);
+		assert_string_equal(p, cases[i].want);
+		free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_map_and_read_file),
 		cmocka_unit_test(test_err_prefix_and_exit_codes),
+		cmocka_unit_test(test_path_join),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -389,11 +389,12 @@ static void test_two_files_and_rollback(void **state)
 	assert_null(qk_catalog_find(&cat, "y0"));
 	assert_null(qk_catalog_find(&cat, "y1"));
 	assert_non_null(qk_catalog_find(&cat, "x"));
-	{ /* no name-hash slot may still point at a dropped tensor */
+	{ /* no name-map slot may still point at a dropped tensor */
 		size_t used = 0;
-		for (size_t i = 0; i < cat.hash_cap; i++)
-			used += cat.hash[i] != 0;
+		for (size_t i = 0; i < cat.names.cap; i++)
+			used += cat.names.slots[i].key != NULL;
 		assert_int_equal(used, cat.n_tensors);
+		assert_int_equal(cat.names.n, cat.n_tensors);
 	}
 	assert_int_equal(st_open(&cat, p3, &e), QK_OK);
 	assert_int_equal(cat.n_files, 2);
