@@ -1,6 +1,7 @@
 /* inspect.h - the pieces of qwen-inspect, one file each: hyperparameter
  * tables (inspect_hparams.c), the summary and tensor list
- * (inspect_summary.c), statistics (inspect_stats.c) and diff (inspect_diff.c). */
+ * (inspect_summary.c), key/values (inspect_kv.c), statistics (inspect_stats.c)
+ * and diff (inspect_diff.c). */
 #ifndef CLI_INSPECT_H
 #define CLI_INSPECT_H
 
@@ -21,6 +22,7 @@ struct inspect_opts {
 	bool stats;            /* --stats */
 	const char *pattern;   /* --stats=PATTERN, NULL = all */
 	bool json;             /* --json */
+	bool kv;               /* --kv */
 };
 
 
@@ -31,9 +33,17 @@ cJSON *inspect_hparams_json(const struct qk_hparams *hp);
 void inspect_layers_text(FILE *f, const struct qk_hparams *hp);
 cJSON *inspect_layers_json(const struct qk_hparams *hp);
 
-int inspect_summary(const struct qk_input *in, const struct inspect_opts *o, qk_err *err);
+/* The summary of an input opened by qk_input_open_any; `why` says why it is
+ * not a Qwen model when in->bound is false. */
+int inspect_summary(const struct qk_input *in, const struct inspect_opts *o, const char *why,
+		    qk_err *err);
+/* --kv: the key/values of a GGUF input (safetensors: __metadata__), as text
+ * in gguf-dump's line format, or into root["kv"] (inspect_kv.c). */
+int inspect_kv_text(const struct qk_input *in, qk_err *err);
+int inspect_kv_json(const struct qk_input *in, cJSON *root, qk_err *err);
+/* *same: every tensor paired and compared, every difference 0. */
 int inspect_diff(const struct qk_input *a, const struct qk_input *b,
-		 const struct inspect_opts *o, qk_err *err);
+		 const struct inspect_opts *o, bool *same, qk_err *err);
 
 
 #endif

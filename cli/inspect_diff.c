@@ -1,5 +1,9 @@
 /* inspect_diff.c - qwen-inspect diff A B: tensors paired by (role, layer), so a
  * safetensors model and its GGUF pair up whatever their names and forms.
+ * The result is "same" only when every tensor is paired, every pair compared
+ * and every difference is 0 (the tool exits 0 then, 1 otherwise, as cmp
+ * does); a pair that cannot be compared (shapes, a type without dequantizer)
+ * is counted on the summary line, never taken as equal.
  * Matrices are compared row by row through their views (two row buffers:
  * memory does not grow with the model), small tensors on their canonical
  * fp32 arrays. */
@@ -86,12 +90,23 @@ static bool comparable(const struct qk_binding *x, const struct qk_model *other)
 	return !x->derived && (!x->mtp || other->n_mtp > 0);
 }
 
+/* Same: every tensor paired, every pair compared, every difference 0. */
+static bool all_same(const struct pair_result *res, size_t n_res, size_t n_only)
+{
+	if (n_only)
+		return false;
+	for (size_t i = 0; i < n_res; i++)
+		if (res[i].skip || res[i].d.max_abs != 0 || res[i].d.n_nonfinite)
+			return false;
+	return true;
+}
+
 int inspect_diff(const struct qk_input *a, const struct qk_input *b,
-		 const struct inspect_opts *o, qk_err *err)
+		 const struct inspect_opts *o, bool *same, qk_err *err)
 {
 	const struct qk_model *ma = &a->model, *mb = &b->model;
 	struct pair_result *res;
-	size_t n_res = 0, n_only_a = 0, n_only_b = 0;
+	size_t n_res = 0, n_only_a = 0, n_only_b = 0, n_skip = 0;
 	cJSON *root = NULL, *pairs = NULL, *only_a = NULL, *only_b = NULL;
 	int rc = QK_OK;
 
@@ -181,17 +196,25 @@ int inspect_diff(const struct qk_input *a, const struct qk_input *b,
 		else
 			printf("  %-34s only in b\n", bind_name(y));
 	}
+	for (size_t i = 0; i < n_res; i++)
+		n_skip += res[i].skip != NULL;
+	*same = all_same(res, n_res, n_only_a + n_only_b);
 	if (root) {
 		cJSON_AddNumberToObject(root, "n_pairs", (double)n_res);
+		cJSON_AddNumberToObject(root, "n_not_compared", (double)n_skip);
+		cJSON_AddBoolToObject(root, "same", *same);
 		rc = cli_emit_json(root, err);
 		root = NULL;
 	} else {
 		double worst = 0;
+		char skipped[48] = "";
 		for (size_t i = 0; i < n_res; i++)
 			if (!res[i].skip && res[i].d.max_abs > worst)
 				worst = res[i].d.max_abs;
-		printf("%zu pairs, %zu only in a, %zu only in b, largest max|d| %.6g\n", n_res, n_only_a,
-		       n_only_b, worst);
+		if (n_skip)
+			snprintf(skipped, sizeof(skipped), " (%zu not compared)", n_skip);
+		printf("%zu pairs%s, %zu only in a, %zu only in b, largest max|d| %.6g\n", n_res,
+		       skipped, n_only_a, n_only_b, worst);
 	}
 out:
 	cJSON_Delete(root);

@@ -39,9 +39,25 @@ bool inspect_tensor_stats(const struct qk_tensor *t, struct ts_stats *s, const c
 	return true;
 }
 
-static bool selected(const struct qk_tensor *t, const char *pattern)
+/* Does catalog tensor i match the --stats pattern? The pattern is matched
+ * against the tensor's own name (HF or GGUF, as stored), and for a Qwen model
+ * also against its GGUF name and its role ("*norm*", "attn_q",
+ * "blk.0.*" and "model.layers.0.*" all work on either kind of input). */
+static bool selected(const struct qk_input *in, size_t i, const char *pattern)
 {
-	return !pattern || fnmatch(pattern, t->name, 0) == 0;
+	const struct qk_tensor *t = &in->cat.tensors[i];
+	const struct qk_claim *c;
+	const struct qk_binding *b;
+
+	if (!pattern || fnmatch(pattern, t->name, 0) == 0)
+		return true;
+	if (!in->bound || in->model.claims[i].role < 0)
+		return false;
+	c = &in->model.claims[i];
+	if (fnmatch(pattern, qk_role_name(c->role), 0) == 0)
+		return true;
+	b = qk_model_get(&in->model, c->role, c->layer);
+	return b && b->gguf_name[0] && fnmatch(pattern, b->gguf_name, 0) == 0;
 }
 
 int inspect_stats_text(const struct qk_input *in, const char *pattern, qk_err *err)
@@ -58,7 +74,7 @@ int inspect_stats_text(const struct qk_input *in, const char *pattern, qk_err *e
 		struct ts_stats s;
 		const char *why;
 
-		if (!selected(t, pattern))
+		if (!selected(in, i, pattern))
 			continue;
 		shown++;
 		if (!inspect_tensor_stats(t, &s, &why)) {
@@ -93,7 +109,7 @@ int inspect_stats_json(const struct qk_input *in, const char *pattern, cJSON *ro
 		const char *why;
 		cJSON *e;
 
-		if (!selected(t, pattern))
+		if (!selected(in, i, pattern))
 			continue;
 		e = cJSON_CreateObject();
 		if (!e)

@@ -9,6 +9,7 @@
 
 #include "../formats/base/dtype.h"
 #include "../formats/container/gguf.h"
+#include "../quant/mix.h"
 #include "../ref/tstats.h"
 #include "inspect_stats.h"
 
@@ -75,8 +76,14 @@ static void dtype_totals(const struct qk_catalog *cat, struct dt_total *tot)
 static void tensor_role(const struct qk_model *m, size_t i, const char **role, char *layer,
 			size_t size)
 {
-	const struct qk_claim *c = &m->claims[i];
+	const struct qk_claim *c;
 
+	if (!m->claims) { /* not a Qwen model: no roles */
+		*role = "-";
+		snprintf(layer, size, "-");
+		return;
+	}
+	c = &m->claims[i];
 	*role = c->role < 0 ? "(ignored)" : qk_role_name(c->role);
 	if (c->layer < 0)
 		snprintf(layer, size, "-");
@@ -86,30 +93,89 @@ static void tensor_role(const struct qk_model *m, size_t i, const char **role, c
 		snprintf(layer, size, "%d", c->layer);
 }
 
-static void print_text(const struct qk_input *in, const struct inspect_opts *o)
+/* general.file_type of a GGUF input: its value, or -1 when absent. */
+static int64_t gguf_file_type(const struct qk_catalog *cat)
+{
+	int64_t i, v;
+
+	if (cat->format != QK_FMT_GGUF)
+		return -1;
+	i = gf_find_key(cat->gguf[0], "general.file_type");
+	if (i < 0 || !gf_kv_int(cat->gguf[0], i, 0, INT32_MAX, &v))
+		return -1;
+	return v;
+}
+
+/* "Q4_K_M", or NULL for a file type this build has no name for */
+static const char *file_type_name(int64_t ft)
+{
+	const struct qm_mix *m = ft >= 0 ? qm_mix_by_ftype((int)ft) : NULL;
+	return m ? m->name : NULL;
+}
+
+/* sum of the element counts of every tensor (the parameter count of a
+ * container that is not a Qwen model) */
+static uint64_t catalog_elems(const struct qk_catalog *cat)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < cat->n_tensors; i++)
+		n += cat->tensors[i].n_elem;
+	return n;
+}
+
+/* the model lines of the summary: what the Qwen view says */
+static void print_model(const struct qk_input *in)
+{
+	const struct qk_hparams *hp = &in->hp;
+	uint64_t total, active;
+	char buf[64];
+
+	qk_model_n_params(&in->model, &total, &active);
+	printf("generation:    %s\n", qk_arch_generation(hp->arch));
+	printf("architecture:  %s (%s)\n", qk_arch_gguf_name(hp->arch), qk_arch_hf_name(hp->arch));
+	human_count(total, buf, sizeof(buf));
+	printf("parameters:    %s (%" PRIu64 ")\n", buf, total);
+	if (hp->n_expert > 0) {
+		human_count(active, buf, sizeof(buf));
+		printf("active/token:  %s (%" PRIu64 "; %u of %u experts)\n", buf, active,
+		       hp->n_expert_used, hp->n_expert);
+	}
+	printf("tensors:       %zu%s\n", in->cat.n_tensors,
+	       in->model.n_mtp ? " (MTP layers included)" : "");
+	printf("output:        %s\n", in->model.tied ? "tied to token_embd" : "separate output matrix");
+}
+
+/* a valid container that is not a Qwen model: what it holds, and why */
+static void print_container(const struct qk_input *in, const char *why)
+{
+	uint64_t n = catalog_elems(&in->cat);
+	char buf[64];
+
+	human_count(n, buf, sizeof(buf));
+	printf("qwen model:    no: %s\n", why);
+	printf("elements:      %s (%" PRIu64 ", every tensor)\n", buf, n);
+	printf("tensors:       %zu\n", in->cat.n_tensors);
+}
+
+static void print_text(const struct qk_input *in, const struct inspect_opts *o, const char *why)
 {
 	const struct qk_catalog *cat = &in->cat;
 	const struct qk_hparams *hp = &in->hp;
 	struct dt_total tot[N_DT_SLOTS];
-	uint64_t total, active, bytes = 0;
+	uint64_t bytes = 0;
+	int64_t ft = gguf_file_type(cat);
 	char buf[128], buf2[64];
 
-	qk_model_n_params(&in->model, &total, &active);
 	format_desc(cat, buf, sizeof(buf));
 	printf("path:          %s\n", cat->path);
 	printf("format:        %s\n", buf);
-	printf("generation:    %s\n", qk_arch_generation(hp->arch));
-	printf("architecture:  %s (%s)\n", qk_arch_gguf_name(hp->arch), qk_arch_hf_name(hp->arch));
-	human_count(total, buf2, sizeof(buf2));
-	printf("parameters:    %s (%" PRIu64 ")\n", buf2, total);
-	if (hp->n_expert > 0) {
-		human_count(active, buf2, sizeof(buf2));
-		printf("active/token:  %s (%" PRIu64 "; %u of %u experts)\n", buf2, active,
-		       hp->n_expert_used, hp->n_expert);
-	}
-	printf("tensors:       %zu%s\n", cat->n_tensors,
-	       in->model.n_mtp ? " (MTP layers included)" : "");
-	printf("output:        %s\n", in->model.tied ? "tied to token_embd" : "separate output matrix");
+	if (ft >= 0)
+		printf("file type:     %s (general.file_type %" PRId64 ")\n",
+		       file_type_name(ft) ? file_type_name(ft) : "unknown to this build", ft);
+	if (in->bound)
+		print_model(in);
+	else
+		print_container(in, why);
 	dtype_totals(cat, tot);
 	printf("bytes by dtype:\n");
 	for (int d = 0; d < N_DT_SLOTS; d++) {
@@ -122,8 +188,10 @@ static void print_text(const struct qk_input *in, const struct inspect_opts *o)
 	}
 	human_bytes(bytes, buf2, sizeof(buf2));
 	printf("  %-8s %6zu tensors %14" PRIu64 " bytes (%s)\n", "total", cat->n_tensors, bytes, buf2);
-	inspect_hparams_text(stdout, hp);
-	inspect_layers_text(stdout, hp);
+	if (in->bound) {
+		inspect_hparams_text(stdout, hp);
+		inspect_layers_text(stdout, hp);
+	}
 	if (o->tensors) {
 		printf("tensors:\n");
 		printf("  %-56s %-22s %-6s %-8s %-22s %s\n", "name", "role", "layer", "dtype", "shape",
@@ -150,40 +218,63 @@ static cJSON *shape_json(const struct qk_tensor *t)
 	return a;
 }
 
-static cJSON *build_json(const struct qk_input *in, const struct inspect_opts *o)
+/* the model members of the JSON summary */
+static void model_json(cJSON *root, const struct qk_input *in)
 {
-	const struct qk_catalog *cat = &in->cat;
 	const struct qk_hparams *hp = &in->hp;
-	struct dt_total tot[N_DT_SLOTS];
 	uint64_t total, active;
-	cJSON *root = cJSON_CreateObject(), *dts;
 
-	if (!root)
-		return NULL;
 	qk_model_n_params(&in->model, &total, &active);
-	cJSON_AddStringToObject(root, "path", cat->path);
-	cJSON_AddStringToObject(root, "format", cat->format == QK_FMT_GGUF ? "gguf" : "safetensors");
-	cJSON_AddNumberToObject(root, "n_files", (double)cat->n_files);
 	cJSON_AddStringToObject(root, "architecture", qk_arch_gguf_name(hp->arch));
 	cJSON_AddStringToObject(root, "hf_architecture", qk_arch_hf_name(hp->arch));
 	cJSON_AddStringToObject(root, "generation", qk_arch_generation(hp->arch));
 	cJSON_AddNumberToObject(root, "n_params", (double)total);
 	cJSON_AddNumberToObject(root, "n_params_active", (double)active);
-	cJSON_AddNumberToObject(root, "n_tensors", (double)cat->n_tensors);
 	cJSON_AddBoolToObject(root, "tied_output", in->model.tied);
 	cJSON_AddNumberToObject(root, "n_mtp_layers", in->model.n_mtp);
+	cJSON_AddItemToObject(root, "hparams", inspect_hparams_json(hp));
+	cJSON_AddItemToObject(root, "layers", inspect_layers_json(hp));
+}
+
+static cJSON *build_json(const struct qk_input *in, const struct inspect_opts *o,
+			 const char *why)
+{
+	const struct qk_catalog *cat = &in->cat;
+	struct dt_total tot[N_DT_SLOTS];
+	int64_t ft = gguf_file_type(cat);
+	cJSON *root = cJSON_CreateObject(), *dts;
+
+	if (!root)
+		return NULL;
+	cJSON_AddStringToObject(root, "path", cat->path);
+	cJSON_AddStringToObject(root, "format", cat->format == QK_FMT_GGUF ? "gguf" : "safetensors");
+	cJSON_AddNumberToObject(root, "n_files", (double)cat->n_files);
+	if (ft >= 0) {
+		cJSON_AddNumberToObject(root, "file_type_id", (double)ft);
+		if (file_type_name(ft))
+			cJSON_AddStringToObject(root, "file_type", file_type_name(ft));
+		else
+			cJSON_AddNullToObject(root, "file_type");
+	}
+	cJSON_AddBoolToObject(root, "qwen_model", in->bound);
+	if (in->bound) {
+		model_json(root, in);
+	} else {
+		cJSON_AddStringToObject(root, "qwen_model_error", why);
+		cJSON_AddNumberToObject(root, "n_elements", (double)catalog_elems(cat));
+	}
+	cJSON_AddNumberToObject(root, "n_tensors", (double)cat->n_tensors);
 	dtype_totals(cat, tot);
 	dts = cJSON_AddObjectToObject(root, "bytes_by_dtype");
 	for (int d = 0; dts && d < N_DT_SLOTS; d++)
 		if (tot[d].n_tensors)
 			cJSON_AddNumberToObject(dts, qk_dtype_name(d), (double)tot[d].bytes);
-	cJSON_AddItemToObject(root, "hparams", inspect_hparams_json(hp));
-	cJSON_AddItemToObject(root, "layers", inspect_layers_json(hp));
 	if (o->tensors) {
 		cJSON *arr = cJSON_AddArrayToObject(root, "tensors");
 		for (size_t i = 0; arr && i < cat->n_tensors; i++) {
 			const struct qk_tensor *t = &cat->tensors[i];
-			const struct qk_claim *c = &in->model.claims[i];
+			static const struct qk_claim none = { -1, -1, -1, false };
+			const struct qk_claim *c = in->bound ? &in->model.claims[i] : &none;
 			cJSON *e = cJSON_CreateObject();
 			if (!e)
 				break;
@@ -208,26 +299,28 @@ static cJSON *build_json(const struct qk_input *in, const struct inspect_opts *o
 	return root;
 }
 
-int inspect_summary(const struct qk_input *in, const struct inspect_opts *o, qk_err *err)
+int inspect_summary(const struct qk_input *in, const struct inspect_opts *o, const char *why,
+		    qk_err *err)
 {
 	cJSON *root = NULL;
 	int rc;
 
 	if (o->json) {
-		root = build_json(in, o);
+		root = build_json(in, o, why);
 		if (!root)
 			return qk_err_set(err, QK_E_NOMEM, "out of memory building JSON");
-		if (o->stats) {
-			rc = inspect_stats_json(in, o->pattern, root, err);
-			if (rc) {
-				cJSON_Delete(root);
-				return rc;
-			}
+		rc = o->stats ? inspect_stats_json(in, o->pattern, root, err) : QK_OK;
+		if (rc == QK_OK && o->kv)
+			rc = inspect_kv_json(in, root, err);
+		if (rc) {
+			cJSON_Delete(root);
+			return rc;
 		}
 		return cli_emit_json(root, err);
 	}
-	print_text(in, o);
-	if (o->stats)
-		return inspect_stats_text(in, o->pattern, err);
-	return QK_OK;
+	print_text(in, o, why);
+	rc = o->kv ? inspect_kv_text(in, err) : QK_OK;
+	if (rc == QK_OK && o->stats)
+		rc = inspect_stats_text(in, o->pattern, err);
+	return rc;
 }

@@ -6,11 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { O_TENSORS = 1, O_STATS, O_JSON, O_HELP, O_VERSION };
+enum { O_TENSORS = 1, O_STATS, O_KV, O_JSON, O_HELP, O_VERSION };
 
 static const struct cli_opt options[] = {
 	{ O_TENSORS, 0, "tensors", CLI_ARG_NONE, NULL, "list every tensor: name, role, layer, dtype, shape, bytes" },
 	{ O_STATS, 0, "stats", CLI_ARG_OPTIONAL, "PATTERN", "min, max, mean, std, NaN/Inf per tensor (glob on names)" },
+	{ O_KV, 0, "kv", CLI_ARG_NONE, NULL, "every key/value (GGUF) or __metadata__ entry (safetensors)" },
 	{ O_JSON, 0, "json", CLI_ARG_NONE, NULL, "print one JSON object" },
 	{ O_HELP, 'h', "help", CLI_ARG_NONE, NULL, "print this help and exit" },
 	{ O_VERSION, 0, "version", CLI_ARG_NONE, NULL, "print the version and exit" },
@@ -34,6 +35,7 @@ static bool on_opt(void *p, int id, const char *arg)
 			return cli_usage_error("option '--stats=' needs a pattern after '='"), false;
 		c->o.pattern = arg;
 		break;
+	case O_KV: c->o.kv = true; break;
 	case O_JSON: c->o.json = true; break;
 	case O_HELP: c->help = true; break;
 	case O_VERSION: c->version = true; break;
@@ -46,10 +48,12 @@ static void usage(FILE *f)
 	fprintf(f, "usage: qwen-inspect [OPTIONS] PATH\n"
 		   "       qwen-inspect diff [OPTIONS] A B\n\n"
 		   "PATH is a model directory, a .safetensors file, a shard index or a .gguf file.\n"
-		   "diff pairs the tensors of A and B by role and prints max|d|, RMSE, NMSE, cosine.\n\n"
+		   "diff pairs the tensors of A and B by role and prints max|d|, RMSE, NMSE, cosine.\n"
+		   "A valid file that is not a Qwen model is listed generically (--kv, --tensors).\n\n"
 		   "options:\n");
 	cli_opts_help(f, options, N_OPTIONS);
-	fprintf(f, "\nexit status: 0 ok, 2 usage, 3 invalid or unsupported input, 4 i/o error\n");
+	fprintf(f, "\nexit status: 0 ok (diff: the same), 1 diff: the models differ, 2 usage,\n"
+		   "3 invalid or unsupported input, 4 i/o error\n");
 }
 
 int main(int argc, char **argv)
@@ -60,6 +64,7 @@ int main(int argc, char **argv)
 	bool diff = argc > 1 && strcmp(argv[1], "diff") == 0;
 	struct qk_input a, b;
 	qk_err err;
+	bool same = false;
 	int rc;
 
 	cli_prog = "qwen-inspect";
@@ -77,21 +82,27 @@ int main(int argc, char **argv)
 	}
 	if (n_pos != (diff ? 2u : 1u))
 		return cli_usage_error(diff ? "diff needs two inputs, A and B" : "missing PATH");
-	rc = qk_input_open(&a, pos[0], &err);
-	if (rc)
-		return cli_fail(&err);
 	if (!diff) {
-		rc = inspect_summary(&a, &c.o, &err);
+		qk_err why;
+		rc = qk_input_open_any(&a, pos[0], &why, &err);
+		if (rc)
+			return cli_fail(&err);
+		rc = inspect_summary(&a, &c.o, why.msg, &err);
 		qk_input_close(&a);
 		return rc ? cli_fail(&err) : EXIT_OK;
 	}
+	rc = qk_input_open(&a, pos[0], &err);
+	if (rc)
+		return cli_fail(&err);
 	rc = qk_input_open(&b, pos[1], &err);
 	if (rc) {
 		qk_input_close(&a);
 		return cli_fail(&err);
 	}
-	rc = inspect_diff(&a, &b, &c.o, &err);
+	rc = inspect_diff(&a, &b, &c.o, &same, &err);
 	qk_input_close(&a);
 	qk_input_close(&b);
-	return rc ? cli_fail(&err) : EXIT_OK;
+	if (rc)
+		return cli_fail(&err);
+	return same ? EXIT_OK : EXIT_THRESHOLD;
 }

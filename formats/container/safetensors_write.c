@@ -15,6 +15,7 @@
 #include "../base/dtype.h"
 #include "../base/io.h"
 #include "../base/outfile.h"
+#include "../base/strbuf.h"
 
 #define ST_EXACT_LIMIT (1ull << 53) /* offsets readers can hold exactly in a double */
 
@@ -31,52 +32,17 @@ struct st_writer {
 	uint64_t cur_done;          /* bytes of it written */
 };
 
-/* growable text buffer for the header */
-struct sbuf {
-	char *p;
-	size_t n, cap;
-	bool oom;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t len)
-{
-	if (b->oom)
-		return;
-	if (len > b->cap - b->n) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *np;
-		while (len > cap - b->n) {
-			if (cap > SIZE_MAX / 2) {
-				b->oom = true;
-				return;
-			}
-			cap *= 2;
-		}
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, len);
-	b->n += len;
-}
-
-static void sb_str(struct sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-static void sb_u64(struct sbuf *b, uint64_t v)
+static void sb_u64(struct qk_sb *b, uint64_t v)
 {
 	char t[24];
 	int k = snprintf(t, sizeof(t), "%llu", (unsigned long long)v);
-	sb_put(b, t, (size_t)k);
+	qk_sb_putn(b, t, (size_t)k);
 }
 
 /* A JSON string: quotes, backslashes and control bytes escaped; UTF-8 as is. */
-static void sb_json_str(struct sbuf *b, const char *s)
+static void sb_json_str(struct qk_sb *b, const char *s)
 {
-	sb_put(b, "\"", 1);
+	qk_sb_putn(b, "\"", 1);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		char esc[8];
@@ -84,15 +50,15 @@ static void sb_json_str(struct sbuf *b, const char *s)
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
-			sb_put(b, esc, 2);
+			qk_sb_putn(b, esc, 2);
 		} else if (c < 0x20) {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			sb_put(b, esc, 6);
+			qk_sb_putn(b, esc, 6);
 		} else {
-			sb_put(b, (const char *)s, 1);
+			qk_sb_putn(b, (const char *)s, 1);
 		}
 	}
-	sb_put(b, "\"", 1);
+	qk_sb_putn(b, "\"", 1);
 }
 
 static int check_text(struct st_writer *w, const char *what, const char *s, qk_err *err)
@@ -220,54 +186,54 @@ int st_writer_meta(struct st_writer *w, const char *key, const char *val, qk_err
  * "data_offsets":[b,e]},...} padded with spaces to a multiple of 8. */
 static int write_header(struct st_writer *w, qk_err *err)
 {
-	struct sbuf b = { 0 };
+	struct qk_sb b = { 0 };
 	uint8_t len[8];
 	int rc;
 
-	sb_put(&b, "{", 1);
+	qk_sb_putn(&b, "{", 1);
 	if (w->n_meta) {
-		sb_str(&b, "\"__metadata__\":{");
+		qk_sb_puts(&b, "\"__metadata__\":{");
 		for (size_t i = 0; i < w->n_meta; i++) {
 			if (i)
-				sb_put(&b, ",", 1);
+				qk_sb_putn(&b, ",", 1);
 			sb_json_str(&b, w->mkeys[i]);
-			sb_put(&b, ":", 1);
+			qk_sb_putn(&b, ":", 1);
 			sb_json_str(&b, w->mvals[i]);
 		}
-		sb_put(&b, "}", 1);
+		qk_sb_putn(&b, "}", 1);
 	}
 	for (size_t i = 0; i < w->decl.n_tensors; i++) {
 		const struct qk_tensor *t = &w->decl.tensors[i];
 
 		if (i || w->n_meta)
-			sb_put(&b, ",", 1);
+			qk_sb_putn(&b, ",", 1);
 		sb_json_str(&b, t->name);
-		sb_str(&b, ":{\"dtype\":\"");
-		sb_str(&b, qk_dtype_st_name(t->dtype));
-		sb_str(&b, "\",\"shape\":[");
+		qk_sb_puts(&b, ":{\"dtype\":\"");
+		qk_sb_puts(&b, qk_dtype_st_name(t->dtype));
+		qk_sb_puts(&b, "\",\"shape\":[");
 		for (int d = 0; d < t->n_dims; d++) {
 			if (d)
-				sb_put(&b, ",", 1);
+				qk_sb_putn(&b, ",", 1);
 			sb_u64(&b, t->shape[d]);
 		}
-		sb_str(&b, "],\"data_offsets\":[");
+		qk_sb_puts(&b, "],\"data_offsets\":[");
 		sb_u64(&b, t->offset);
-		sb_put(&b, ",", 1);
+		qk_sb_putn(&b, ",", 1);
 		sb_u64(&b, t->offset + t->nbytes);
-		sb_str(&b, "]}");
+		qk_sb_puts(&b, "]}");
 		if (b.n > ST_MAX_HEADER)
 			break;
 	}
-	sb_put(&b, "}", 1);
+	qk_sb_putn(&b, "}", 1);
 	while (!b.oom && b.n % 8 != 0)
-		sb_put(&b, " ", 1);
+		qk_sb_putn(&b, " ", 1);
 	if (b.oom) {
-		free(b.p);
+		qk_sb_release(&b);
 		w->failed = true;
 		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory for the header", w->path);
 	}
 	if (b.n > ST_MAX_HEADER) {
-		free(b.p);
+		qk_sb_release(&b);
 		w->failed = true;
 		return qk_err_set(err, QK_E_UNSUPPORTED,
 				  "%s: header of %zu tensors is more than the limit of %u bytes",
@@ -276,8 +242,8 @@ static int write_header(struct st_writer *w, qk_err *err)
 	qk_st64(len, (uint64_t)b.n);
 	rc = qk_out_write(w->out, len, sizeof(len), err);
 	if (!rc)
-		rc = qk_out_write(w->out, b.p, b.n, err);
-	free(b.p);
+		rc = qk_out_write(w->out, b.s, b.n, err);
+	qk_sb_release(&b);
 	w->header_done = true;
 	if (rc)
 		w->failed = true;

@@ -27,6 +27,7 @@
 #include <cJSON.h>
 
 #include "../base/dtype.h"
+#include "../base/strbuf.h"
 #include "hf_priv.h"
 
 #define A(x) (1u << QK_ARCH_##x)
@@ -430,48 +431,18 @@ static void add_key(struct cctx *c, cJSON *o, const struct key *k)
 
 /* ---- printing as json.dumps(indent=2, sort_keys=True) ---- */
 
-struct out {
-	char *s;
-	size_t n, cap;
-	bool oom;
-};
-
-static void emit(struct out *b, const char *s, size_t len)
-{
-	if (b->oom)
-		return;
-	if (len >= b->cap - b->n) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *ns;
-
-		while (len >= cap - b->n)
-			cap *= 2;
-		if (!(ns = realloc(b->s, cap))) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->n, s, len);
-	b->n += len;
-	b->s[b->n] = '\0';
-}
-
-static void emits(struct out *b, const char *s) { emit(b, s, strlen(s)); }
-
-static void indent(struct out *b, int depth)
+static void indent(struct qk_sb *b, int depth)
 {
 	for (int i = 0; i < depth; i++)
-		emits(b, "  ");
+		qk_sb_puts(b, "  ");
 }
 
 /* a JSON string with Python's ensure_ascii escapes */
-static void emit_str(struct out *b, const char *s)
+static void emit_str(struct qk_sb *b, const char *s)
 {
 	char e[8];
 
-	emits(b, "\"");
+	qk_sb_puts(b, "\"");
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == '"' || *p == '\\') {
 			snprintf(e, sizeof(e), "\\%c", *p);
@@ -481,9 +452,9 @@ static void emit_str(struct out *b, const char *s)
 			e[0] = (char)*p;
 			e[1] = '\0';
 		}
-		emits(b, e);
+		qk_sb_puts(b, e);
 	}
-	emits(b, "\"");
+	qk_sb_puts(b, "\"");
 }
 
 static int by_key(const void *a, const void *b)
@@ -491,7 +462,7 @@ static int by_key(const void *a, const void *b)
 	return strcmp((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
 }
 
-static void emit_value(struct out *b, const cJSON *v, int depth)
+static void emit_value(struct qk_sb *b, const cJSON *v, int depth)
 {
 	char num[32];
 	bool obj = cJSON_IsObject(v);
@@ -500,21 +471,21 @@ static void emit_value(struct out *b, const cJSON *v, int depth)
 	const cJSON **kids;
 
 	if (cJSON_IsRaw(v)) {
-		emits(b, v->valuestring);
+		qk_sb_puts(b, v->valuestring);
 	} else if (cJSON_IsString(v)) {
 		emit_str(b, v->valuestring);
 	} else if (cJSON_IsBool(v)) {
-		emits(b, cJSON_IsTrue(v) ? "true" : "false");
+		qk_sb_puts(b, cJSON_IsTrue(v) ? "true" : "false");
 	} else if (cJSON_IsNumber(v)) {
 		snprintf(num, sizeof(num), "%d", v->valueint); /* layer indices */
-		emits(b, num);
+		qk_sb_puts(b, num);
 	} else if (!obj && !cJSON_IsArray(v)) {
-		emits(b, "null");
+		qk_sb_puts(b, "null");
 	} else {
 		cJSON_ArrayForEach(e, v)
 			n++;
 		if (!n) {
-			emits(b, obj ? "{}" : "[]");
+			qk_sb_puts(b, obj ? "{}" : "[]");
 			return;
 		}
 		if (!(kids = malloc(n * sizeof(*kids)))) {
@@ -525,18 +496,18 @@ static void emit_value(struct out *b, const cJSON *v, int depth)
 			kids[i++] = e;
 		if (obj)
 			qsort(kids, n, sizeof(*kids), by_key);
-		emits(b, obj ? "{\n" : "[\n");
+		qk_sb_puts(b, obj ? "{\n" : "[\n");
 		for (i = 0; i < n; i++) {
 			indent(b, depth + 1);
 			if (obj) {
 				emit_str(b, kids[i]->string);
-				emits(b, ": ");
+				qk_sb_puts(b, ": ");
 			}
 			emit_value(b, kids[i], depth + 1);
-			emits(b, i + 1 < n ? ",\n" : "\n");
+			qk_sb_puts(b, i + 1 < n ? ",\n" : "\n");
 		}
 		indent(b, depth);
-		emits(b, obj ? "}" : "]");
+		qk_sb_puts(b, obj ? "}" : "]");
 		free(kids);
 	}
 }
@@ -544,7 +515,7 @@ static void emit_value(struct out *b, const cJSON *v, int depth)
 int hx_config_json(const struct hx_plan *p, char **json, qk_err *err)
 {
 	struct cctx c = { p, &p->m->hp, p->m->form == QK_FORM_GGUF, false };
-	struct out b = { 0 };
+	struct qk_sb b = { 0 };
 	cJSON *root = cJSON_CreateObject();
 
 	*json = NULL;
@@ -554,11 +525,11 @@ int hx_config_json(const struct hx_plan *p, char **json, qk_err *err)
 			add_key(&c, root, &keys[i]);
 	if (!c.oom) {
 		emit_value(&b, root, 0);
-		emits(&b, "\n");
+		qk_sb_puts(&b, "\n");
 	}
 	cJSON_Delete(root);
 	if (c.oom || b.oom) {
-		free(b.s);
+		qk_sb_release(&b);
 		return qk_err_set(err, QK_E_NOMEM, "out of memory writing config.json");
 	}
 	*json = b.s;

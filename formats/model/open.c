@@ -1,8 +1,15 @@
 /* open.c - catalog + hyperparameters + binding in one call; see open.h. */
 #include "open.h"
 
+#include <cJSON.h>
+
+#include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
+
+#include "../container/gguf.h"
 
 /* GGUF MoE models: layers holding dense FFN tensors and no router are dense
  * (the keys cannot say so; see open.h). */
@@ -22,29 +29,121 @@ static void gguf_dense_layers(struct qk_hparams *hp, const struct qk_catalog *ca
 	}
 }
 
+/* Does dir hold a config.json? (Any other failure to read it is reported by
+ * the loader with its own cause.) */
+static bool has_config(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+
+	if (!dir || (size_t)snprintf(path, sizeof(path), "%s/config.json", dir) >= sizeof(path))
+		return true;
+	return stat(path, &st) == 0 || errno != ENOENT;
+}
+
+/* The architecture config.json names (architectures[0], else model_type):
+ * known, unknown, or not readable (then -1: let the loader report it). */
+static int config_names_known_arch(const char *dir)
+{
+	char path[4096], *text = NULL;
+	size_t len = 0;
+	cJSON *root;
+	const cJSON *a, *mt;
+	int known = -1;
+	qk_err ignore;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/config.json", dir) >= sizeof(path) ||
+	    qk_read_file(path, QK_CONFIG_MAX_BYTES, &text, &len, &ignore))
+		return -1;
+	root = cJSON_ParseWithLength(text, len);
+	a = cJSON_GetObjectItemCaseSensitive(root, "architectures");
+	mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
+	if (cJSON_IsArray(a) && cJSON_IsString(cJSON_GetArrayItem(a, 0)))
+		known = qk_arch_from_hf(cJSON_GetArrayItem(a, 0)->valuestring) >= 0;
+	else if (cJSON_IsString(mt))
+		known = qk_arch_from_model_type(mt->valuestring) >= 0;
+	cJSON_Delete(root);
+	free(text);
+	return known;
+}
+
+/* Does the input present itself as a model of a Qwen architecture this build
+ * knows? Not: a safetensors file without config.json (a bare tensor file, a
+ * LoRA adapter), a config.json or GGUF naming another architecture, a GGUF
+ * without tensors (a vocabulary-only file). */
+static bool claims_qwen(const struct qk_catalog *cat)
+{
+	if (cat->format == QK_FMT_GGUF) {
+		const struct gf_file *f = cat->gguf[0];
+		int64_t i = gf_find_key(f, "general.architecture");
+		if (gf_n_tensors(f) == 0)
+			return false;
+		return i < 0 || gf_kv_type(f, i) != GF_STRING ||
+		       qk_arch_from_gguf(gf_kv_str(f, i, NULL)) >= 0;
+	}
+	if (!has_config(cat->dir))
+		return false;
+	return config_names_known_arch(cat->dir) != 0;
+}
+
+/* hyperparameters and binding of an opened catalog */
+static int open_view(struct qk_input *in, qk_err *err)
+{
+	int rc;
+
+	if (in->cat.format == QK_FMT_GGUF) {
+		rc = qk_hparams_from_gguf(&in->hp, in->cat.gguf[0], err);
+		if (rc == QK_OK)
+			gguf_dense_layers(&in->hp, &in->cat);
+	} else if (!has_config(in->cat.dir)) {
+		rc = qk_err_set(err, QK_E_INVALID,
+				"%s: no config.json beside the safetensors files: the Qwen model view "
+				"needs the checkpoint's config.json (a LoRA adapter or a bare tensor file "
+				"has none)", in->cat.dir ? in->cat.dir : in->cat.path);
+	} else {
+		rc = qk_hparams_load_config(&in->hp, in->cat.dir, err);
+	}
+	if (rc == QK_OK)
+		rc = qk_model_bind(&in->model, &in->cat, &in->hp, err);
+	if (rc == QK_OK)
+		in->bound = true;
+	return rc;
+}
+
 int qk_input_open(struct qk_input *in, const char *path, qk_err *err)
 {
 	int rc;
 
 	memset(in, 0, sizeof(*in));
 	rc = qk_catalog_open(&in->cat, path, err);
+	if (rc == QK_OK)
+		rc = open_view(in, err);
+	if (rc)
+		qk_input_close(in);
+	return rc;
+}
+
+int qk_input_open_any(struct qk_input *in, const char *path, qk_err *why, qk_err *err)
+{
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	qk_err_clear(why);
+	rc = qk_catalog_open(&in->cat, path, err);
 	if (rc)
 		return rc;
-	if (in->cat.format == QK_FMT_GGUF) {
-		rc = qk_hparams_from_gguf(&in->hp, in->cat.gguf[0], err);
-		if (rc == QK_OK)
-			gguf_dense_layers(&in->hp, &in->cat);
-	} else {
-		rc = qk_hparams_load_config(&in->hp, in->cat.dir, err);
-	}
+	rc = open_view(in, why);
 	if (rc == QK_OK)
-		rc = qk_model_bind(&in->model, &in->cat, &in->hp, err);
-	if (rc) {
-		qk_input_close(in);
-		return rc;
+		return QK_OK;
+	/* Not a Qwen model at all: list it. A file that says it is a Qwen model
+	 * and is not a valid one stays an error. */
+	if (rc != QK_E_NOMEM && !claims_qwen(&in->cat)) {
+		memset(&in->hp, 0, sizeof(in->hp));
+		return QK_OK;
 	}
-	in->bound = true;
-	return QK_OK;
+	*err = *why;
+	qk_input_close(in);
+	return rc;
 }
 
 void qk_input_close(struct qk_input *in)

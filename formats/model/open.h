@@ -30,6 +30,15 @@ struct qk_input {
 /* Open `path`. On failure everything is released and the error names the
  * file, tensor or key. */
 int qk_input_open(struct qk_input *in, const char *path, qk_err *err);
+/* For listing any valid container (qwen-inspect): like qk_input_open, but
+ * when the container reads fine and is not a Qwen model at all (a bare
+ * .safetensors or a LoRA adapter without config.json, a config.json or GGUF
+ * of an architecture the tables do not know, a GGUF without tensors such as
+ * a vocabulary-only file), the input still opens with
+ * in->bound false, in->hp zeroed and *why saying what the Qwen view lacks.
+ * An input that names a Qwen architecture and is not a valid model of it
+ * fails as in qk_input_open (*err), as do errors of the container itself. */
+int qk_input_open_any(struct qk_input *in, const char *path, qk_err *why, qk_err *err);
 /* Release; accepts NULL and a zeroed input. */
 void qk_input_close(struct qk_input *in);
 

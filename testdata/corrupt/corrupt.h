@@ -60,6 +60,7 @@ extern const struct cc_table cc_st_cases;
 extern const struct cc_table cc_index_cases;
 extern const struct cc_table cc_gguf_cases;
 extern const struct cc_table cc_config_cases;
+extern const struct cc_table cc_config_writer_cases;
 extern const struct cc_table cc_model_cases;
 extern const struct cc_table cc_tok_cases;
 extern const struct cc_table cc_split_cases;

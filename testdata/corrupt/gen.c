@@ -15,7 +15,7 @@ static const struct {
 	{ &cc_st_cases, "qwen-inspect" },     { &cc_index_cases, "qwen-inspect" },
 	{ &cc_gguf_cases, "qwen-inspect" },   { &cc_config_cases, "qwen-inspect" },
 	{ &cc_model_cases, "qwen-inspect" },  { &cc_tok_cases, "qwen-convert" },
-	{ &cc_split_cases, "qwen-inspect" },
+	{ &cc_split_cases, "qwen-inspect" },  { &cc_config_writer_cases, "qwen-convert" },
 };
 
 int main(int argc, char **argv)

@@ -45,7 +45,8 @@ nothing_left() {
 
 # the last line of qwen-inspect diff A B, or its error
 difflast() {
-	"$I" diff "$1" "$2" >"$tmp/diff" 2>"$tmp/derr" && tail -n 1 "$tmp/diff" || head -n 1 "$tmp/derr"
+	"$I" diff "$1" "$2" >"$tmp/diff" 2>"$tmp/derr"
+	case $? in 0|1) tail -n 1 "$tmp/diff" ;; *) head -n 1 "$tmp/derr" ;; esac
 }
 
 # qwen-inspect --json without what names the input (path, format, file and

@@ -33,7 +33,8 @@ expect() {
 
 files() { ls "$tmp" | grep -c -- "$1" ; }
 difflast() {
-	"$I" diff "$1" "$2" >"$tmp/diff" 2>"$tmp/derr" && tail -n 1 "$tmp/diff" || head -n 1 "$tmp/derr"
+	"$I" diff "$1" "$2" >"$tmp/diff" 2>"$tmp/derr"
+	case $? in 0|1) tail -n 1 "$tmp/diff" ;; *) head -n 1 "$tmp/derr" ;; esac
 }
 
 expect 2 "option '--split-max-size': '4GB' is not a size" -- --split-max-size 4GB $M/qwen2 -o "$tmp/x.gguf"
