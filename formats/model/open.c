@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <string.h>
 
+#include "../base/path.h"
 #include "../container/gguf.h"
 
 /* GGUF MoE models: layers holding dense FFN tensors and no router are dense
@@ -33,27 +34,31 @@ static void gguf_dense_layers(struct qk_hparams *hp, const struct qk_catalog *ca
  * the loader with its own cause.) */
 static bool has_config(const char *dir)
 {
-	char path[4096];
+	char *path = dir ? qk_path_join(dir, "config.json") : NULL;
 	struct stat st;
+	bool has;
 
-	if (!dir || (size_t)snprintf(path, sizeof(path), "%s/config.json", dir) >= sizeof(path))
+	if (!path)
 		return true;
-	return stat(path, &st) == 0 || errno != ENOENT;
+	has = stat(path, &st) == 0 || errno != ENOENT;
+	free(path);
+	return has;
 }
 
 /* The architecture config.json names (architectures[0], else model_type):
  * known, unknown, or not readable (then -1: let the loader report it). */
 static int config_names_known_arch(const char *dir)
 {
-	char path[4096], *text = NULL;
+	char *path = qk_path_join(dir, "config.json"), *text = NULL;
 	size_t len = 0;
 	cJSON *root;
 	const cJSON *a, *mt;
 	int known = -1;
 	qk_err ignore;
+	int rc = path ? qk_read_file(path, QK_CONFIG_MAX_BYTES, &text, &len, &ignore) : QK_E_NOMEM;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/config.json", dir) >= sizeof(path) ||
-	    qk_read_file(path, QK_CONFIG_MAX_BYTES, &text, &len, &ignore))
+	free(path);
+	if (rc)
 		return -1;
 	root = cJSON_ParseWithLength(text, len);
 	a = cJSON_GetObjectItemCaseSensitive(root, "architectures");
