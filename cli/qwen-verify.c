@@ -57,11 +57,12 @@ static const struct opt_row head_rows[] = {
 	{ { O_TOKENS_FILE, 0, "tokens-file", CLI_ARG_REQUIRED, "FILE",
 	    "token ids, one sequence per line" }, C_RUN | C_COMPARE | C_PPL },
 	{ { O_CTX, 0, "ctx", CLI_ARG_REQUIRED, "N",
-	    "llama-perplexity's chunks of N tokens (default 512)" }, C_PPL },
+	    "llama-perplexity's chunks of N tokens (default 512)" }, C_COMPARE | C_PPL },
 	{ { O_CHUNKS, 0, "chunks", CLI_ARG_REQUIRED, "N",
-	    "at most N chunks (default: every whole chunk)" }, C_PPL },
+	    "at most N chunks (default: every whole chunk)" }, C_COMPARE | C_PPL },
 	{ { O_SAVE_BASE, 0, "save-base", CLI_ARG_REQUIRED, "FILE",
-	    "write the log-probs as llama-perplexity's KL-divergence base file" }, C_PPL },
+	    "write the (reference's) log-probs as llama-perplexity's KL-divergence base file" },
+	  C_COMPARE | C_PPL },
 	{ { O_TOP_K, 0, "top-k", CLI_ARG_REQUIRED, "K", "tokens listed per position (default 5)" },
 	  C_RUN },
 	{ { O_DUMP, 0, "dump", CLI_ARG_REQUIRED, "FILE.npz",
@@ -74,6 +75,8 @@ static const struct opt_row head_rows[] = {
 	{ { O_HIDDEN_RTOL, 0, "hidden-rtol", CLI_ARG_REQUIRED, "X",
 	    "relative RMS budget for every residual stream (default: EXPECTED's)" },
 	  C_GOLDEN },
+	{ { O_BASE, 0, "base", CLI_ARG_REQUIRED, "FILE",
+	    "the reference from a llama-perplexity base file (then one CANDIDATE)" }, C_COMPARE },
 	{ { O_THRESHOLDS, 0, "thresholds", CLI_ARG_REQUIRED, "FILE.yaml",
 	    "thresholds from a YAML mapping (options win)" }, C_COMPARE },
 };
@@ -231,6 +234,8 @@ static void usage(FILE *f, const struct cmd *only)
 		help_section(f, C_ALL, true);
 		fprintf(f, "\nrun, compare and perplexity:\n");
 		help_section(f, C_RUN | C_COMPARE | C_PPL, true);
+		fprintf(f, "\ncompare and perplexity:\n");
+		help_section(f, C_COMPARE | C_PPL, true);
 		for (size_t i = 0; i < N_CMDS; i++) {
 			fprintf(f, "\n%s:\n", cmds[i].name);
 			help_section(f, cmds[i].mask, true);

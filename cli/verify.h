@@ -168,6 +168,11 @@ struct verify_stream {
  * requires). */
 int verify_stream_load(struct verify_stream *st, const struct verify_opts *o,
 		       const struct verify_model *m, qk_err *err);
+/* The stream of a KL-divergence base file (its tokens, n_ctx and n_chunk),
+ * with m's BOS rule. */
+struct kb_file;
+int verify_stream_from_base(struct verify_stream *st, const struct kb_file *kb,
+			    const struct verify_model *m, qk_err *err);
 void verify_stream_free(struct verify_stream *st);
 /* The tokens chunk c is run on (BOS rule applied) into buf[n_ctx]. */
 void verify_chunk_tokens(const struct verify_stream *st, size_t c, int32_t *buf);
@@ -189,6 +194,39 @@ int verify_base_begin(struct qk_out **out, const char *path, const struct verify
  * kb_record_bytes(n_vocab) bytes of scratch. */
 int verify_base_chunk(struct qk_out *out, const struct verify_stream *st, size_t c,
 		      const float *logits, uint32_t n_vocab, uint8_t *rec, qk_err *err);
+
+/* ---- compare's report (verify_compare.c computes it, verify_report.c
+ * prints it) ---- */
+
+/* the running figures after one chunk, as llama-perplexity prints them */
+struct cmp_chunk {
+	struct rm_est ppl, ln_ratio, kld, rms_dp, top1;
+};
+
+struct cmp_report {
+	struct rm_summary s;
+	const char *base_path;     /* --base FILE, or NULL: two models */
+	const struct verify_stream *st; /* chunks, or NULL: whole sequences */
+	const struct verify_seqs *seqs; /* whole sequences, or NULL */
+	struct cmp_chunk *chunks;  /* [st->n_chunk] */
+	size_t n_streams;          /* n_layer + 1, or 0 when not comparable */
+	struct ts_diff *streams;   /* [n_streams] over every sequence */
+	double level;              /* NMSE that counts as divergent */
+	bool assessed;             /* a divergence level applies (see judge) */
+	long first_div;            /* stream index, or -1 */
+	double worst_nmse;         /* largest stream NMSE (NaN if non-finite) */
+	size_t worst_stream;
+	double vals[VT_COUNT];     /* the value each threshold bounds */
+	bool fail[VT_COUNT];
+	bool pass;
+};
+
+void cmp_print_text(const struct verify_model *a, const struct verify_model *b,
+		    const struct vt_set *t, const struct cmp_report *r);
+cJSON *cmp_to_json(const struct verify_model *a, const struct verify_model *b,
+		   const struct vt_set *t, const struct cmp_report *r);
+/* one "qwen-verify: compare: ..." line per broken threshold */
+void cmp_report_failures(const struct vt_set *t, const struct cmp_report *r);
 
 /* ---- output helpers ---- */
 

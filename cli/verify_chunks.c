@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../formats/container/kld_base.h"
 #include "../formats/tokenizer/tokenizer.h"
 
 /* The model's vocabulary: the GGUF's tokenizer keys, or the tokenizer files
@@ -40,28 +41,59 @@ static int flatten(struct verify_stream *st, const struct verify_seqs *q, qk_err
 	return QK_OK;
 }
 
-int verify_stream_load(struct verify_stream *st, const struct verify_opts *o,
-		       const struct verify_model *m, qk_err *err)
+/* llama.cpp's BOS rule from m's vocabulary (none without tokenizer files) */
+static int stream_bos(struct verify_stream *st, const struct verify_model *m, qk_err *err)
 {
-	struct verify_seqs q;
 	struct tk_vocab v;
 	qk_err verr;
 	int rc;
 
-	memset(st, 0, sizeof(*st));
-	st->n_ctx = o->n_ctx ? o->n_ctx : VERIFY_DEFAULT_CTX;
 	rc = load_vocab(m, &v, &verr);
 	if (rc && rc != QK_E_IO) {
-		*err = verr;
+		if (err)
+			*err = verr;
 		return rc;
 	}
 	st->has_vocab = rc == QK_OK;
-	if (st->has_vocab && v.add_bos == 1 && v.bos >= 0) {
+	if (st->has_vocab && v.add_bos == 1 && v.bos >= 0 && v.bos < m->in.hp.n_vocab) {
 		st->add_bos = true;
 		st->bos = (int32_t)v.bos;
 	}
 	tk_free(&v);
-	if ((rc = verify_seqs_load(&q, o, m->in.hp.n_vocab, err)))
+	return QK_OK;
+}
+
+int verify_stream_from_base(struct verify_stream *st, const struct kb_file *kb,
+			    const struct verify_model *m, qk_err *err)
+{
+	const size_t n = (size_t)kb->n_chunk * kb->n_ctx;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = stream_bos(st, m, err)))
+		return rc;
+	if (!(st->ids = malloc(n * sizeof(*st->ids))))
+		return qk_err_set(err, QK_E_NOMEM, "out of memory for %zu token ids", n);
+	memcpy(st->ids, kb->tokens, n * sizeof(*st->ids));
+	st->n = n;
+	st->source = "--base";
+	st->n_ctx = kb->n_ctx;
+	st->n_chunk = kb->n_chunk;
+	st->first = st->n_ctx / 2;
+	st->n_scored = st->n_ctx - 1 - st->first;
+	return QK_OK;
+}
+
+int verify_stream_load(struct verify_stream *st, const struct verify_opts *o,
+		       const struct verify_model *m, qk_err *err)
+{
+	struct verify_seqs q;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	st->n_ctx = o->n_ctx ? o->n_ctx : VERIFY_DEFAULT_CTX;
+	if ((rc = stream_bos(st, m, err)) ||
+	    (rc = verify_seqs_load(&q, o, m->in.hp.n_vocab, err)))
 		return rc;
 	st->source = q.source;
 	if (strcmp(q.source, "default") == 0) {

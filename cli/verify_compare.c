@@ -12,18 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct report {
-	struct rm_summary s;
-	size_t n_streams;          /* n_layer + 1, or 0 when not comparable */
-	struct ts_diff *streams;   /* [n_streams] over every sequence */
-	double level;              /* NMSE that counts as divergent */
-	long first_div;            /* stream index, or -1 */
-	double worst_nmse;         /* largest stream NMSE (NaN if non-finite) */
-	size_t worst_stream;
-	double vals[VT_COUNT];     /* the value each threshold bounds */
-	bool fail[VT_COUNT];
-	bool pass;
-};
+#include "../formats/base/outfile.h"
+#include "../formats/container/kld_base.h"
 
 static int check_pair(const struct verify_model *a, const struct verify_model *b, qk_err *err)
 {
@@ -40,9 +30,10 @@ static int check_pair(const struct verify_model *a, const struct verify_model *b
 	return QK_OK;
 }
 
-static int run_all(const struct verify_opts *o, const struct verify_model *ref,
-		   const struct verify_model *cand, const struct verify_seqs *seqs,
-		   struct rm_acc *acc, struct report *rep, qk_err *err)
+/* whole sequences: every position scored */
+static int run_seqs(const struct verify_opts *o, const struct verify_model *ref,
+		    const struct verify_model *cand, const struct verify_seqs *seqs,
+		    struct rm_acc *acc, struct cmp_report *rep, qk_err *err)
 {
 	const bool hidden = rep->n_streams > 0;
 	int rc = QK_OK;
@@ -69,13 +60,124 @@ static int run_all(const struct verify_opts *o, const struct verify_model *ref,
 	return rc;
 }
 
-static void judge(const struct vt_set *t, struct report *r)
+/* the running figures after a chunk */
+static int chunk_figures(const struct rm_acc *acc, struct cmp_chunk *k, qk_err *err)
+{
+	struct rm_summary s;
+	int rc;
+
+	if ((rc = rm_acc_summary(acc, &s, err)))
+		return rc;
+	k->ppl = (struct rm_est){ s.ppl_cand, s.ppl_cand_err };
+	k->ln_ratio = (struct rm_est){ s.ln_ppl_ratio, s.ln_ppl_ratio_err };
+	k->kld = (struct rm_est){ s.kld_mean, s.kld_mean_err };
+	k->rms_dp = (struct rm_est){ s.rms_dp, s.rms_dp_err };
+	k->top1 = (struct rm_est){ s.top1, s.top1_err };
+	return QK_OK;
+}
+
+/* llama-perplexity's chunks through both models; --save-base writes the
+ * reference's records */
+static int run_chunks(const struct verify_opts *o, const struct verify_model *ref,
+		      const struct verify_model *cand, const struct verify_stream *st,
+		      struct rm_acc *acc, struct cmp_report *rep, qk_err *err)
+{
+	const bool hidden = rep->n_streams > 0;
+	const size_t V = ref->in.hp.n_vocab;
+	struct qk_out *base = NULL;
+	int32_t *buf = malloc(st->n_ctx * sizeof(*buf));
+	uint8_t *rec = o->save_base ? malloc(kb_record_bytes((uint32_t)V)) : NULL;
+	int rc = QK_OK;
+
+	if (!buf || (o->save_base && !rec))
+		rc = qk_err_set(err, QK_E_NOMEM, "out of memory");
+	if (!rc && o->save_base) {
+		verify_forbid_inputs(ref, o);
+		verify_forbid_inputs(cand, o);
+		rc = verify_base_begin(&base, o->save_base, st, (uint32_t)V, err);
+	}
+	for (size_t c = 0; !rc && c < st->n_chunk; c++) {
+		const int32_t *next = st->ids + c * st->n_ctx + st->first + 1;
+		const size_t off = st->first * V;
+		struct rf_out a, b;
+
+		if ((rc = verify_run_chunk(ref, o, st, c, hidden, "reference", buf, &a, NULL, err)))
+			break;
+		rc = verify_run_chunk(cand, o, st, c, hidden, "candidate", buf, &b, NULL, err);
+		if (!rc)
+			rc = rm_acc_add_scored(acc, a.logits + off, b.logits + off, st->n_scored, V,
+					       next, err);
+		if (!rc && hidden) {
+			const size_t n = st->n_ctx * (size_t)a.n_embd;
+
+			for (size_t l = 0; l < rep->n_streams; l++)
+				ts_diff_add(&rep->streams[l], a.hidden + l * n, b.hidden + l * n, n);
+		}
+		if (!rc && base)
+			rc = verify_base_chunk(base, st, c, a.logits, (uint32_t)V, rec, err);
+		if (!rc)
+			rc = chunk_figures(acc, &rep->chunks[c], err);
+		rf_out_release(&a);
+		rf_out_release(&b);
+	}
+	verify_progress_end();
+	if (!rc && base) {
+		rc = qk_out_commit(base, err);
+		base = NULL;
+	}
+	qk_out_abort(base);
+	free(buf);
+	free(rec);
+	return rc;
+}
+
+/* the candidate against a base file's records, llama.cpp's arithmetic */
+static int run_base(const struct verify_opts *o, const struct kb_file *kb,
+		    const struct verify_model *cand, const struct verify_stream *st,
+		    struct rm_acc *acc, struct cmp_report *rep, qk_err *err)
+{
+	const size_t V = kb->n_vocab;
+	int32_t *buf = malloc(st->n_ctx * sizeof(*buf));
+	float *lp = malloc(V * sizeof(*lp));
+	int rc = QK_OK;
+
+	if (!buf || !lp)
+		rc = qk_err_set(err, QK_E_NOMEM, "out of memory");
+	for (size_t c = 0; !rc && c < st->n_chunk; c++) {
+		const int32_t *next = st->ids + c * st->n_ctx + st->first + 1;
+		struct rf_out b;
+
+		if ((rc = verify_run_chunk(cand, o, st, c, false, "candidate", buf, &b, NULL, err)))
+			break;
+		for (size_t j = 0; !rc && j < st->n_scored; j++) {
+			struct rm_pos p;
+
+			kb_decode(kb, c * st->n_scored + j, lp);
+			rm_base_pos(lp, b.logits + (st->first + j) * V, V, (uint32_t)next[j], &p);
+			rc = rm_acc_push(acc, &p, err);
+		}
+		if (!rc)
+			rc = chunk_figures(acc, &rep->chunks[c], err);
+		rf_out_release(&b);
+	}
+	verify_progress_end();
+	free(buf);
+	free(lp);
+	return rc;
+}
+
+/* The first divergent layer is assessed only when a divergence level was
+ * asked for: --max-layer-nmse, or the defaults (equivalence). Thresholds for
+ * a lossy candidate without it leave it out: every stream of a quantized
+ * model differs from the embedding on, so "embedding" would say nothing. */
+static void judge(const struct vt_set *t, struct cmp_report *r)
 {
 	const struct rm_summary *s = &r->s;
 
 	r->level = t->set[VT_MAX_LAYER_NMSE] ? t->val[VT_MAX_LAYER_NMSE]
 					     : vt_rows[VT_MAX_LAYER_NMSE].dflt;
-	r->first_div = r->n_streams ? rm_first_divergent(r->streams, r->n_streams, r->level) : -1;
+	r->assessed = t->set[VT_MAX_LAYER_NMSE] && r->n_streams > 0;
+	r->first_div = r->assessed ? rm_first_divergent(r->streams, r->n_streams, r->level) : -1;
 	r->worst_nmse = r->n_streams ? 0 : NAN;
 	for (size_t l = 0; l < r->n_streams; l++) {
 		const double v = r->streams[l].n_nonfinite ? NAN : ts_diff_nmse(&r->streams[l]);
@@ -108,211 +210,120 @@ static void judge(const struct vt_set *t, struct report *r)
 	}
 }
 
-/* one "qwen-verify: compare: ..." line per broken threshold */
-static void report_failures(const struct vt_set *t, const struct report *r)
+/* what --base excludes (QK_E_USAGE) */
+static int base_usage(const struct verify_opts *o, const struct vt_set *t, size_t n_pos,
+		      qk_err *err)
 {
-	char nm[32];
-
-	for (int i = 0; i < VT_COUNT; i++) {
-		if (!r->fail[i])
-			continue;
-		if (i == VT_MAX_LAYER_NMSE && r->n_streams == 0)
-			fprintf(stderr, "%s: compare: %s %g: the residual streams cannot be compared "
-				"(different n_layer or n_embd)\n", cli_prog, vt_rows[i].name, t->val[i]);
-		else if (i == VT_MAX_LAYER_NMSE)
-			fprintf(stderr, "%s: compare: %s %g exceeded: first divergent layer: %s "
-				"(NMSE %.3e)\n", cli_prog, vt_rows[i].name, t->val[i],
-				verify_stream_name((size_t)r->first_div, nm, sizeof(nm)),
-				ts_diff_nmse(&r->streams[r->first_div]));
-		else
-			fprintf(stderr, "%s: compare: %s %.6g %s: %s is %.6g\n", cli_prog,
-				vt_rows[i].name, t->val[i], vt_rows[i].is_min ? "not reached"
-				: "exceeded", vt_rows[i].key, r->vals[i]);
-	}
+	if (n_pos != 1)
+		return qk_err_set(err, QK_E_USAGE, "compare --base needs one CANDIDATE, got %zu "
+				  "arguments", n_pos);
+	if (o->tokens || o->tokens_file || o->ctx_set || o->save_base)
+		return qk_err_set(err, QK_E_USAGE, "--base takes the tokens, n_ctx and chunks from its "
+				  "file: no --tokens, --tokens-file, --ctx, --chunks or --save-base");
+	if (t->set[VT_MAX_LOGIT_DIFF] || t->set[VT_MAX_LAYER_NMSE])
+		return qk_err_set(err, QK_E_USAGE, "--%s needs the reference model: a base file "
+				  "holds log-probabilities only", t->set[VT_MAX_LOGIT_DIFF]
+				  ? vt_rows[VT_MAX_LOGIT_DIFF].name : vt_rows[VT_MAX_LAYER_NMSE].name);
+	return QK_OK;
 }
 
-static void print_text(const struct verify_model *a, const struct verify_model *b,
-		       const struct verify_seqs *q, const struct vt_set *t, const struct report *r)
+static int setup_streams(const struct verify_model *a, const struct verify_model *b,
+			 struct cmp_report *rep, qk_err *err)
 {
-	const struct rm_summary *s = &r->s;
-	char d[256], nm[32];
-
-	verify_describe(a, d, sizeof(d));
-	printf("reference: %s (%s)\n", a->path, d);
-	verify_describe(b, d, sizeof(d));
-	printf("candidate: %s (%s)\n", b->path, d);
-	printf("tokens:    %zu sequences, %zu positions, %zu predictions (%s%s)\n\n", q->n, s->n_pos,
-	       s->n_pred, q->source, strcmp(q->source, "default") ? "" : " set: random ids, not text");
-	printf("====== Perplexity statistics ======\n");
-	printf("Mean PPL(Q)                   : %12.6f\n", s->ppl_cand);
-	printf("Mean PPL(base)                : %12.6f\n", s->ppl_ref);
-	printf("Mean PPL(Q)/PPL(base)         : %12.6f\n", s->ppl_ratio);
-	printf("Mean PPL(Q)-PPL(base)         : %12.6f\n\n", s->ppl_cand - s->ppl_ref);
-	printf("====== KL divergence statistics ======\n");
-	printf("Mean    KLD: %12.6f\nMaximum KLD: %12.6f\n99.9%%   KLD: %12.6f\n"
-	       "99.0%%   KLD: %12.6f\n95.0%%   KLD: %12.6f\n90.0%%   KLD: %12.6f\n"
-	       "Median  KLD: %12.6f\nMinimum KLD: %12.6f\n\n", s->kld_mean, s->kld_max,
-	       s->kld_p999, s->kld_p99, s->kld_p95, s->kld_p90, s->kld_median, s->kld_min);
-	printf("====== Token probability statistics ======\n");
-	printf("Mean    Δp: %8.3f %%\nMaximum |Δp|: %6.3f %%\nRMS Δp    : %8.3f %%\n"
-	       "Same top p: %8.3f %%\n\n", 100 * s->dp_mean, 100 * s->max_abs_dp, 100 * s->rms_dp,
-	       100 * s->top1);
-	printf("====== Logits and residual streams ======\n");
-	printf("max |Δlogit| : %.6g\nlogits NMSE  : %.6g\n", s->max_abs_logit_diff,
-	       s->logits_nmse);
-	if (s->n_nonfinite)
-		printf("non-finite   : %zu positions\n", s->n_nonfinite);
-	if (r->n_streams == 0) {
-		printf("residual streams: not compared (different n_layer or n_embd)\n");
-	} else {
-		printf("%-12s %12s %12s\n", "stream", "NMSE", "max |Δ|");
-		for (size_t l = 0; l < r->n_streams; l++)
-			printf("%-12s %12.4e %12.4e\n", verify_stream_name(l, nm, sizeof(nm)),
-			       r->streams[l].n_nonfinite ? NAN : ts_diff_nmse(&r->streams[l]),
-			       r->streams[l].max_abs);
-		if (r->first_div >= 0)
-			printf("first divergent layer: %s (NMSE above %g)\n",
-			       verify_stream_name((size_t)r->first_div, nm, sizeof(nm)), r->level);
-		else
-			printf("first divergent layer: none (every stream's NMSE <= %g)%s\n", r->level,
-			       s->max_abs_logit_diff > 0 ? "; the logits differ: output norm or head" : "");
-	}
-	printf("\n====== Thresholds (%s) ======\n", t->any ? "given" : "defaults: equivalence");
-	for (int i = 0; i < VT_COUNT; i++)
-		if (t->set[i])
-			printf("%-15s %-3s %-10g %-19s %-12.6g %s\n", vt_rows[i].name,
-			       vt_rows[i].is_min ? ">=" : "<=", t->val[i], vt_rows[i].key, r->vals[i],
-			       r->fail[i] ? "FAIL" : "ok");
-	printf("compare: %s\n", r->pass ? "pass" : "FAIL");
-}
-
-static cJSON *to_json(const struct verify_model *a, const struct verify_model *b,
-		      const struct verify_seqs *q, const struct vt_set *t, const struct report *r)
-{
-	const struct rm_summary *s = &r->s;
-	cJSON *o = cJSON_CreateObject(), *arr, *th, *failed;
-	char nm[32];
-
-	if (!o)
-		return NULL;
-	cJSON_AddItemToObject(o, "reference", verify_model_json(a));
-	cJSON_AddItemToObject(o, "candidate", verify_model_json(b));
-	cJSON_AddStringToObject(o, "tokens_source", q->source);
-	cJSON_AddNumberToObject(o, "n_sequences", (double)q->n);
-	cJSON_AddNumberToObject(o, "n_positions", (double)s->n_pos);
-	cJSON_AddNumberToObject(o, "n_predictions", (double)s->n_pred);
-	cJSON_AddNumberToObject(o, "n_nonfinite", (double)s->n_nonfinite);
-	cJSON_AddNumberToObject(o, "kld_mean", s->kld_mean);
-	cJSON_AddNumberToObject(o, "kld_median", s->kld_median);
-	cJSON_AddNumberToObject(o, "kld_p90", s->kld_p90);
-	cJSON_AddNumberToObject(o, "kld_p95", s->kld_p95);
-	cJSON_AddNumberToObject(o, "kld_p99", s->kld_p99);
-	cJSON_AddNumberToObject(o, "kld_p999", s->kld_p999);
-	cJSON_AddNumberToObject(o, "kld_min", s->kld_min);
-	cJSON_AddNumberToObject(o, "kld_max", s->kld_max);
-	cJSON_AddNumberToObject(o, "top1_agreement", 100 * s->top1);
-	cJSON_AddNumberToObject(o, "dp_mean", 100 * s->dp_mean);
-	cJSON_AddNumberToObject(o, "max_abs_dp", 100 * s->max_abs_dp);
-	cJSON_AddNumberToObject(o, "rms_dp", 100 * s->rms_dp);
-	cJSON_AddNumberToObject(o, "ppl_ref", s->ppl_ref);
-	cJSON_AddNumberToObject(o, "ppl_candidate", s->ppl_cand);
-	cJSON_AddNumberToObject(o, "ppl_ratio", s->ppl_ratio);
-	cJSON_AddNumberToObject(o, "max_abs_logit_diff", s->max_abs_logit_diff);
-	cJSON_AddNumberToObject(o, "logits_nmse", s->logits_nmse);
-	arr = cJSON_AddArrayToObject(o, "layers");
-	for (size_t l = 0; l < r->n_streams; l++) {
-		cJSON *e = cJSON_CreateObject();
-
-		cJSON_AddItemToArray(arr, e);
-		cJSON_AddNumberToObject(e, "layer", (double)l - 1);
-		cJSON_AddStringToObject(e, "stream", verify_stream_name(l, nm, sizeof(nm)));
-		cJSON_AddNumberToObject(e, "nmse",
-					r->streams[l].n_nonfinite ? NAN : ts_diff_nmse(&r->streams[l]));
-		cJSON_AddNumberToObject(e, "max_abs_diff", r->streams[l].max_abs);
-	}
-	if (r->first_div >= 0)
-		cJSON_AddNumberToObject(o, "first_divergent_layer", (double)r->first_div - 1);
-	else
-		cJSON_AddNullToObject(o, "first_divergent_layer");
-	cJSON_AddNumberToObject(o, "divergence_nmse", r->level);
-	cJSON_AddNumberToObject(o, "max_layer_nmse", r->worst_nmse);
-	th = cJSON_AddArrayToObject(o, "thresholds");
-	failed = cJSON_AddArrayToObject(o, "failed");
-	for (int i = 0; i < VT_COUNT; i++) {
-		cJSON *e;
-
-		if (!t->set[i])
-			continue;
-		e = cJSON_CreateObject();
-		cJSON_AddItemToArray(th, e);
-		cJSON_AddStringToObject(e, "name", vt_rows[i].name);
-		cJSON_AddStringToObject(e, "value_key", vt_rows[i].key);
-		cJSON_AddNumberToObject(e, "limit", t->val[i]);
-		cJSON_AddNumberToObject(e, "value", r->vals[i]);
-		cJSON_AddBoolToObject(e, "pass", !r->fail[i]);
-		if (r->fail[i])
-			cJSON_AddItemToArray(failed, cJSON_CreateString(vt_rows[i].name));
-	}
-	cJSON_AddBoolToObject(o, "default_thresholds", !t->any);
-	cJSON_AddBoolToObject(o, "pass", r->pass);
-	return o;
+	if (a->in.hp.n_layer != b->in.hp.n_layer || a->in.hp.n_embd != b->in.hp.n_embd)
+		return QK_OK;
+	rep->n_streams = a->in.hp.n_layer + (size_t)1;
+	rep->streams = malloc(rep->n_streams * sizeof(*rep->streams));
+	if (!rep->streams)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory");
+	for (size_t l = 0; l < rep->n_streams; l++)
+		ts_diff_init(&rep->streams[l]);
+	return QK_OK;
 }
 
 int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_pos,
 		       qk_err *err)
 {
+	const bool chunked = o->ctx_set || o->save_base || o->base;
 	struct verify_model a, b;
 	struct verify_seqs seqs;
+	struct verify_stream st;
+	struct kb_file kb;
 	struct vt_set t = o->thr;
 	struct rm_acc acc;
-	struct report rep;
+	struct cmp_report rep;
 	int rc;
 
-	if (n_pos != 2)
-		return qk_err_set(err, QK_E_USAGE, "compare needs REF and CANDIDATE, got %zu "
-				  "arguments", n_pos);
-	if (o->thresholds && (rc = vt_load_yaml(&t, o->thresholds, err)))
-		return rc;
-	vt_apply_defaults(&t);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
 	memset(&rep, 0, sizeof(rep));
 	memset(&seqs, 0, sizeof(seqs));
+	memset(&st, 0, sizeof(st));
+	memset(&kb, 0, sizeof(kb));
 	rm_acc_init(&acc);
-	if ((rc = verify_open(&a, pos[0], err)))
+	if (o->thresholds && (rc = vt_load_yaml(&t, o->thresholds, err)))
 		return rc;
-	if ((rc = verify_open(&b, pos[1], err))) {
-		verify_close(&a);
-		return rc;
+	if (o->base) {
+		if ((rc = base_usage(o, &t, n_pos, err)))
+			return rc;
+	} else if (n_pos != 2) {
+		return qk_err_set(err, QK_E_USAGE, "compare needs REF and CANDIDATE, got %zu "
+				  "arguments", n_pos);
 	}
-	if ((rc = check_pair(&a, &b, err)) ||
-	    (rc = verify_seqs_load(&seqs, o, a.in.hp.n_vocab, err)))
+	if (!o->base)
+		vt_apply_defaults(&t);
+	if (o->base) {
+		if ((rc = kb_open(&kb, o->base, err)) || (rc = verify_open(&b, pos[0], err)))
+			goto out;
+		if (kb.n_vocab != b.in.hp.n_vocab) {
+			rc = qk_err_set(err, QK_E_UNSUPPORTED, "'%s' has n_vocab %u and '%s' has %u: "
+					"logits over different vocabularies cannot be compared", o->base,
+					(unsigned)kb.n_vocab, b.path, (unsigned)b.in.hp.n_vocab);
+			goto out;
+		}
+		rc = verify_stream_from_base(&st, &kb, &b, err);
+	} else {
+		if ((rc = verify_open(&a, pos[0], err)) || (rc = verify_open(&b, pos[1], err)) ||
+		    (rc = check_pair(&a, &b, err)) || (rc = setup_streams(&a, &b, &rep, err)))
+			goto out;
+		rc = chunked ? verify_stream_load(&st, o, &a, err)
+			     : verify_seqs_load(&seqs, o, a.in.hp.n_vocab, err);
+	}
+	if (rc)
 		goto out;
-	if (a.in.hp.n_layer == b.in.hp.n_layer && a.in.hp.n_embd == b.in.hp.n_embd) {
-		rep.n_streams = a.in.hp.n_layer + (size_t)1;
-		rep.streams = malloc(rep.n_streams * sizeof(*rep.streams));
-		if (!rep.streams) {
+	if (chunked) {
+		rep.st = &st;
+		rep.chunks = calloc(st.n_chunk, sizeof(*rep.chunks));
+		if (!rep.chunks) {
 			rc = qk_err_set(err, QK_E_NOMEM, "out of memory");
 			goto out;
 		}
-		for (size_t l = 0; l < rep.n_streams; l++)
-			ts_diff_init(&rep.streams[l]);
+	} else {
+		rep.seqs = &seqs;
 	}
-	if ((rc = run_all(o, &a, &b, &seqs, &acc, &rep, err)) ||
-	    (rc = rm_acc_summary(&acc, &rep.s, err)))
+	rep.base_path = o->base;
+	rc = o->base ? run_base(o, &kb, &b, &st, &acc, &rep, err)
+	     : chunked ? run_chunks(o, &a, &b, &st, &acc, &rep, err)
+	     : run_seqs(o, &a, &b, &seqs, &acc, &rep, err);
+	if (rc || (rc = rm_acc_summary(&acc, &rep.s, err)))
 		goto out;
 	judge(&t, &rep);
 	if (o->json)
-		rc = cli_emit_json(to_json(&a, &b, &seqs, &t, &rep), err);
+		rc = cli_emit_json(cmp_to_json(o->base ? NULL : &a, &b, &t, &rep), err);
 	else
-		print_text(&a, &b, &seqs, &t, &rep);
+		cmp_print_text(o->base ? NULL : &a, &b, &t, &rep);
 	fflush(stdout);
 	if (!rc && !rep.pass) {
-		report_failures(&t, &rep);
+		cmp_report_failures(&t, &rep);
 		rc = QK_E_THRESHOLD;
 	}
 out:
 	free(rep.streams);
+	free(rep.chunks);
 	rm_acc_release(&acc);
 	verify_seqs_free(&seqs);
+	verify_stream_free(&st);
+	kb_close(&kb);
 	verify_close(&b);
 	verify_close(&a);
 	return rc;

@@ -10,12 +10,15 @@
 /* each table with the tool its cases run through (tests/cli/corrupt.sh) */
 static const struct {
 	const struct cc_table *table;
-	const char *tool;      /* "qwen-inspect": TOOL PATH; others: TOOL PATH -o OUT.gguf */
+	const char *tool;      /* "qwen-inspect": TOOL PATH; "qwen-verify-base": qwen-verify
+				* compare --base PATH on the qwen3 fixture; others: TOOL
+				* PATH -o OUT.gguf */
 } tables[] = {
 	{ &cc_st_cases, "qwen-inspect" },     { &cc_index_cases, "qwen-inspect" },
 	{ &cc_gguf_cases, "qwen-inspect" },   { &cc_config_cases, "qwen-inspect" },
 	{ &cc_model_cases, "qwen-inspect" },  { &cc_tok_cases, "qwen-convert" },
 	{ &cc_split_cases, "qwen-inspect" },  { &cc_config_writer_cases, "qwen-convert" },
+	{ &cc_kb_cases, "qwen-verify-base" },
 };
 
 int main(int argc, char **argv)

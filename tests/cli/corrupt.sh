@@ -1,6 +1,7 @@
 #!/bin/sh
 # Every case of the corrupt corpus through the real binary its manifest row
-# names (qwen-inspect PATH, or TOOL PATH -o OUT.gguf): the expected exit code,
+# names (qwen-inspect PATH, qwen-verify compare --base PATH CANDIDATE for
+# qwen-verify-base, or TOOL PATH -o OUT.gguf): the expected exit code,
 # the message fragment on stderr, nothing on stdout, no output file left
 # behind, and no crash (sanitizer builds abort with a report, which fails the
 # exit-code check).
@@ -17,6 +18,8 @@ while IFS="$tab" read -r name path code frag tool; do
 	rm -f "$out"/o.gguf*
 	if [ "$tool" = qwen-inspect ]; then
 		"$BINDIR/qwen-inspect" "$path" >"$out/stdout" 2>"$out/stderr"
+	elif [ "$tool" = qwen-verify-base ]; then
+		"$BINDIR/qwen-verify" compare --base "$path" testdata/models/qwen3 >"$out/stdout" 2>"$out/stderr"
 	else
 		"$BINDIR/$tool" "$path" -o "$out/o.gguf" >"$out/stdout" 2>"$out/stderr"
 	fi

@@ -97,3 +97,64 @@ else
 fi
 expect 4 "" -- run --tokens 1,2 --save-expected "$tmp/none/x.st" $M/qwen3
 [ ! -e "$tmp/none" ] && echo "ok - no partial output" || echo "not ok - partial output"
+
+# ---- compare on llama-perplexity's chunks ----
+if "$V" compare --json --ctx 64 --tokens-file "$I" $M/qwen3 $M/qwen3 >"$tmp/c.json" 2>"$tmp/err" &&
+   [ "$(json_num kld_mean "$tmp/c.json")" = 0 ] && [ "$(json_num ppl_ratio "$tmp/c.json")" = 1 ] &&
+   [ "$(json_num n_predictions "$tmp/c.json")" = 124 ] && [ "$(json_num n_positions "$tmp/c.json")" = 124 ] &&
+   [ "$(json_num top1_agreement "$tmp/c.json")" = 100 ] &&
+   [ "$(grep -c '"chunk":' "$tmp/c.json")" = 4 ] &&
+   grep -q '"first_divergent_layer":[[:space:]]*null' "$tmp/c.json"; then
+	echo "ok - compare --ctx 64 with itself: 4 chunks, 124 scored positions, kld 0, ratio 1"
+else
+	echo "not ok - compare --ctx 64 with itself"; sed 's/^/#   /' "$tmp/err" | head -3
+fi
+for k in kld_mean_err kld_p10 kld_p05 kld_p01 kld_p001 dp_max dp_p999 dp_p75 dp_median dp_p25 \
+	 dp_min rms_dp_err top1_agreement_err ppl_ref_err ppl_candidate_err ln_ppl_ratio \
+	 ln_ppl_ratio_err ppl_ratio_err ppl_diff ppl_diff_err ln_ppl_cor; do
+	grep -q "\"$k\":" "$tmp/c.json" || { echo "not ok - compare --json lacks $k"; miss=1; }
+done
+[ -z "$miss" ] && echo "ok - compare --json has every llama-perplexity statistic"
+if "$V" compare --ctx 64 --tokens-file "$I" $M/qwen3 $M/qwen3 >"$tmp/out" 2>&1 &&
+   grep -q '^   4 ' "$tmp/out" && grep -q '^Cor(ln(PPL(Q)), ln(PPL(base))):' "$tmp/out" &&
+   grep -q '^ 0.1%   KLD:' "$tmp/out" && grep -q '^25.0%   Δp:' "$tmp/out" &&
+   grep -q '^Same top p: 100.000 ± 0.000 %' "$tmp/out"; then
+	echo "ok - compare text: llama-perplexity's chunk lines and statistics blocks"
+else
+	echo "not ok - compare text blocks"; head -12 "$tmp/out" | sed 's/^/#   /'
+fi
+
+# ---- the base file: compare --save-base, then compare --base ----
+C="$BINDIR/qwen-convert"
+"$C" -q --outtype q8_0 $M/qwen3 -o "$tmp/q3q8.gguf" >/dev/null 2>&1
+"$V" compare --json --ctx 64 --tokens-file "$I" --save-base "$tmp/q3.kld" --max-kld 1 \
+	$M/qwen3 "$tmp/q3q8.gguf" >"$tmp/full.json" 2>"$tmp/err"
+"$V" compare --json --base "$tmp/q3.kld" --max-kld 1 "$tmp/q3q8.gguf" >"$tmp/base.json" 2>"$tmp/err2"
+kf=$(json_num kld_mean "$tmp/full.json"); kb=$(json_num kld_mean "$tmp/base.json")
+tf=$(json_num top1_agreement "$tmp/full.json"); tb=$(json_num top1_agreement "$tmp/base.json")
+if near "$kb" "$kf" 0.05 && [ "$tf" = "$tb" ] &&
+   [ "$(json_num n_predictions "$tmp/base.json")" = 124 ] &&
+   grep -q '"tokens_source":[[:space:]]*"--base"' "$tmp/base.json"; then
+	echo "ok - compare --base (16-bit log-probs) agrees with the fp32 pair: kld $kb vs $kf, top1 $tb"
+else
+	echo "not ok - compare --base: kld $kb vs $kf, top1 $tb vs $tf"; sed 's/^/#   /' "$tmp/err2" | head -3
+fi
+cmp -s "$tmp/q3.kld" "$tmp/b.kld" && echo "ok - compare --save-base writes the reference's file, as perplexity does" ||
+	echo "not ok - compare --save-base differs from perplexity --save-base"
+# the divergent-layer report: not assessed for lossy thresholds, assessed with --max-layer-nmse
+if grep -q '"divergence_assessed":[[:space:]]*false' "$tmp/full.json" &&
+   grep -q '"first_divergent_layer":[[:space:]]*null' "$tmp/full.json"; then
+	echo "ok - a lossy candidate under --max-kld: first divergent layer not assessed"
+else
+	echo "not ok - divergence assessed without --max-layer-nmse"
+fi
+expect 1 "max-layer-nmse 1e-09 exceeded: first divergent layer: embedding" -- \
+	compare --ctx 64 --tokens-file "$I" --max-kld 1 --max-layer-nmse 1e-9 $M/qwen3 "$tmp/q3q8.gguf"
+expect 2 "compare --base needs one CANDIDATE" -- compare --base "$tmp/q3.kld" $M/qwen3 $M/qwen3
+expect 2 "--base takes the tokens, n_ctx and chunks from its file" -- compare --base "$tmp/q3.kld" --ctx 64 $M/qwen3
+expect 2 "--max-logit-diff needs the reference model" -- compare --base "$tmp/q3.kld" --max-logit-diff 1 $M/qwen3
+expect 2 "--max-layer-nmse needs the reference model" -- compare --base "$tmp/q3.kld" --max-layer-nmse 1 $M/qwen3
+expect 4 "No such file" -- compare --base "$tmp/none.kld" $M/qwen3
+expect 3 "logits over different vocabularies" -- compare --base "$tmp/q3.kld" $M/qwen3_realvocab
+expect 1 "max-kld 1e-09 exceeded" -- compare --base "$tmp/q3.kld" --max-kld 1e-9 "$tmp/q3q8.gguf"
+expect 2 "one of the inputs" -- compare --ctx 64 --tokens-file "$I" --save-base "$tmp/q3q8.gguf" $M/qwen3 "$tmp/q3q8.gguf"

@@ -35,6 +35,25 @@
 #define X_RMS_DP 0.00051910952603272662
 #define X_MAX_ABS_LOGIT_DIFF 0.046875
 #define X_LOGITS_NMSE 0.00029526839999025918
+#define X_S_KLD_MEAN 0.00048944482551253486
+#define X_S_KLD_MEAN_ERR 7.2204809152749554e-06
+#define X_S_KLD_P10 0.00045088362107548343
+#define X_S_KLD_P01 0.00042949668192164038
+#define X_S_PPL_REF_ERR 155.5415396952915
+#define X_S_PPL_CAND_ERR 154.48961094119582
+#define X_S_LN_RATIO -0.00012577831700077979
+#define X_S_LN_RATIO_ERR 0.006446411457338719
+#define X_S_LN_COR 0.99990205912641883
+#define X_S_PPL_DIFF_ERR 2.4111210512379655
+#define X_S_DP_MEAN_ERR 0.00014031242832853905
+#define X_S_DP_MAX 0.0023165934180644707
+#define X_S_DP_P75 1.3081215951776893e-05
+#define X_S_DP_MEDIAN -2.620521470332246e-07
+#define X_S_DP_P05 -0.0012360038025472455
+#define X_S_DP_MIN -0.0016550484802319125
+#define X_S_RMS_DP 0.00068483689844916627
+#define X_S_RMS_DP_ERR 0.00018288216534145411
+#define X_S_TOP1 1
 
 /* |got - want| <= rel * |want| (or <= rel when want is 0) */
 static void near(double got, double want, double rel, const char *what)
@@ -273,6 +292,53 @@ static void test_acc_numpy(void **state)
 	rm_acc_release(&a);
 }
 
+/* llama-perplexity's standard errors and quantiles on 24 scored positions
+ * (n > 10, so they are not zeroed), against the NumPy oracle */
+static void test_acc_scored_numpy(void **state)
+{
+	enum { T = 25, V = 97 };
+	static float ref[T * V], cand[T * V];
+	int32_t tok[T];
+	struct rm_acc a;
+	struct rm_summary s;
+	qk_err err;
+
+	(void)state;
+	for (int t = 0; t < T; t++) {
+		tok[t] = (13 * t + 7) % V;
+		for (int i = 0; i < V; i++) {
+			ref[t * V + i] = (float)((37 * i + 11 * t) % 101 - 50) / 16.0f;
+			cand[t * V + i] = ref[t * V + i] + (float)((53 * i + 5 * t) % 7 - 3) / 64.0f;
+		}
+	}
+	rm_acc_init(&a);
+	assert_int_equal(rm_acc_add_scored(&a, ref, cand, T - 1, V, tok + 1, &err), QK_OK);
+	assert_int_equal(rm_acc_summary(&a, &s, &err), QK_OK);
+	assert_int_equal(s.n_pos, T - 1);
+	assert_int_equal(s.n_pred, T - 1);
+	near(s.kld_mean, X_S_KLD_MEAN, 1e-11, "kld mean");
+	near(s.kld_mean_err, X_S_KLD_MEAN_ERR, 1e-6, "kld mean err");
+	near(s.kld_p10, X_S_KLD_P10, 1e-11, "kld p10");
+	near(s.kld_p01, X_S_KLD_P01, 1e-11, "kld p01");
+	near(s.ppl_ref_err, X_S_PPL_REF_ERR, 1e-9, "ppl ref err");
+	near(s.ppl_cand_err, X_S_PPL_CAND_ERR, 1e-9, "ppl cand err");
+	near(s.ln_ppl_ratio, X_S_LN_RATIO, 1e-9, "ln ratio");
+	near(s.ln_ppl_ratio_err, X_S_LN_RATIO_ERR, 1e-6, "ln ratio err");
+	near(s.ln_ppl_cor, X_S_LN_COR, 1e-9, "ln ppl correlation");
+	near(s.ppl_diff_err, X_S_PPL_DIFF_ERR, 1e-5, "ppl diff err");
+	near(s.dp_mean_err, X_S_DP_MEAN_ERR, 1e-9, "dp mean err");
+	near(s.dp_q[0], X_S_DP_MAX, 1e-9, "dp max");
+	near(s.dp_q[5], X_S_DP_P75, 1e-7, "dp p75");
+	near(s.dp_q[6], X_S_DP_MEDIAN, 1e-5, "dp median");
+	near(s.dp_q[9], X_S_DP_P05, 1e-9, "dp p05");
+	near(s.dp_q[12], X_S_DP_MIN, 1e-9, "dp min");
+	near(s.rms_dp, X_S_RMS_DP, 1e-9, "rms dp");
+	near(s.rms_dp_err, X_S_RMS_DP_ERR, 1e-7, "rms dp err");
+	near(s.top1, X_S_TOP1, 0, "top1");
+	near(s.top1_err, 0, 0, "top1 err at 100 %");
+	rm_acc_release(&a);
+}
+
 static void test_acc_nonfinite_and_errors(void **state)
 {
 	const float ref[4] = { 1, 2, 3, 4 }, cand[4] = { 1, 2, NAN, 4 };
@@ -346,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_percentiles),
 		cmocka_unit_test(test_acc_by_hand),
 		cmocka_unit_test(test_acc_numpy),
+		cmocka_unit_test(test_acc_scored_numpy),
 		cmocka_unit_test(test_acc_nonfinite_and_errors),
 		cmocka_unit_test(test_first_divergent),
 	};
