@@ -289,7 +289,33 @@ struct added_in {
 	const char *content;
 	int64_t id;
 	bool special;
+	uint8_t flags;     /* TK_ADDED_* */
 };
+
+/* tokenizers' AddedToken flags; normalized defaults to !special */
+static int added_flags(struct tk_build *b, const cJSON *c, size_t i, const char *show,
+		       uint8_t *out)
+{
+	static const struct { const char *key; uint8_t flag; } keys[] = {
+		{ "special", TK_ADDED_SPECIAL }, { "single_word", TK_ADDED_SINGLE_WORD },
+		{ "lstrip", TK_ADDED_LSTRIP }, { "rstrip", TK_ADDED_RSTRIP },
+		{ "normalized", TK_ADDED_NORMALIZED },
+	};
+	const cJSON *sp = tk_json_get(c, "special"), *nz = tk_json_get(c, "normalized");
+
+	*out = 0;
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		const cJSON *j = tk_json_get(c, keys[k].key);
+		if (j && !cJSON_IsBool(j))
+			return tk_fail(b, QK_E_INVALID, "added_tokens[%zu] '%s': %s: expected true or false",
+				    i, show, keys[k].key);
+		if (cJSON_IsTrue(j))
+			*out |= keys[k].flag;
+	}
+	if (!nz && !cJSON_IsTrue(sp))
+		*out |= TK_ADDED_NORMALIZED;
+	return QK_OK;
+}
 
 static int read_added(struct tk_build *b, const cJSON *arr, const struct qk_hmap *vocab,
 		      uint32_t n_model, struct added_in **out, size_t *n_out, uint32_t *next_out)
@@ -322,6 +348,7 @@ static int read_added(struct tk_build *b, const cJSON *arr, const struct qk_hmap
 		const cJSON *content = tk_json_get(c, "content"), *sp = tk_json_get(c, "special");
 		int64_t id, want, old;
 		size_t len;
+		uint8_t flags;
 
 		if (!cJSON_IsObject(c)) {
 			rc = tk_fail(b, QK_E_INVALID, "added_tokens[%zu]: expected an object", i);
@@ -339,11 +366,8 @@ static int read_added(struct tk_build *b, const cJSON *arr, const struct qk_hmap
 				  i, show, TK_MAX_VOCAB - 1);
 			break;
 		}
-		if (sp && !cJSON_IsBool(sp)) {
-			rc = tk_fail(b, QK_E_INVALID, "added_tokens[%zu] '%s': special: expected true or false",
-				  i, show);
+		if ((rc = added_flags(b, c, i, show, &flags)))
 			break;
-		}
 		old = qk_hmap_put(&seen, content->valuestring, len, (int64_t)i);
 		if (old == -2) {
 			rc = nomem(b);
@@ -371,7 +395,7 @@ static int read_added(struct tk_build *b, const cJSON *arr, const struct qk_hmap
 				  TK_MAX_VOCAB);
 			break;
 		}
-		in[i] = (struct added_in){ content->valuestring, id, cJSON_IsTrue(sp) };
+		in[i] = (struct added_in){ content->valuestring, id, cJSON_IsTrue(sp), flags };
 	}
 	qk_hmap_free(&seen);
 	if (rc) {
@@ -446,14 +470,19 @@ static int check_normalizer(struct tk_build *b, const cJSON *nz)
 	const cJSON *list;
 	const char *t;
 
-	if (!nz || cJSON_IsNull(nz) || is_type(nz, "NFC"))
+	if (!nz || cJSON_IsNull(nz))
 		return QK_OK;
+	if (is_type(nz, "NFC")) {
+		b->nfc = true;
+		return QK_OK;
+	}
 	list = tk_json_get(nz, "normalizers");
 	if (is_type(nz, "Sequence") && cJSON_IsArray(list)) {
 		for (const cJSON *c = list->child; c; c = c->next)
 			if (!is_type(c, "NFC"))
 				return tk_fail(b, QK_E_UNSUPPORTED,
 					    "normalizer: a Sequence of other than NFC is not supported");
+		b->nfc = list->child != NULL;
 		return QK_OK;
 	}
 	t = str_or_null(tk_json_get(nz, "type"));
@@ -508,7 +537,7 @@ static int fill_tokens(struct tk_build *b, const char **names, uint32_t n_model,
 			free(c);
 			return nomem(b);
 		}
-		b->added[b->n_added++] = (struct tk_added){ c, in[i].id };
+		b->added[b->n_added++] = (struct tk_added){ c, in[i].id, in[i].flags };
 		if (!control) { /* llama.cpp: U+2581 -> ' ' in user-defined tokens */
 			char *o = t;
 			for (const char *p = t; *p;) {

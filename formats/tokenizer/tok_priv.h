@@ -15,9 +15,19 @@
 #include "tokenizer.h"
 
 /* ---- load state shared by the tokenizer.json and qwen.tiktoken readers ---- */
+/* an added token's tokenizer.json flags */
+enum {
+	TK_ADDED_SPECIAL = 1,
+	TK_ADDED_SINGLE_WORD = 2,
+	TK_ADDED_LSTRIP = 4,
+	TK_ADDED_RSTRIP = 8,
+	TK_ADDED_NORMALIZED = 16,
+};
+
 struct tk_added {
 	char *content;     /* as tokenizer.json gives it */
 	int64_t id;
+	uint8_t flags;     /* TK_ADDED_* */
 };
 
 struct tk_build {
@@ -29,6 +39,7 @@ struct tk_build {
 	bool json;                /* the vocabulary came from tokenizer.json */
 	bool post_bytelevel;      /* tokenizer.json post_processor is ByteLevel */
 	bool qwen1;               /* the vocabulary came from qwen.tiktoken */
+	bool nfc;                 /* tokenizer.json's normalizer is NFC */
 	int64_t endoftext;        /* Qwen1: id of <|endoftext|> (may be >= n_tokens) */
 };
 
@@ -41,6 +52,12 @@ int tk_json_build(struct tk_build *b, const char *json, size_t len, int arch,
 		  uint32_t vocab_size);
 int tk_tiktoken_build(struct tk_build *b, const char *text, size_t len, uint32_t vocab_size);
 void tk_build_free(struct tk_build *b);
+/* tk_load_hf, leaving the result in b->v and the added tokens and flags in
+ * *b (the encoder needs them): on success the caller owns b->v and frees
+ * the rest with tk_build_free; on error everything is freed. */
+struct qk_hparams;
+int tk_load_hf_build(struct tk_build *b, const char *dir, int arch, uint32_t vocab_size,
+		     const struct qk_hparams *hp, qk_err *err);
 
 /* ---- helpers ---- */
 

@@ -607,31 +607,46 @@ static int read_tokenizer(struct tk_build *b, const char *dir, int arch, uint32_
 	return rc;
 }
 
-int tk_load_hf(struct tk_vocab *v, const char *dir, int arch, uint32_t vocab_size,
-	       const struct qk_hparams *hp, qk_err *err)
+int tk_load_hf_build(struct tk_build *b, const char *dir, int arch, uint32_t vocab_size,
+		     const struct qk_hparams *hp, qk_err *err)
 {
-	struct tk_build b = { .err = err, .endoftext = -1 };
 	char *fname = NULL;
 	int rc;
 
-	memset(v, 0, sizeof(*v));
+	memset(b, 0, sizeof(*b));
+	b->err = err;
+	b->endoftext = -1;
 	if (!dir || arch < 0 || arch >= QK_ARCH_COUNT)
 		return qk_err_set(err, QK_E_USAGE, "tk_load_hf: no directory or a bad arch %d",
 				  arch);
-	vocab_init(&b.v);
-	rc = read_tokenizer(&b, dir, arch, vocab_size, &fname);
+	vocab_init(&b->v);
+	rc = read_tokenizer(b, dir, arch, vocab_size, &fname);
 	if (!rc)
-		rc = apply_tokenizer_config(&b, dir);
+		rc = apply_tokenizer_config(b, dir);
 	if (!rc && hp)
-		rc = apply_hparams(&b, hp, dir);
-	if (!rc && b.qwen1)
-		rc = qwen1_defaults(&b);
-	tk_build_free(&b);
+		rc = apply_hparams(b, hp, dir);
+	if (!rc && b->qwen1)
+		rc = qwen1_defaults(b);
 	free(fname);
+	b->fname = NULL;
 	if (rc) {
-		tk_free(&b.v);
-		return rc;
+		tk_build_free(b);
+		tk_free(&b->v);
 	}
+	return rc;
+}
+
+int tk_load_hf(struct tk_vocab *v, const char *dir, int arch, uint32_t vocab_size,
+	       const struct qk_hparams *hp, qk_err *err)
+{
+	struct tk_build b;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	rc = tk_load_hf_build(&b, dir, arch, vocab_size, hp, err);
+	if (rc)
+		return rc;
+	tk_build_free(&b);
 	*v = b.v;
 	return QK_OK;
 }
