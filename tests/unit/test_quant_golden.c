@@ -28,192 +28,8 @@
 #include "../../formats/base/io.h"
 #include "../../quant/qtype.h"
 #include "../../quant/quants.h"
-
-#define GOLDEN_MAX_BYTES ((size_t)1 << 31)
-#define MAX_SECTIONS 32
-#define MAX_LABELS 4096
-#define ANY_COUNT UINT64_MAX
-
-struct qkg_section {
-	char name[32];
-	char dtype[8];
-	uint64_t count;
-	const uint8_t *data;
-};
-
-struct qkg {
-	char *buf;        /* whole file */
-	size_t len;
-	char path[512];
-	int n_sec;
-	struct qkg_section sec[MAX_SECTIONS];
-	uint64_t rows, n_per_row;
-	uint64_t widen_stride; /* f16/bf16: widen[i] is pattern i * stride */
-	int ggml_id;
-	char *labels[MAX_LABELS];
-	/* synth.qkg only */
-	uint64_t seed, input_hash;
-	uint32_t scale_bits[16];
-	int n_scales;
-	struct { char stem[16]; int id; } types[16];
-	int n_types;
-};
-
-static const char *golden_dir(void)
-{
-	const char *d = getenv("QK_QUANT_GOLDEN_DIR");
-
-	return d && *d ? d : "testdata/quant";
-}
-
-static unsigned dtype_size(const char *dt)
-{
-	if (strcmp(dt, "u8") == 0)
-		return 1;
-	if (strcmp(dt, "u16") == 0)
-		return 2;
-	if (strcmp(dt, "u32") == 0 || strcmp(dt, "f32") == 0)
-		return 4;
-	if (strcmp(dt, "u64") == 0)
-		return 8;
-	return 0;
-}
-
-static uint64_t parse_num(const char *s, int base, const char *what, const char *path,
-			  char **endp)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, base);
-	if (errno || end == s || (*end && *end != ' ' && *end != '\n'))
-		fail_msg("%s: bad number '%s' for %s", path, s, what);
-	if (endp)
-		*endp = end;
-	return v;
-}
-
-static uint64_t parse_u64(const char *s, const char *what, const char *path)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || (*end && *end != ' ' && *end != '\n'))
-		fail_msg("%s: bad number '%s' for %s", path, s, what);
-	return v;
-}
-
-/* Load and index a .qkg file; fails the test on any malformation. */
-static void qkg_load(struct qkg *g, const char *name)
-{
-	qk_err err;
-	char *line, *next;
-	uint64_t off = 0;
-
-	memset(g, 0, sizeof(*g));
-	g->ggml_id = -1;
-	snprintf(g->path, sizeof(g->path), "%s/%s", golden_dir(), name);
-	if (getenv("QK_QUANT_GOLDEN_DIR") && access(g->path, F_OK) != 0)
-		skip(); /* an override set (e.g. --bulk) need not have every file */
-	if (qk_read_file(g->path, GOLDEN_MAX_BYTES, &g->buf, &g->len, &err) != QK_OK)
-		fail_msg("%s (run from the repo root)", err.msg);
-	if (strncmp(g->buf, "qkgold 1\n", 9) != 0)
-		fail_msg("%s: not a qkgold 1 file", g->path);
-	for (line = g->buf; ; line = next) {
-		char *nl = memchr(line, '\n', g->len - (size_t)(line - g->buf));
-
-		if (!nl)
-			fail_msg("%s: header has no 'end' line", g->path);
-		*nl = '\0';
-		next = nl + 1;
-		if (strcmp(line, "end") == 0)
-			break;
-		if (strncmp(line, "data ", 5) == 0) {
-			struct qkg_section *s = &g->sec[g->n_sec];
-			char cnt[32];
-
-			if (g->n_sec == MAX_SECTIONS ||
-			    sscanf(line + 5, "%31s %7s %31s", s->name, s->dtype, cnt) != 3 ||
-			    dtype_size(s->dtype) == 0)
-				fail_msg("%s: bad data line '%s'", g->path, line);
-			s->count = parse_u64(cnt, s->name, g->path);
-			g->n_sec++;
-		} else if (strncmp(line, "meta rows ", 10) == 0) {
-			g->rows = parse_u64(line + 10, "rows", g->path);
-		} else if (strncmp(line, "meta n_per_row ", 15) == 0) {
-			g->n_per_row = parse_u64(line + 15, "n_per_row", g->path);
-		} else if (strncmp(line, "meta widen_stride ", 18) == 0) {
-			g->widen_stride = parse_u64(line + 18, "widen_stride", g->path);
-		} else if (strncmp(line, "meta ggml_id ", 13) == 0) {
-			g->ggml_id = (int)parse_u64(line + 13, "ggml_id", g->path);
-		} else if (strncmp(line, "meta seed ", 10) == 0) {
-			g->seed = parse_num(line + 10, 16, "seed", g->path, NULL);
-		} else if (strncmp(line, "meta input_hash ", 16) == 0) {
-			g->input_hash = parse_num(line + 16, 16, "input_hash", g->path, NULL);
-		} else if (strncmp(line, "meta scale_bits ", 16) == 0) {
-			char *p = line + 16;
-
-			while (*p && g->n_scales < 16)
-				g->scale_bits[g->n_scales++] =
-					(uint32_t)parse_num(p, 16, "scale_bits", g->path, &p);
-		} else if (strncmp(line, "meta synth_type ", 16) == 0 && g->n_types < 16) {
-			char *st = line + 16, *sp = strchr(st, ' ');
-
-			if (!sp || sp - st >= 16)
-				fail_msg("%s: bad line '%s'", g->path, line);
-			memcpy(g->types[g->n_types].stem, st, (size_t)(sp - st));
-			g->types[g->n_types].stem[sp - st] = '\0';
-			g->types[g->n_types].id = (int)parse_u64(sp + 1, "type id", g->path);
-			g->n_types++;
-		} else if (strncmp(line, "meta row_label ", 15) == 0) {
-			char *sp = strchr(line + 15, ' ');
-			uint64_t i = parse_u64(line + 15, "row_label", g->path);
-
-			if (sp && i < MAX_LABELS)
-				g->labels[i] = sp + 1;
-		}
-	}
-	off = (uint64_t)(next - g->buf);
-	for (int i = 0; i < g->n_sec; i++) {
-		uint64_t bytes;
-
-		g->sec[i].data = (const uint8_t *)g->buf + off;
-		if (!qk_mul_u64(g->sec[i].count, dtype_size(g->sec[i].dtype), &bytes) ||
-		    !qk_add_u64(off, bytes, &off) || off > g->len)
-			fail_msg("%s: section '%s' runs past the end of the file", g->path,
-				 g->sec[i].name);
-	}
-	if (off != g->len)
-		fail_msg("%s: %zu trailing bytes after the sections", g->path,
-			 g->len - (size_t)off);
-}
-
-static const struct qkg_section *qkg_get(const struct qkg *g, const char *name,
-					 const char *dtype, uint64_t count)
-{
-	for (int i = 0; i < g->n_sec; i++) {
-		const struct qkg_section *s = &g->sec[i];
-
-		if (strcmp(s->name, name) != 0)
-			continue;
-		if (strcmp(s->dtype, dtype) != 0 || (count != ANY_COUNT && s->count != count))
-			fail_msg("%s: section '%s' is %s[%llu], expected %s[%llu]", g->path, name,
-				 s->dtype, (unsigned long long)s->count, dtype,
-				 (unsigned long long)count);
-		return s;
-	}
-	fail_msg("%s: no section '%s'", g->path, name);
-	return NULL;
-}
-
-static void qkg_free(struct qkg *g)
-{
-	free(g->buf);
-	g->buf = NULL;
-}
+#include "fnv.h"
+#include "qkg.h"
 
 /* the stored inputs: rows x n_per_row floats */
 static struct qkg inputs;
@@ -424,50 +240,12 @@ static void test_bf16(void **s) { (void)s; check_half("bf16.qkg", QT_BF16); }
  * The recipe (gen_quant_golden.py, synth_rows) uses integers and exact
  * float operations only, so both sides build the same bits. */
 
-static uint64_t splitmix64(uint64_t seed, uint64_t k)
-{
-	uint64_t z = seed + (k + 1) * 0x9e3779b97f4a7c15ull;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t fnv1a64(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
-}
-
-#define FNV_INIT 0xcbf29ce484222325ull
-
-static void synth_row(const struct qkg *g, uint64_t row, float *x)
-{
-	float scale;
-
-	memcpy(&scale, &g->scale_bits[row % (uint64_t)g->n_scales], 4);
-	for (uint64_t j = 0; j < g->n_per_row; j++) {
-		const uint64_t i = row * g->n_per_row + j;
-		const uint64_t z0 = splitmix64(g->seed, 2 * i), z1 = splitmix64(g->seed, 2 * i + 1);
-		const int64_t s = (int64_t)((z0 & 0xffffffffu) + (z0 >> 32) + (z1 & 0xffffffffu) +
-					    (z1 >> 32)) - 2 * (int64_t)0xffffffff;
-		float v = (float)s * 0x1p-31f;
-
-		if (((z1 >> 40) & 0x3ff) == 0)
-			v *= 16.0f;
-		x[j] = v * scale;
-	}
-}
-
 static void test_synth(void **state)
 {
 	struct qkg g;
 	float *x, *y;
 	uint8_t *q;
-	uint64_t in_hash = FNV_INIT, total_blocks = 0;
+	uint64_t in_hash = FNV1A64_INIT, total_blocks = 0;
 	int failed = 0;
 
 	(void)state;
@@ -479,7 +257,7 @@ static void test_synth(void **state)
 	q = malloc(g.n_per_row * 4);
 	assert_true(x && y && q);
 	for (uint64_t r = 0; r < g.rows; r++)
-		synth_row(&g, r, x + r * g.n_per_row);
+		qkg_synth_row(&g, r, x + r * g.n_per_row);
 	in_hash = fnv1a64(in_hash, x, g.rows * g.n_per_row * sizeof(float));
 	if (in_hash != g.input_hash)
 		fail_msg("%s: regenerated inputs hash to %016llx, generator had %016llx",
@@ -502,12 +280,12 @@ static void test_synth(void **state)
 			memset(q, 0, rb);
 			quantize(x + r * g.n_per_row, q, (int64_t)g.n_per_row);
 			t->dequantize(q, y, (int64_t)g.n_per_row);
-			if (fnv1a64(FNV_INIT, q, rb) != qk_ld64(hq->data + 8 * r) && bad_q++ == 0)
+			if (fnv1a64(FNV1A64_INIT, q, rb) != qk_ld64(hq->data + 8 * r) && bad_q++ == 0)
 				print_error("%s: synth row %llu (scale 0x%08x): bytes differ from "
 					    "llama.cpp's (gen_quant_golden.py --bulk shows bytes)\n",
 					    t->name, (unsigned long long)r,
 					    g.scale_bits[r % (uint64_t)g.n_scales]);
-			if (fnv1a64(FNV_INIT, y, g.n_per_row * 4) != qk_ld64(hd->data + 8 * r))
+			if (fnv1a64(FNV1A64_INIT, y, g.n_per_row * 4) != qk_ld64(hd->data + 8 * r))
 				bad_dq++;
 		}
 		total_blocks += g.rows * (g.n_per_row / t->blck);
@@ -533,7 +311,7 @@ static void test_type_table(void **state)
 	int seen[QT_COUNT] = { 0 }, n = 0;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/ggml_types.txt", golden_dir());
+	snprintf(path, sizeof(path), "%s/ggml_types.txt", qkg_dir());
 	fp = fopen(path, "r");
 	if (!fp) {
 		if (getenv("QK_QUANT_GOLDEN_DIR"))
