@@ -1,6 +1,8 @@
 /* common.c - shared CLI helpers; see common.h. */
 #include "common.h"
 
+#include "../formats/base/outfile.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,6 +45,16 @@ void cli_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+static void out_note(const char *msg)
+{
+	fprintf(stderr, "%s: note: %s\n", cli_prog, msg);
+}
+
+void cli_outputs_init(void)
+{
+	qk_out_set_notice(out_note);
+}
+
 bool cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -81,24 +93,31 @@ int cli_not_implemented(const char *tool, int argc, char **argv)
 	return EXIT_USAGE;
 }
 
-/* the files next to the weights that some tool reads */
+/* The one list of side files: what any tool reads, or a Hugging Face
+ * checkpoint directory holds, next to the weights. */
 static const char *const side_files[] = {
-	"config.json", "model.safetensors.index.json", "tokenizer.json", "tokenizer_config.json",
-	"qwen.tiktoken", "chat_template.jinja", "chat_template.json", "generation_config.json",
-	"README.md",
+	"config.json", "generation_config.json", "model.safetensors.index.json",
+	"tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt",
+	"special_tokens_map.json", "added_tokens.json", "qwen.tiktoken",
+	"chat_template.jinja", "chat_template.json", "README.md",
 };
 
-void cli_forbid_inputs(const char *path, const struct qk_catalog *cat)
+int cli_forbid_inputs(const char *path, const struct qk_catalog *cat, qk_err *err)
 {
-	qk_out_forbid(path);
-	for (size_t i = 0; i < cat->n_files; i++)
+	int rc = qk_out_forbid(path, err);
+
+	if (!rc && cat->path)
+		rc = qk_out_forbid(cat->path, err);
+	for (size_t i = 0; !rc && i < cat->n_files; i++)
 		if (cat->files[i].path)
-			qk_out_forbid(cat->files[i].path);
-	for (size_t i = 0; cat->dir && i < sizeof(side_files) / sizeof(side_files[0]); i++) {
+			rc = qk_out_forbid(cat->files[i].path, err);
+	for (size_t i = 0; !rc && cat->dir && i < sizeof(side_files) / sizeof(side_files[0]); i++) {
 		char *p = qk_path_join(cat->dir, side_files[i]);
 
-		if (p)
-			qk_out_forbid(p);
+		if (!p)
+			return qk_err_set(err, QK_E_NOMEM, "out of memory");
+		rc = qk_out_forbid(p, err);
 		free(p);
 	}
+	return rc;
 }

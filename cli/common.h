@@ -26,16 +26,22 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "<prog>: warning: <fmt>". */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Tools that write call this first: notes of the output layer (a stale
+ * temporary of a killed run removed) go to stderr as "<prog>: note: ...". */
+void cli_outputs_init(void);
+
 /* Parse an unsigned decimal integer in [min, max] (strtoull with end pointer
  * and errno); false with a usage message naming `opt` on failure. */
 bool cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /* Refuse as outputs (outfile.h's qk_out_forbid) every file a tool reads
- * from its input: `path` as the user named it, every file of the catalog, and
- * the side files of its directory (config.json, tokenizer files, chat
- * template, generation_config.json, README.md): the one list of them. */
+ * from its input: `path` as the user named it, every file of the catalog
+ * (shards, members of a split set), and the side files of its directory
+ * (config.json, generation_config.json, the shard index, tokenizer files,
+ * chat template, README.md): the one list of them, used by every tool that
+ * writes. QK_E_NOMEM. */
 struct qk_catalog;
-void cli_forbid_inputs(const char *path, const struct qk_catalog *cat);
+int cli_forbid_inputs(const char *path, const struct qk_catalog *cat, qk_err *err);
 
 /* Print a cJSON document to stdout (indented) and free it; QK_E_NOMEM when
  * it cannot be built or printed (root NULL). */

@@ -39,6 +39,7 @@ struct convert_ctx {
 /* "<prog>: note: ..." on stderr unless --quiet. */
 void convert_note(const struct convert_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
 /* HF safetensors input -> GGUF: one file, or a split set when a --split-max-*
  * limit cuts it (convert_gguf.c). QK_* error code. */
 int convert_to_gguf(const struct convert_ctx *c, struct qk_input *in, qk_err *err);

@@ -195,17 +195,6 @@ static void add_stats(struct wp_stats *sum, const struct wp_stats *st)
 	sum->bytes_done += st->bytes_done;
 }
 
-/* A split k is first committed as "<name>.part-<pid>" (a member of the
- * outfile group, removed on failure or interrupt); when every part is
- * complete they are renamed to their names with the signals blocked, so an
- * older set of the same name is replaced only by a complete one. */
-static int part_name(const char *name, char *buf, size_t n, qk_err *err)
-{
-	if ((size_t)snprintf(buf, n, "%s.part-%ld", name, (long)getpid()) >= n)
-		return qk_err_set(err, QK_E_USAGE, "%s: output name too long", name);
-	return QK_OK;
-}
-
 static int split_name(const struct gstate *s, const struct convert_ctx *c, size_t k, char *buf,
 		      size_t n, qk_err *err)
 {
@@ -218,96 +207,69 @@ static int split_name(const struct gstate *s, const struct convert_ctx *c, size_
 	}
 	if ((rc = gs_split_path(buf, n, s->prefix, (unsigned)k + 1, (unsigned)s->n_splits)))
 		return qk_err_set(err, rc, "%s: split file name too long", s->prefix);
-	if (qk_out_is_forbidden(buf))
-		return qk_err_set(err, QK_E_USAGE, "%s: output path is one of the inputs; refusing "
-				  "to overwrite it", buf);
 	return QK_OK;
 }
 
-static void sync_dir_of(const char *path)
+/* Before any work: every file the run will write may be written, and the
+ * filesystem has room for the whole plan. */
+static int check_targets(const struct gstate *s, const struct convert_ctx *c, qk_err *err)
 {
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path ? slash - path : 1), path);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
-/* every part to its name; on a failure the ones moved are removed too */
-static int publish(const struct gstate *s, const struct convert_ctx *c, qk_err *err)
-{
-	char name[sizeof(s->prefix) + 32], part[sizeof(s->prefix) + 64];
-	size_t k;
+	char name[sizeof(s->prefix) + 32];
+	uint64_t planned = wp_data_bytes(&s->plan);
 	int rc = QK_OK;
 
-	qk_out_block_signals(true);
-	for (k = 0; k < s->n_splits && !rc; k++)
-		if (!(rc = split_name(s, c, k, name, sizeof(name), err)) &&
-		    !(rc = part_name(name, part, sizeof(part), err)) && rename(part, name) != 0)
-			rc = qk_err_set(err, QK_E_IO, "%s: cannot rename the split into place: %s",
-					name, strerror(errno));
-	if (rc) {
-		for (size_t j = 0; j + 1 < k; j++)
-			if (!split_name(s, c, j, name, sizeof(name), err))
-				unlink(name);
-		qk_out_group_undo();
-	} else {
-		qk_out_group_keep();
-		sync_dir_of(name);
-	}
-	qk_out_block_signals(false);
+	for (size_t k = 0; k < s->n_splits && !rc; k++)
+		if (!(rc = split_name(s, c, k, name, sizeof(name), err)))
+			rc = qk_out_check(name, k == 0 ? planned : 0, err);
 	return rc;
 }
 
-/* every split in turn: a plain file is committed under its name, the parts
- * of a set join the outfile group until publish */
+/* Every split in turn: a plain file is committed under its name; the
+ * members of a set stay finished temporaries until all are complete, then
+ * qk_out_commit_set publishes them together, so an older set of the same name
+ * is replaced only by a complete one, and stays as it was on any failure. */
 static int write_all(struct gstate *s, const struct convert_ctx *c, struct wp_stats *sum,
 		     qk_err *err)
 {
 	struct set_progress sp = { { NULL, -1 }, 0, wp_data_bytes(&s->plan) };
-	char name[sizeof(s->prefix) + 32], part[sizeof(s->prefix) + 64];
-	const char *path = s->n_splits > 1 ? part : name;
+	char name[sizeof(s->prefix) + 32];
+	struct qk_out **done = NULL;
+	size_t n_done = 0;
 	int rc = QK_OK;
 
-	if (s->n_splits > QK_OUT_MAX_GROUP)
+	if (s->n_splits > QK_OUT_MAX_OPEN)
 		return qk_err_set(err, QK_E_USAGE, "the limits make %zu split files; at most %d are "
-				  "written at once", s->n_splits, QK_OUT_MAX_GROUP);
+				  "written at once", s->n_splits, QK_OUT_MAX_OPEN);
+	if (s->n_splits > 1 && !(done = calloc(s->n_splits, sizeof(*done))))
+		return qk_err_set(err, QK_E_NOMEM, "out of memory for %zu split files", s->n_splits);
 	for (size_t k = 0; k < s->n_splits && !rc; k++) {
 		size_t first = s->n_splits > 1 ? s->first[k] : 0;
 		size_t n = s->n_splits > 1 ? s->first[k + 1] - first : s->plan.n;
 		struct wp_stats st = { 0, -1, 0 };
 		struct gf_writer *w;
 
-		if ((rc = split_name(s, c, k, name, sizeof(name), err)) ||
-		    (rc = part_name(name, part, sizeof(part), err)))
+		if ((rc = split_name(s, c, k, name, sizeof(name), err)))
 			break;
-		rc = write_gguf(s, c, path, k, first, n, &sp, &st, &w, err);
+		rc = write_gguf(s, c, name, k, first, n, &sp, &st, &w, err);
 		add_stats(sum, &st);
 		sp.base += st.bytes_done;
 		if (rc) {
 			gf_writer_abort(w);
 			break;
 		}
-		/* no signal between the rename to the part name and joining the group */
-		qk_out_block_signals(true);
-		rc = gf_writer_commit(w, err);
-		if (!rc && s->n_splits > 1 && (rc = qk_out_group_add(part, err)))
-			unlink(part);
-		qk_out_block_signals(false);
+		if (s->n_splits == 1)
+			rc = gf_writer_commit(w, err);
+		else if (!(rc = gf_writer_finish(w, &done[n_done], err)))
+			n_done++;
 	}
 	cli_progress_end(&sp.pr);
-	if (rc) {
-		qk_out_group_undo();
-		return rc;
-	}
-	return s->n_splits > 1 ? publish(s, c, err) : QK_OK;
+	if (!rc && s->n_splits > 1)
+		rc = qk_out_commit_set(done, n_done, err);
+	else
+		for (size_t k = 0; k < n_done; k++)
+			qk_out_abort(done[k]);
+	free(done);
+	return rc;
 }
 
 int convert_to_gguf(const struct convert_ctx *c, struct qk_input *in, qk_err *err)
@@ -333,8 +295,8 @@ int convert_to_gguf(const struct convert_ctx *c, struct qk_input *in, qk_err *er
 					     s.n_splits);
 		goto out;
 	}
-	cli_forbid_inputs(c->in, &in->cat);
-	if ((rc = write_all(&s, c, &st, err)))
+	if ((rc = cli_forbid_inputs(c->in, &in->cat, err)) || (rc = check_targets(&s, c, err)) ||
+	    (rc = write_all(&s, c, &st, err)))
 		goto out;
 	if (st.f16_overflow)
 		cli_warn("%llu finite value%s became infinite in F16 (beyond +-65504; first in "

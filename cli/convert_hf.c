@@ -204,8 +204,9 @@ int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_
 		rc = dry_run(c, &p, tok, err);
 		goto out;
 	}
-	cli_forbid_inputs(c->in, &in->cat);
-	if ((rc = check_target(c, &p, tok, err)) || (rc = qk_outdir_open(&d, c->out, err)))
+	if ((rc = cli_forbid_inputs(c->in, &in->cat, err)) || (rc = check_target(c, &p, tok, err)) ||
+	    (rc = qk_outdir_check(c->out, true, p.total_size, err)) ||
+	    (rc = qk_outdir_open(&d, c->out, err)))
 		goto out;
 	o.report = &rep;
 	if (!c->quiet && isatty(STDERR_FILENO)) {

@@ -182,6 +182,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	cli_prog = "qwen-convert";
+	cli_outputs_init();
 	memset(&a, 0, sizeof(a));
 	memset(&in, 0, sizeof(in));
 	c->threads = 1;

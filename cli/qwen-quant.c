@@ -140,12 +140,16 @@ static void usage(FILE *f)
 		   "(or requantizing\nwithout --allow-requantize), 4 i/o error\n");
 }
 
-/* the files the job reads may not be its output */
-static void forbid_inputs(const char *path, const struct quant_job *j, const char *recipe)
+/* the files the job reads may not be its output; then the target itself,
+ * before any data is read */
+static int check_output(const char *out, const struct quant_job *j, const char *recipe,
+			qk_err *err)
 {
-	cli_forbid_inputs(path, &j->in.cat);
-	if (recipe)
-		qk_out_forbid(recipe);
+	int rc = cli_forbid_inputs(j->in.cat.path, &j->in.cat, err);
+
+	if (!rc && recipe)
+		rc = qk_out_forbid(recipe, err);
+	return rc ? rc : qk_out_check(out, wp_data_bytes(&j->plan), err);
 }
 
 static void warnings(const struct quant_job *j, const struct quant_opts *o, bool plan)
@@ -183,8 +187,8 @@ static int run(struct ctx *c, const char *model)
 		quant_job_free(&j);
 		return EXIT_OK;
 	}
-	forbid_inputs(model, &j, c->o.recipe);
-	if ((rc = quant_write(&j, &c->o, &st, &err)))
+	if ((rc = check_output(c->o.out, &j, c->o.recipe, &err)) ||
+	    (rc = quant_write(&j, &c->o, &st, &err)))
 		goto fail;
 	if (st.f16_overflow)
 		cli_warn("%llu finite value%s became infinite in F16 (beyond +-65504; first in '%s')",
@@ -212,6 +216,7 @@ int main(int argc, char **argv)
 	int first = 1;
 
 	cli_prog = "qwen-quant";
+	cli_outputs_init();
 	memset(&c, 0, sizeof(c));
 	c.cmd = C_QUANT;
 	c.o.qopt = (struct qm_options)QM_OPTIONS_DEFAULT;

@@ -261,6 +261,7 @@ int main(int argc, char **argv)
 	qk_err err;
 
 	cli_prog = "qwen-verify";
+	cli_outputs_init();
 	build_rows();
 	memset(&c, 0, sizeof(c));
 	c.o.n_threads = default_threads();

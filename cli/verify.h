@@ -141,7 +141,7 @@ int verify_forward(const struct verify_model *m, const struct verify_opts *o, bo
 /* Clear the progress line, if one was drawn. */
 void verify_progress_end(void);
 /* Refuse every input of m and the options' input files as an output. */
-void verify_forbid_inputs(const struct verify_model *m, const struct verify_opts *o);
+int verify_forbid_inputs(const struct verify_model *m, const struct verify_opts *o, qk_err *err);
 
 /* ---- llama-perplexity's chunks (verify_chunks.c) ---- */
 

@@ -262,13 +262,15 @@ int verify_seqs_load(struct verify_seqs *s, const struct verify_opts *o, uint32_
 	return rc;
 }
 
-void verify_forbid_inputs(const struct verify_model *m, const struct verify_opts *o)
+int verify_forbid_inputs(const struct verify_model *m, const struct verify_opts *o, qk_err *err)
 {
-	if (o->tokens_file)
-		qk_out_forbid(o->tokens_file);
-	if (o->base)
-		qk_out_forbid(o->base);
-	cli_forbid_inputs(m->path, &m->in.cat);
+	int rc = cli_forbid_inputs(m->path, &m->in.cat, err);
+
+	if (!rc && o->tokens_file)
+		rc = qk_out_forbid(o->tokens_file, err);
+	if (!rc && o->base)
+		rc = qk_out_forbid(o->base, err);
+	return rc;
 }
 
 /* ---- running ---- */

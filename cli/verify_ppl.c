@@ -155,8 +155,8 @@ int verify_cmd_perplexity(const struct verify_opts *o, const char **pos, size_t 
 		goto out;
 	}
 	if (o->save_base) {
-		verify_forbid_inputs(&m, o);
-		if ((rc = verify_base_begin(&base, o->save_base, &st, m.in.hp.n_vocab, err)))
+		if ((rc = verify_forbid_inputs(&m, o, err)) ||
+		    (rc = verify_base_begin(&base, o->save_base, &st, m.in.hp.n_vocab, err)))
 			goto out;
 	}
 	for (size_t c = 0; !rc && c < st.n_chunk; c++) {

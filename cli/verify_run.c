@@ -155,16 +155,6 @@ static int expected_put(struct st_writer *w, const struct verify_seq *q, const s
 	return st_writer_write(w, r->hidden, nh * sizeof(float), err);
 }
 
-/* refuse an input as a target, or an unwritable place, before the run */
-static int probe(const char *path, qk_err *err)
-{
-	struct qk_out *o = NULL;
-	int rc = qk_out_open(&o, path, err);
-
-	qk_out_abort(o);
-	return rc;
-}
-
 int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, qk_err *err)
 {
 	struct verify_model m;
@@ -188,12 +178,12 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 		return rc;
 	}
 	if (o->dump || o->save_expected) {
-		verify_forbid_inputs(&m, o);
-		if (o->dump && o->save_expected && strcmp(o->dump, o->save_expected) == 0)
+		rc = verify_forbid_inputs(&m, o, err);
+		if (!rc && o->dump && o->save_expected && strcmp(o->dump, o->save_expected) == 0)
 			rc = qk_err_set(err, QK_E_USAGE, "--dump and --save-expected name the same "
 					"file '%s'", o->dump);
 		if (!rc && o->dump)
-			rc = probe(o->dump, err);
+			rc = qk_out_check(o->dump, 0, err); /* deflated: size unknown */
 		if (!rc && o->save_expected)
 			rc = expected_open(&exp, o->save_expected, &m, &seqs, err);
 		if (rc) {

@@ -1,55 +1,50 @@
-/* outfile.c - atomic output via temp file + fsync + rename; see outfile.h.
+/* outfile.c - atomic output files and sets: temporary + fsync + rename; the
+ * signal handler. See outfile.h.
  *
- * Signal safety: the handler only walks fixed arrays of paths (open
- * temporaries, the files of a group, temporary directories with an fd kept
- * open for each) and calls unlink(), unlinkat(), rmdir(), lseek() and the
- * raw getdents64 system call, all async-signal-safe, then re-raises with the
- * default action.
+ * Signal safety: the handler only walks fixed arrays of paths (open or
+ * finished temporaries, temporary directories with an fd kept open for each)
+ * and calls unlink(), unlinkat(), rmdir(), lseek() and the raw getdents64
+ * system call, all async-signal-safe, then re-raises with the default action.
+ * A path is published in its slot before its file exists and cleared before
+ * its memory is freed.
  */
 #define _GNU_SOURCE
-#include "outfile.h"
-#include "path.h"
+#include "outfile_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <dirent.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define OUT_BUF (1u << 20) /* write buffer: 1 MiB */
-#define MAX_OPEN 16        /* outputs open at once (split GGUF writes a few) */
-#define MAX_FORBID 64
 
 struct qk_out {
-	int fd;
-	char *target;
+	int fd;              /* the temporary, flock'd; -1 once closed */
+	char *target;        /* as the caller named it (messages) */
+	char *path;          /* where it goes (a symlink's destination) */
+	char *dir, *base;    /* of path */
 	char *temp;
-	uint64_t written;  /* bytes accepted so far */
+	bool replace;        /* path existed at open: keep its mode/owner */
+	mode_t mode;         /* the mode to give the file at commit */
+	uid_t uid;
+	gid_t gid;
+	uint64_t written;    /* bytes accepted so far */
 	size_t buf_used;
-	int slot;          /* index in open_temps */
+	int slot;            /* index in open_temps */
 	uint8_t buf[OUT_BUF];
 };
 
-static char *volatile open_temps[MAX_OPEN];
+static char *volatile open_temps[QK_OUT_MAX_OPEN];
 static int handlers_installed;
-static unsigned long temp_counter;
-
-static struct {
-	dev_t dev;
-	ino_t ino;
-} forbidden[MAX_FORBID];
-static int n_forbidden;
-
-/* files of the current group (qk_out_group_add) */
-static char *volatile group[QK_OUT_MAX_GROUP];
-static volatile int n_group;
+static qk_out_notice_fn notice_fn;
 
 /* temporary directories: path published after fd is set */
 static struct {
@@ -100,13 +95,8 @@ static void empty_dir_signal_safe(int fd)
 
 static void on_signal(int sig)
 {
-	for (int i = 0; i < MAX_OPEN; i++) {
+	for (int i = 0; i < QK_OUT_MAX_OPEN; i++) {
 		char *p = open_temps[i];
-		if (p)
-			unlink(p);
-	}
-	for (int i = 0; i < n_group && i < QK_OUT_MAX_GROUP; i++) {
-		char *p = group[i];
 		if (p)
 			unlink(p);
 	}
@@ -121,7 +111,7 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
-static void install_handlers(void)
+void out_install_handlers(void)
 {
 	struct sigaction sa;
 
@@ -136,93 +126,167 @@ static void install_handlers(void)
 	handlers_installed = 1;
 }
 
-void qk_out_forbid(const char *path)
+int out_register_dir(char *path, int fd)
 {
-	struct stat st;
+	for (int i = 0; i < QK_OUT_MAX_DIRS; i++)
+		if (!open_dirs[i].path) {
+			open_dirs[i].fd = fd;
+			open_dirs[i].path = path; /* the handler may use it from here on */
+			return i;
+		}
+	return -1;
+}
 
-	if (n_forbidden >= MAX_FORBID || stat(path, &st) != 0)
+void out_unregister_dir(int slot)
+{
+	if (slot >= 0)
+		open_dirs[slot].path = NULL;
+}
+
+void qk_out_set_notice(qk_out_notice_fn fn)
+{
+	notice_fn = fn;
+}
+
+void out_notice(const char *fmt, ...)
+{
+	char msg[QK_ERR_MSG_MAX];
+	va_list ap;
+
+	if (!notice_fn)
 		return;
-	forbidden[n_forbidden].dev = st.st_dev;
-	forbidden[n_forbidden].ino = st.st_ino;
-	n_forbidden++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	notice_fn(msg);
 }
 
-void qk_out_forbid_clear(void)
+void qk_out_block_signals(bool block)
 {
-	n_forbidden = 0;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
-static int is_forbidden(const char *path)
+void out_fsync_dir(const char *dir)
 {
-	struct stat st;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (stat(path, &st) != 0)
-		return 0;
-	for (int i = 0; i < n_forbidden; i++)
-		if (forbidden[i].dev == st.st_dev && forbidden[i].ino == st.st_ino)
-			return 1;
-	return 0;
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
 }
 
-bool qk_out_is_forbidden(const char *path)
-{
-	return is_forbidden(path) != 0;
-}
+/* ---- single files ---- */
 
-static void release(struct qk_out *o, int remove_temp)
+static void release(struct qk_out *o, bool remove_temp)
 {
-	if (o->fd >= 0)
-		close(o->fd);
 	if (o->slot >= 0)
 		open_temps[o->slot] = NULL;
 	if (remove_temp && o->temp)
-		unlink(o->temp);
+		unlink(o->temp); /* before close: the lock keeps a scanner off it */
+	if (o->fd >= 0)
+		close(o->fd);
 	free(o->temp);
 	free(o->target);
+	free(o->path);
+	free(o->dir);
+	free(o->base);
 	free(o);
+}
+
+/* open the temporary: O_EXCL on a fresh random name, retried; EMFILE once
+ * raises the soft limit on open files (a set keeps one fd per member) */
+static int create_temp(struct qk_out *o, struct out_ns *ns, qk_err *err)
+{
+	bool raised = false;
+
+	for (int tries = 0; tries < 64; tries++) {
+		free(o->temp);
+		open_temps[o->slot] = NULL;
+		if (!(o->temp = ns_temp_name(ns)))
+			return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", o->target);
+		open_temps[o->slot] = o->temp; /* registered before creation: no window */
+		o->fd = open(o->temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (o->fd >= 0)
+			break;
+		if (errno == EMFILE && !raised) {
+			struct rlimit rl;
+
+			raised = true;
+			if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+				rl.rlim_cur = rl.rlim_max;
+				setrlimit(RLIMIT_NOFILE, &rl);
+			}
+			continue;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	if (o->fd < 0) {
+		int e = errno;
+
+		open_temps[o->slot] = NULL;
+		return qk_err_set(err, QK_E_IO, "%s: cannot create the output: %s", o->target,
+				  strerror(e));
+	}
+	flock(o->fd, LOCK_EX | LOCK_NB); /* ours alone: it was just made with O_EXCL */
+	return QK_OK;
 }
 
 int qk_out_open(struct qk_out **out, const char *target, qk_err *err)
 {
-	struct qk_out *o;
-	size_t n;
-	int slot = -1;
+	struct out_ns ns;
+	struct qk_out *o = NULL;
+	mode_t um;
+	int rc;
 
 	*out = NULL;
-	if (is_forbidden(target))
-		return qk_err_set(err, QK_E_USAGE, "%s: output path is one of the inputs; refusing to overwrite it",
-				  target);
-	for (int i = 0; i < MAX_OPEN; i++)
-		if (!open_temps[i]) {
-			slot = i;
-			break;
-		}
-	if (slot < 0)
-		return qk_err_set(err, QK_E_IO, "%s: too many outputs open at once", target);
-	o = calloc(1, sizeof(*o));
-	if (!o)
-		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", target);
+	if ((rc = ns_resolve(&ns, target, false, err)))
+		goto out;
+	if (!(o = calloc(1, sizeof(*o))) || !(o->target = strdup(target))) {
+		rc = qk_err_set(err, QK_E_NOMEM, "%s: out of memory", target);
+		goto out;
+	}
 	o->fd = -1;
 	o->slot = -1;
-	n = strlen(target) + 64;
-	o->target = strdup(target);
-	o->temp = malloc(n);
-	if (!o->target || !o->temp) {
-		release(o, 0);
-		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", target);
+	for (int i = 0; i < QK_OUT_MAX_OPEN && o->slot < 0; i++)
+		if (!open_temps[i])
+			o->slot = i;
+	if (o->slot < 0) {
+		rc = qk_err_set(err, QK_E_IO, "%s: more than %d outputs open at once", target,
+				QK_OUT_MAX_OPEN);
+		goto out;
 	}
-	snprintf(o->temp, n, "%s.tmp-%ld-%lu", target, (long)getpid(), ++temp_counter);
-	install_handlers();
-	open_temps[slot] = o->temp; /* registered before creation: no window */
-	o->slot = slot;
-	o->fd = open(o->temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (o->fd < 0) {
-		int e = errno;
-		release(o, 0);
-		return qk_err_set(err, QK_E_IO, "%s: cannot create output: %s", target, strerror(e));
+	um = umask(0);
+	umask(um);
+	o->replace = ns.exists;
+	o->mode = ns.exists ? ns.st.st_mode & 07777 : 0666 & ~um;
+	o->uid = ns.st.st_uid;
+	o->gid = ns.st.st_gid;
+	out_install_handlers();
+	rc = ns_lock_scan(&ns, true, err);
+	if (!rc)
+		rc = create_temp(o, &ns, err);
+	ns_unlock(&ns);
+	if (!rc) {
+		o->path = ns.path;
+		o->dir = ns.dir;
+		o->base = ns.base;
+		ns.path = ns.dir = ns.base = NULL;
 	}
-	*out = o;
-	return QK_OK;
+out:
+	ns_release(&ns);
+	if (rc && o)
+		release(o, false);
+	else
+		*out = o;
+	return rc;
 }
 
 static int flush_buf(struct qk_out *o, qk_err *err)
@@ -290,36 +354,33 @@ const char *qk_out_temp_path(const struct qk_out *o)
 	return o ? o->temp : NULL;
 }
 
-static void sync_dir(const char *target)
+int qk_out_finish(struct qk_out *o, qk_err *err)
 {
-	char *copy = strdup(target);
-	int fd;
+	int rc = flush_buf(o, err);
 
-	if (!copy)
-		return;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(copy);
+	/* the final mode before fsync: a 0444 target comes back 0444 */
+	if (rc == QK_OK && fchmod(o->fd, o->mode) != 0)
+		rc = qk_err_set(err, QK_E_IO, "%s: cannot set the permission bits: %s", o->target,
+				strerror(errno));
+	if (rc == QK_OK && o->replace && geteuid() == 0 && fchown(o->fd, o->uid, o->gid) != 0)
+		rc = qk_err_set(err, QK_E_IO, "%s: cannot keep the owner: %s", o->target,
+				strerror(errno));
+	if (rc == QK_OK && fsync(o->fd) != 0)
+		rc = qk_err_set(err, QK_E_IO, "%s: fsync failed: %s", o->target, strerror(errno));
+	return rc;
 }
 
 int qk_out_commit(struct qk_out *o, qk_err *err)
 {
-	int rc;
+	int rc = qk_out_finish(o, err);
 
-	rc = flush_buf(o, err);
-	if (rc == QK_OK && fsync(o->fd) != 0)
-		rc = qk_err_set(err, QK_E_IO, "%s: fsync failed: %s", o->target, strerror(errno));
-	if (rc == QK_OK && close(o->fd) != 0)
-		rc = qk_err_set(err, QK_E_IO, "%s: close failed: %s", o->target, strerror(errno));
-	o->fd = -1;
-	if (rc == QK_OK && rename(o->temp, o->target) != 0)
-		rc = qk_err_set(err, QK_E_IO, "%s: cannot rename temporary into place: %s", o->target,
-				strerror(errno));
-	if (rc == QK_OK)
-		sync_dir(o->target);
+	if (rc == QK_OK && rename(o->temp, o->path) != 0)
+		rc = qk_err_set(err, QK_E_IO, "%s: cannot rename the output into place: %s",
+				o->target, strerror(errno));
+	if (rc == QK_OK) {
+		open_temps[o->slot] = NULL; /* renamed: nothing to remove any more */
+		out_fsync_dir(o->dir);
+	}
 	release(o, rc != QK_OK);
 	return rc;
 }
@@ -327,259 +388,84 @@ int qk_out_commit(struct qk_out *o, qk_err *err)
 void qk_out_abort(struct qk_out *o)
 {
 	if (o)
-		release(o, 1);
+		release(o, true);
 }
 
-/* ---- groups ---- */
+/* ---- sets ---- */
 
-int qk_out_group_add(const char *path, qk_err *err)
+/* a backup name for member o's current target: hard link, or rename where
+ * the filesystem has no links; NULL (nothing to restore) when it did not
+ * exist */
+static int backup(struct qk_out *o, char **bk, qk_err *err)
 {
-	char *p;
+	struct out_ns ns = { .dir = o->dir, .base = o->base };
 
-	if (n_group >= QK_OUT_MAX_GROUP)
-		return qk_err_set(err, QK_E_USAGE, "%s: more than %d files in one output set", path,
-				  QK_OUT_MAX_GROUP);
-	if (!(p = strdup(path)))
-		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", path);
-	install_handlers();
-	group[n_group] = p; /* published before the count covers it */
-	n_group++;
-	return QK_OK;
-}
-
-static void group_forget(int remove)
-{
-	while (n_group > 0) {
-		char *p = group[n_group - 1];
-
-		n_group--; /* the handler no longer looks at it */
-		group[n_group] = NULL;
-		if (remove && p)
-			unlink(p);
-		free(p);
+	*bk = NULL;
+	if (access(o->path, F_OK) != 0)
+		return QK_OK;
+	for (int tries = 0; tries < 64; tries++) {
+		free(*bk);
+		if (!(*bk = ns_temp_name(&ns)))
+			return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", o->target);
+		if (link(o->path, *bk) == 0)
+			return QK_OK;
+		if (errno == EEXIST)
+			continue;
+		if (rename(o->path, *bk) == 0) /* no hard links here */
+			return QK_OK;
+		break;
 	}
+	free(*bk);
+	*bk = NULL;
+	return qk_err_set(err, QK_E_IO, "%s: cannot keep the older file while the set is replaced: "
+			  "%s", o->target, strerror(errno));
 }
 
-void qk_out_group_undo(void)
+int qk_out_commit_set(struct qk_out **m, size_t n, qk_err *err)
 {
-	group_forget(1);
-}
+	char **bk = calloc(n ? n : 1, sizeof(*bk));
+	size_t moved = 0;
+	int rc = QK_OK;
 
-void qk_out_group_keep(void)
-{
-	group_forget(0);
-}
-
-void qk_out_block_signals(bool block)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
-}
-
-/* ---- directories ---- */
-
-struct qk_outdir {
-	char *target;      /* without trailing slashes */
-	char *temp;
-	int slot;          /* index in open_dirs */
-	int fd;            /* the temporary directory, for the signal handler */
-};
-
-static void dir_release(struct qk_outdir *d, bool remove)
-{
-	if (d->slot >= 0)
-		open_dirs[d->slot].path = NULL;
-	if (remove && d->temp) {
-		DIR *dir = opendir(d->temp);
-		struct dirent *de;
-
-		while (dir && (de = readdir(dir)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				unlinkat(dirfd(dir), de->d_name, 0);
-		if (dir)
-			closedir(dir);
-		rmdir(d->temp);
-	}
-	if (d->fd >= 0)
-		close(d->fd);
-	free(d->temp);
-	free(d->target);
-	free(d);
-}
-
-int qk_outdir_open(struct qk_outdir **out, const char *target, qk_err *err)
-{
-	struct qk_outdir *d;
-	struct stat st;
-	size_t n;
-	int slot = -1;
-
-	*out = NULL;
-	for (int i = 0; i < QK_OUT_MAX_DIRS; i++)
-		if (!open_dirs[i].path) {
-			slot = i;
+	if (!bk)
+		rc = qk_err_set(err, QK_E_NOMEM, "out of memory for a set of %zu files", n);
+	qk_out_block_signals(true);
+	for (size_t k = 0; !rc && k < n; k++)
+		rc = backup(m[k], &bk[k], err);
+	while (!rc && moved < n) {
+		if (rename(m[moved]->temp, m[moved]->path) != 0) {
+			rc = qk_err_set(err, QK_E_IO, "%s: cannot rename the output into place: %s",
+					m[moved]->target, strerror(errno));
 			break;
 		}
-	if (slot < 0)
-		return qk_err_set(err, QK_E_IO, "%s: too many output directories open at once",
-				  target);
-	if (!(d = calloc(1, sizeof(*d))))
-		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", target);
-	d->slot = -1;
-	d->fd = -1;
-	d->target = strdup(target);
-	n = strlen(target) + 64;
-	d->temp = malloc(n);
-	if (!d->target || !d->temp) {
-		dir_release(d, false);
-		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", target);
+		open_temps[m[moved]->slot] = NULL;
+		moved++;
 	}
-	for (size_t k = strlen(d->target); k > 1 && d->target[k - 1] == '/'; k--)
-		d->target[k - 1] = '\0';
-	if (stat(d->target, &st) == 0 && !S_ISDIR(st.st_mode)) {
-		dir_release(d, false);
-		return qk_err_set(err, QK_E_USAGE, "%s: exists and is not a directory", target);
-	}
-	snprintf(d->temp, n, "%s.tmp-%ld-%lu", d->target, (long)getpid(), ++temp_counter);
-	install_handlers();
-	if (mkdir(d->temp, 0777) != 0) {
-		int e = errno;
-		free(d->temp);
-		d->temp = NULL;
-		dir_release(d, false);
-		return qk_err_set(err, QK_E_IO, "%s: cannot create the output directory: %s", target,
-				  strerror(e));
-	}
-	d->fd = open(d->temp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d->fd < 0) {
-		int e = errno;
-		dir_release(d, true);
-		return qk_err_set(err, QK_E_IO, "%s: cannot open the output directory: %s", target,
-				  strerror(e));
-	}
-	open_dirs[slot].fd = d->fd;
-	open_dirs[slot].path = d->temp; /* the handler may use it from here on */
-	d->slot = slot;
-	*out = d;
-	return QK_OK;
-}
-
-const char *qk_outdir_temp_path(const struct qk_outdir *d)
-{
-	return d ? d->temp : NULL;
-}
-
-void qk_outdir_abort(struct qk_outdir *d)
-{
-	if (d)
-		dir_release(d, true);
-}
-
-static void sync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
-/* entries of a directory other than . and ..: -1 if it cannot be read */
-static long count_entries(const char *path)
-{
-	DIR *dir = opendir(path);
-	struct dirent *de;
-	long n = 0;
-
-	if (!dir)
-		return -1;
-	while ((de = readdir(dir)))
-		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-	closedir(dir);
-	return n;
-}
-
-/* check every file of the temporary directory against the target (pass 0),
- * then rename them over it (pass 1) */
-static int merge_into(struct qk_outdir *d, qk_err *err)
-{
-	int rc = QK_OK;
-
-	for (int pass = 0; pass < 2 && !rc; pass++) {
-		DIR *dir = opendir(d->temp);
-		struct dirent *de;
-
-		if (!dir)
-			return qk_err_set(err, QK_E_IO, "%s: cannot read the directory: %s", d->temp,
-					  strerror(errno));
-		while (!rc && (de = readdir(dir))) {
-			char *from, *to;
-			struct stat st;
-
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			from = qk_path_join(d->temp, de->d_name);
-			to = qk_path_join(d->target, de->d_name);
-			if (!from || !to)
-				rc = qk_err_set(err, QK_E_NOMEM, "out of memory");
-			else if (pass == 0 && is_forbidden(to))
-				rc = qk_err_set(err, QK_E_USAGE, "%s: output path is one of the inputs; "
-						"refusing to overwrite it", to);
-			else if (pass == 0 && lstat(to, &st) == 0 && S_ISDIR(st.st_mode))
-				rc = qk_err_set(err, QK_E_USAGE, "%s: is a directory; cannot replace it "
-						"with a file", to);
-			else if (pass == 1 && rename(from, to) != 0)
-				rc = qk_err_set(err, QK_E_IO, "%s: cannot move the output into place: %s",
-						to, strerror(errno));
-			free(from);
-			free(to);
+	if (rc) {
+		/* every member moved gets its older file back, or goes; the others
+		 * still have theirs (a link: drop the backup; renamed: put it back) */
+		for (size_t k = 0; k < n; k++) {
+			if (k < moved && (!bk || !bk[k]))
+				unlink(m[k]->path);
+			else if (bk && bk[k] && k >= moved && access(m[k]->path, F_OK) == 0)
+				unlink(bk[k]);
+			else if (bk && bk[k])
+				rename(bk[k], m[k]->path);
 		}
-		closedir(dir);
-	}
-	return rc;
-}
-
-int qk_outdir_commit(struct qk_outdir *d, bool merge, qk_err *err)
-{
-	struct stat st;
-	char *parent;
-	int rc = QK_OK;
-
-	sync_path(d->temp);
-	/* the handler must not empty the directory once it is the target (its
-	 * fd follows the rename): no signal until the slot is cleared */
-	qk_out_block_signals(true);
-	if (stat(d->target, &st) != 0 || (S_ISDIR(st.st_mode) && count_entries(d->target) == 0)) {
-		if (rename(d->temp, d->target) != 0)
-			rc = qk_err_set(err, QK_E_IO, "%s: cannot move the output directory into "
-					"place: %s", d->target, strerror(errno));
-	} else if (!S_ISDIR(st.st_mode)) {
-		rc = qk_err_set(err, QK_E_USAGE, "%s: exists and is not a directory", d->target);
-	} else if (!merge) {
-		rc = qk_err_set(err, QK_E_USAGE, "%s: exists and is not empty", d->target);
 	} else {
-		rc = merge_into(d, err);
+		for (size_t k = 0; k < n; k++)
+			if (bk[k])
+				unlink(bk[k]);
+		for (size_t k = 0; k < n; k++)
+			if (k == 0 || strcmp(m[k]->dir, m[k - 1]->dir))
+				out_fsync_dir(m[k]->dir);
 	}
-	if (rc == QK_OK) {
-		open_dirs[d->slot].path = NULL;
-		d->slot = -1;
+	for (size_t k = 0; k < n; k++) {
+		if (bk)
+			free(bk[k]);
+		release(m[k], rc != QK_OK);
 	}
+	free(bk);
 	qk_out_block_signals(false);
-	if (rc == QK_OK) {
-		sync_path(d->target);
-		if ((parent = strdup(d->target))) {
-			sync_path(dirname(parent));
-			free(parent);
-		}
-	}
-	/* after a rename the temporary path no longer exists: removing it is a
-	 * no-op; after a merge it holds nothing but what failed to move */
-	dir_release(d, true);
 	return rc;
 }

@@ -272,6 +272,11 @@ uint64_t gf_writer_tensor_size(const struct gf_writer *w, size_t i);
  * arrived (QK_E_USAGE naming the first incomplete one), commit the file and
  * free the writer; on error the temporary is removed and the writer freed. */
 int gf_writer_commit(struct gf_writer *w, qk_err *err);
+struct qk_out;
+/* As commit, but the file stays a finished temporary handed to the caller,
+ * for a set published all at once (outfile.h: qk_out_commit_set); w is freed
+ * in every case. */
+int gf_writer_finish(struct gf_writer *w, struct qk_out **out, qk_err *err);
 /* Discard the output and free; accepts NULL. */
 void gf_writer_abort(struct gf_writer *w);
 

@@ -485,7 +485,8 @@ static void writer_free(struct gf_writer *w)
 	free(w);
 }
 
-int gf_writer_commit(struct gf_writer *w, qk_err *err)
+/* the checks before a file may be committed */
+static int complete(struct gf_writer *w, qk_err *err)
 {
 	int rc = QK_OK;
 
@@ -497,6 +498,13 @@ int gf_writer_commit(struct gf_writer *w, qk_err *err)
 		rc = qk_err_set(err, QK_E_USAGE, "%s: tensor '%s' has %" PRIu64 " of %" PRIu64
 				" bytes written", w->path, w->t[w->cur].name, w->cur_done,
 				w->t[w->cur].size);
+	return rc;
+}
+
+int gf_writer_commit(struct gf_writer *w, qk_err *err)
+{
+	int rc = complete(w, err);
+
 	if (rc) {
 		gf_writer_abort(w);
 		return rc;
@@ -505,6 +513,23 @@ int gf_writer_commit(struct gf_writer *w, qk_err *err)
 	w->out = NULL;
 	writer_free(w);
 	return rc;
+}
+
+int gf_writer_finish(struct gf_writer *w, struct qk_out **out, qk_err *err)
+{
+	int rc = complete(w, err);
+
+	*out = NULL;
+	if (!rc)
+		rc = qk_out_finish(w->out, err);
+	if (rc) {
+		gf_writer_abort(w);
+		return rc;
+	}
+	*out = w->out;
+	w->out = NULL;
+	writer_free(w);
+	return QK_OK;
 }
 
 void gf_writer_abort(struct gf_writer *w)

@@ -230,7 +230,7 @@ head -c 4000 "$tmp/q3.gguf" >"$tmp/cut.gguf"
 expect 3 "cut.gguf" -- "$tmp/cut.gguf" -o "$tmp/p1"
 nothing_left "$tmp/p1" "truncated GGUF input"
 # a missing parent directory: exit 4
-expect 4 "cannot create the output directory" -- "$tmp/q3.gguf" -o "$tmp/no/such/dir"
+expect 4 "$tmp/no/such/dir: cannot write there" -- "$tmp/q3.gguf" -o "$tmp/no/such/dir"
 nothing_left "$tmp/no" "missing parent directory"
 # a failure after the weights are written: the tokenizer.json of the real
 # vocabulary (written last, ~7.8 MB) passes a 4 MB file-size limit that the

@@ -11,4 +11,10 @@ int td_make(char *buf, size_t size, const char *tag);
 /* Remove a directory tree (no shell involved); 0 on success. */
 int td_remove(const char *dir);
 
+/* Write `text` to `path` (created or truncated); 0 on success. */
+int td_put(const char *path, const char *text);
+/* The content of a small file (up to 255 bytes) in a static buffer, "" when
+ * it cannot be read. */
+const char *td_slurp(const char *path);
+
 #endif
