@@ -92,9 +92,9 @@ static int run_chunks(const struct verify_opts *o, const struct verify_model *re
 	if (!buf || (o->save_base && !rec))
 		rc = qk_err_set(err, QK_E_NOMEM, "out of memory");
 	if (!rc && o->save_base) {
-		verify_forbid_inputs(ref, o);
-		verify_forbid_inputs(cand, o);
-		rc = verify_base_begin(&base, o->save_base, st, (uint32_t)V, err);
+		if (!(rc = verify_forbid_inputs(ref, o, err)) &&
+		    !(rc = verify_forbid_inputs(cand, o, err)))
+			rc = verify_base_begin(&base, o->save_base, st, (uint32_t)V, err);
 	}
 	for (size_t c = 0; !rc && c < st->n_chunk; c++) {
 		const int32_t *next = st->ids + c * st->n_ctx + st->first + 1;
