@@ -60,6 +60,10 @@ static void plan_warnings(const struct convert_ctx *c, const struct wp_plan *p)
 	if (m->n_mtp && !p->keep_mtp)
 		convert_note(c, "%s: dropping the MTP tensors of %u layer(s) (--keep-mtp keeps them)",
 			     m->cat->path, (unsigned)m->n_mtp);
+	if (m->n_vision)
+		convert_note(c, "%s: not converting the %zu tensors of the vision tower "
+			     "(model.visual.*): llama.cpp keeps them in a separate mmproj file",
+			     m->cat->path, m->n_vision);
 	if (c->keep_mtp && !m->n_mtp)
 		cli_warn("--keep-mtp: the checkpoint has no MTP tensors");
 	for (uint32_t l = 0; m->hp.n_expert && l < m->hp.n_layer; l++)

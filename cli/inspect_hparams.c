@@ -7,7 +7,7 @@
 enum field_kind { F_U32, F_F64, F_BOOL, F_I64 };
 
 /* Which fields each kind of model shows; `when` filters rows. */
-enum { W_ALL, W_MOE, W_NEXT, W_QWEN1, W_YARN, W_SCALED };
+enum { W_ALL, W_MOE, W_NEXT, W_MROPE, W_QWEN1, W_YARN, W_SCALED };
 
 static const struct field {
 	const char *name;  /* JSON key and text label */
@@ -44,6 +44,10 @@ static const struct field {
 	{ "ssm_head_k_dim", offsetof(struct qk_hparams, ssm_head_k_dim), F_U32, W_NEXT },
 	{ "ssm_head_v_dim", offsetof(struct qk_hparams, ssm_head_v_dim), F_U32, W_NEXT },
 	{ "n_mtp_layers", offsetof(struct qk_hparams, n_mtp_layers), F_U32, W_NEXT },
+	{ "rope_sections_t", offsetof(struct qk_hparams, rope_sections[0]), F_U32, W_MROPE },
+	{ "rope_sections_h", offsetof(struct qk_hparams, rope_sections[1]), F_U32, W_MROPE },
+	{ "rope_sections_w", offsetof(struct qk_hparams, rope_sections[2]), F_U32, W_MROPE },
+	{ "mrope_interleaved", offsetof(struct qk_hparams, mrope_interleaved), F_BOOL, W_MROPE },
 	{ "seq_length", offsetof(struct qk_hparams, seq_length), F_U32, W_QWEN1 },
 	{ "use_dynamic_ntk", offsetof(struct qk_hparams, use_dynamic_ntk), F_BOOL, W_QWEN1 },
 	{ "use_logn_attn", offsetof(struct qk_hparams, use_logn_attn), F_BOOL, W_QWEN1 },
@@ -56,7 +60,8 @@ static bool shown(const struct field *fd, const struct qk_hparams *hp)
 {
 	switch (fd->when) {
 	case W_MOE: return hp->n_expert > 0;
-	case W_NEXT: return hp->arch == QK_ARCH_QWEN3NEXT;
+	case W_NEXT: return hp->ssm_n_v_heads != 0;
+	case W_MROPE: return hp->has_rope_sections;
 	case W_QWEN1: return hp->arch == QK_ARCH_QWEN;
 	case W_YARN: return hp->rope.type == QK_ROPE_YARN;
 	case W_SCALED: return hp->rope.type != QK_ROPE_DEFAULT;

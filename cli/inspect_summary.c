@@ -128,17 +128,34 @@ static void print_model(const struct qk_input *in)
 {
 	const struct qk_hparams *hp = &in->hp;
 	uint64_t total, active;
+	struct qk_param_counts pc;
 	char buf[64];
 
 	qk_model_n_params(&in->model, &total, &active);
+	qk_model_param_counts(&in->model, &pc);
 	printf("generation:    %s\n", qk_arch_generation(hp->arch));
 	printf("architecture:  %s (%s)\n", qk_arch_gguf_name(hp->arch), qk_arch_hf_name(hp->arch));
 	human_count(total, buf, sizeof(buf));
-	printf("parameters:    %s (%" PRIu64 ")\n", buf, total);
+	printf("parameters:    %s (%" PRIu64 ")%s\n", buf, total,
+	       pc.vision || pc.mtp ? " text model" : "");
 	if (hp->n_expert > 0) {
 		human_count(active, buf, sizeof(buf));
 		printf("active/token:  %s (%" PRIu64 "; %u of %u experts)\n", buf, active,
 		       hp->n_expert_used, hp->n_expert);
+	}
+	if (pc.mtp) {
+		human_count(pc.mtp, buf, sizeof(buf));
+		printf("mtp:           %s (%" PRIu64 "; %u layer(s), active/token %" PRIu64 ")\n",
+		       buf, pc.mtp, (unsigned)in->model.n_mtp, pc.active_mtp);
+	}
+	if (pc.vision) {
+		human_count(pc.vision, buf, sizeof(buf));
+		printf("vision:        %s (%" PRIu64 "; %zu tensors, not part of a GGUF "
+		       "conversion)\n", buf, pc.vision, in->model.n_vision);
+	}
+	if (pc.vision || pc.mtp) {
+		human_count(total + pc.vision + pc.mtp, buf, sizeof(buf));
+		printf("all parts:     %s (%" PRIu64 ")\n", buf, total + pc.vision + pc.mtp);
 	}
 	printf("tensors:       %zu%s\n", in->cat.n_tensors,
 	       in->model.n_mtp ? " (MTP layers included)" : "");
@@ -223,6 +240,7 @@ static void model_json(cJSON *root, const struct qk_input *in)
 {
 	const struct qk_hparams *hp = &in->hp;
 	uint64_t total, active;
+	struct qk_param_counts pc;
 
 	qk_model_n_params(&in->model, &total, &active);
 	cJSON_AddStringToObject(root, "architecture", qk_arch_gguf_name(hp->arch));
@@ -230,6 +248,11 @@ static void model_json(cJSON *root, const struct qk_input *in)
 	cJSON_AddStringToObject(root, "generation", qk_arch_generation(hp->arch));
 	cJSON_AddNumberToObject(root, "n_params", (double)total);
 	cJSON_AddNumberToObject(root, "n_params_active", (double)active);
+	qk_model_param_counts(&in->model, &pc);
+	cJSON_AddNumberToObject(root, "n_params_vision", (double)pc.vision);
+	cJSON_AddNumberToObject(root, "n_params_mtp", (double)pc.mtp);
+	cJSON_AddNumberToObject(root, "n_params_mtp_active", (double)pc.active_mtp);
+	cJSON_AddNumberToObject(root, "n_vision_tensors", (double)in->model.n_vision);
 	cJSON_AddBoolToObject(root, "tied_output", in->model.tied);
 	cJSON_AddNumberToObject(root, "n_mtp_layers", in->model.n_mtp);
 	cJSON_AddItemToObject(root, "hparams", inspect_hparams_json(hp));

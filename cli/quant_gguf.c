@@ -77,7 +77,7 @@ int quant_gguf_plan(struct quant_job *j, qk_err *err)
 		snprintf(b->gguf_name, sizeof(b->gguf_name), "%s", ct->name);
 		b->n_dims = ct->n_dims;
 		memcpy(b->shape, t->shape, sizeof(b->shape));
-		b->view = (struct qk_view){ t->rows, t->cols, 1, pc };
+		b->view = (struct qk_view){ t->rows, t->cols, 1, pc, 0, 0 };
 		bind_role(&j->in.model, ct, b);
 	}
 	p->n = n;

@@ -7,11 +7,13 @@
  *   mixed = a Wqkv^T   [T, conv_dim]  channels: q of every key head, then k, then v
  *   z     = a Wz^T     [T, value_dim] value head h at [h*dv, (h+1)*dv)
  *   ba    = a Wba^T    [T, 2*nv]      key head g: r beta rows, then r alpha rows
+ *           (Qwen3.5: b = a Wbeta^T [T, nv] and alpha = a Walpha^T [T, nv])
  *   c[t, ch] = silu( sum_{j<K} conv[ch, j] * mixed[t-(K-1)+j, ch] )   (mixed[<0] = 0)
  *   q, k = the q and k channels of c, each head scaled by 1/sqrt(sum x^2 + 1e-6);
  *          q also by dk^-0.5;  v = the v channels
  *   beta[t, h] = sigmoid(b),  g[t, h] = ssm_a[h] * softplus(alpha + dt_bias[h])
- *   per value head h (key head h / r), state S [dk, dv] from zero:
+ *   per value head h (key head h / r; Qwen3.5, whose GGUF form has the value
+ *   heads tiled: key head h % nk), state S [dk, dv] from zero:
  *     S = exp(g) S;  delta = beta (v - S^T k);  S = S + k delta^T;  o = S^T q
  *   o_h = (ssm_norm * RMSNorm(o_h)) * silu(z_h)          eps = rms_norm_eps
  *   y = o Wout^T
@@ -26,6 +28,8 @@
 
 struct gdn_dims {
 	size_t nk, nv, dk, dv, r, kdim, vdim, cdim, K;
+	bool tiled;    /* value head h reads key head h % nk (Qwen3.5), else h / r */
+	bool split;    /* separate ssm_beta / ssm_alpha projections (Qwen3.5) */
 };
 
 struct gdn_bufs {
@@ -54,7 +58,7 @@ static void gdn_heads(void *arg, size_t hb, size_t he, unsigned tid)
 	float *st = c->scratch + (size_t)tid * c->scratch_per; /* [dv, dk] S transposed */
 
 	for (size_t h = hb; h < he; h++) {
-		const size_t g = h / d->r;
+		const size_t g = d->tiled ? h % d->nk : h / d->r;
 
 		memset(st, 0, d->dv * d->dk * sizeof(float));
 		for (size_t t = 0; t < c->T; t++) {
@@ -96,6 +100,7 @@ static int gdn_dims(const struct qk_hparams *hp, int l, struct gdn_dims *d, qk_e
 				  "multiple of key heads and nonzero sizes", l, d->nk, d->nv, d->dk,
 				  d->dv, d->K);
 	d->r = d->nv / d->nk;
+	d->tiled = hp->ssm_v_tiled;
 	d->kdim = d->nk * d->dk;
 	d->vdim = d->nv * d->dv;
 	d->cdim = 2 * d->kdim + d->vdim;
@@ -185,6 +190,23 @@ static int gdn_small(const struct rf_ctx *c, int l, const struct gdn_dims *d,
 	return rf_small(c, QK_R_SSM_NORM, l, d->dv, &s->norm, err);
 }
 
+/* beta and alpha projections into b->ba: Qwen3-Next's fused in_proj_ba
+ * [T, 2 nv], or Qwen3.5's ssm_beta [T, nv] followed by ssm_alpha [T, nv] */
+static int gdn_ba(struct rf_ctx *c, int l, struct gdn_dims *d, const float *a,
+		  const struct gdn_bufs *b, qk_err *err)
+{
+	const size_t E = c->hp->n_embd;
+	int rc;
+
+	d->split = qk_model_get(c->m, QK_R_SSM_BETA, l) != NULL;
+	if (!d->split)
+		return rf_linear(c, QK_R_SSM_BA, QK_ROLE_COUNT, l, a, E, b->ba, 2 * d->nv, err);
+	if ((rc = rf_linear(c, QK_R_SSM_BETA, QK_ROLE_COUNT, l, a, E, b->ba, d->nv, err)))
+		return rc;
+	return rf_linear(c, QK_R_SSM_ALPHA, QK_ROLE_COUNT, l, a, E, b->ba + c->T * d->nv, d->nv,
+			 err);
+}
+
 int rf_gdn_block(struct rf_ctx *c, int l, const float *a, float *y, qk_err *err)
 {
 	const size_t T = c->T, E = c->hp->n_embd;
@@ -201,16 +223,20 @@ int rf_gdn_block(struct rf_ctx *c, int l, const float *a, float *y, qk_err *err)
 	if ((rc = gdn_alloc(&b, T, &d, err)) ||
 	    (rc = rf_linear(c, QK_R_ATTN_QKV, QK_ROLE_COUNT, l, a, E, b.mix, d.cdim, err)) ||
 	    (rc = rf_linear(c, QK_R_ATTN_GATE, QK_ROLE_COUNT, l, a, E, b.z, d.vdim, err)) ||
-	    (rc = rf_linear(c, QK_R_SSM_BA, QK_ROLE_COUNT, l, a, E, b.ba, 2 * d.nv, err)))
+	    (rc = gdn_ba(c, l, &d, a, &b, err)))
 		goto out;
 	gdn_conv(c, &d, s.conv, &b);
 	for (size_t t = 0; t < T; t++) {
 		for (size_t h = 0; h < d.nv; h++) {
 			const size_t g = h / d.r, j = h % d.r;
+			/* fused: key head g's r beta rows, then its r alpha rows;
+			 * split: beta [T, nv], then alpha [T, nv] */
 			const float *ba = b.ba + t * 2 * d.nv + g * 2 * d.r;
+			const float bv = d.split ? b.ba[t * d.nv + h] : ba[j];
+			const float av = d.split ? b.ba[(T + t) * d.nv + h] : ba[d.r + j];
 
-			b.beta[t * d.nv + h] = rf_sigmoidf(ba[j]);
-			b.g[t * d.nv + h] = s.a[h] * rf_softplusf(ba[d.r + j] + s.dt[h]);
+			b.beta[t * d.nv + h] = rf_sigmoidf(bv);
+			b.g[t * d.nv + h] = s.a[h] * rf_softplusf(av + s.dt[h]);
 		}
 	}
 	if ((rc = rf_scratch(c, d.dv * d.dk, err)))

@@ -31,13 +31,26 @@
 #include "hf_priv.h"
 
 #define A(x) (1u << QK_ARCH_##x)
-#define MODERN (A(QWEN2) | A(QWEN2MOE) | A(QWEN3) | A(QWEN3MOE) | A(QWEN3NEXT))
-#define MOE (A(QWEN2MOE) | A(QWEN3MOE) | A(QWEN3NEXT))
+/* Qwen3.5 is exported as its text model (Qwen3_5TextConfig /
+ * Qwen3_5MoeTextConfig, the classes Qwen3_5(Moe)ForCausalLM load): a GGUF
+ * holds no vision tower */
+#define Q35 (A(QWEN35) | A(QWEN35MOE))
+#define MODERN (A(QWEN2) | A(QWEN2MOE) | A(QWEN3) | A(QWEN3MOE) | A(QWEN3NEXT) | Q35)
+#define MOE (A(QWEN2MOE) | A(QWEN3MOE) | A(QWEN3NEXT) | A(QWEN35MOE))
+#define MOE_OLD (MOE & ~A(QWEN35MOE))  /* with decoder_sparse_step and friends */
+#define HYBRID (A(QWEN3NEXT) | Q35)
 #define ALL (A(QWEN) | MODERN)
+
+/* text-model class and model_type of the archs exported that way */
+static const char *const text_class[QK_ARCH_COUNT][2] = {
+	[QK_ARCH_QWEN35] = { "Qwen3_5ForCausalLM", "qwen3_5_text" },
+	[QK_ARCH_QWEN35MOE] = { "Qwen3_5MoeForCausalLM", "qwen3_5_moe_text" },
+};
 
 static const char *const bias_keys[QK_ARCH_COUNT] = {
 	[QK_ARCH_QWEN2MOE] = "qkv_bias", [QK_ARCH_QWEN3] = "attention_bias",
 	[QK_ARCH_QWEN3MOE] = "attention_bias", [QK_ARCH_QWEN3NEXT] = "attention_bias",
+	[QK_ARCH_QWEN35] = "attention_bias", [QK_ARCH_QWEN35MOE] = "attention_bias",
 };
 
 const char *hx_bias_key(int arch)
@@ -143,7 +156,8 @@ static void k_architectures(struct cctx *c, cJSON *o, const char *k)
 {
 	cJSON *a = cJSON_AddArrayToObject(o, k);
 
-	cJSON *s = cJSON_CreateString(qk_arch_hf_name(c->hp->arch));
+	const char *tc = text_class[c->hp->arch][0];
+	cJSON *s = cJSON_CreateString(tc ? tc : qk_arch_hf_name(c->hp->arch));
 
 	chk(c, a);
 	chk(c, s);
@@ -155,7 +169,9 @@ static void k_architectures(struct cctx *c, cJSON *o, const char *k)
 
 static void k_model_type(struct cctx *c, cJSON *o, const char *k)
 {
-	chk(c, cJSON_AddStringToObject(o, k, qk_arch_model_type(c->hp->arch)));
+	const char *tt = text_class[c->hp->arch][1];
+
+	chk(c, cJSON_AddStringToObject(o, k, tt ? tt : qk_arch_model_type(c->hp->arch)));
 }
 
 static void k_dtype(struct cctx *c, cJSON *o, const char *k)
@@ -199,7 +215,7 @@ static void k_head_dim(struct cctx *c, cJSON *o, const char *k)
 	const struct qk_hparams *hp = c->hp;
 
 	if (hp->arch == QK_ARCH_QWEN3 || hp->arch == QK_ARCH_QWEN3MOE ||
-	    hp->arch == QK_ARCH_QWEN3NEXT || (uint64_t)hp->head_dim * hp->n_head != hp->n_embd)
+	    (HYBRID & (1u << hp->arch)) || (uint64_t)hp->head_dim * hp->n_head != hp->n_embd)
 		put_u(c, o, k, hp->head_dim);
 }
 
@@ -260,8 +276,21 @@ static void k_rope(struct cctx *c, cJSON *o, const char *k)
 		return;
 	put_f(c, d, "rope_theta", hp->rope_theta, true);
 	chk(c, cJSON_AddStringToObject(d, "rope_type", qk_rope_type_name(r->type)));
-	if (hp->arch == QK_ARCH_QWEN3NEXT || hp->partial_rotary_factor != 1.0)
+	if ((HYBRID & (1u << hp->arch)) || hp->partial_rotary_factor != 1.0)
 		put_f(c, d, "partial_rotary_factor", hp->partial_rotary_factor, false);
+	if (hp->has_rope_sections) {
+		cJSON *a = cJSON_AddArrayToObject(d, "mrope_section");
+
+		chk(c, a);
+		/* transformers' three streams t, h, w; GGUF pads a fourth 0 */
+		for (int i = 0; a && i < (hp->rope_sections[3] ? 4 : 3); i++) {
+			cJSON *n = cJSON_CreateNumber(hp->rope_sections[i]);
+
+			chk(c, n);
+			cJSON_AddItemToArray(a, n);
+		}
+		chk(c, cJSON_AddBoolToObject(d, "mrope_interleaved", hp->mrope_interleaved));
+	}
 	if (r->type == QK_ROPE_DEFAULT)
 		return;
 	put_f(c, d, "factor", r->factor, true);
@@ -332,10 +361,10 @@ struct key {
 
 static const struct key keys[] = {
 	FN("architectures", ALL, k_architectures),
-	FN("attention_bias", A(QWEN3) | A(QWEN3MOE) | A(QWEN3NEXT), k_bias),
+	FN("attention_bias", A(QWEN3) | A(QWEN3MOE) | HYBRID, k_bias),
 	F("attention_dropout", MODERN, 0.0),
 	FN("bos_token_id", MODERN, k_bos),
-	FN("decoder_sparse_step", MOE, k_sparse_step),
+	FN("decoder_sparse_step", MOE_OLD, k_sparse_step),
 	FN("dtype", MODERN, k_dtype),
 	FN("eos_token_id", MODERN, k_eos),
 	FN("head_dim", MODERN, k_head_dim),
@@ -343,22 +372,22 @@ static const struct key keys[] = {
 	U("hidden_size", ALL, n_embd),
 	F("initializer_range", ALL, 0.02),
 	FN("intermediate_size", ALL, k_ff),
-	FN("layer_types", A(QWEN2) | A(QWEN2MOE) | A(QWEN3) | A(QWEN3NEXT), k_layer_types),
-	U("linear_conv_kernel_dim", A(QWEN3NEXT), ssm_d_conv),
-	U("linear_key_head_dim", A(QWEN3NEXT), ssm_head_k_dim),
-	U("linear_num_key_heads", A(QWEN3NEXT), ssm_n_k_heads),
-	U("linear_num_value_heads", A(QWEN3NEXT), ssm_n_v_heads),
-	U("linear_value_head_dim", A(QWEN3NEXT), ssm_head_v_dim),
+	FN("layer_types", A(QWEN2) | A(QWEN2MOE) | A(QWEN3) | HYBRID, k_layer_types),
+	U("linear_conv_kernel_dim", HYBRID, ssm_d_conv),
+	U("linear_key_head_dim", HYBRID, ssm_head_k_dim),
+	U("linear_num_key_heads", HYBRID, ssm_n_k_heads),
+	U("linear_num_value_heads", HYBRID, ssm_n_v_heads),
+	U("linear_value_head_dim", HYBRID, ssm_head_v_dim),
 	U("max_position_embeddings", ALL, n_ctx_train),
 	FN("max_window_layers", A(QWEN2) | A(QWEN2MOE) | A(QWEN3) | A(QWEN3MOE), k_n_layer),
-	FN("mlp_only_layers", MOE, k_mlp_only),
+	FN("mlp_only_layers", MOE_OLD, k_mlp_only),
 	FN("model_type", ALL, k_model_type),
 	U("moe_intermediate_size", MOE, n_ff_exp),
-	FN("mtp_num_hidden_layers", A(QWEN3NEXT), k_mtp),
-	C("mtp_use_dedicated_embeddings", A(QWEN3NEXT), K_FALSE),
-	B("norm_topk_prob", MOE, norm_topk_prob),
+	FN("mtp_num_hidden_layers", HYBRID, k_mtp),
+	C("mtp_use_dedicated_embeddings", HYBRID, K_FALSE),
+	B("norm_topk_prob", MOE_OLD, norm_topk_prob),
 	U("num_attention_heads", ALL, n_head),
-	U("num_experts", A(QWEN2MOE) | A(QWEN3NEXT), n_expert),
+	U("num_experts", A(QWEN2MOE) | A(QWEN3NEXT) | A(QWEN35MOE), n_expert),
 	U("num_experts_per_tok", MOE, n_expert_used),
 	U("num_hidden_layers", ALL, n_layer),
 	U("num_key_value_heads", MODERN, n_head_kv),
@@ -369,13 +398,14 @@ static const struct key keys[] = {
 	FN("rms_norm_eps", MODERN, k_eps),
 	FN("rope_parameters", MODERN, k_rope),
 	F("router_aux_loss_coef", MOE, 0.001),
-	U("shared_expert_intermediate_size", A(QWEN2MOE) | A(QWEN3NEXT), n_ff_shexp),
+	U("shared_expert_intermediate_size", A(QWEN2MOE) | A(QWEN3NEXT) | A(QWEN35MOE),
+	  n_ff_shexp),
 	C("sliding_window", A(QWEN2) | A(QWEN3) | A(QWEN3MOE), K_NULL),
 	{ "sliding_window", A(QWEN2MOE), K_U32, (size_t)-1, NULL, 0, NULL }, /* 0 */
 	FN("tie_word_embeddings", ALL, k_tie),
 	S("transformers_version", MODERN, "5.23.0"),
 	C("use_cache", ALL, K_TRUE),
-	C("use_sliding_window", MODERN, K_FALSE),
+	C("use_sliding_window", MODERN & ~Q35, K_FALSE),
 	U("vocab_size", ALL, n_vocab),
 	/* Qwen1's remote QWenConfig */
 	FN("auto_map", A(QWEN), k_auto_map),

@@ -283,6 +283,43 @@ static int add_matrix(struct builder *bd, const struct qk_role_row *r, int layer
 	return QK_OK;
 }
 
+uint64_t hx_vt_index(const struct hx_tensor *t, uint64_t i)
+{
+	uint64_t k, blk, g, j;
+
+	if (!t->vt_r || t->vt_cols || i < t->vt_skip)
+		return i;
+	k = i - t->vt_skip;
+	blk = k / t->vt_unit;
+	g = blk / t->vt_r;
+	j = blk % t->vt_r;
+	return t->vt_skip + (j * t->vt_nk + g) * t->vt_unit + k % t->vt_unit;
+}
+
+/* Qwen3.5: undo the grouped -> tiled value-head reorder of row r on the
+ * way back to HF (rows or elements for QK_S_VT_*, columns for QK_F_V_COLS) */
+static void set_vt(struct hx_tensor *t, const struct qk_role_row *r, const struct qk_hparams *hp,
+		   bool small)
+{
+	const uint64_t nk = hp->ssm_n_k_heads, nv = hp->ssm_n_v_heads;
+	const uint64_t per = small ? (t->n_elem / (t->shape[0] ? t->shape[0] : 1)) : 1;
+
+	if (!hp->ssm_v_tiled || !nk || nv == nk || nv % nk)
+		return;
+	t->vt_nk = (uint32_t)nk;
+	t->vt_r = (uint32_t)(nv / nk);
+	if (r->flags & QK_F_V_COLS) {
+		t->vt_cols = true;
+	} else if (r->hf_sel == QK_S_VT_QKV) {
+		t->vt_skip = 2 * nk * hp->ssm_head_k_dim * per;
+		t->vt_unit = hp->ssm_head_v_dim * per;
+	} else if (r->hf_sel == QK_S_VT_HEADS) {
+		t->vt_unit = (small ? t->n_elem : t->rows) / nv;
+	} else {
+		t->vt_r = 0;
+	}
+}
+
 /* the role whose rows a table's in_proj_qkvz also holds (its z block) */
 static int qkvz_partner(const struct qk_arch_table *tb)
 {
@@ -321,6 +358,7 @@ static int add_row(struct builder *bd, const struct qk_role_row *r, int layer)
 			return qk_err_set(bd->err, QK_E_USAGE, "tensor '%s': %llu values for %llu elements",
 					  t->name, (unsigned long long)b->n_f32,
 					  (unsigned long long)t->n_elem);
+		set_vt(t, r, &m->hp, true);
 		return QK_OK;
 	}
 	if (r->hf_sel == QK_S_EXPERTS) {
@@ -340,7 +378,10 @@ static int add_row(struct builder *bd, const struct qk_role_row *r, int layer)
 		return add_matrix(bd, r, layer, -1, HX_SRC_QKVZ, b, b2, 0,
 				  b->view.rows + b2->view.rows);
 	}
-	return add_matrix(bd, r, layer, -1, HX_SRC_VIEW, b, NULL, 0, b->view.rows);
+	if ((rc = add_matrix(bd, r, layer, -1, HX_SRC_VIEW, b, NULL, 0, b->view.rows)))
+		return rc;
+	set_vt(&bd->p->t[bd->p->n - 1], r, &m->hp, false);
+	return QK_OK;
 }
 
 /* rows in model order: the token embedding, the layers (MTP layers after

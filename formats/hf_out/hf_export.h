@@ -196,7 +196,18 @@ struct hx_tensor {
 	const struct qk_binding *b, *b2;
 	uint64_t row0, rows, cols;  /* VIEW/QKVZ: logical rows taken, row width */
 	int xform;                  /* SMALL: enum qk_xform to undo */
+	/* Qwen3.5 value heads, tiled (GGUF form) -> grouped (HF): HF row (VIEW)
+	 * or element (SMALL) i >= vt_skip is in value block (i - vt_skip) /
+	 * vt_unit = g*vt_r + j, taken from block j*vt_nk + g (hx_vt_index);
+	 * vt_r == 0: no reorder. vt_cols: the columns' value blocks instead
+	 * (out_proj). */
+	uint32_t vt_nk, vt_r;
+	uint64_t vt_skip, vt_unit;
+	bool vt_cols;
 };
+
+/* The source row / element of HF row / element i of t (see vt_*). */
+uint64_t hx_vt_index(const struct hx_tensor *t, uint64_t i);
 
 struct hx_plan {
 	const struct qk_model *m;

@@ -81,18 +81,18 @@ static int put_row(struct wr *x, const struct qk_view *v, uint64_t r, int dtype)
 	const uint8_t *raw = qk_view_row_data(v, r, &src_dt);
 	uint8_t *at;
 
-	if (!raw)
+	if (!raw && !v->cperm_a)
 		return qk_err_set(x->err, QK_E_USAGE, "export: row %llu of a %llu-row view",
 				  (unsigned long long)r, (unsigned long long)v->rows);
 	if ((rc = room(x, v->cols * esz, &at)))
 		return rc;
-	if (src_dt == dtype) {
+	if (raw && src_dt == dtype) {
 		memcpy(at, raw, v->cols * esz);
 		return QK_OK;
 	}
 	if ((rc = qk_view_read_row(v, r, x->row, x->err)))
 		return rc;
-	x->n_dequant += !qk_dtype_is_float(src_dt);
+	x->n_dequant += raw && !qk_dtype_is_float(src_dt);
 	for (uint64_t i = 0; i < v->cols; i++)
 		store(dtype, at + i * esz, narrow(dtype, x->row[i]));
 	return QK_OK;
@@ -157,14 +157,23 @@ static int put_tensor(struct wr *x, const struct hx_tensor *t)
 {
 	const size_t esz = t->dtype == QK_DT_F32 ? 4 : 2;
 	const struct qk_catalog *cat = x->p->m->cat;
+	struct qk_view view;
 	uint8_t *at;
 	uint32_t bits;
 	int rc = QK_OK;
 
 	switch (t->src) {
 	case HX_SRC_VIEW:
+		view = t->b->view;
+		if (t->vt_cols) {
+			/* HF column block g*r + j is GGUF block j*nk + g; an HF
+			 * source's view already reorders (nk, r) into GGUF form,
+			 * and the two reorders cancel */
+			view.cperm_a = view.cperm_a ? 0 : t->vt_r;
+			view.cperm_b = view.cperm_b ? 0 : t->vt_nk;
+		}
 		for (uint64_t r = 0; !rc && r < t->rows; r++)
-			rc = put_row(x, &t->b->view, t->row0 + r, t->dtype);
+			rc = put_row(x, &view, t->row0 + hx_vt_index(t, r), t->dtype);
 		if (!rc)
 			release(cat, &t->b->view, t->row0, t->rows);
 		break;
@@ -177,7 +186,7 @@ static int put_tensor(struct wr *x, const struct hx_tensor *t)
 		break;
 	case HX_SRC_SMALL:
 		for (uint64_t i = 0; !rc && i < t->n_elem; i++) {
-			hx_invert(t->xform, t->b->f32[i], t->dtype, &bits);
+			hx_invert(t->xform, t->b->f32[hx_vt_index(t, i)], t->dtype, &bits);
 			if (!(rc = room(x, esz, &at)))
 				store(t->dtype, at, bits);
 		}

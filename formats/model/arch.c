@@ -49,12 +49,15 @@ static const struct {
 	[QK_R_SSM_DT_B] = { "ssm_dt.bias", QK_KIND_SMALL, false },
 	[QK_R_SSM_CONV1D] = { "ssm_conv1d", QK_KIND_SMALL, false },
 	[QK_R_SSM_BA] = { "ssm_ba", QK_KIND_MATRIX, false },
+	[QK_R_SSM_BETA] = { "ssm_beta", QK_KIND_MATRIX, false },
+	[QK_R_SSM_ALPHA] = { "ssm_alpha", QK_KIND_MATRIX, false },
 	[QK_R_SSM_NORM] = { "ssm_norm", QK_KIND_SMALL, false },
 	[QK_R_SSM_OUT] = { "ssm_out", QK_KIND_MATRIX, false },
 	[QK_R_MTP_FC] = { "mtp_fc", QK_KIND_MATRIX, false },
 	[QK_R_MTP_NORM_EMB] = { "mtp_pre_fc_norm_embedding", QK_KIND_SMALL, false },
 	[QK_R_MTP_NORM_HID] = { "mtp_pre_fc_norm_hidden", QK_KIND_SMALL, false },
 	[QK_R_MTP_NORM] = { "mtp_norm", QK_KIND_SMALL, false },
+	[QK_R_VISION] = { "vision", QK_KIND_NONE, false },
 };
 
 static const char *const xform_names[QK_X_COUNT] = {
@@ -65,6 +68,7 @@ static const char *const xform_names[QK_X_COUNT] = {
 	[QK_X_NEG_EXP] = "-exp",
 	[QK_X_PLUS_ONE] = "w+1",
 	[QK_X_SQUEEZE] = "squeeze",
+	[QK_X_V_REORDER] = "v-head reorder",
 };
 
 const char *qk_role_name(int role)
@@ -250,6 +254,17 @@ bool qk_name_expand(const char *pattern, const char *block, long layer, long exp
 	}
 	buf[len] = '\0';
 	return true;
+}
+
+bool qk_name_nest(const char *name, const char *nest, char *buf, size_t size)
+{
+	int n;
+
+	if (nest && strncmp(name, "model.", 6) == 0)
+		n = snprintf(buf, size, "%s%s", nest, name + 6);
+	else
+		n = snprintf(buf, size, "%s", name);
+	return n >= 0 && (size_t)n < size;
 }
 
 /* A decimal number as the patterns write it: no sign, no leading zeros, at

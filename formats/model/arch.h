@@ -70,12 +70,16 @@ enum qk_role {
 	QK_R_SSM_DT_B,        /* [n_v_heads] */
 	QK_R_SSM_CONV1D,      /* [conv_dim, d_conv] */
 	QK_R_SSM_BA,          /* [2*n_v_heads, n_embd] */
+	QK_R_SSM_BETA,        /* Qwen3.5 in_proj_b [n_v_heads, n_embd] */
+	QK_R_SSM_ALPHA,       /* Qwen3.5 in_proj_a [n_v_heads, n_embd] */
 	QK_R_SSM_NORM,        /* [head_v_dim] */
 	QK_R_SSM_OUT,         /* [n_embd, value_dim] */
 	QK_R_MTP_FC,          /* [n_embd, 2*n_embd] */
 	QK_R_MTP_NORM_EMB,    /* [n_embd] */
 	QK_R_MTP_NORM_HID,    /* [n_embd] */
 	QK_R_MTP_NORM,        /* [n_embd] */
+	QK_R_VISION,          /* any tensor of a vision tower (Qwen3.5 model.visual.*):
+			       * claimed and counted, not bound (no row) */
 	QK_ROLE_COUNT
 };
 
@@ -83,6 +87,7 @@ enum qk_role {
 enum qk_kind {
 	QK_KIND_MATRIX = 0, /* read through a matrix view; any float or ggml type */
 	QK_KIND_SMALL,      /* loaded into canonical fp32; F32, F16 or BF16 only */
+	QK_KIND_NONE,       /* claimed only (vision tower) */
 };
 
 /* Which layers carry a row. */
@@ -116,6 +121,8 @@ enum qk_xform {
 	QK_X_NEG_EXP,        /* ssm_a = -exp(A_log) */
 	QK_X_PLUS_ONE,       /* zero-centred norm weight w stored as 1 + w */
 	QK_X_SQUEEZE,        /* conv1d [conv_dim, 1, K] -> [conv_dim, K] */
+	QK_X_V_REORDER,      /* Qwen3.5 value heads grouped by key head -> tiled
+			      * (the rows or columns of each value head move) */
 	QK_X_COUNT
 };
 
@@ -131,6 +138,12 @@ enum qk_sel {
 	QK_S_EXPERTS,       /* one tensor per expert ('#' in the pattern) */
 	QK_S_GATEUP_GATE,   /* rows [e*2Im, e*2Im+Im) of each expert e */
 	QK_S_GATEUP_UP,     /* rows [e*2Im+Im, (e+1)*2Im) */
+	/* Qwen3.5 value-head reorder, grouped -> tiled (llama.cpp's converter):
+	 * value head g*r + j (key head g of nk, j of r = nv/nk) moves to
+	 * position j*nk + g; identity when nv == nk */
+	QK_S_VT_QKV,        /* rows [0, 2*key_dim) as they are, then the value
+			     * heads' blocks of rows (R - 2*key_dim) / nv reordered */
+	QK_S_VT_HEADS,      /* nv blocks of R / nv rows, reordered */
 	QK_S_COUNT
 };
 
@@ -175,6 +188,9 @@ enum {
 	QK_F_DERIVED = 1u << 0,  /* a view onto another row's tensor; not a tensor of
 				  * its own in a GGUF output (Qwen1 q/k/v) */
 	QK_F_ALLOW_1D = 1u << 1, /* [1, n] may also come as [n] (old converters) */
+	QK_F_V_COLS = 1u << 2,   /* HF source: value heads are column blocks of
+				  * head_v_dim, reordered grouped -> tiled as
+				  * QK_S_VT_* do for rows (Qwen3.5 out_proj) */
 };
 
 struct qk_role_row {
@@ -202,6 +218,12 @@ struct qk_arch_table {
 	const char *hf_block;       /* "model.layers." */
 	const char *mtp_block;      /* "mtp.layers." or NULL */
 	const char *gguf_block;     /* "blk." */
+	/* multimodal checkpoints (Qwen3.5 ...ForConditionalGeneration) nest the
+	 * text model: names "model.X" of the rows are "<hf_nest>X" there;
+	 * NULL when the arch has no such layout */
+	const char *hf_nest;        /* "model.language_model." */
+	const char *hf_vision;      /* prefix of the vision tower's tensors
+				     * ("model.visual."), claimed as QK_R_VISION */
 	const struct qk_role_row *rows;
 	size_t n_rows;
 };
@@ -236,6 +258,11 @@ void qk_shape_explain(const struct qk_shape_rule *r, const struct qk_hparams *hp
  * (layer or expert < 0, block NULL). */
 bool qk_name_expand(const char *pattern, const char *block, long layer, long expert,
 		    char *buf, size_t size);
+
+/* A text-model name as a nested (multimodal) checkpoint spells it: "model.X"
+ * becomes nest + "X" when nest is not NULL; other names are copied. false
+ * if the result does not fit in `size` bytes. */
+bool qk_name_nest(const char *name, const char *nest, char *buf, size_t size);
 
 /* Which row a tensor name would be, by pattern (for explaining names that
  * no role claimed). `gguf` picks GGUF patterns, else HF patterns (per-expert

@@ -243,8 +243,76 @@ static const struct qk_role_row qwen3next_rows[] = {
 	    .gguf = "nextn.shared_head_norm.weight"),
 };
 
+/* ---- Qwen3.5 / Qwen3.6: Qwen3-Next's hybrid with the linear-attention
+ * projections split (in_proj_qkv flat Q|K|V, in_proj_z, in_proj_b,
+ * in_proj_a), value heads reordered grouped -> tiled on the way to GGUF
+ * (llama.cpp's _LinearAttentionVReorderBase), a dense and a MoE variant ---- */
+
+#define Q35_LINEAR                                                                  \
+	ROW(ATTN_QKV, LINEAR, .xform = QK_X_V_REORDER, .hf_sel = QK_S_VT_QKV,       \
+	    .shape = SH2(CONV, EMBD), .hf = "@.linear_attn.in_proj_qkv.weight",     \
+	    .gguf = "@.attn_qkv.weight"),                                           \
+	ROW(ATTN_GATE, LINEAR, .xform = QK_X_V_REORDER, .hf_sel = QK_S_VT_HEADS,    \
+	    .shape = SH2(VALUE, EMBD), .hf = "@.linear_attn.in_proj_z.weight",      \
+	    .gguf = "@.attn_gate.weight"),                                          \
+	ROW(SSM_BETA, LINEAR, .xform = QK_X_V_REORDER, .hf_sel = QK_S_VT_HEADS,     \
+	    .shape = SH2(NV, EMBD), .hf = "@.linear_attn.in_proj_b.weight",         \
+	    .gguf = "@.ssm_beta.weight"),                                           \
+	ROW(SSM_ALPHA, LINEAR, .xform = QK_X_V_REORDER, .hf_sel = QK_S_VT_HEADS,    \
+	    .shape = SH2(NV, EMBD), .hf = "@.linear_attn.in_proj_a.weight",         \
+	    .gguf = "@.ssm_alpha.weight"),                                          \
+	ROW(SSM_CONV1D, LINEAR, .xform = QK_X_SQUEEZE, .hf_sel = QK_S_VT_QKV,       \
+	    .shape = SH2(CONV, DCONV), .hf = "@.linear_attn.conv1d.weight",         \
+	    .hf_shape = SH3(CONV, 1, DCONV), .gguf = "@.ssm_conv1d.weight"),        \
+	ROW(SSM_DT_B, LINEAR, .xform = QK_X_V_REORDER, .hf_sel = QK_S_VT_HEADS,     \
+	    .shape = SH1(NV), .hf = "@.linear_attn.dt_bias", .gguf = "@.ssm_dt.bias"), \
+	ROW(SSM_A, LINEAR, .xform = QK_X_NEG_EXP, .hf_sel = QK_S_VT_HEADS,          \
+	    .shape = SH1(NV), .hf = "@.linear_attn.A_log", .gguf = "@.ssm_a"),      \
+	ROW(SSM_NORM, LINEAR, .shape = SH1(DV), .hf = "@.linear_attn.norm.weight",  \
+	    .gguf = "@.ssm_norm.weight"),                                           \
+	ROW(SSM_OUT, LINEAR, .xform = QK_X_V_REORDER, .flags = QK_F_V_COLS,         \
+	    .shape = SH2(EMBD, VALUE), .hf = "@.linear_attn.out_proj.weight",       \
+	    .gguf = "@.ssm_out.weight")
+
+#define MTP_ROWS                                                                    \
+	ROW(MTP_FC, MTP, .shape = SH2(EMBD, 2EMBD), .hf = "mtp.fc.weight",          \
+	    .gguf = "nextn.eh_proj.weight"),                                        \
+	ROW(MTP_NORM_EMB, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),          \
+	    .hf = "mtp.pre_fc_norm_embedding.weight", .gguf = "nextn.enorm.weight"), \
+	ROW(MTP_NORM_HID, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),          \
+	    .hf = "mtp.pre_fc_norm_hidden.weight", .gguf = "nextn.hnorm.weight"),   \
+	ROW(MTP_NORM, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),              \
+	    .hf = "mtp.norm.weight", .gguf = "nextn.shared_head_norm.weight")
+
+#define Q35_COMMON                                                                  \
+	GLOBALS(QK_X_PLUS_ONE),                                                     \
+	ATTN_NORM(QK_X_PLUS_ONE),                                                   \
+	ATTN(QG),                                                                   \
+	ATTN_OUT_BIAS,                                                              \
+	QK_NORMS(QK_X_PLUS_ONE),                                                    \
+	Q35_LINEAR,                                                                 \
+	ROW(ATTN_POST_NORM, ALL, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),        \
+	    .hf = "@.post_attention_layernorm.weight",                              \
+	    .gguf = "@.post_attention_norm.weight")
+
+static const struct qk_role_row qwen35_rows[] = {
+	Q35_COMMON,
+	DENSE_FFN,
+	MTP_ROWS,
+};
+
+static const struct qk_role_row qwen35moe_rows[] = {
+	Q35_COMMON,
+	MOE_FFN,
+	SHARED_EXPERT,
+	MTP_ROWS,
+};
+
 #define TABLE(a, rows, hfb, mtpb)                                                   \
-	[a] = { a, hfb, mtpb, "blk.", rows, sizeof(rows) / sizeof(rows[0]) }
+	[a] = { a, hfb, mtpb, "blk.", NULL, NULL, rows, sizeof(rows) / sizeof(rows[0]) }
+#define TABLE_MM(a, rows)                                                           \
+	[a] = { a, "model.layers.", "mtp.layers.", "blk.", "model.language_model.",   \
+		"model.visual.", rows, sizeof(rows) / sizeof(rows[0]) }
 
 static const struct qk_arch_table tables[QK_ARCH_COUNT] = {
 	TABLE(QK_ARCH_QWEN, qwen_rows, "transformer.h.", NULL),
@@ -253,6 +321,8 @@ static const struct qk_arch_table tables[QK_ARCH_COUNT] = {
 	TABLE(QK_ARCH_QWEN3, qwen3_rows, "model.layers.", NULL),
 	TABLE(QK_ARCH_QWEN3MOE, qwen3moe_rows, "model.layers.", NULL),
 	TABLE(QK_ARCH_QWEN3NEXT, qwen3next_rows, "model.layers.", "mtp.layers."),
+	TABLE_MM(QK_ARCH_QWEN35, qwen35_rows),
+	TABLE_MM(QK_ARCH_QWEN35MOE, qwen35moe_rows),
 };
 
 const struct qk_arch_table *qk_arch_table(int arch)

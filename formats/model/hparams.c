@@ -17,6 +17,9 @@ static const struct {
 	[QK_ARCH_QWEN3] = { "qwen3", "Qwen3ForCausalLM", "qwen3", "Qwen3" },
 	[QK_ARCH_QWEN3MOE] = { "qwen3moe", "Qwen3MoeForCausalLM", "qwen3_moe", "Qwen3-MoE" },
 	[QK_ARCH_QWEN3NEXT] = { "qwen3next", "Qwen3NextForCausalLM", "qwen3_next", "Qwen3-Next" },
+	[QK_ARCH_QWEN35] = { "qwen35", "Qwen3_5ForConditionalGeneration", "qwen3_5", "Qwen3.5" },
+	[QK_ARCH_QWEN35MOE] = { "qwen35moe", "Qwen3_5MoeForConditionalGeneration", "qwen3_5_moe",
+				"Qwen3.5-MoE" },
 };
 
 /* Other class names llama.cpp's converter maps to the same arch. */
@@ -26,6 +29,18 @@ static const struct {
 } hf_alias[] = {
 	{ "Qwen2Model", QK_ARCH_QWEN2 },
 	{ "Qwen3Model", QK_ARCH_QWEN3 },
+	{ "Qwen3_5ForCausalLM", QK_ARCH_QWEN35 },
+	{ "Qwen3_5MoeForCausalLM", QK_ARCH_QWEN35MOE },
+};
+
+/* Text-model model_types of the same arch (Qwen3_5ForCausalLM saves its
+ * text config flat, with model_type qwen3_5_text). */
+static const struct {
+	const char *model_type;
+	int arch;
+} type_alias[] = {
+	{ "qwen3_5_text", QK_ARCH_QWEN35 },
+	{ "qwen3_5_moe_text", QK_ARCH_QWEN35MOE },
 };
 
 static const char *const rope_names[] = {
@@ -74,6 +89,9 @@ int qk_arch_from_model_type(const char *s)
 	for (int a = 0; s && a < QK_ARCH_COUNT; a++)
 		if (strcmp(s, arch_table[a].model_type) == 0)
 			return a;
+	for (size_t i = 0; s && i < sizeof(type_alias) / sizeof(type_alias[0]); i++)
+		if (strcmp(s, type_alias[i].model_type) == 0)
+			return type_alias[i].arch;
 	return -1;
 }
 

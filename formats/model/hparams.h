@@ -23,6 +23,8 @@ enum qk_arch {
 	QK_ARCH_QWEN3,
 	QK_ARCH_QWEN3MOE,
 	QK_ARCH_QWEN3NEXT,
+	QK_ARCH_QWEN35,    /* Qwen3.5 / Qwen3.6 dense (qwen3_5) */
+	QK_ARCH_QWEN35MOE, /* Qwen3.5 / Qwen3.6 MoE (qwen3_5_moe) */
 	QK_ARCH_COUNT
 };
 
@@ -82,6 +84,16 @@ struct qk_hparams {
 	uint32_t ssm_head_k_dim;   /* linear_key_head_dim */
 	uint32_t ssm_head_v_dim;   /* linear_value_head_dim */
 	uint32_t n_mtp_layers;     /* mtp_num_hidden_layers (0 = none) */
+	/* Qwen3.5: the canonical (GGUF) form keeps value heads in llama.cpp's
+	 * tiled order, value head h reading key head h % nk; otherwise
+	 * (Qwen3-Next) grouped, value head h reading key head h / (nv / nk) */
+	bool ssm_v_tiled;
+	/* Qwen3.5 interleaved M-RoPE: mrope_section padded to 4 (rotary pairs
+	 * per position stream t, h, w, -); all zero when the config has none.
+	 * With text positions (t = h = w) it is plain partial NeoX RoPE. */
+	uint32_t rope_sections[4];
+	bool has_rope_sections;    /* the config (or GGUF) states them */
+	bool mrope_interleaved;
 
 	/* Qwen1 */
 	uint32_t seq_length;       /* training length for dynamic NTK / logn */

@@ -27,13 +27,16 @@ static const struct {
 	bool moe, shexp;   /* routed experts; a shared expert */
 	bool norm_topk;    /* top-k weights renormalised (hard-coded in llama.cpp) */
 	bool qk_norm, bias, next;
+	bool q35;          /* value heads tiled, rope.dimension_sections */
 } rules[QK_ARCH_COUNT] = {
 	[QK_ARCH_QWEN] = { true, false, false, false, false, true, false },
 	[QK_ARCH_QWEN2] = { true, false, false, false, false, true, false },
 	[QK_ARCH_QWEN2MOE] = { false, true, true, false, false, true, false },
 	[QK_ARCH_QWEN3] = { true, false, false, false, true, false, false },
 	[QK_ARCH_QWEN3MOE] = { false, true, false, true, true, false, false },
-	[QK_ARCH_QWEN3NEXT] = { false, true, true, true, true, false, true },
+	[QK_ARCH_QWEN3NEXT] = { false, true, true, true, true, false, true, false },
+	[QK_ARCH_QWEN35] = { true, false, false, false, true, false, true, true },
+	[QK_ARCH_QWEN35MOE] = { false, true, true, true, true, false, true, true },
 };
 
 /* "{arch}.suffix" (suffix starting with '.' = a full key without prefix) */
@@ -171,7 +174,8 @@ static int read_nextn(struct gk *g, struct qk_hparams *hp)
 	full_key(g, "nextn_predict_layers", key, sizeof(key));
 	if (hp->n_mtp_layers && !rules[hp->arch].next)
 		return qk_err_set(g->err, QK_E_UNSUPPORTED,
-				  "%s: key '%s' is %u: MTP layers are supported for qwen3next only",
+				  "%s: key '%s' is %u: MTP layers are supported for qwen3next, "
+				  "qwen35 and qwen35moe only",
 				  gf_name(g->f), key, (unsigned)hp->n_mtp_layers);
 	hp->n_layer = g->n_block - hp->n_mtp_layers;
 	return QK_OK;
@@ -335,6 +339,34 @@ static int read_moe(const struct gk *g, struct qk_hparams *hp)
 	return QK_OK;
 }
 
+/* Qwen3.5: {arch}.rope.dimension_sections, an array of 4 integers (llama.cpp
+ * requires it; qwenkit takes it as absent when missing) */
+static int read_sections(const struct gk *g, struct qk_hparams *hp)
+{
+	char key[160];
+	int64_t i;
+
+	full_key(g, "rope.dimension_sections", key, sizeof(key));
+	i = gf_find_key(g->f, key);
+	hp->mrope_interleaved = true; /* llama.cpp runs qwen35 with IMROPE */
+	if (i < 0)
+		return QK_OK;
+	if (gf_kv_type(g->f, i) != GF_ARRAY ||
+	    (gf_arr_type(g->f, i) != GF_I32 && gf_arr_type(g->f, i) != GF_U32) ||
+	    gf_arr_n(g->f, i) != 4)
+		return wrong_type(g, key, i, "array of 4 int32");
+	for (int k = 0; k < 4; k++) {
+		int64_t v = gf_arr_int(g->f, i, (uint64_t)k);
+
+		if (v < 0 || v > (1 << 20))
+			return qk_err_set(g->err, QK_E_INVALID, "%s: key '%s'[%d] is %d, expected "
+					  "a count in 0..%d", gf_name(g->f), key, k, (int)v, 1 << 20);
+		hp->rope_sections[k] = (uint32_t)v;
+	}
+	hp->has_rope_sections = true;
+	return QK_OK;
+}
+
 static int read_ssm(const struct gk *g, struct qk_hparams *hp)
 {
 	uint32_t inner;
@@ -372,7 +404,8 @@ static int read_ssm(const struct gk *g, struct qk_hparams *hp)
 	for (uint32_t l = 0; l < hp->n_layer; l++)
 		if ((l + 1) % hp->full_attention_interval)
 			hp->layer_flags[l] |= QK_LAYER_LINEAR;
-	return QK_OK;
+	hp->ssm_v_tiled = rules[hp->arch].q35;
+	return rules[hp->arch].q35 ? read_sections(g, hp) : QK_OK;
 }
 
 /* n_vocab: {arch}.vocab_size, else the length of tokenizer.ggml.tokens */

@@ -233,6 +233,10 @@ struct arch_rule {
 	uint32_t n_expert_def, n_used_def, ff_exp_def;
 	uint32_t ff_shexp_def;     /* 0: the class has no shared expert */
 	bool norm_topk_def;
+	bool ff_none;              /* the class has no intermediate_size (0 if absent) */
+	bool q35;                  /* Qwen3.5: split linear projections (value heads
+				    * tiled in GGUF form), M-RoPE sections, top-k
+				    * always renormalised */
 };
 
 static const struct arch_rule rules[QK_ARCH_COUNT] = {
@@ -248,6 +252,10 @@ static const struct arch_rule rules[QK_ARCH_COUNT] = {
 			       false, 1.0, 128, 8, 768, 0, false },
 	[QK_ARCH_QWEN3NEXT] = { "rms_norm_eps", 32768, 5632, 256, "attention_bias", false, true,
 				true, 0.25, 512, 10, 512, 512, true },
+	[QK_ARCH_QWEN35] = { "rms_norm_eps", 32768, 12288, 256, "attention_bias", false, true,
+			     true, 0.25, 0, 0, 0, 0, false, false, true },
+	[QK_ARCH_QWEN35MOE] = { "rms_norm_eps", 32768, 0, 256, "attention_bias", false, true,
+				true, 0.25, 256, 8, 512, 512, true, true, true },
 };
 
 /* architectures[0] (or model_type) -> arch */
@@ -314,6 +322,36 @@ static int rope_num(const struct cfg *c, const cJSON *d, const char *pre, const 
 	return opt_num(c, NULL, "", key, def, lo, hi, true, expect, out);
 }
 
+/* Qwen3.5's mrope_section (at most 4 pair counts, the rotary pairs given
+ * to the t, h, w position streams) and mrope_interleaved. Text positions
+ * make every stream equal, so they only matter for the GGUF key
+ * rope.dimension_sections and for image/video positions. */
+static int parse_mrope(const struct cfg *c, const cJSON *d, const char *pre,
+		       struct qk_hparams *hp)
+{
+	struct item it;
+	const cJSON *e;
+	int rc, idx = 0;
+
+	if ((rc = opt_bool(c, d, pre, "mrope_interleaved", false, &hp->mrope_interleaved)) ||
+	    (rc = look(c, d, pre, "mrope_section", &it)))
+		return rc;
+	if (!it.v)
+		return QK_OK;
+	hp->has_rope_sections = true;
+	if (!cJSON_IsArray(it.v) || cJSON_GetArraySize(it.v) > 4)
+		return bad(c, &it, "a list of at most 4 integers");
+	cJSON_ArrayForEach(e, it.v) {
+		struct item el = { .v = e };
+
+		index_path(&el, it.path, idx);
+		if ((rc = u32_of(c, &el, 0, 1u << 20, &hp->rope_sections[idx])))
+			return rc;
+		idx++;
+	}
+	return QK_OK;
+}
+
 static int parse_rope(const struct cfg *c, const struct arch_rule *r, struct qk_hparams *hp)
 {
 	static const char *const expect_type = "default, linear, dynamic or yarn";
@@ -348,6 +386,8 @@ static int parse_rope(const struct cfg *c, const struct arch_rule *r, struct qk_
 
 	if (!d)
 		return QK_OK;
+	if (r->q35 && (rc = parse_mrope(c, d, pre, hp)))
+		return rc;
 	/* rope_type wins over its older alias type */
 	if ((rc = look(c, d, pre, "rope_type", &it)))
 		return rc;
@@ -703,9 +743,9 @@ static int parse(const struct cfg *c, struct qk_hparams *hp)
 	    (rc = req_u32(c, "hidden_size", 1, UINT32_MAX, &hp->n_embd)) ||
 	    (rc = req_u32(c, "num_hidden_layers", 1, QK_MAX_LAYERS, &hp->n_layer)) ||
 	    (rc = req_u32(c, "num_attention_heads", 1, UINT32_MAX, &hp->n_head)) ||
-	    (rc = (r->ff_def ? opt_u32(c, "intermediate_size", r->ff_def, 1, UINT32_MAX,
-				       &hp->n_ff_config)
-			     : req_u32(c, "intermediate_size", 1, UINT32_MAX, &hp->n_ff_config))) ||
+	    (rc = (r->ff_def || r->ff_none
+			   ? opt_u32(c, "intermediate_size", r->ff_def, 1, UINT32_MAX, &hp->n_ff_config)
+			   : req_u32(c, "intermediate_size", 1, UINT32_MAX, &hp->n_ff_config))) ||
 	    (rc = opt_u32(c, "max_position_embeddings", r->ctx_def, 1, UINT32_MAX,
 			  &hp->n_ctx_train)) ||
 	    (rc = opt_num(c, NULL, "", r->eps_key, 1e-6, 0, 1, true, "a number in (0, 1]",
@@ -731,6 +771,11 @@ static int parse(const struct cfg *c, struct qk_hparams *hp)
 		return rc;
 	if (r->n_expert_def && (rc = parse_moe(c, r, hp)))
 		return rc;
+	/* Qwen3_5MoeSparseMoeBlock renormalises the top-k weights whatever the
+	 * config says (it has no norm_topk_prob) */
+	if (r->q35 && r->n_expert_def)
+		hp->norm_topk_prob = true;
+	hp->ssm_v_tiled = r->q35;
 	if (r->next && (rc = parse_next(c, hp)))
 		return rc;
 	if (hp->arch == QK_ARCH_QWEN && (rc = parse_qwen1(c, hp)))

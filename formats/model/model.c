@@ -87,8 +87,11 @@ static int name_of(const struct ctx *c, const char *pat, int layer, long expert,
 {
 	long num;
 	const char *blk = block_of(c, layer, &num);
+	const char *nest = c->m->hf_nested ? c->m->table->hf_nest : NULL;
+	char tmp[QK_NAME_BUF];
 
-	if (!qk_name_expand(pat, blk, num, expert, buf, n))
+	if (!qk_name_expand(pat, blk, num, expert, tmp, sizeof(tmp)) ||
+	    !qk_name_nest(tmp, nest, buf, n))
 		return qk_err_set(c->err, QK_E_USAGE, "tensor name pattern '%s' does not expand",
 				  pat);
 	return QK_OK;
@@ -253,6 +256,27 @@ static void rows_cols(const struct qk_tensor *t, bool small, uint64_t *rows, uin
 	*rows = *cols ? t->n_elem / *cols : 0;
 }
 
+/* Qwen3.5 out_proj from HF: its columns are value heads grouped by key
+ * head; the GGUF (canonical) form has them tiled */
+static int v_cols(const struct ctx *c, struct qk_binding *b, const struct qk_tensor *t)
+{
+	const uint32_t nk = c->hp->ssm_n_k_heads, nv = c->hp->ssm_n_v_heads;
+	char w[512];
+
+	if (nk == nv)
+		return QK_OK;
+	if (!qk_dtype_is_float(t->dtype)) {
+		qk_model_where(c->cat, t, w, sizeof(w));
+		return qk_err_set(c->err, QK_E_UNSUPPORTED,
+				  "%stensor '%s': dtype %s, expected F32, F16 or BF16 (its value "
+				  "heads are reordered column by column)", w, t->name,
+				  qk_dtype_name(t->dtype));
+	}
+	b->view.cperm_a = nk;
+	b->view.cperm_b = nv / nk;
+	return QK_OK;
+}
+
 /* Bind `t` under row r with selection `sel`: a view for a matrix, canonical
  * fp32 for a small tensor. */
 static int bind_one(struct ctx *c, const struct qk_role_row *r, int layer,
@@ -275,6 +299,8 @@ static int bind_one(struct ctx *c, const struct qk_role_row *r, int layer,
 	if (!rc)
 		rc = small ? qk_load_small(b, t, rg, n, cols, !c->gguf, c->err)
 			   : add_pieces(c, b, t, rg, n);
+	if (!rc && !c->gguf && (r->flags & QK_F_V_COLS))
+		rc = v_cols(c, b, t);
 	/* the small tensor is in fp32 now: drop the file pages reading it
 	 * mapped (with the kernel's fault-around), so binding a model does not
 	 * grow the resident set with its size */
@@ -451,6 +477,31 @@ static int check_hparams(const struct qk_hparams *hp, qk_err *err)
 	return QK_OK;
 }
 
+/* A multimodal checkpoint: the text model nested under hf_nest (detected
+ * by any name with that prefix) and the vision tower's tensors, claimed
+ * as QK_R_VISION without being bound (their conversion is another file's:
+ * llama.cpp's mmproj) */
+static void claim_vision(struct ctx *c)
+{
+	const struct qk_arch_table *t = c->m->table;
+	size_t nn = t->hf_nest ? strlen(t->hf_nest) : 0;
+	size_t nv = t->hf_vision ? strlen(t->hf_vision) : 0;
+
+	if (c->gguf)
+		return;
+	for (size_t i = 0; i < c->cat->n_tensors; i++) {
+		const char *name = c->cat->tensors[i].name;
+
+		if (nn && strncmp(name, t->hf_nest, nn) == 0)
+			c->m->hf_nested = true;
+		if (nv && strncmp(name, t->hf_vision, nv) == 0 &&
+		    c->m->claims[i].role == CLAIM_NONE) {
+			c->m->claims[i].role = QK_R_VISION;
+			c->m->n_vision++;
+		}
+	}
+}
+
 /* MTP layers to bind, for an arch that has them and hparams that count
  * them, only when the input holds MTP tensors (configs state
  * mtp_num_hidden_layers whether or not the weights were saved): "mtp." in
@@ -520,6 +571,7 @@ int qk_model_bind(struct qk_model *m, const struct qk_catalog *cat,
 		m->claims[i].expert = -1;
 		m->claims[i].mtp = false;
 	}
+	claim_vision(&c);
 	m->n_mtp = mtp_layers(&c);
 	m->n_layer_all = hp->n_layer + m->n_mtp;
 	n_index = (size_t)(m->n_layer_all + 1) * QK_ROLE_COUNT;
@@ -586,22 +638,40 @@ const struct qk_tensor *qk_model_tensor(const struct qk_model *m, int role, int 
 	return b->src;
 }
 
-void qk_model_n_params(const struct qk_model *m, uint64_t *total, uint64_t *active)
+void qk_model_param_counts(const struct qk_model *m, struct qk_param_counts *pc)
 {
-	uint64_t all = 0, exp = 0;
+	uint64_t exp[2] = { 0, 0 };
 
+	memset(pc, 0, sizeof(*pc));
 	for (size_t i = 0; m->claims && i < m->cat->n_tensors; i++) {
 		const struct qk_claim *cl = &m->claims[i];
 		uint64_t n = m->cat->tensors[i].n_elem;
+		bool mtp = cl->mtp || (cl->role >= QK_R_MTP_FC && cl->role <= QK_R_MTP_NORM);
 
-		if (cl->role < 0 || cl->mtp || qk_role_kind(cl->role) < 0 ||
-		    cl->role >= QK_R_MTP_FC)
+		if (cl->role < 0)
 			continue;
-		all += n;
-		if (qk_role_is_expert(cl->role))
-			exp += n;
+		if (cl->role == QK_R_VISION)
+			pc->vision += n;
+		else if (mtp)
+			pc->mtp += n;
+		else
+			pc->text += n;
+		if (cl->role != QK_R_VISION && qk_role_is_expert(cl->role))
+			exp[mtp] += n;
 	}
-	*total = all;
-	/* every MoE layer's stack holds n_expert equal slices, so the sum does */
-	*active = m->hp.n_expert ? all - exp + exp / m->hp.n_expert * m->hp.n_expert_used : all;
+	pc->active = pc->text;
+	pc->active_mtp = pc->mtp;
+	if (m->hp.n_expert) {
+		pc->active = pc->text - exp[0] + exp[0] / m->hp.n_expert * m->hp.n_expert_used;
+		pc->active_mtp = pc->mtp - exp[1] + exp[1] / m->hp.n_expert * m->hp.n_expert_used;
+	}
+}
+
+void qk_model_n_params(const struct qk_model *m, uint64_t *total, uint64_t *active)
+{
+	struct qk_param_counts pc;
+
+	qk_model_param_counts(m, &pc);
+	*total = pc.text;
+	*active = pc.active;
 }

@@ -81,6 +81,12 @@ struct qk_view {
 	uint64_t rows, cols;        /* logical [rows x cols] */
 	size_t n_pieces;
 	struct qk_piece *pieces;    /* [n_pieces], in view row order */
+	/* column reorder (0, 0: none): the columns are a * b blocks of
+	 * cols / (a * b); logical block x*a + y (x < b, y < a) is source block
+	 * y*b + x. Set for Qwen3.5's out_proj read from HF (a = key heads, b =
+	 * value heads per key head). qk_view_row_data returns NULL for such a
+	 * view; read it with qk_view_read_row. */
+	uint32_t cperm_a, cperm_b;
 };
 
 struct qk_binding {
@@ -118,6 +124,9 @@ struct qk_model {
 	uint32_t n_mtp;             /* MTP layers bound (0: none in the checkpoint) */
 	uint32_t n_layer_all;       /* hp.n_layer + n_mtp */
 	bool tied;                  /* no output tensor: the output is token_embd */
+	bool hf_nested;             /* HF names nested under the table's hf_nest
+				     * ("model.language_model.") */
+	size_t n_vision;            /* tensors claimed as QK_R_VISION */
 	size_t n_bind;
 	struct qk_binding *bind;    /* [n_bind] globals, then layer by layer */
 	struct qk_claim *claims;    /* [cat->n_tensors] */
@@ -149,8 +158,17 @@ unsigned qk_model_layer_flags(const struct qk_model *m, uint32_t layer);
  * n_expert count; shared experts and everything else count in full. */
 void qk_model_n_params(const struct qk_model *m, uint64_t *total, uint64_t *active);
 
+/* Parameter counts by part. text: the main model (a tied output counted
+ * once); vision: the vision tower's tensors; mtp: the MTP layers and head;
+ * active: what one token uses of text (of the routed experts only
+ * n_expert_used of n_expert count); active_mtp: the same for the MTP part. */
+struct qk_param_counts {
+	uint64_t text, vision, mtp, active, active_mtp;
+};
+void qk_model_param_counts(const struct qk_model *m, struct qk_param_counts *pc);
+
 /* Raw bytes of view row `row` (row_bytes of its piece); *dtype gets its dtype.
- * NULL if row >= v->rows. */
+ * NULL if row >= v->rows or the view reorders columns. */
 const uint8_t *qk_view_row_data(const struct qk_view *v, uint64_t row, int *dtype);
 /* View row `row` as v->cols fp32 values in out: F32/F16/BF16 exactly, ggml
  * quantized types through their dequantizer. QK_E_UNSUPPORTED naming the

@@ -73,9 +73,32 @@ static size_t sel_gate_up(const struct qk_tensor *t, bool up, struct qk_range *o
 	return (size_t)n_exp;
 }
 
+/* Qwen3.5 value heads grouped -> tiled: rows [0, skip) as they are, then
+ * nv blocks of `unit` rows, value head g*r + j (key head g, j < r) placed
+ * at j*nk + g (llama.cpp's _reorder_v_heads) */
+static size_t sel_vtiled(const struct qk_hparams *hp, uint64_t skip, uint64_t unit,
+			 struct qk_range *out)
+{
+	const uint64_t nk = hp->ssm_n_k_heads, r = hp->ssm_n_v_heads / hp->ssm_n_k_heads;
+	size_t k = 0;
+
+	if (r == 1) {
+		put(out, 0, 0, skip + nk * unit);
+		return 1;
+	}
+	if (skip)
+		put(out, k++, 0, skip);
+	for (uint64_t j = 0; j < r; j++)
+		for (uint64_t g = 0; g < nk; g++)
+			put(out, k++, skip + (g * r + j) * unit, unit);
+	return k;
+}
+
 size_t qk_sel_ranges(int sel, const struct qk_tensor *t, uint64_t rows,
 		     const struct qk_hparams *hp, struct qk_range *out)
 {
+	const uint64_t kdim2 = 2ull * hp->ssm_n_k_heads * hp->ssm_head_k_dim;
+
 	switch (sel) {
 	case QK_S_THIRD0:
 	case QK_S_THIRD1:
@@ -86,6 +109,9 @@ size_t qk_sel_ranges(int sel, const struct qk_tensor *t, uint64_t rows,
 	case QK_S_QKVZ_Z: return sel_qkvz(hp, true, out);
 	case QK_S_GATEUP_GATE: return sel_gate_up(t, false, out);
 	case QK_S_GATEUP_UP: return sel_gate_up(t, true, out);
+	case QK_S_VT_QKV:
+		return sel_vtiled(hp, kdim2, (rows - kdim2) / hp->ssm_n_v_heads, out);
+	case QK_S_VT_HEADS: return sel_vtiled(hp, 0, rows / hp->ssm_n_v_heads, out);
 	default:
 		put(out, 0, 0, rows);
 		return 1;
@@ -169,7 +195,7 @@ const uint8_t *qk_view_row_data(const struct qk_view *v, uint64_t row, int *dtyp
 {
 	const struct qk_piece *p = piece_of(v, row);
 
-	if (!p)
+	if (!p || v->cperm_a)
 		return NULL;
 	if (dtype)
 		*dtype = p->dtype;
@@ -186,6 +212,21 @@ int qk_view_read_row(const struct qk_view *v, uint64_t row, float *out, qk_err *
 		return qk_err_set(err, QK_E_USAGE, "row %llu of a %llu-row view",
 				  (unsigned long long)row, (unsigned long long)v->rows);
 	data = p->t->data + (p->row0 + (row - p->start)) * p->row_bytes;
+	if (v->cperm_a) {
+		/* block-transposed columns; model assembly sets this only for
+		 * F32/F16/BF16 sources */
+		const uint64_t a = v->cperm_a, b = v->cperm_b, bw = v->cols / (a * b);
+		const uint64_t esz = p->row_bytes / v->cols;
+
+		for (uint64_t x = 0; x < b; x++)
+			for (uint64_t y = 0; y < a; y++)
+				if (!widen(p->dtype, data + (y * b + x) * bw * esz, out + (x * a + y) * bw,
+					   bw))
+					return qk_err_set(err, QK_E_UNSUPPORTED,
+							  "tensor '%s': cannot reorder %s columns",
+							  p->t->name, qk_dtype_name(p->dtype));
+		return QK_OK;
+	}
 	if (widen(p->dtype, data, out, v->cols))
 		return QK_OK;
 	q = p->dtype < QK_DT_EXTRA ? qt_type_get(p->dtype) : NULL;

@@ -159,7 +159,9 @@ uint64_t wp_data_bytes(const struct wp_plan *p);
 
 /* ---- metadata ---- */
 
-enum wp_kv_kind { WP_KV_U32 = 0, WP_KV_I32, WP_KV_F32, WP_KV_STR, WP_KV_ARR_BOOL, WP_KV_ARR_STR };
+enum wp_kv_kind {
+	WP_KV_U32 = 0, WP_KV_I32, WP_KV_F32, WP_KV_STR, WP_KV_ARR_BOOL, WP_KV_ARR_STR, WP_KV_ARR_I32
+};
 
 struct wp_kv {
 	char *key;                     /* owned */
@@ -171,6 +173,7 @@ struct wp_kv {
 	uint64_t n;                    /* arrays: element count */
 	bool *bools;                   /* WP_KV_ARR_BOOL: [n], owned */
 	char **strs;                   /* WP_KV_ARR_STR: [n], owned */
+	int32_t *ints;                 /* WP_KV_ARR_I32: [n], owned */
 };
 
 struct wp_meta {

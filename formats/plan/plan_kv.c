@@ -138,6 +138,21 @@ int wp_kv_arr_bool(struct wp_meta *md, const char *key, const bool *v, size_t n,
 	return QK_OK;
 }
 
+int wp_kv_arr_i32(struct wp_meta *md, const char *key, const int32_t *v, size_t n, qk_err *err)
+{
+	struct wp_kv *kv;
+
+	if (!n)
+		return QK_OK;
+	if (!(kv = kv_new(md, key, WP_KV_ARR_I32, err)))
+		return QK_E_NOMEM;
+	if (!(kv->ints = malloc(n * sizeof(*kv->ints))))
+		return qk_err_set(err, QK_E_NOMEM, "out of memory adding key '%s'", key);
+	memcpy(kv->ints, v, n * sizeof(*v));
+	kv->n = n;
+	return QK_OK;
+}
+
 void wp_meta_free(struct wp_meta *md)
 {
 	if (!md)
@@ -148,6 +163,7 @@ void wp_meta_free(struct wp_meta *md)
 		free(kv->key);
 		free(kv->str);
 		free(kv->bools);
+		free(kv->ints);
 		for (uint64_t j = 0; kv->strs && j < kv->n; j++)
 			free(kv->strs[j]);
 		free(kv->strs);
@@ -182,6 +198,9 @@ int wp_meta_write(const struct wp_meta *md, struct gf_writer *w, qk_err *err)
 			rc = gf_writer_add_arr_str(w, kv->key, (const char *const *)kv->strs, NULL,
 						   kv->n, err);
 			break;
+		case WP_KV_ARR_I32:
+			rc = gf_writer_add_arr(w, kv->key, GF_I32, kv->ints, kv->n, err);
+			break;
 		default: rc = qk_err_set(err, QK_E_USAGE, "key '%s': kind %d", kv->key, kv->kind);
 		}
 		if (rc)
@@ -203,6 +222,7 @@ struct kval {
 	float f32;
 	const char *str;
 	bool *bools;               /* malloc'd by the getter, freed by the caller */
+	int32_t ints[4];
 	size_t n;
 };
 
@@ -211,9 +231,12 @@ typedef bool (*kget_fn)(const struct kctx *c, struct kval *v);
 
 #define A(x) (1u << QK_ARCH_##x)
 #define ALL_ARCHS ((1u << QK_ARCH_COUNT) - 1u)
-#define MOE_ARCHS (A(QWEN2MOE) | A(QWEN3MOE) | A(QWEN3NEXT))
+#define MOE_ARCHS (A(QWEN2MOE) | A(QWEN3MOE) | A(QWEN3NEXT) | A(QWEN35MOE))
+#define Q35_ARCHS (A(QWEN35) | A(QWEN35MOE))
+/* Gated DeltaNet hybrids (Qwen3NextModel's keys) */
+#define HYBRID_ARCHS (A(QWEN3NEXT) | Q35_ARCHS)
 /* archs whose configs always state head_dim (class defaults 128 / 256) */
-#define HEAD_DIM_ARCHS (A(QWEN3) | A(QWEN3MOE) | A(QWEN3NEXT))
+#define HEAD_DIM_ARCHS (A(QWEN3) | A(QWEN3MOE) | HYBRID_ARCHS)
 
 static bool g_block_count(const struct kctx *c, struct kval *v)
 {
@@ -420,6 +443,28 @@ static bool g_fa_interval(const struct kctx *c, struct kval *v)
 	return v->u32 != 0;
 }
 
+/* mrope_section padded to 4: at TextModel's place when the config states it,
+ * else Qwen3.5's default [11, 11, 10, 0] last (_Qwen35MRopeMixin) */
+static bool sections(const struct kctx *c, struct kval *v, bool stated)
+{
+	static const int32_t def[4] = { 11, 11, 10, 0 };
+
+	for (int i = 0; i < 4; i++)
+		v->ints[i] = stated ? (int32_t)c->hp->rope_sections[i] : def[i];
+	v->n = 4;
+	return c->hp->has_rope_sections == stated;
+}
+
+static bool g_sections(const struct kctx *c, struct kval *v)
+{
+	return sections(c, v, true);
+}
+
+static bool g_sections_default(const struct kctx *c, struct kval *v)
+{
+	return sections(c, v, false);
+}
+
 static bool g_rot(const struct kctx *c, struct kval *v)
 {
 	v->u32 = c->hp->n_rot;
@@ -434,7 +479,9 @@ struct arch_key {
 };
 
 /* llama.cpp's TextModel.set_gguf_parameters, then Qwen2MoeModel's,
- * _QwenMtpMixin's and Qwen3NextModel's additions, in that order */
+ * _QwenMtpMixin's and Qwen3NextModel's additions, in that order, and for
+ * Qwen3.5 (Qwen3_5TextModel, Qwen3_5MoeTextModel, which inherit all of
+ * these) _Qwen35MRopeMixin's default sections last */
 static const struct arch_key arch_keys[] = {
 	{ ".block_count", WP_KV_U32, ALL_ARCHS, g_block_count },
 	{ ".context_length", WP_KV_U32, ALL_ARCHS, g_ctx },
@@ -449,6 +496,7 @@ static const struct arch_key arch_keys[] = {
 	{ ".rope.scaling.yarn_attn_factor", WP_KV_F32, ALL_ARCHS, g_yarn_attn },
 	{ ".rope.scaling.yarn_beta_fast", WP_KV_F32, ALL_ARCHS, g_yarn_beta_fast },
 	{ ".rope.scaling.yarn_beta_slow", WP_KV_F32, ALL_ARCHS, g_yarn_beta_slow },
+	{ ".rope.dimension_sections", WP_KV_ARR_I32, Q35_ARCHS, g_sections },
 	{ ".rope.freq_base", WP_KV_F32, ALL_ARCHS, g_theta },
 	{ ".attention.layer_norm_rms_epsilon", WP_KV_F32, ALL_ARCHS, g_rms_eps },
 	{ ".expert_count", WP_KV_U32, MOE_ARCHS, g_n_expert },
@@ -459,15 +507,16 @@ static const struct arch_key arch_keys[] = {
 	{ ".expert_feed_forward_length", WP_KV_U32, MOE_ARCHS, g_ff_exp },
 	{ ".expert_shared_feed_forward_length", WP_KV_U32, MOE_ARCHS, g_ff_shexp },
 	{ ".leading_dense_block_count", WP_KV_U32, MOE_ARCHS, g_leading_dense },
-	{ ".nextn_predict_layers", WP_KV_U32, A(QWEN3NEXT), g_nextn },
-	{ ".ssm.conv_kernel", WP_KV_U32, A(QWEN3NEXT), g_d_conv },
-	{ ".ssm.state_size", WP_KV_U32, A(QWEN3NEXT), g_state },
-	{ ".ssm.group_count", WP_KV_U32, A(QWEN3NEXT), g_groups },
-	{ ".ssm.time_step_rank", WP_KV_U32, A(QWEN3NEXT), g_dt_rank },
-	{ ".ssm.inner_size", WP_KV_U32, A(QWEN3NEXT), g_inner },
-	{ ".attention.recurrent_layers", WP_KV_ARR_BOOL, A(QWEN3NEXT), g_recurrent },
-	{ ".full_attention_interval", WP_KV_U32, A(QWEN3NEXT), g_fa_interval },
-	{ ".rope.dimension_count", WP_KV_U32, A(QWEN3NEXT), g_rot },
+	{ ".nextn_predict_layers", WP_KV_U32, HYBRID_ARCHS, g_nextn },
+	{ ".ssm.conv_kernel", WP_KV_U32, HYBRID_ARCHS, g_d_conv },
+	{ ".ssm.state_size", WP_KV_U32, HYBRID_ARCHS, g_state },
+	{ ".ssm.group_count", WP_KV_U32, HYBRID_ARCHS, g_groups },
+	{ ".ssm.time_step_rank", WP_KV_U32, HYBRID_ARCHS, g_dt_rank },
+	{ ".ssm.inner_size", WP_KV_U32, HYBRID_ARCHS, g_inner },
+	{ ".attention.recurrent_layers", WP_KV_ARR_BOOL, HYBRID_ARCHS, g_recurrent },
+	{ ".full_attention_interval", WP_KV_U32, HYBRID_ARCHS, g_fa_interval },
+	{ ".rope.dimension_count", WP_KV_U32, HYBRID_ARCHS, g_rot },
+	{ ".rope.dimension_sections", WP_KV_ARR_I32, Q35_ARCHS, g_sections_default },
 };
 
 /* dense layers of a MoE arch must be a leading run: GGUF can say how many
@@ -516,6 +565,7 @@ static int add_arch_keys(struct wp_meta *md, const struct wp_plan *p, qk_err *er
 				     : qk_err_set(err, QK_E_NOMEM, "out of memory adding '%s'", key);
 			free(v.bools);
 			break;
+		case WP_KV_ARR_I32: rc = wp_kv_arr_i32(md, key, v.ints, v.n, err); break;
 		default: rc = qk_err_set(err, QK_E_USAGE, "key '%s': kind %d", key, k->kind);
 		}
 	}

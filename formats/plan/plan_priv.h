@@ -14,6 +14,7 @@ int wp_kv_f32(struct wp_meta *md, const char *key, float v, qk_err *err);
 int wp_kv_str(struct wp_meta *md, const char *key, const char *v, qk_err *err);
 int wp_kv_arr_str(struct wp_meta *md, const char *key, char *const *v, size_t n, qk_err *err);
 int wp_kv_arr_bool(struct wp_meta *md, const char *key, const bool *v, size_t n, qk_err *err);
+int wp_kv_arr_i32(struct wp_meta *md, const char *key, const int32_t *v, size_t n, qk_err *err);
 
 /* Authorship fields, in the order llama.cpp writes them after general.name
  * (general.author ... general.source.repo_url). */

@@ -270,10 +270,11 @@ int wp_declare_tensors(const struct wp_plan *p, struct gf_writer *w, qk_err *err
 	return QK_OK;
 }
 
-/* raw copy: every source row already holds the target type's bytes */
+/* raw copy: every source row already holds the target type's bytes in
+ * order (a view that reorders columns is read through qk_view_read_row) */
 static bool raw_rows(const struct wp_tensor *t)
 {
-	return !t->b->f32 && t->src_type == t->type;
+	return !t->b->f32 && t->src_type == t->type && !t->b->view.cperm_a;
 }
 
 int wp_write_data(const struct wp_plan *p, struct gf_writer *w, const struct wp_write_opts *o,

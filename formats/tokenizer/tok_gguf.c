@@ -199,7 +199,7 @@ int tk_from_gguf(struct tk_vocab *v, const struct gf_file *f, qk_err *err)
 		return rc;
 	pre = tk_pre_by_name(s);
 	if (!pre || strlen(s) != len)
-		return qk_err_set(err, QK_E_UNSUPPORTED, "%s: key '%s' is '%s', expected qwen2", name,
+		return qk_err_set(err, QK_E_UNSUPPORTED, "%s: key '%s' is '%s', expected qwen2 or qwen35", name,
 				  K_PRE, tk_show(s, len, show, sizeof(show)));
 	rc = read_tokens(v, f, &map, err);
 	if (!rc)

@@ -127,16 +127,29 @@ size_t tk_put_utf8(char *out, uint32_t cp)
 	"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+" \
 	"|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 
+/* Qwen3.5's: Qwen2's with combining marks (\p{M}) joining letter runs, as
+ * its tokenizer.json spells it and as llama.cpp's qwen35 pre-tokenizer
+ * (LLAMA_VOCAB_PRE_TYPE_QWEN35) spells it */
+#define QWEN35_HF_REGEX                                                                   \
+	"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?"        \
+	"[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+#define QWEN35_LLAMA_REGEX                                                                \
+	"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?"   \
+	"[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+
 static const char *const qwen2_regexes[] = { QWEN2_HF_REGEX, QWEN2_LLAMA_REGEX, NULL };
+static const char *const qwen35_regexes[] = { QWEN35_HF_REGEX, QWEN35_LLAMA_REGEX, NULL };
 
 static const struct tk_pre pres[] = {
 	{ "qwen2", QWEN2_HF_REGEX, qwen2_regexes },
+	{ "qwen35", QWEN35_HF_REGEX, qwen35_regexes },
 };
 
-/* [enum qk_arch] -> index in pres[]: every generation we handle is qwen2 */
+/* [enum qk_arch] -> index in pres[]: qwen2 up to Qwen3-Next, qwen35 after */
 static const int8_t arch_pre[QK_ARCH_COUNT] = {
 	[QK_ARCH_QWEN] = 0, [QK_ARCH_QWEN2] = 0, [QK_ARCH_QWEN2MOE] = 0,
 	[QK_ARCH_QWEN3] = 0, [QK_ARCH_QWEN3MOE] = 0, [QK_ARCH_QWEN3NEXT] = 0,
+	[QK_ARCH_QWEN35] = 1, [QK_ARCH_QWEN35MOE] = 1,
 };
 
 const struct tk_pre *tk_pre_for_arch(int arch)

@@ -26,8 +26,8 @@ Needs (not run by make check):
 
 The fixtures' tokenizers are tiny BPEs trained for the tests, so llama.cpp's
 pre-tokenizer hash lookup does not know them: the converter runs with
-get_vocab_base_pre patched to "qwen2" (what qwenkit chooses by
-architecture), Qwen2Model.set_vocab to the gpt2 path (no sentencepiece), and
+get_vocab_base_pre patched to "qwen2", or "qwen35" for Qwen3.5 (what
+qwenkit chooses by architecture), Qwen2Model.set_vocab to the gpt2 path (no sentencepiece), and
 for Qwen1 (remote-code tokenizer) with set_vocab disabled, so Qwen1's
 tokenizer keys are not compared.
 
@@ -51,7 +51,10 @@ LC = sys.argv[1]
 sys.path.insert(0, LC); sys.path.insert(1, LC + "/gguf-py")
 import conversion.base as base
 import conversion.qwen as qwen
-base.TextModel.get_vocab_base_pre = lambda self, tok: "qwen2"
+import gguf
+Q35 = (gguf.MODEL_ARCH.QWEN35, gguf.MODEL_ARCH.QWEN35MOE)
+base.TextModel.get_vocab_base_pre = \
+    lambda self, tok: "qwen35" if self.model_arch in Q35 else "qwen2"
 qwen.Qwen2Model.set_vocab = lambda self: self._set_vocab_gpt2()
 qwen.QwenModel.set_vocab = lambda self: None
 sys.argv = ["convert_hf_to_gguf.py"] + sys.argv[2:]
@@ -193,17 +196,23 @@ def main():
     for fxdir in a.fixtures:
         fx = os.path.basename(os.path.normpath(fxdir))
         cfg = json.load(open(os.path.join(fxdir, "config.json")))
-        mtp = "mtp_num_hidden_layers" in cfg
+        mtp = "mtp_num_hidden_layers" in {**cfg, **cfg.get("text_config", {})}
         # llama.cpp supports no dense layer in a MoE arch (Qwen3-MoE mlp_only_layers)
         dense_moe = bool(cfg.get("mlp_only_layers")) and "num_experts" in cfg
-        for ot in a.outtypes.split(","):
-            ours = os.path.join(work, f"{fx}.{ot}.ours.gguf")
-            theirs = os.path.join(work, f"{fx}.{ot}.llama.gguf")
+        # llama.cpp 0.3.36 keeps MTP (nextn) by default: compare that with
+        # --keep-mtp, which writes the same layout, and (Qwen3.5, whose
+        # config states mtp_num_hidden_layers) llama.cpp's --no-mtp with our
+        # default, which drops them
+        q35 = cfg.get("model_type", "").startswith("qwen3_5")
+        variants = [(ot, keep) for ot in a.outtypes.split(",")
+                    for keep in ([True, False] if q35 else [mtp])]
+        for ot, keep in variants:
+            tag = ot if keep == mtp else f"{ot}.nomtp"
+            ours = os.path.join(work, f"{fx}.{tag}.ours.gguf")
+            theirs = os.path.join(work, f"{fx}.{tag}.llama.gguf")
             report = []
-            # llama.cpp 0.3.36 keeps Qwen3-Next MTP (nextn) by default: compare
-            # with --keep-mtp, which writes the same layout
             cmd = [a.qwen_convert, "-q", fxdir, "-o", ours, "--outtype", ot]
-            if mtp:
+            if keep:
                 cmd.append("--keep-mtp")
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode:
@@ -221,15 +230,17 @@ def main():
                 ft = dict((k, v) for k, _, v in mine[0]).get("general.file_type")
                 lt = AUTO_AS.get(ft, "auto")
             r = subprocess.run([sys.executable, "-c", RUN_LLAMA, a.llama_cpp, fxdir,
-                                "--outfile", theirs, "--outtype", lt],
+                                "--outfile", theirs, "--outtype", lt]
+                               + ([] if keep or not mtp else ["--no-mtp"]),
                                capture_output=True, text=True)
             if r.returncode:
                 last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "?"
-                print(f"SKIP {fx} {ot}: llama.cpp's converter fails: {last}")
+                print(f"SKIP {fx} {tag}: llama.cpp's converter fails: {last}")
             else:
                 ok = compare(fx, mine, load_gguf(theirs, gguf_py), report)
                 all_ok &= ok
-                print(f"{'ok  ' if ok else 'FAIL'} {fx} {ot}: ours vs llama.cpp --outtype {lt}")
+                print(f"{'ok  ' if ok else 'FAIL'} {fx} {tag}: ours vs llama.cpp --outtype {lt}"
+                      f"{'' if keep or not mtp else ' --no-mtp'}")
                 for line in report:
                     print(line)
             if a.ggml_python:

@@ -254,6 +254,84 @@ def _qwen1_cfg():
     }
 
 
+def _qwen35_cfg(moe, h, n_layer, interval, n_head, n_kv, head_dim, nk, nv, dk, dv,
+                sections, tie, vision, **ffn):
+    """Qwen3.5 / Qwen3.6 config.json as the released checkpoints write it:
+    Qwen3_5(Moe)ForConditionalGeneration, the text model under text_config
+    (layer_types spelled out, rope_parameters with mrope_section and
+    mrope_interleaved, mtp_num_hidden_layers), a vision_config, the
+    multimodal token ids at the top level."""
+    text = {
+        "attention_bias": False,
+        "attention_dropout": 0.0,
+        "attn_output_gate": True,
+        "bos_token_id": None,
+        "dtype": "bfloat16",
+        "eos_token_id": IM_END,
+        "full_attention_interval": interval,
+        "head_dim": head_dim,
+        "hidden_act": "silu",
+        "hidden_size": h,
+        "initializer_range": 0.02,
+        "layer_types": ["full_attention" if (i + 1) % interval == 0 else
+                        "linear_attention" for i in range(n_layer)],
+        "linear_conv_kernel_dim": 4,
+        "linear_key_head_dim": dk,
+        "linear_num_key_heads": nk,
+        "linear_num_value_heads": nv,
+        "linear_value_head_dim": dv,
+        "max_position_embeddings": 262144,
+        "model_type": "qwen3_5_moe_text" if moe else "qwen3_5_text",
+        "mtp_num_hidden_layers": 1,
+        "mtp_use_dedicated_embeddings": False,
+        "num_attention_heads": n_head,
+        "num_hidden_layers": n_layer,
+        "num_key_value_heads": n_kv,
+        "rms_norm_eps": 1e-6,
+        "rope_parameters": {
+            "mrope_interleaved": True,
+            "mrope_section": sections,
+            "partial_rotary_factor": 0.25,
+            "rope_theta": 10000000,
+            "rope_type": "default",
+        },
+        "tie_word_embeddings": tie,
+        "use_cache": True,
+        "vocab_size": SMALL_VOCAB,
+    }
+    text.update(ffn)
+    c = {
+        "architectures": ["Qwen3_5MoeForConditionalGeneration" if moe else
+                          "Qwen3_5ForConditionalGeneration"],
+        "image_token_id": 248056,
+        "model_type": "qwen3_5_moe" if moe else "qwen3_5",
+        "text_config": dict(sorted(text.items())),
+        "tie_word_embeddings": tie,
+        "transformers_version": "4.57.0.dev0",
+        "video_token_id": 248057,
+        "vision_end_token_id": 248054,
+        "vision_start_token_id": 248053,
+    }
+    if vision:
+        c["vision_config"] = {
+            "deepstack_visual_indexes": [],
+            "depth": 1,
+            "hidden_act": "gelu_pytorch_tanh",
+            "hidden_size": 32,
+            "in_channels": 3,
+            "initializer_range": 0.02,
+            "intermediate_size": 64,
+            "model_type": "qwen3_5_moe" if moe else "qwen3_5",
+            "num_heads": 2,
+            "num_position_embeddings": 16,
+            "out_hidden_size": h,
+            "patch_size": 4,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+        }
+    return dict(sorted(c.items()))
+
+
 # name, seed, storage dtype, layout, tokenizer kind, logit gain knobs, config,
 # and one line on what the fixture is for.
 FIXTURES = [
@@ -339,6 +417,29 @@ FIXTURES = [
                            "bfloat16", bos=151643, eos=151645),
          exercises="real Qwen3 tokenizer (151669 entries), vocab_size 151936, "
                    "tied embeddings, hidden 8"),
+    dict(name="qwen3_5", seed=111, dtype="bf16", layout="nested", tok="qwen35",
+         logit_gain=None, final_norm_gain=4.0, emb_std=0.15, zero_centred=True,
+         config=_qwen35_cfg(False, 64, 4, 4, 2, 1, 32, 2, 4, 16, 16, [2, 1, 1],
+                            True, True, intermediate_size=128),
+         exercises="Qwen3.5 dense as released (ForConditionalGeneration, "
+                   "text_config, model.language_model.*, a one-block vision "
+                   "tower model.visual.*): 3 Gated DeltaNet + 1 gated-attention "
+                   "layer, split in_proj_qkv/z/b/a, 4 value heads on 2 key heads, "
+                   "interleaved M-RoPE [2,1,1] on 8 of 32 dims, tied embeddings, "
+                   "dense mtp.* layer"),
+    dict(name="qwen3_5_moe", seed=112, dtype="bf16", layout="nested", tok="qwen35",
+         logit_gain=10.0, zero_centred=True,
+         config=_qwen35_cfg(True, 256, 2, 2, 2, 1, 32, 2, 4, 16, 16, [2, 1, 1],
+                            False, False, moe_intermediate_size=256,
+                            shared_expert_intermediate_size=256, num_experts=2,
+                            num_experts_per_tok=1, output_router_logits=False,
+                            router_aux_loss_coef=0.001),
+         exercises="Qwen3.5-MoE as released: fused experts (gate_up_proj, "
+                   "down_proj), 2 experts top-1 always renormalised (weight 1, "
+                   "not the softmax probability), gated shared "
+                   "expert, 1 Gated DeltaNet + 1 gated-attention layer, 4 value "
+                   "heads on 2 key heads, M-RoPE [2,1,1] on 8 of 32 dims, untied, "
+                   "MoE mtp.* layer; hidden and expert widths 256 (k-quants)"),
 ]
 
 # Texts for the expected outputs. Small-vocabulary fixtures: a plain text

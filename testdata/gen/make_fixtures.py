@@ -36,7 +36,8 @@ os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import transformers  # noqa: E402
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer  # noqa: E402
+from transformers import (AutoConfig, AutoModelForCausalLM,  # noqa: E402
+                          AutoModelForImageTextToText, AutoTokenizer)
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -53,6 +54,12 @@ if not os.path.isdir(REAL_TOK_DIR):
     REAL_TOK_DIR = os.path.join(HERE, "..", "..", "shared", "data",
                                 "qwen3-tokenizer")
 
+HYBRID = ("qwen3_next", "qwen3_5", "qwen3_5_moe")
+# Qwen3.5's split regex: Qwen2's with \p{M} (combining marks) in the letter
+# runs, as the released tokenizer.json files and llama.cpp's qwen35
+# pre-tokenizer have it
+QWEN35_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}"
+                  r"| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 MIN_ROUTER_MARGIN = 1e-3   # k-th vs (k+1)-th router logit
 MIN_TOP2_REL_GAP = 1e-3    # (top1 - top2) / max |logit|, every position
 MIN_MEDIAN_GAP = 1.0       # median top1 - top2 logit gap
@@ -121,9 +128,15 @@ def param_shapes(model_dir):
     return shapes
 
 
+def text_cfg(cfg):
+    """The text model's config keys: text_config of a multimodal config."""
+    return {**cfg, **cfg.get("text_config", {})}
+
+
 def mtp_shapes(shapes, cfg):
-    """Qwen3-Next MTP tensors: fc, two pre-fc norms, a final norm and one
-    full-attention decoder layer shaped like the model's own."""
+    """Qwen3-Next / Qwen3.5 MTP tensors: fc, two pre-fc norms, a final norm
+    and one full-attention decoder layer shaped like the model's own."""
+    cfg = text_cfg(cfg)
     h = cfg["hidden_size"]
     full = cfg["full_attention_interval"] - 1     # first full-attention layer
     out = {"mtp.fc.weight": (h, 2 * h),
@@ -135,6 +148,19 @@ def mtp_shapes(shapes, cfg):
         if k.startswith(pre):
             out["mtp.layers.0." + k[len(pre):]] = s
     return out
+
+
+def vision_shapes(model_dir):
+    """model.visual.* names and shapes of the multimodal transformers model
+    (Qwen3_5(Moe)ForConditionalGeneration), empty without a vision_config."""
+    cfg = AutoConfig.from_pretrained(model_dir)
+    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
+        if "vision_config" not in json.load(f):
+            return {}
+    with torch.device("meta"):
+        m = AutoModelForImageTextToText.from_config(cfg)
+    return {k: tuple(v.shape) for k, v in m.state_dict().items()
+            if k.startswith("model.visual.")}
 
 
 def qwen1_names(state):
@@ -209,14 +235,19 @@ def check_loaded(fx, model):
                      round(0.1 * np.log(f) + 1.0, 12)))
         want.append((c.rope_parameters["original_max_position_embeddings"],
                      cfg["rope_scaling"]["original_max_position_embeddings"]))
-    if cfg["model_type"] == "qwen3_next":
+    if cfg["model_type"] in HYBRID:
+        cfg = text_cfg(cfg)
         n = cfg["num_hidden_layers"]
         k = cfg["full_attention_interval"]
         want.append((list(c.layer_types),
                      ["full_attention" if (i + 1) % k == 0 else
                       "linear_attention" for i in range(n)]))
-        want.append((rot.inv_freq.numel() * 2,
-                     int(cfg["head_dim"] * cfg["partial_rotary_factor"])))
+        prf = cfg.get("partial_rotary_factor",
+                      cfg.get("rope_parameters", {}).get("partial_rotary_factor"))
+        want.append((rot.inv_freq.numel() * 2, int(cfg["head_dim"] * prf)))
+        if "mrope_section" in cfg.get("rope_parameters", {}):
+            want.append((list(rot.mrope_section),
+                         cfg["rope_parameters"]["mrope_section"]))
     for i in cfg.get("mlp_only_layers", []):
         want.append((type(m.layers[i].mlp).__name__.endswith("MLP"), True))
     theta = cfg.get("rope_theta", cfg.get("rotary_emb_base"))
@@ -268,6 +299,58 @@ def run(model, seqs):
     return out, routers
 
 
+@torch.no_grad()
+def run_mtp(model, fx, d, results):
+    """The MTP head of a Qwen3.5 fixture, composed from transformers' own
+    modules (transformers loads mtp.* but never runs it): for a sequence
+    x[0..T-1] with the main model's final normed hidden states h[0..T-1],
+    position t < T-1 takes token x[t+1] and h[t]:
+        u = fc(cat(norm_emb(embed(x[t+1])), norm_hid(h[t])))
+        v = the decoder layer mtp.layers.0 (full attention, causal over the
+            MTP positions 0..t, RoPE at position t)
+        logits = lm_head(norm(v))
+    (llama.cpp's qwen35 graph_mtp and vLLM's Qwen3.5 MTP compute the same;
+    the head predicts token t+2.) Returns [T-1, V] logits per sequence."""
+    from safetensors import safe_open
+    import copy
+    mod = sys.modules[type(model).__module__]
+    prefix = "Qwen3_5Moe" if "moe" in type(model).__name__.lower() else "Qwen3_5"
+    tcfg = copy.deepcopy(model.config)
+    tcfg.layer_types = ["full_attention"] * tcfg.num_hidden_layers
+    layer = getattr(mod, prefix + "DecoderLayer")(tcfg, 0)
+    norm_cls = getattr(mod, prefix + "RMSNorm")
+    h = tcfg.hidden_size
+    nemb, nhid, nout = (norm_cls(h, eps=tcfg.rms_norm_eps) for _ in range(3))
+    fc = torch.nn.Linear(2 * h, h, bias=False)
+    with safe_open(os.path.join(d, "model.safetensors"), "pt") as f:
+        w = {k: f.get_tensor(k).to(torch.float32) for k in f.keys()
+             if k.startswith("mtp.")}
+    fc.weight.copy_(w.pop("mtp.fc.weight"))
+    nemb.weight.copy_(w.pop("mtp.pre_fc_norm_embedding.weight"))
+    nhid.weight.copy_(w.pop("mtp.pre_fc_norm_hidden.weight"))
+    nout.weight.copy_(w.pop("mtp.norm.weight"))
+    lsd = {k[len("mtp.layers.0."):]: v for k, v in w.items()}
+    info = layer.load_state_dict(lsd, strict=True)
+    if info.missing_keys or info.unexpected_keys:
+        raise SystemExit(f"mtp layer: {info}")
+    layer.eval()
+    layer.self_attn.config._attn_implementation = "eager"
+    out = []
+    for r in results:
+        ids = torch.tensor([r["ids"]], dtype=torch.long)
+        hs = model.model.norm(r["hidden"][-1])[None, :-1]
+        e = model.model.embed_tokens(ids[:, 1:])
+        u = fc(torch.cat([nemb(e), nhid(hs)], dim=-1))
+        n = u.shape[1]
+        pos = torch.arange(n)[None]
+        pe = model.model.rotary_emb(u, pos)
+        mask = torch.full((n, n), torch.finfo(torch.float32).min).triu(1)[None, None]
+        v = layer(u, position_embeddings=pe, attention_mask=mask, position_ids=pos)
+        v = v[0] if isinstance(v, tuple) else v
+        out.append(model.lm_head(nout(v))[0].clone())
+    return out
+
+
 def robustness(results, routers):
     """Median and min top-2 logit gap, min relative gap, min router margin."""
     gaps, rel, own, npos = [], [], 0, 0
@@ -295,7 +378,8 @@ def acceptable(st):
         (st["router_margin"] is None or st["router_margin"] >= MIN_ROUTER_MARGIN)
 
 
-def write_expected(path, fx, results, n_layer, n_params):
+def write_expected(path, fx, results, n_layer, n_params, extra_meta=None,
+                   mtp=None):
     t = {}
     meta = {
         # transformers' own parameter count (tied weights counted once,
@@ -314,7 +398,10 @@ def write_expected(path, fx, results, n_layer, n_params):
                          "residual after decoder layer i-1, before the final "
                          "norm",
     }
+    meta.update(extra_meta or {})
     for s, r in enumerate(results):
+        if mtp is not None:
+            t[f"mtp_logits.{s}"] = mtp[s].to(torch.float32).contiguous()
         t[f"tokens.{s}"] = torch.tensor(r["ids"], dtype=torch.int32)
         t[f"logits.{s}"] = r["logits"].to(torch.float32).contiguous()
         t[f"hidden.{s}"] = r["hidden"].to(torch.float32).contiguous()
@@ -327,6 +414,20 @@ def write_expected(path, fx, results, n_layer, n_params):
 def write_tokenizer(fx, tok, d):
     if fx["tok"] == "small":
         fx_tok.write_hf(tok, d, "<|endoftext|>")
+    elif fx["tok"] == "qwen35":
+        fx_tok.write_hf(tok, d, "<|im_end|>")
+        path = os.path.join(d, "tokenizer.json")
+        with open(path, encoding="utf-8") as f:
+            val = json.load(f)
+        n = 0
+        for p in val["pre_tokenizer"]["pretokenizers"]:
+            if p["type"] == "Split":
+                p["pattern"]["Regex"] = QWEN35_PATTERN
+                n += 1
+        if n != 1:
+            raise SystemExit("qwen35 tokenizer: no Split pre-tokenizer")
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            f.write(json.dumps(val, indent=2, ensure_ascii=False) + "\n")
     elif fx["tok"] == "qwen1":
         fx_tok.write_qwen1(tok, d)
     else:
@@ -360,6 +461,15 @@ def build_checkpoint(fx, seed, d, hf_dir):
             m = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(d))
         m.load_state_dict(state, strict=True, assign=True)
         m.save_pretrained(d)
+    elif layout == "nested":
+        # released Qwen3.5 layout: text under model.language_model., the
+        # vision tower's own tensors under model.visual., mtp.* at the top
+        disk = {("model.language_model." + k[len("model."):]
+                 if k.startswith("model.") else k): v for k, v in state.items()}
+        disk.update(fx_weights.make_state(seed, vision_shapes(d), fx, fx["dtype"]))
+        disk.update(fx_weights.make_state(seed, mtp_shapes(shapes, cfg), fx,
+                                          fx["dtype"]))
+        fx_weights.save_single(disk, os.path.join(d, "model.safetensors"))
     else:
         disk = dict(state) if layout == "fused" else \
             fx_weights.split_experts(state)
@@ -416,8 +526,21 @@ def make_fixture(fx, tok, out_root):
         else:
             raise SystemExit(f"{name}: no acceptable seed")
         n_layer = model.config.num_hidden_layers
+        extra, mtp = None, None
+        if fx["layout"] == "nested":
+            # parameter counts of the parts transformers' CausalLM does not
+            # hold: the vision tower (ForConditionalGeneration's modules)
+            # and the mtp.* tensors (shaped by transformers' decoder layer)
+            extra = {"n_params_vision": str(sum(int(np.prod(v)) for v in
+                                                vision_shapes(d).values())),
+                     "n_params_mtp": str(sum(int(np.prod(v)) for v in
+                                             mtp_shapes(param_shapes(d),
+                                                        fx["config"]).values())),
+                     "mtp_layout": "mtp_logits.s[t] = MTP head logits for token "
+                                   "t+1 and the final normed hidden state at t"}
+            mtp = run_mtp(model, fx, d, results)
         write_expected(os.path.join(d, "expected.safetensors"), fx, results,
-                       n_layer, model.num_parameters())
+                       n_layer, model.num_parameters(), extra, mtp)
         # save_pretrained rewrote config.json in transformers' own form
         info = dict(seed=seed, stats=st, n_layer=n_layer,
                     seq_lens=[len(r["ids"]) for r in results],

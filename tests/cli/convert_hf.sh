@@ -54,9 +54,16 @@ difflast() {
 # without what a GGUF file cannot hold: config.json's own bos/eos ids (GGUF
 # keeps the tokenizer's), Qwen1's seq_length, use_dynamic_ntk and
 # use_logn_attn (llama.cpp implements neither)
+# and, for a checkpoint with a vision tower (Qwen3.5's model.visual.*,
+# which a GGUF model file does not hold), its counts and the bytes by dtype
 desc() {
 	"$I" --json "$1" 2>/dev/null | grep -v '"path"\|"format"\|"n_files"\|"n_tensors"' |
-		grep -v '"bos_token_id"\|"eos_token_id"\|"seq_length"\|"use_dynamic_ntk"\|"use_logn_attn"'
+		grep -v '"bos_token_id"\|"eos_token_id"\|"seq_length"\|"use_dynamic_ntk"\|"use_logn_attn"' |
+		if [ "${2:-}" = vision ]; then
+			grep -v '"n_params_vision"\|"n_vision_tensors"\|"BF16":\|"F16":\|"F32":'
+		else
+			cat
+		fi
 }
 ids() { "$I" --json "$1" 2>/dev/null | grep '"bos_token_id"\|"eos_token_id"'; }
 
@@ -86,7 +93,9 @@ for m in $M/*/; do
 	n_fx=$((n_fx + 1))
 	name=$(basename "$m")
 	keep=""
-	[ "$name" = qwen3_next ] && keep=--keep-mtp
+	case "$name" in qwen3_next | qwen3_5*) keep=--keep-mtp ;; esac
+	vis=""
+	"$I" --json "$m" 2>/dev/null | grep -q '"n_vision_tensors":[[:space:]]*[1-9]' && vis=vision
 	g="$tmp/$name.gguf"
 	o="$tmp/$name.hf"
 	if ! "$C" -q $keep "$m" -o "$g" 2>"$tmp/err" || ! "$C" -q "$g" -o "$o" 2>"$tmp/err"; then
@@ -98,8 +107,8 @@ for m in $M/*/; do
 	*" pairs, 0 only in a, 0 only in b, largest max|d| 0") ok "$name: tensors back exactly ($last)" ;;
 	*) notok "$name: HF -> GGUF -> HF: $last" ;;
 	esac
-	desc "$m" >"$tmp/a.json"
-	desc "$o" >"$tmp/b.json"
+	desc "$m" $vis >"$tmp/a.json"
+	desc "$o" $vis >"$tmp/b.json"
 	ids "$g" >"$tmp/c.json"
 	ids "$o" >"$tmp/d.json"
 	if [ -s "$tmp/a.json" ] && cmp -s "$tmp/a.json" "$tmp/b.json" && cmp -s "$tmp/c.json" "$tmp/d.json"

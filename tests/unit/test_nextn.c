@@ -134,7 +134,7 @@ static void test_nextn_keys(void **state)
 	u32(w, "qwen3", "nextn_predict_layers", 1);
 	assert_int_equal(read_back(w, &hp, &e), QK_E_UNSUPPORTED);
 	assert_non_null(strstr(e.msg, "key 'qwen3.nextn_predict_layers' is 1: MTP layers are "
-				      "supported for qwen3next only"));
+				      "supported for qwen3next, qwen35 and qwen35moe only"));
 }
 
 /* ---- a --keep-mtp file read back ---- */
