@@ -197,6 +197,18 @@ static const struct qk_role_row qwen3moe_rows[] = {
 	MOE_FFN,
 };
 
+/* multi-token prediction head (Qwen3-Next, Qwen3.5): fc, the two pre-fc
+ * norms and the final norm, all zero-centred */
+#define MTP_ROWS                                                                    \
+	ROW(MTP_FC, MTP, .shape = SH2(EMBD, 2EMBD), .hf = "mtp.fc.weight",          \
+	    .gguf = "nextn.eh_proj.weight"),                                        \
+	ROW(MTP_NORM_EMB, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),          \
+	    .hf = "mtp.pre_fc_norm_embedding.weight", .gguf = "nextn.enorm.weight"), \
+	ROW(MTP_NORM_HID, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),          \
+	    .hf = "mtp.pre_fc_norm_hidden.weight", .gguf = "nextn.hnorm.weight"),   \
+	ROW(MTP_NORM, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),              \
+	    .hf = "mtp.norm.weight", .gguf = "nextn.shared_head_norm.weight")
+
 /* ---- Qwen3-Next: zero-centred norms (+1 in GGUF), gated attention on full
  * layers, Gated DeltaNet on linear layers, MoE + shared expert, MTP ---- */
 
@@ -233,14 +245,7 @@ static const struct qk_role_row qwen3next_rows[] = {
 	SHARED_EXPERT,
 	/* multi-token prediction head; in GGUF (llama.cpp's nextn layout) the
 	 * tensors of block n_layer named "blk.<n_layer>." + the gguf name */
-	ROW(MTP_FC, MTP, .shape = SH2(EMBD, 2EMBD), .hf = "mtp.fc.weight",
-	    .gguf = "nextn.eh_proj.weight"),
-	ROW(MTP_NORM_EMB, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),
-	    .hf = "mtp.pre_fc_norm_embedding.weight", .gguf = "nextn.enorm.weight"),
-	ROW(MTP_NORM_HID, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),
-	    .hf = "mtp.pre_fc_norm_hidden.weight", .gguf = "nextn.hnorm.weight"),
-	ROW(MTP_NORM, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD), .hf = "mtp.norm.weight",
-	    .gguf = "nextn.shared_head_norm.weight"),
+	MTP_ROWS,
 };
 
 /* ---- Qwen3.5 / Qwen3.6: Qwen3-Next's hybrid with the linear-attention
@@ -273,16 +278,6 @@ static const struct qk_role_row qwen3next_rows[] = {
 	ROW(SSM_OUT, LINEAR, .xform = QK_X_V_REORDER, .flags = QK_F_V_COLS,         \
 	    .shape = SH2(EMBD, VALUE), .hf = "@.linear_attn.out_proj.weight",       \
 	    .gguf = "@.ssm_out.weight")
-
-#define MTP_ROWS                                                                    \
-	ROW(MTP_FC, MTP, .shape = SH2(EMBD, 2EMBD), .hf = "mtp.fc.weight",          \
-	    .gguf = "nextn.eh_proj.weight"),                                        \
-	ROW(MTP_NORM_EMB, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),          \
-	    .hf = "mtp.pre_fc_norm_embedding.weight", .gguf = "nextn.enorm.weight"), \
-	ROW(MTP_NORM_HID, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),          \
-	    .hf = "mtp.pre_fc_norm_hidden.weight", .gguf = "nextn.hnorm.weight"),   \
-	ROW(MTP_NORM, MTP, .xform = QK_X_PLUS_ONE, .shape = SH1(EMBD),              \
-	    .hf = "mtp.norm.weight", .gguf = "nextn.shared_head_norm.weight")
 
 #define Q35_COMMON                                                                  \
 	GLOBALS(QK_X_PLUS_ONE),                                                     \
