@@ -76,6 +76,11 @@ void tk_ids_release(struct tk_ids *ids);
 int tk_enc_open_hf(struct tk_enc **out, const char *dir, int arch, uint32_t vocab_size,
 		   const struct qk_hparams *hp, qk_err *err);
 int tk_enc_open_gguf(struct tk_enc **out, const struct gf_file *f, qk_err *err);
+/* From tokenizer.json text alone (len bytes; `fname` for messages): no
+ * tokenizer_config.json or config.json (special ids unset). For tests and
+ * fuzzing. */
+int tk_enc_open_json(struct tk_enc **out, const char *json, size_t len, const char *fname,
+		     qk_err *err);
 int tk_enc_open_input(struct tk_enc **out, const struct qk_input *in, qk_err *err);
 /* Accepts NULL. */
 void tk_enc_close(struct tk_enc *e);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../container/gguf.h"
+#include "../model/hparams.h"
 #include "../model/open.h"
 
 /* ---- ids ---- */
@@ -215,66 +216,92 @@ static int added_from_types(struct tk_enc *e, struct tk_enc_added **out, size_t 
 	return QK_OK;
 }
 
-int tk_enc_open_hf(struct tk_enc **out, const char *dir, int arch, uint32_t vocab_size,
-		   const struct qk_hparams *hp, qk_err *err)
+/* an encoder from a loaded build (tk_load_hf_build, tk_json_build), which
+ * it takes over (b->v) or frees */
+static int from_build(struct tk_enc **out, struct tk_build *b, qk_err *err)
 {
-	struct tk_build b;
 	struct tk_enc *e;
 	struct tk_enc_added *added = NULL;
 	size_t n_added = 0, total = 0;
 	int rc;
 
-	*out = NULL;
-	if ((rc = tk_load_hf_build(&b, dir, arch, vocab_size, hp, err)))
-		return rc;
 	e = calloc(1, sizeof(*e));
 	if (!e) {
-		tk_build_free(&b);
-		tk_free(&b.v);
+		tk_build_free(b);
+		tk_free(&b->v);
 		return nomem(err);
 	}
-	e->v = b.v;
+	e->v = b->v;
+	memset(&b->v, 0, sizeof(b->v));
 	if ((e->pre = pre_kind(e->v.pre, err)) < 0) {
 		rc = err ? err->code : QK_E_UNSUPPORTED;
 		goto fail;
 	}
-	if (b.qwen1) {
+	if (b->qwen1) {
 		e->nfc = TK_UC_NFC_PYTHON311;
 		e->nfc_whole = true;
 		e->whole_piece = true;
 		rc = added_from_types(e, &added, &n_added, err);
 	} else {
-		e->nfc = b.nfc ? TK_UC_NFC_TOKENIZERS : 0;
-		for (size_t i = 0; i < b.n_added; i++)
-			total += strlen(b.added[i].content) + 1;
+		e->nfc = b->nfc ? TK_UC_NFC_TOKENIZERS : 0;
+		for (size_t i = 0; i < b->n_added; i++)
+			total += strlen(b->added[i].content) + 1;
 		e->added_text = malloc(total + 1);
-		added = malloc((b.n_added + 1) * sizeof(added[0]));
+		added = malloc((b->n_added + 1) * sizeof(added[0]));
 		rc = e->added_text && added ? QK_OK : nomem(err);
 		total = 0;
-		for (size_t i = 0; !rc && i < b.n_added; i++) {
-			size_t len = strlen(b.added[i].content);
-			memcpy(e->added_text + total, b.added[i].content, len + 1);
+		for (size_t i = 0; !rc && i < b->n_added; i++) {
+			size_t len = strlen(b->added[i].content);
+			memcpy(e->added_text + total, b->added[i].content, len + 1);
 			added[n_added++] = (struct tk_enc_added){ e->added_text + total, len,
-								   (int32_t)b.added[i].id,
-								   b.added[i].flags };
+								   (int32_t)b->added[i].id,
+								   b->added[i].flags };
 			total += len + 1;
 		}
 	}
 	if (!rc)
-		rc = finish(e, added, n_added, err);
+		rc = finish(e, added, n_added, err); /* takes `added` */
 	else
 		free(added);
-	added = NULL;
 	if (rc)
 		goto fail;
-	tk_build_free(&b);
+	tk_build_free(b);
 	*out = e;
 	return QK_OK;
 fail:
-	free(added);
-	tk_build_free(&b);
+	tk_build_free(b);
 	tk_enc_close(e);
 	return rc;
+}
+
+int tk_enc_open_hf(struct tk_enc **out, const char *dir, int arch, uint32_t vocab_size,
+		   const struct qk_hparams *hp, qk_err *err)
+{
+	struct tk_build b;
+	int rc;
+
+	*out = NULL;
+	if ((rc = tk_load_hf_build(&b, dir, arch, vocab_size, hp, err)))
+		return rc;
+	return from_build(out, &b, err);
+}
+
+int tk_enc_open_json(struct tk_enc **out, const char *json, size_t len, const char *fname,
+		     qk_err *err)
+{
+	struct tk_build b = { .err = err, .fname = fname ? fname : "tokenizer.json",
+			      .endoftext = -1 };
+	int rc;
+
+	*out = NULL;
+	tk_vocab_init(&b.v);
+	rc = tk_json_build(&b, json, len, QK_ARCH_QWEN3, 0);
+	if (rc) {
+		tk_build_free(&b);
+		tk_free(&b.v);
+		return rc;
+	}
+	return from_build(out, &b, err);
 }
 
 int tk_enc_open_gguf(struct tk_enc **out, const struct gf_file *f, qk_err *err)

@@ -421,8 +421,12 @@ static bool is_false(const cJSON *j, const char *key)
 	return cJSON_IsFalse(tk_json_get(j, key));
 }
 
-static int check_pre(struct tk_build *b, const cJSON *pt, const struct tk_pre *pre)
+/* The Split regex must be one a known pre stands for: the arch's, or another
+ * (a Qwen3.5 regex in a tokenizer of another architecture): *pre is set to
+ * it, as llama.cpp's converter picks the pre by what the tokenizer does. */
+static int check_pre(struct tk_build *b, const cJSON *pt, const struct tk_pre **prep)
 {
+	const struct tk_pre *pre = *prep;
 	const cJSON *list = tk_json_get(pt, "pretokenizers"), *split, *bl, *inv;
 	const char *re;
 	char show[TK_SHOW_MAX];
@@ -441,6 +445,8 @@ static int check_pre(struct tk_build *b, const cJSON *pt, const struct tk_pre *p
 		return tk_fail(b, QK_E_UNSUPPORTED,
 			    "pre_tokenizer.pretokenizers[0].pattern: expected a Regex");
 	n = strlen(re);
+	if (tk_pre_by_regex(re))
+		pre = *prep = tk_pre_by_regex(re);
 	for (const char *const *a = pre->accepted;; a++) {
 		if (!*a) {
 			memcpy(show, re, n < 120 ? n : 120);
@@ -575,7 +581,7 @@ static int build(struct tk_build *b, const cJSON *root, const struct tk_pre *pre
 	    (rc = read_merges(b, tk_json_get(model, "merges"), &vocab)) ||
 	    (rc = read_added(b, tk_json_get(root, "added_tokens"), &vocab, n_model, &in, &n_in,
 			     &total)) ||
-	    (rc = check_pre(b, tk_json_get(root, "pre_tokenizer"), pre)) ||
+	    (rc = check_pre(b, tk_json_get(root, "pre_tokenizer"), &pre)) ||
 	    (rc = check_normalizer(b, tk_json_get(root, "normalizer"))) ||
 	    (rc = check_post(b, tk_json_get(root, "post_processor"))))
 		goto out;

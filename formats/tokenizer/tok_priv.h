@@ -61,6 +61,8 @@ int tk_load_hf_build(struct tk_build *b, const char *dir, int arch, uint32_t voc
 
 /* ---- helpers ---- */
 
+/* An empty vocabulary: ids -1, flags -1. */
+void tk_vocab_init(struct tk_vocab *v);
 /* tokens/types arrays for n tokens, tokens all NULL, types 0. */
 int tk_vocab_alloc(struct tk_vocab *v, uint32_t n, const char *fname, qk_err *err);
 /* Every id without a token becomes "[PAD<id>]", UNUSED. */
@@ -97,6 +99,8 @@ struct tk_pre {
 const struct tk_pre *tk_pre_for_arch(int arch);
 /* The pre called `name`, or NULL. */
 const struct tk_pre *tk_pre_by_name(const char *name);
+/* The pre one of whose accepted regexes is `regex`, or NULL. */
+const struct tk_pre *tk_pre_by_regex(const char *regex);
 
 /* The 256-entry GPT-2 bytes_to_unicode map: byte -> code point. */
 uint32_t tk_byte_to_cp(uint8_t b);

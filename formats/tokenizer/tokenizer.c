@@ -159,6 +159,15 @@ const struct tk_pre *tk_pre_for_arch(int arch)
 	return &pres[arch_pre[arch]];
 }
 
+const struct tk_pre *tk_pre_by_regex(const char *regex)
+{
+	for (size_t i = 0; i < sizeof(pres) / sizeof(pres[0]); i++)
+		for (const char *const *a = pres[i].accepted; *a; a++)
+			if (strcmp(*a, regex) == 0)
+				return &pres[i];
+	return NULL;
+}
+
 const struct tk_pre *tk_pre_by_name(const char *name)
 {
 	for (size_t i = 0; i < sizeof(pres) / sizeof(pres[0]); i++)
@@ -268,7 +277,7 @@ const cJSON *tk_json_get(const cJSON *obj, const char *key)
 
 /* ---- vocabulary building blocks ---- */
 
-static void vocab_init(struct tk_vocab *v)
+void tk_vocab_init(struct tk_vocab *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->bos = v->eos = v->unk = v->sep = v->pad = v->mask = -1;
@@ -632,7 +641,7 @@ int tk_load_hf_build(struct tk_build *b, const char *dir, int arch, uint32_t voc
 	if (!dir || arch < 0 || arch >= QK_ARCH_COUNT)
 		return qk_err_set(err, QK_E_USAGE, "tk_load_hf: no directory or a bad arch %d",
 				  arch);
-	vocab_init(&b->v);
+	tk_vocab_init(&b->v);
 	rc = read_tokenizer(b, dir, arch, vocab_size, &fname);
 	if (!rc)
 		rc = apply_tokenizer_config(b, dir);
@@ -674,7 +683,7 @@ int tk_parse_tokenizer_json(struct tk_vocab *v, const char *json, size_t len,
 	memset(v, 0, sizeof(*v));
 	if (arch < 0 || arch >= QK_ARCH_COUNT)
 		return qk_err_set(err, QK_E_USAGE, "tk_parse_tokenizer_json: bad arch %d", arch);
-	vocab_init(&b.v);
+	tk_vocab_init(&b.v);
 	rc = tk_json_build(&b, json, len, arch, vocab_size);
 	tk_build_free(&b);
 	if (rc) {
@@ -693,7 +702,7 @@ int tk_parse_tiktoken(struct tk_vocab *v, const char *text, size_t len, const ch
 	int rc;
 
 	memset(v, 0, sizeof(*v));
-	vocab_init(&b.v);
+	tk_vocab_init(&b.v);
 	rc = tk_tiktoken_build(&b, text, len, vocab_size);
 	tk_build_free(&b);
 	if (rc) {

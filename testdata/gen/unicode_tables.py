@@ -18,8 +18,8 @@ The delta overrides the classes of those code points.
 
 Output (two-level tables, C11, no Python needed to build):
   - tk_uc_class(cp): flags TK_UC_L, _N, _M (general category L*, N*, M*),
-    _WS (White_Space, the \\s of both engines), _ALNUM (Alphabetic or N*:
-    Rust's char::is_alphanumeric, tokenizers' single_word test), _NFC (the
+    _WS (White_Space, the \\s of both engines), _WORD (Rust regex's \\w:
+    Alphabetic, M*, Nd, Pc, Join_Control; tokenizers' single_word test), _NFC (the
     code point may change under NFC in some version: ccc != 0, a canonical
     decomposition, or NFC_QC not Yes);
   - NFC data, each entry tagged with the Unicode version it appeared in, so
@@ -172,6 +172,8 @@ def main():
                 f |= CLASS_BITS[n]
         if cp in alpha or g[0] == "M" or g in ("Nd", "Pc") or cp in (0x200C, 0x200D):
             f |= FL_WORD
+        if cp in delta and delta[cp] & {"L", "M", "N"}:
+            f |= FL_WORD  # newer than the UCD: taken as a word character
         if cp in ccc or cp in decomp or cp in qc_not_yes:
             f |= FL_NFC
         flags[cp] = f
