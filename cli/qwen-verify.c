@@ -40,7 +40,7 @@ static const struct cmd {
 enum {
 	O_THREADS = 1, O_TOKENS, O_TOKENS_FILE, O_TOP_K, O_DUMP, O_LOGIT_RTOL, O_HIDDEN_RTOL,
 	O_THRESHOLDS, O_JSON, O_HELP, O_VERSION, O_CTX, O_CHUNKS, O_SAVE_BASE, O_BASE,
-	O_SAVE_EXPECTED,
+	O_SAVE_EXPECTED, O_TEXT, O_TEXT_FILE, O_CHAT,
 	O_THRESH0 = 100 /* + enum vt_id */
 };
 
@@ -56,6 +56,12 @@ static const struct opt_row head_rows[] = {
 	    "one sequence of token ids, e.g. 1,2,3" }, C_RUN | C_COMPARE | C_PPL },
 	{ { O_TOKENS_FILE, 0, "tokens-file", CLI_ARG_REQUIRED, "FILE",
 	    "token ids, one sequence per line" }, C_RUN | C_COMPARE | C_PPL },
+	{ { O_TEXT, 0, "text", CLI_ARG_REQUIRED, "STRING",
+	    "text, tokenized with the model's tokenizer" }, C_RUN | C_COMPARE | C_PPL },
+	{ { O_TEXT_FILE, 0, "text-file", CLI_ARG_REQUIRED, "FILE",
+	    "the text of FILE (compare: llama-perplexity's chunks)" }, C_RUN | C_COMPARE | C_PPL },
+	{ { O_CHAT, 0, "chat", CLI_ARG_REQUIRED, "FILE",
+	    "'role: text' turns rendered as Qwen's ChatML" }, C_RUN | C_COMPARE | C_PPL },
 	{ { O_CTX, 0, "ctx", CLI_ARG_REQUIRED, "N",
 	    "llama-perplexity's chunks of N tokens (default 512)" }, C_COMPARE | C_PPL },
 	{ { O_CHUNKS, 0, "chunks", CLI_ARG_REQUIRED, "N",
@@ -174,6 +180,9 @@ static bool on_opt(void *p, int id, const char *arg)
 		break;
 	case O_TOKENS: c->o.tokens = arg; break;
 	case O_TOKENS_FILE: c->o.tokens_file = arg; break;
+	case O_TEXT: c->o.text = arg; break;
+	case O_TEXT_FILE: c->o.text_file = arg; break;
+	case O_CHAT: c->o.chat = arg; break;
 	case O_TOP_K:
 		if (!cli_parse_u64("--top-k", arg, 1, 100, &v))
 			return false;
@@ -290,8 +299,9 @@ int main(int argc, char **argv)
 	}
 	if (!c.cmd)
 		return cli_usage_error("missing subcommand: run, golden, compare or perplexity");
-	if (c.o.tokens && c.o.tokens_file)
-		return cli_usage_error("--tokens and --tokens-file exclude each other");
+	if (!!c.o.tokens + !!c.o.tokens_file + !!c.o.text + !!c.o.text_file + !!c.o.chat > 1)
+		return cli_usage_error("--tokens, --tokens-file, --text, --text-file and --chat "
+				       "exclude each other");
 	rc = c.cmd->fn(&c.o, pos, n_pos, &err);
 	if (rc == QK_E_THRESHOLD)
 		return EXIT_THRESHOLD; /* the subcommand named what failed */

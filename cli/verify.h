@@ -76,6 +76,9 @@ struct verify_opts {
 	bool json;                  /* --json */
 	const char *tokens;         /* --tokens LIST */
 	const char *tokens_file;    /* --tokens-file FILE */
+	const char *text;           /* --text STRING */
+	const char *text_file;      /* --text-file FILE */
+	const char *chat;           /* --chat FILE (ChatML turns) */
 	size_t top_k;               /* --top-k, default 5 */
 	const char *dump;           /* --dump FILE.npz */
 	double logit_rtol;          /* --logit-rtol; NAN unset (verify_golden.c) */
@@ -92,9 +95,12 @@ struct verify_opts {
 
 /* ---- an opened model (verify_input.c) ---- */
 
+struct tk_enc;
+struct tk_ids;
 struct verify_model {
 	const char *path;           /* as the user named it */
 	struct qk_input in;         /* catalog, hyperparameters, bound model */
+	struct tk_enc *enc;         /* its tokenizer, once verify_encoder opened it */
 };
 
 /* Catalog, hyperparameters (config.json or GGUF keys), bound model. */
@@ -122,11 +128,29 @@ struct verify_seqs {
 	const char *source;         /* "--tokens", "--tokens-file" or "default" */
 };
 
-/* From --tokens or --tokens-file, else the built-in default set with ids
- * below n_vocab. Every id is checked against n_vocab (QK_E_USAGE naming the
- * id, its position and its source). */
-int verify_seqs_load(struct verify_seqs *s, const struct verify_opts *o, uint32_t n_vocab,
-		     qk_err *err);
+/* From --tokens or --tokens-file, one sequence from --text, --text-file or
+ * --chat (verify_text_ids; llama_rule as there), else the built-in default
+ * set with ids below n_vocab. Every id is checked against n_vocab
+ * (QK_E_USAGE naming the id, its position and its source). */
+int verify_seqs_load(struct verify_seqs *s, const struct verify_opts *o, struct verify_model *m,
+		     bool llama_rule, qk_err *err);
+/* Is the input text (--text, --text-file or --chat)? */
+bool verify_is_text(const struct verify_opts *o);
+
+/* ---- text (verify_text.c) ---- */
+
+/* Open m's tokenizer (m->enc) unless open: the GGUF's keys or the tokenizer
+ * files beside the model. */
+int verify_encoder(struct verify_model *m, qk_err *err);
+/* The ids of --text, --text-file or --chat with m's tokenizer. --chat
+ * renders its turns as ChatML with special tokens parsed; --text and
+ * --text-file parse special tokens as transformers' tokenizer(text) does,
+ * or, with llama_rule, leave them text as llama-perplexity does. */
+int verify_text_ids(const struct verify_opts *o, struct verify_model *m, bool llama_rule,
+		    struct tk_ids *out, qk_err *err);
+/* Token id's text for listings (escaped: \n, \t, \xNN), "" without a
+ * tokenizer. */
+void verify_token_text(const struct verify_model *m, int32_t id, char *buf, size_t size);
 void verify_seqs_free(struct verify_seqs *s);
 size_t verify_seqs_positions(const struct verify_seqs *s);
 
@@ -167,12 +191,12 @@ struct verify_stream {
  * (QK_E_USAGE when it holds fewer than 2 n_ctx tokens, as llama-perplexity
  * requires). */
 int verify_stream_load(struct verify_stream *st, const struct verify_opts *o,
-		       const struct verify_model *m, qk_err *err);
+		       struct verify_model *m, qk_err *err);
 /* The stream of a KL-divergence base file (its tokens, n_ctx and n_chunk),
  * with m's BOS rule. */
 struct kb_file;
 int verify_stream_from_base(struct verify_stream *st, const struct kb_file *kb,
-			    const struct verify_model *m, qk_err *err);
+			    struct verify_model *m, qk_err *err);
 void verify_stream_free(struct verify_stream *st);
 /* The tokens chunk c is run on (BOS rule applied) into buf[n_ctx]. */
 void verify_chunk_tokens(const struct verify_stream *st, size_t c, int32_t *buf);

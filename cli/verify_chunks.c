@@ -9,21 +9,7 @@
 #include <string.h>
 
 #include "../formats/container/kld_base.h"
-#include "../formats/tokenizer/tokenizer.h"
-
-/* The model's vocabulary: the GGUF's tokenizer keys, or the tokenizer files
- * beside a safetensors model. QK_E_IO when there are none. */
-static int load_vocab(const struct verify_model *m, struct tk_vocab *v, qk_err *err)
-{
-	const struct qk_catalog *cat = &m->in.cat;
-
-	memset(v, 0, sizeof(*v));
-	if (cat->format == QK_FMT_GGUF && cat->gguf && cat->gguf[0])
-		return tk_from_gguf(v, cat->gguf[0], err);
-	if (!cat->dir)
-		return qk_err_set(err, QK_E_IO, "%s: no directory with tokenizer files", m->path);
-	return tk_load_hf(v, cat->dir, m->in.hp.arch, m->in.hp.n_vocab, &m->in.hp, err);
-}
+#include "../formats/tokenizer/tk_encode.h"
 
 /* every id of every sequence, in order */
 static int flatten(struct verify_stream *st, const struct verify_seqs *q, qk_err *err)
@@ -41,36 +27,31 @@ static int flatten(struct verify_stream *st, const struct verify_seqs *q, qk_err
 	return QK_OK;
 }
 
-/* llama.cpp's BOS rule from m's vocabulary (none without tokenizer files) */
-static int stream_bos(struct verify_stream *st, const struct verify_model *m, qk_err *err)
+/* llama.cpp's BOS rule from m's vocabulary. Token ids can be scored
+ * without a tokenizer (then no BOS); text needs one (verify_text_ids fails). */
+static int stream_bos(struct verify_stream *st, struct verify_model *m)
 {
-	struct tk_vocab v;
-	qk_err verr;
-	int rc;
+	const struct tk_vocab *v;
 
-	rc = load_vocab(m, &v, &verr);
-	if (rc && rc != QK_E_IO) {
-		if (err)
-			*err = verr;
-		return rc;
-	}
-	st->has_vocab = rc == QK_OK;
-	if (st->has_vocab && v.add_bos == 1 && v.bos >= 0 && v.bos < m->in.hp.n_vocab) {
+	st->has_vocab = verify_encoder(m, NULL) == QK_OK;
+	if (!st->has_vocab)
+		return QK_OK;
+	v = tk_enc_vocab(m->enc);
+	if (v->add_bos == 1 && v->bos >= 0 && v->bos < m->in.hp.n_vocab) {
 		st->add_bos = true;
-		st->bos = (int32_t)v.bos;
+		st->bos = (int32_t)v->bos;
 	}
-	tk_free(&v);
 	return QK_OK;
 }
 
 int verify_stream_from_base(struct verify_stream *st, const struct kb_file *kb,
-			    const struct verify_model *m, qk_err *err)
+			    struct verify_model *m, qk_err *err)
 {
 	const size_t n = (size_t)kb->n_chunk * kb->n_ctx;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if ((rc = stream_bos(st, m, err)))
+	if ((rc = stream_bos(st, m)))
 		return rc;
 	if (!(st->ids = malloc(n * sizeof(*st->ids))))
 		return qk_err_set(err, QK_E_NOMEM, "out of memory for %zu token ids", n);
@@ -85,21 +66,21 @@ int verify_stream_from_base(struct verify_stream *st, const struct kb_file *kb,
 }
 
 int verify_stream_load(struct verify_stream *st, const struct verify_opts *o,
-		       const struct verify_model *m, qk_err *err)
+		       struct verify_model *m, qk_err *err)
 {
 	struct verify_seqs q;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
 	st->n_ctx = o->n_ctx ? o->n_ctx : VERIFY_DEFAULT_CTX;
-	if ((rc = stream_bos(st, m, err)) ||
-	    (rc = verify_seqs_load(&q, o, m->in.hp.n_vocab, err)))
+	if ((rc = stream_bos(st, m)) ||
+	    (rc = verify_seqs_load(&q, o, m, true, err)))
 		return rc;
 	st->source = q.source;
 	if (strcmp(q.source, "default") == 0) {
 		verify_seqs_free(&q);
 		return qk_err_set(err, QK_E_USAGE, "llama-perplexity's chunks need an input: "
-				  "--tokens or --tokens-file");
+				  "--text-file, --text, --chat, --tokens or --tokens-file");
 	}
 	rc = flatten(st, &q, err);
 	verify_seqs_free(&q);

@@ -217,9 +217,10 @@ static int base_usage(const struct verify_opts *o, const struct vt_set *t, size_
 	if (n_pos != 1)
 		return qk_err_set(err, QK_E_USAGE, "compare --base needs one CANDIDATE, got %zu "
 				  "arguments", n_pos);
-	if (o->tokens || o->tokens_file || o->ctx_set || o->save_base)
+	if (o->tokens || o->tokens_file || verify_is_text(o) || o->ctx_set || o->save_base)
 		return qk_err_set(err, QK_E_USAGE, "--base takes the tokens, n_ctx and chunks from its "
-				  "file: no --tokens, --tokens-file, --ctx, --chunks or --save-base");
+				  "file: no --tokens, --tokens-file, --text, --text-file, --chat, --ctx, "
+				  "--chunks or --save-base");
 	if (t->set[VT_MAX_LOGIT_DIFF] || t->set[VT_MAX_LAYER_NMSE])
 		return qk_err_set(err, QK_E_USAGE, "--%s needs the reference model: a base file "
 				  "holds log-probabilities only", t->set[VT_MAX_LOGIT_DIFF]
@@ -244,7 +245,7 @@ static int setup_streams(const struct verify_model *a, const struct verify_model
 int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_pos,
 		       qk_err *err)
 {
-	const bool chunked = o->ctx_set || o->save_base || o->base;
+	const bool chunked = o->ctx_set || o->save_base || o->base || o->text_file;
 	struct verify_model a, b;
 	struct verify_seqs seqs;
 	struct verify_stream st;
@@ -287,7 +288,7 @@ int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_p
 		    (rc = check_pair(&a, &b, err)) || (rc = setup_streams(&a, &b, &rep, err)))
 			goto out;
 		rc = chunked ? verify_stream_load(&st, o, &a, err)
-			     : verify_seqs_load(&seqs, o, a.in.hp.n_vocab, err);
+			     : verify_seqs_load(&seqs, o, &a, false, err);
 	}
 	if (rc)
 		goto out;

@@ -14,6 +14,7 @@
 #include "../formats/container/gguf.h"
 #include "../formats/base/io.h"
 #include "../formats/base/outfile.h"
+#include "../formats/tokenizer/tk_encode.h"
 
 #define TOKENS_FILE_MAX (256u << 20) /* bytes of a --tokens-file */
 
@@ -26,6 +27,7 @@ int verify_open(struct verify_model *m, const char *path, qk_err *err)
 
 void verify_close(struct verify_model *m)
 {
+	tk_enc_close(m->enc);
 	qk_input_close(&m->in);
 	memset(m, 0, sizeof(*m));
 }
@@ -238,16 +240,50 @@ static int load_default(struct verify_seqs *s, uint32_t n_vocab, qk_err *err)
 	return QK_OK;
 }
 
-int verify_seqs_load(struct verify_seqs *s, const struct verify_opts *o, uint32_t n_vocab,
-		     qk_err *err)
+bool verify_is_text(const struct verify_opts *o)
 {
+	return o->text || o->text_file || o->chat;
+}
+
+/* the one sequence of a text input */
+static int load_text(struct verify_seqs *s, const struct verify_opts *o, struct verify_model *m,
+		     bool llama_rule, qk_err *err)
+{
+	struct tk_ids ids;
+	int rc;
+
+	s->source = o->text ? "--text" : o->text_file ? "--text-file" : "--chat";
+	if ((rc = verify_text_ids(o, m, llama_rule, &ids, err)))
+		return rc;
+	for (size_t i = 0; i < ids.n; i++)
+		if (ids.id[i] < 0 || (uint32_t)ids.id[i] >= m->in.hp.n_vocab) {
+			rc = qk_err_set(err, QK_E_UNSUPPORTED, "%s: the tokenizer gives id %ld at "
+					"position %zu, outside the model's n_vocab %u", s->source,
+					(long)ids.id[i], i, (unsigned)m->in.hp.n_vocab);
+			tk_ids_release(&ids);
+			return rc;
+		}
+	if (ids.n > VERIFY_MAX_TOKENS && !llama_rule) {
+		tk_ids_release(&ids);
+		return qk_err_set(err, QK_E_USAGE, "%s: more than %u tokens in one sequence",
+				  s->source, VERIFY_MAX_TOKENS);
+	}
+	return seq_push(s, ids.id, ids.n, err); /* takes the array */
+}
+
+int verify_seqs_load(struct verify_seqs *s, const struct verify_opts *o, struct verify_model *m,
+		     bool llama_rule, qk_err *err)
+{
+	const uint32_t n_vocab = m->in.hp.n_vocab;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	if (n_vocab == 0 || n_vocab > (uint32_t)INT32_MAX)
 		return qk_err_set(err, QK_E_UNSUPPORTED, "n_vocab %u is not usable",
 				  (unsigned)n_vocab);
-	if (o->tokens) {
+	if (verify_is_text(o)) {
+		rc = load_text(s, o, m, llama_rule, err);
+	} else if (o->tokens) {
 		s->source = "--tokens";
 		rc = parse_ids(s, o->tokens, strlen(o->tokens), "--tokens", n_vocab, false, err);
 	} else if (o->tokens_file) {

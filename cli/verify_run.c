@@ -14,24 +14,53 @@
 
 #define TOP_K_MAX 100
 
-static void print_seq(size_t s, const struct verify_seq *q, const struct rf_out *r,
-		      size_t k, uint32_t *ids)
+#define TEXT_MAX 64 /* bytes of a token's escaped text in listings */
+
+/* "'text'" of id, or "" without a tokenizer */
+static const char *quoted(const struct verify_model *m, int32_t id, char *buf, size_t size)
 {
-	printf("sequence %zu: %zu tokens\n  %5s %8s  top-%zu: id logit\n", s, q->T, "pos",
-	       "token", k);
+	char t[TEXT_MAX];
+
+	if (!m->enc) {
+		buf[0] = '\0';
+		return buf;
+	}
+	verify_token_text(m, id, t, sizeof(t));
+	snprintf(buf, size, "'%s'", t);
+	return buf;
+}
+
+static void print_seq(const struct verify_model *m, size_t s, const struct verify_seq *q,
+		      const struct rf_out *r, size_t k, uint32_t *ids)
+{
+	char tb[TEXT_MAX + 3];
+
+	printf("sequence %zu: %zu tokens\n  %5s %8s %-14s top-%zu: id %slogit\n", s, q->T, "pos",
+	       "token", m->enc ? "text" : "", k, m->enc ? "'text' " : "");
 	for (size_t t = 0; t < q->T; t++) {
 		const float *row = r->logits + t * r->n_vocab;
 		const size_t got = rm_top_k(row, r->n_vocab, k, ids);
 
-		printf("  %5zu %8ld ", t, (long)q->ids[t]);
+		printf("  %5zu %8ld %-14s", t, (long)q->ids[t], quoted(m, q->ids[t], tb, sizeof(tb)));
 		for (size_t j = 0; j < got; j++)
-			printf(" %7u %9.5f", (unsigned)ids[j], (double)row[ids[j]]);
+			printf(" %7u %s%s%9.5f", (unsigned)ids[j], quoted(m, (int32_t)ids[j], tb,
+			       sizeof(tb)), m->enc ? " " : "", (double)row[ids[j]]);
 		putchar('\n');
 	}
 }
 
-static cJSON *seq_json(const struct verify_seq *q, const struct rf_out *r, size_t k,
-		       uint32_t *ids)
+static void add_text(cJSON *o, const struct verify_model *m, int32_t id)
+{
+	char t[TEXT_MAX];
+
+	if (!m->enc)
+		return;
+	verify_token_text(m, id, t, sizeof(t));
+	cJSON_AddStringToObject(o, "text", t);
+}
+
+static cJSON *seq_json(const struct verify_model *m, const struct verify_seq *q,
+		       const struct rf_out *r, size_t k, uint32_t *ids)
 {
 	cJSON *o = cJSON_CreateObject(), *toks = cJSON_AddArrayToObject(o, "tokens");
 	cJSON *pos = cJSON_AddArrayToObject(o, "positions");
@@ -51,12 +80,14 @@ static cJSON *seq_json(const struct verify_seq *q, const struct rf_out *r, size_
 		cJSON_AddItemToArray(pos, p);
 		cJSON_AddNumberToObject(p, "pos", (double)t);
 		cJSON_AddNumberToObject(p, "token", q->ids[t]);
+		add_text(p, m, q->ids[t]);
 		top = cJSON_AddArrayToObject(p, "top");
 		for (size_t j = 0; j < got; j++) {
 			cJSON *e = cJSON_CreateObject();
 
 			cJSON_AddItemToArray(top, e);
 			cJSON_AddNumberToObject(e, "id", ids[j]);
+			add_text(e, m, (int32_t)ids[j]);
 			cJSON_AddNumberToObject(e, "logit", row[ids[j]]);
 			cJSON_AddNumberToObject(e, "logprob", (double)row[ids[j]] - lse);
 		}
@@ -173,7 +204,9 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 		return qk_err_set(err, QK_E_USAGE, "--top-k %zu is over %d", k, TOP_K_MAX);
 	if ((rc = verify_open(&m, pos[0], err)))
 		return rc;
-	if ((rc = verify_seqs_load(&seqs, o, m.in.hp.n_vocab, err))) {
+	if (!verify_is_text(o) && verify_encoder(&m, NULL) != QK_OK)
+		m.enc = NULL; /* ids without a tokenizer: listed without their text */
+	if ((rc = verify_seqs_load(&seqs, o, &m, false, err))) {
 		verify_close(&m);
 		return rc;
 	}
@@ -220,9 +253,9 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 		if (rc)
 			break;
 		if (o->json)
-			cJSON_AddItemToArray(arr, seq_json(&seqs.seq[s], r, k, ids));
+			cJSON_AddItemToArray(arr, seq_json(&m, &seqs.seq[s], r, k, ids));
 		else
-			print_seq(s, &seqs.seq[s], r, k, ids);
+			print_seq(&m, s, &seqs.seq[s], r, k, ids);
 		if (!o->dump)
 			rf_out_release(r);
 	}
