@@ -84,7 +84,7 @@ else
 	echo "not ok - run: top-1 differs from expected argmax"; echo "# got $got" | head -3
 fi
 if "$V" run --tokens 1,2,3 --top-k 2 $M/qwen2 >"$tmp/out" 2>"$tmp/err" &&
-   [ "$(grep -c '^ *[0-9][0-9]* *[0-9][0-9]*  *[0-9]' "$tmp/out")" -eq 3 ]; then
+   [ "$(grep -c '^ *[0-9][0-9]*  *[0-9][0-9]* ' "$tmp/out")" -eq 3 ]; then
 	echo "ok - run --tokens 1,2,3: three positions"
 else
 	echo "not ok - run --tokens 1,2,3"; head -5 "$tmp/out" | sed 's/^/#   /'
