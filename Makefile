@@ -6,7 +6,7 @@
 #   make demo            install, build, run the pipeline on the bundled tiny model
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds (clang)
 #   make bench           run the benchmarks tests/bench/*.sh (speed, peak memory)
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (make uninstall PREFIX=... removes it)
 #
 # Sources are found by directory, so a new module is a new file, not a
 # Makefile edit: formats/*/ quant/ ref/ -> libqwenkit.a; cli/qwen-*.c -> one tool
@@ -74,7 +74,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BUILD := build-fuzz
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 
-.PHONY: all deps check test demo fuzz install clean bench crosscheck
+.PHONY: all deps check test demo fuzz install uninstall clean bench crosscheck
 # keep objects make would treat as intermediate (test programs, tools)
 .SECONDARY:
 all: $(BINS)
@@ -99,7 +99,19 @@ $(BUILD)/%.o: %.c
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# --version names the commit a binary was built from: build/gen/version.h is
+# rewritten only when the commit (or the dirty state of the tree) changes
+QK_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo +dirty)
+.PHONY: FORCE
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@v='#define QK_COMMIT "$(or $(QK_COMMIT),unknown)"'; \
+	  [ -f $@ ] && [ "$$(cat $@)" = "$$v" ] || echo "$$v" >$@
+$(BUILD)/cli/common.o: $(BUILD)/gen/version.h
+$(BUILD)/cli/common.o: CFLAGS_ALL += -I$(BUILD)/gen
 
 define TOOL_RULE
 $(BINDIR)/qwen-$(1): $(BUILD)/cli/qwen-$(1).o $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard cli/$(1)_*.c))) $(CLI_COMMON_OBJ) $(LIB)
@@ -111,17 +123,20 @@ $(foreach t,$(TOOL_NAMES),$(eval $(call TOOL_RULE,$(t))))
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_HELPER_OBJ) $(LIB) $(CMOCKA_LIBS) $(LDLIBS_ALL)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_HELPER_OBJ) $(LIB) $(CMOCKA_LIBS) $(LDLIBS_ALL)
 
 # test-only helper programs (tests/tools/X.c -> $(BUILD)/tools/X), built on
 # demand by the CLI suites that use them
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
 
 $(CORRUPT_GEN): $(CORRUPT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CORRUPT_OBJ) $(LIB) $(LDLIBS_ALL)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CORRUPT_OBJ) $(LIB) $(LDLIBS_ALL)
 
 # ---- tests ----
 # the build inside check uses both cores whatever make was called with
@@ -150,7 +165,8 @@ fuzz: $(FUZZ_BINS)
 # tests/bench/X.c -> $(BUILD)/bench/X (generators); every tests/bench/*.sh runs
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
 BENCH_GEN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
 bench: $(BINS) $(BENCH_GEN)
 	@for s in tests/bench/*.sh; do BUILD=$(BUILD) BINDIR=$(BINDIR) sh "$$s" || exit 1; done
@@ -170,6 +186,12 @@ install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/qwenkit/examples
+	install -m 644 man/examples/*.yaml $(DESTDIR)$(PREFIX)/share/doc/qwenkit/examples/
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) $(TOOLS:%=$(DESTDIR)$(PREFIX)/share/man/man1/%.1)
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/qwenkit
 
 clean:
 	rm -rf build build-san $(FUZZ_BUILD) bin

@@ -6,8 +6,11 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "version.h" /* QK_COMMIT, made by the Makefile in build/gen/ */
 
 #include "../formats/base/outfile.h"
 #include "../formats/base/path.h"
@@ -75,6 +78,18 @@ bool cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, u
 	return true;
 }
 
+void cli_print_version(const char *tool)
+{
+	printf("%s (qwenkit) %s, commit %s\n", tool, QK_VERSION, QK_COMMIT);
+}
+
+unsigned cli_default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1u : n > 256 ? 256u : (unsigned)n;
+}
+
 int cli_not_implemented(const char *tool, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -85,7 +100,7 @@ int cli_not_implemented(const char *tool, int argc, char **argv)
 			return EXIT_OK;
 		}
 		if (strcmp(argv[i], "--version") == 0) {
-			printf("%s (qwenkit) 0.1.0\n", tool);
+			cli_print_version(tool);
 			return EXIT_OK;
 		}
 	}

@@ -8,6 +8,7 @@
 #define CLI_COMMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cJSON.h>
@@ -56,6 +57,25 @@ struct cli_progress {
 };
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
 void cli_progress_end(struct cli_progress *pr);
+
+struct qk_model;
+/* Warn (never hidden by -q) about what makes a GGUF of m unloadable by
+ * llama.cpp: a dense layer in a MoE architecture, Gated DeltaNet key and
+ * value heads of different widths (loadable.c). */
+void cli_warn_unloadable(const struct qk_model *m);
+
+/* The candidate closest to word[0..len) (case, '-' and '_' ignored; one
+ * edit for words of up to 5 letters, up to three for long ones), or NULL if none is
+ * close: for "did you mean" hints. */
+const char *cli_suggest(const char *word, size_t len, const char *const *cands, size_t n);
+
+#define QK_VERSION "0.1.0"
+/* "<tool> (qwenkit) 0.1.0, commit <hash>[+dirty]" on stdout (--version). */
+void cli_print_version(const char *tool);
+
+/* Threads when -t is not given: the online cores (1..256). Every tool's
+ * output is the same for any thread count. */
+unsigned cli_default_threads(void);
 
 /* The "not yet implemented" stub main for tools whose issue has not landed. */
 int cli_not_implemented(const char *tool, int argc, char **argv);

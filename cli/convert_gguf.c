@@ -66,13 +66,7 @@ static void plan_warnings(const struct convert_ctx *c, const struct wp_plan *p)
 			     m->cat->path, m->n_vision);
 	if (c->keep_mtp && !m->n_mtp)
 		cli_warn("--keep-mtp: the checkpoint has no MTP tensors");
-	for (uint32_t l = 0; m->hp.n_expert && l < m->hp.n_layer; l++)
-		if (!(m->hp.layer_flags[l] & QK_LAYER_MOE)) {
-			cli_warn("layer %u is a dense layer of a %s model: llama.cpp cannot load "
-				 "this file (every %s layer must be MoE)", (unsigned)l,
-				 qk_arch_gguf_name(m->hp.arch), qk_arch_gguf_name(m->hp.arch));
-			break;
-		}
+	cli_warn_unloadable(m);
 }
 
 /* the cuts of a split set; n_splits 1 when no limit cuts (or none given) */

@@ -14,6 +14,46 @@ static const struct cli_opt *find_long(const struct cli_opt *opts, size_t n, con
 	return NULL;
 }
 
+/* Options of the peer tools (llama.cpp's converter and quantizer,
+ * transformers) that people type out of habit, with what to use here. Used
+ * only when the running tool has no option of that name. */
+static const struct {
+	const char *name, *hint;
+} foreign[] = {
+	{ "outfile", "write the output with -o/--output" },
+	{ "imatrix", "importance matrices are not supported yet" },
+	{ "include-weights", "importance matrices are not supported yet" },
+	{ "exclude-weights", "importance matrices are not supported yet" },
+	{ "vocab-only", "qwenkit writes whole models only" },
+	{ "tensor-type", "per-tensor types come from a YAML recipe: --recipe FILE.yaml" },
+	{ "kl-divergence", "use qwen-verify compare BASE CANDIDATE" },
+};
+
+/* "unknown option '--X'" with a hint: a peer tool's option, or the closest
+ * of this tool's options */
+static void unknown_long(const struct cli_opt *opts, size_t n, const char *a, size_t len)
+{
+	const char *names[128];
+	const char *best;
+	size_t k = 0;
+
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
+		if (strlen(foreign[i].name) == len && strncmp(foreign[i].name, a + 2, len) == 0) {
+			cli_usage_error("unknown option '%.*s': %s", (int)(len + 2), a,
+					foreign[i].hint);
+			return;
+		}
+	for (size_t i = 0; i < n && k < sizeof(names) / sizeof(names[0]); i++)
+		if (opts[i].long_name)
+			names[k++] = opts[i].long_name;
+	best = cli_suggest(a + 2, len, names, k);
+	if (best)
+		cli_usage_error("unknown option '%.*s'; did you mean '--%s'?", (int)(len + 2), a,
+				best);
+	else
+		cli_usage_error("unknown option '%.*s'", (int)(len + 2), a);
+}
+
 static const struct cli_opt *find_short(const struct cli_opt *opts, size_t n, char c)
 {
 	for (size_t i = 0; i < n; i++)
@@ -51,7 +91,7 @@ bool cli_opts_parse(const struct cli_opt *opts, size_t n_opts, int argc, char **
 			size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
 			o = find_long(opts, n_opts, a + 2, len);
 			if (!o) {
-				cli_usage_error("unknown option '%.*s'", (int)(len + 2), a);
+				unknown_long(opts, n_opts, a, len);
 				return false;
 			}
 			if (eq) {

@@ -10,13 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../formats/container/catalog.h"
 #include "../formats/hf_out/hf_export.h"
 #include "../formats/model/open.h"
 #include "../formats/base/outfile.h"
+#include "../formats/base/units.h"
 #include "../formats/plan/plan.h"
 #include "../formats/plan/plan_split.h"
+#include "../quant/mix.h"
 #include "common.h"
 #include "convert.h"
 #include "opts.h"
@@ -31,6 +34,7 @@ static const struct cli_opt options[] = {
 	  "gguf or safetensors (default: gguf from safetensors, safetensors from GGUF)" },
 	{ O_OUTTYPE, 0, "outtype", CLI_ARG_REQUIRED, "TYPE",
 	  "auto (keep the source precision), f32, f16, bf16, or q8_0 (gguf only)" },
+	{ O_OUTTYPE, 0, "type", CLI_ARG_REQUIRED, "TYPE", "the same as --outtype" },
 	{ O_NAME, 0, "name", CLI_ARG_REQUIRED, "NAME",
 	  "general.name (default: from the model; gguf only)" },
 	{ O_KEEP_MTP, 0, "keep-mtp", CLI_ARG_NONE, NULL,
@@ -43,7 +47,7 @@ static const struct cli_opt options[] = {
 	  "cut the GGUF into llama.cpp split files of at most N tensors" },
 	{ O_FORCE, 0, "force", CLI_ARG_NONE, NULL,
 	  "write into a non-empty output directory (safetensors only)" },
-	{ O_THREADS, 't', "threads", CLI_ARG_REQUIRED, "N", "converter threads (default 1)" },
+	{ O_THREADS, 't', "threads", CLI_ARG_REQUIRED, "N", "converter threads (default: all cores); the output does not depend on it" },
 	{ O_DRY_RUN, 0, "dry-run", CLI_ARG_NONE, NULL, "print the plan, write nothing" },
 	{ O_QUIET, 'q', "quiet", CLI_ARG_NONE, NULL, "no progress bar, notes or summary" },
 	{ O_HELP, 'h', "help", CLI_ARG_NONE, NULL, "print this help and exit" },
@@ -84,16 +88,14 @@ static bool on_opt(void *p, int id, const char *arg)
 		break;
 	case O_KEEP_MTP: c->keep_mtp = true; break;
 	case O_SHARD_SIZE:
-		if (!hx_parse_size(arg, &c->shard_size))
-			return cli_usage_error("option '--shard-size': '%s' is not a size (a byte "
-					       "count, or a whole number with KB, MB, GB, KiB, MiB "
-					       "or GiB)", arg), false;
+		if (!qk_parse_size(arg, &c->shard_size))
+			return cli_usage_error("option '--shard-size': '%s' is not a size "
+					       "(" QK_SIZE_SYNTAX ")", arg), false;
 		break;
 	case O_SPLIT_SIZE:
-		if (!sp_parse_size(arg, &c->split_bytes))
-			return cli_usage_error("option '--split-max-size': '%s' is not a size (a "
-					       "byte count, or a whole number with K, M or G)",
-					       arg), false;
+		if (!qk_parse_size(arg, &c->split_bytes))
+			return cli_usage_error("option '--split-max-size': '%s' is not a size "
+					       "(" QK_SIZE_SYNTAX ")", arg), false;
 		break;
 	case O_SPLIT_TENSORS:
 		return cli_parse_u64("--split-max-tensors", arg, 1, UINT32_MAX,
@@ -148,6 +150,13 @@ static const struct {
 	{ O_FORCE, "--force", CONVERT_TO_SAFETENSORS },
 };
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
 /* Check the options against the direction `to` (known or default). */
 static int check_direction(struct args *a, int to)
 {
@@ -165,7 +174,11 @@ static int check_direction(struct args *a, int to)
 		return cli_usage_error("option '--outtype': '%s' is not one of auto, f32, f16, bf16 "
 				       "(a safetensors output)", a->outtype);
 	if (a->outtype && to != CONVERT_TO_SAFETENSORS &&
-	    (c->outtype = wp_outtype_from_name(a->outtype)) < 0)
+	    (c->outtype = wp_outtype_from_name(a->outtype)) < 0 && qm_mix_by_name(a->outtype))
+		return cli_usage_error("option '--outtype': '%s' is a quantization qwen-convert does "
+				       "not make; qwen-quant makes it (qwen-quant MODEL -o OUT.gguf "
+				       "--type %s)", a->outtype, qm_mix_by_name(a->outtype)->name);
+	if (a->outtype && to != CONVERT_TO_SAFETENSORS && c->outtype < 0)
 		return cli_usage_error("option '--outtype': '%s' is not one of auto, f32, f16, bf16, "
 				       "q8_0", a->outtype);
 	return EXIT_OK;
@@ -185,7 +198,6 @@ int main(int argc, char **argv)
 	cli_outputs_init();
 	memset(&a, 0, sizeof(a));
 	memset(&in, 0, sizeof(in));
-	c->threads = 1;
 	qk_err_clear(&err);
 	if (!cli_opts_parse(options, N_OPTIONS, argc, argv, 1, on_opt, &a, pos, 1, &n_pos))
 		return EXIT_USAGE;
@@ -194,11 +206,13 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (a.version) {
-		printf("qwen-convert (qwenkit) 0.1.0\n");
+		cli_print_version("qwen-convert");
 		return EXIT_OK;
 	}
 	if (n_pos != 1)
 		return cli_usage_error("missing MODEL_DIR");
+	if (!c->threads)
+		c->threads = cli_default_threads();
 	c->in = pos[0];
 	if (!c->out && !c->dry_run)
 		return cli_usage_error(c->to == CONVERT_TO_SAFETENSORS
@@ -211,6 +225,14 @@ int main(int argc, char **argv)
 		return rc;
 	if ((rc = qk_input_open(&in, c->in, &err)))
 		return cli_fail(&err);
+	if (c->to == CONVERT_TO_DEFAULT && in.cat.format == QK_FMT_GGUF && c->out &&
+	    ends_with(c->out, ".gguf")) {
+		qk_input_close(&in);
+		return cli_usage_error("'-o %s' names a GGUF file, but a GGUF input converts to a "
+				       "Hugging Face directory: name a directory, or change a GGUF's "
+				       "type with qwen-quant (qwen-quant %s -o %s --type F16)", c->out,
+				       c->in, c->out);
+	}
 	if (c->to == CONVERT_TO_DEFAULT) {
 		c->to = in.cat.format == QK_FMT_GGUF ? CONVERT_TO_SAFETENSORS : CONVERT_TO_GGUF;
 		if ((rc = check_direction(&a, c->to))) {

@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (c.version) {
-		printf("qwen-inspect (qwenkit) 0.1.0\n");
+		cli_print_version("qwen-inspect");
 		return EXIT_OK;
 	}
 	if (n_pos != (diff ? 2u : 1u))

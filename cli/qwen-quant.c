@@ -35,6 +35,7 @@ static const struct opt_row rows[] = {
 	  C_QUANT },
 	{ { O_TYPE, 0, "type", CLI_ARG_REQUIRED, "TYPE",
 	    "the llama.cpp mix or type: Q4_K_M, Q8_0, ... (required)" }, C_ALL },
+	{ { O_TYPE, 0, "outtype", CLI_ARG_REQUIRED, "TYPE", "the same as --type" }, C_ALL },
 	{ { O_RECIPE, 0, "recipe", CLI_ARG_REQUIRED, "FILE.yaml",
 	    "per-tensor type overrides (man qwen-quant: RECIPES)" }, C_ALL },
 	{ { O_THREADS, 't', "threads", CLI_ARG_REQUIRED, "N",
@@ -92,10 +93,34 @@ static bool tensor_type(const char *opt, const char *arg, int *out)
 	return true;
 }
 
+/* --type (or the type given as llama-quantize's positional argument) */
+static bool set_type(struct ctx *c, const char *arg)
+{
+	const struct qm_mix *m = qm_mix_by_name(arg);
+	const char *names[64], *best;
+	char list[256];
+	size_t n = 0;
+
+	if (c->o.mix && m != c->o.mix) {
+		cli_usage_error("two types given: '%s' and '%s'", c->o.mix->name, arg);
+		return false;
+	}
+	if ((c->o.mix = m))
+		return true;
+	for (size_t i = 0; i < qm_mix_count() && n < sizeof(names) / sizeof(names[0]); i++)
+		names[n++] = qm_mix_at(i)->name;
+	best = cli_suggest(arg, strlen(arg), names, n);
+	mix_list(list, sizeof(list));
+	if (best)
+		cli_usage_error("type '%s' is not one of %s; did you mean '%s'?", arg, list, best);
+	else
+		cli_usage_error("type '%s' is not one of %s", arg, list);
+	return false;
+}
+
 static bool on_opt(void *p, int id, const char *arg)
 {
 	struct ctx *c = p;
-	char list[256];
 
 	for (size_t i = 0; i < N_ROWS; i++)
 		if (rows[i].o.id == id && !(rows[i].mask & c->cmd)) {
@@ -104,13 +129,7 @@ static bool on_opt(void *p, int id, const char *arg)
 		}
 	switch (id) {
 	case O_OUTPUT: c->o.out = arg; break;
-	case O_TYPE:
-		if (!(c->o.mix = qm_mix_by_name(arg))) {
-			mix_list(list, sizeof(list));
-			cli_usage_error("option '--type': '%s' is not one of %s", arg, list);
-			return false;
-		}
-		break;
+	case O_TYPE: return set_type(c, arg);
 	case O_RECIPE: c->o.recipe = arg; break;
 	case O_THREADS: return cli_parse_u64("--threads", arg, 1, 256, &c->threads);
 	case O_ALLOW_REQUANT: c->o.allow_requantize = true; break;
@@ -130,6 +149,7 @@ static bool on_opt(void *p, int id, const char *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: qwen-quant [OPTIONS] MODEL -o OUT.gguf --type TYPE\n"
+		   "       qwen-quant [OPTIONS] MODEL OUT.gguf TYPE [NTHREADS]   (llama-quantize's form)\n"
 		   "       qwen-quant plan [OPTIONS] MODEL --type TYPE\n\n"
 		   "Quantize a Qwen checkpoint to the GGUF file llama-quantize makes, byte for byte.\n"
 		   "MODEL is a Hugging Face safetensors checkpoint (one streaming pass, no\n"
@@ -161,13 +181,7 @@ static void warnings(const struct quant_job *j, const struct quant_opts *o, bool
 	if (j->n_fallback && !o->quiet && !plan) /* plan prints it itself */
 		cli_warn("%d of %zu tensors required fallback quantization (rows not a multiple of "
 			 "the type's block)", j->n_fallback, j->plan.n);
-}
-
-static unsigned default_threads(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1u : n > 256 ? 256u : (unsigned)n;
+	cli_warn_unloadable(&j->in.model);
 }
 
 static int run(struct ctx *c, const char *model)
@@ -208,10 +222,33 @@ fail:
 	return cli_fail(&err);
 }
 
+/* llama-quantize's form: MODEL [OUT.gguf] TYPE [NTHREADS] */
+static bool positional(struct ctx *c, const char **pos, size_t n)
+{
+	size_t k = 0;
+
+	if (n >= 2 || !qm_mix_by_name(pos[0])) {
+		if (c->o.out && strcmp(c->o.out, pos[0]) != 0) {
+			cli_usage_error("two outputs given: '%s' and '%s'", c->o.out, pos[0]);
+			return false;
+		}
+		c->o.out = pos[k++];
+	}
+	if (k < n && !set_type(c, pos[k++]))
+		return false;
+	if (k < n && !cli_parse_u64("NTHREADS", pos[k++], 1, 256, &c->threads))
+		return false;
+	if (k < n) {
+		cli_usage_error("unexpected argument '%s'", pos[k]);
+		return false;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctx c;
-	const char *pos[1];
+	const char *pos[4];
 	size_t n_pos;
 	int first = 1;
 
@@ -226,22 +263,25 @@ int main(int argc, char **argv)
 		c.cmd = C_PLAN;
 		first = 2;
 	}
-	if (!cli_opts_parse(opts, N_ROWS, argc, argv, first, on_opt, &c, pos, 1, &n_pos))
+	if (!cli_opts_parse(opts, N_ROWS, argc, argv, first, on_opt, &c, pos,
+			    c.cmd == C_PLAN ? 1 : 4, &n_pos))
 		return EXIT_USAGE;
 	if (c.help) {
 		usage(stdout);
 		return EXIT_OK;
 	}
 	if (c.version) {
-		printf("qwen-quant (qwenkit) 0.1.0\n");
+		cli_print_version("qwen-quant");
 		return EXIT_OK;
 	}
-	if (n_pos != 1)
+	if (n_pos == 0)
 		return cli_usage_error("missing MODEL");
+	if (n_pos > 1 && !positional(&c, pos + 1, n_pos - 1))
+		return EXIT_USAGE;
 	if (!c.o.mix)
 		return cli_usage_error("missing the type (--type Q4_K_M, Q8_0, ...)");
 	if (c.cmd == C_QUANT && !c.o.out)
 		return cli_usage_error("missing the output file (-o OUT.gguf)");
-	c.o.threads = c.threads ? (unsigned)c.threads : default_threads();
+	c.o.threads = c.threads ? (unsigned)c.threads : cli_default_threads();
 	return run(&c, pos[0]);
 }

@@ -254,13 +254,6 @@ static void usage(FILE *f, const struct cmd *only)
 		   "3 invalid or unsupported input, 4 i/o error\n");
 }
 
-static unsigned default_threads(void)
-{
-	const long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1u : n > 256 ? 256u : (unsigned)n;
-}
-
 int main(int argc, char **argv)
 {
 	struct ctx c;
@@ -273,7 +266,7 @@ int main(int argc, char **argv)
 	cli_outputs_init();
 	build_rows();
 	memset(&c, 0, sizeof(c));
-	c.o.n_threads = default_threads();
+	c.o.n_threads = cli_default_threads();
 	c.o.top_k = 5;
 	c.o.logit_rtol = NAN;       /* unset: golden takes the expected file's budgets */
 	c.o.hidden_rtol = NAN;
@@ -294,7 +287,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (c.version) {
-		printf("qwen-verify (qwenkit) 0.1.0\n");
+		cli_print_version("qwen-verify");
 		return EXIT_OK;
 	}
 	if (!c.cmd)

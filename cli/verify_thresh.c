@@ -44,10 +44,17 @@ int vt_parse(int id, const char *s, const char *where, double *out, qk_err *err)
 
 	errno = 0;
 	v = strtod(s, &end);
+	if (r->hi == 100 && end != s && strcmp(end, "%") == 0) /* a percent row: "90%" */
+		end++;
 	if (!*s || end == s || *end || errno == ERANGE || !isfinite(v))
 		return qk_err_set(err, QK_E_USAGE, "%s: '%s' is not a finite number", where, s);
 	if (v < 0 || v > r->hi)
 		return qk_err_set(err, QK_E_USAGE, "%s: %s is outside [0, %g]", where, s, r->hi);
+	/* a same-top-1 floor of at most 1 % passes every model: a fraction
+	 * (0.9 for 90 %) is the likely intent, so say so instead of guessing */
+	if (id == VT_MIN_TOP1 && v > 0 && v <= 1)
+		return qk_err_set(err, QK_E_USAGE, "%s: %s looks like a fraction, but min-top1 is a "
+				  "percentage: write %g for %g %%", where, s, v * 100, v * 100);
 	*out = v;
 	return QK_OK;
 }

@@ -53,30 +53,6 @@ void hx_opts_init(struct hx_opts *o)
 	o->shard_size = HX_DEFAULT_SHARD_SIZE;
 }
 
-bool hx_parse_size(const char *s, uint64_t *out)
-{
-	static const struct {
-		const char *unit;
-		uint64_t mul;
-	} units[] = {
-		{ "", 1 }, { "kb", 1000 }, { "mb", 1000000 }, { "gb", 1000000000 },
-		{ "kib", 1ull << 10 }, { "mib", 1ull << 20 }, { "gib", 1ull << 30 },
-	};
-	char *end;
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || v == 0)
-		return false;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcasecmp(end, units[i].unit) == 0)
-			return qk_mul_u64(v, units[i].mul, out);
-	return false;
-}
-
 /* ---- small-tensor values: the inverse of F, by search ---- */
 
 /* the forward transform in fp32, exactly as model_view.c applies it */

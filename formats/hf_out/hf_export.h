@@ -165,12 +165,6 @@ struct hx_opts {
 /* Defaults: auto, 5 GB shards, tokenizer, no callback. */
 void hx_opts_init(struct hx_opts *o);
 
-/* A shard size as transformers' max_shard_size spells it: a byte count
- * ("5000000000") or a whole number with a unit, case-insensitive: KB, MB, GB
- * (powers of 1000) or KiB, MiB, GiB (powers of 1024), e.g. "5GB", "500MiB".
- * false for anything else, 0, or a size beyond 64 bits. */
-bool hx_parse_size(const char *s, uint64_t *out);
-
 /* Export m into out_dir (see above). o may be NULL for defaults. */
 int hx_export(const struct qk_model *m, const char *out_dir, const struct hx_opts *o,
 	      qk_err *err);

@@ -7,37 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-bool sp_parse_size(const char *s, uint64_t *out)
-{
-	static const struct {
-		char unit;
-		uint64_t mul;
-	} units[] = { { 'K', 1000ull }, { 'M', 1000000ull }, { 'G', 1000000000ull } };
-	unsigned long long v;
-	uint64_t mul = 1;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	if (*end) {
-		size_t i = 0, n = sizeof(units) / sizeof(units[0]);
-
-		while (i < n && (end[0] & ~0x20) != units[i].unit)
-			i++;
-		if (i == n || end[1])
-			return false;
-		mul = units[i].mul;
-	}
-	if (v == 0 || v > UINT64_MAX / mul)
-		return false;
-	*out = (uint64_t)v * mul;
-	return true;
-}
-
 /* nbytes padded to the alignment, saturating (a size near 2^64 cannot be a
  * tensor, but the sum must not wrap) */
 static uint64_t padded(uint64_t n)

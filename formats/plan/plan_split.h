@@ -30,10 +30,6 @@
 
 #define SP_ALIGNMENT 32u /* GGUF_DEFAULT_ALIGNMENT: the padding a split counts */
 
-/* "4G", "500M", "10K", "123456" (K/M/G in either case) -> bytes. false for
- * anything else, for 0 and for a value beyond 64 bits. */
-bool sp_parse_size(const char *s, uint64_t *out);
-
 /* Cut n tensors of nbytes[i] bytes (unpadded) by the rule above: split_of[i]
  * gets tensor i's 0-based split. Returns the number of splits (1 when no
  * limit cuts; 0 when n is 0). A zero limit is no limit. */

@@ -37,7 +37,7 @@ difflast() {
 	case $? in 0|1) tail -n 1 "$tmp/diff" ;; *) head -n 1 "$tmp/derr" ;; esac
 }
 
-expect 2 "option '--split-max-size': '4GB' is not a size" -- --split-max-size 4GB $M/qwen2 -o "$tmp/x.gguf"
+expect 2 "option '--split-max-size': '4XB' is not a size" -- --split-max-size 4XB $M/qwen2 -o "$tmp/x.gguf"
 expect 2 "option '--split-max-size': '0' is not a size" -- --split-max-size 0 $M/qwen2 -o "$tmp/x.gguf"
 expect 2 "is not an integer in [1, 4294967295]" -- --split-max-tensors 0 $M/qwen2 -o "$tmp/x.gguf"
 expect 2 "option '--split-max-tensors' applies to --to gguf only" -- \

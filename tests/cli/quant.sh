@@ -49,7 +49,7 @@ expect 2 "'Q4_K_X' is not one of Q4_0, Q4_1" -- $M/qwen2 --type Q4_K_X -o "$X"
 expect 2 "'IQ4_XS' is not one of" -- $M/qwen2 --type IQ4_XS -o "$X"
 expect 2 "is not an integer in [1, 256]" -- -t 0 $M/qwen2 --type Q8_0 -o "$X"
 expect 2 "unknown option '--bogus'" -- --bogus $M/qwen2 --type Q8_0 -o "$X"
-expect 2 "unexpected argument" -- $M/qwen2 $M/qwen3 --type Q8_0 -o "$X"
+expect 2 "two outputs given" -- $M/qwen2 $M/qwen3 --type Q8_0 -o "$X"
 expect 2 "'--output-tensor-type': 'Q4_K_M' is not a type" -- $M/qwen2 --type Q8_0 \
 	--output-tensor-type Q4_K_M -o "$X"
 expect 2 "option '--output' does not apply to 'plan'" -- plan $M/qwen2 --type Q8_0 -o "$X"

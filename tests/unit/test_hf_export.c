@@ -424,32 +424,6 @@ static void test_refusals(void **state)
 	assert_int_equal(hx_outtype_from_name("q8_0"), -1);
 }
 
-/* sizes as transformers' convert_file_size_to_int reads them */
-static void test_parse_size(void **state)
-{
-	static const struct {
-		const char *s;
-		bool ok;
-		uint64_t v;
-	} cases[] = {
-		{ "5GB", true, 5000000000ull }, { "5gb", true, 5000000000ull },
-		{ "50GB", true, 50000000000ull }, { "500MiB", true, 500ull << 20 },
-		{ "1KiB", true, 1024 }, { "3kb", true, 3000 }, { "123", true, 123 },
-		{ "2GiB", true, 2ull << 30 }, { "0", false, 0 }, { "", false, 0 },
-		{ "-5GB", false, 0 }, { "5 GB", false, 0 }, { "5TB", false, 0 },
-		{ "1.5GB", false, 0 }, { "99999999999999999999", false, 0 },
-		{ "18446744073709551615GB", false, 0 },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		uint64_t v = 0;
-
-		if (hx_parse_size(cases[i].s, &v) != cases[i].ok || (cases[i].ok && v != cases[i].v))
-			fail_msg("'%s': %llu", cases[i].s, (unsigned long long)v);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,7 +436,6 @@ int main(void)
 		cmocka_unit_test(test_shards),
 		cmocka_unit_test(test_config_text),
 		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_parse_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

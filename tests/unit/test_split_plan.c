@@ -86,37 +86,6 @@ static void test_cut_by_count_and_both(void **state)
 	assert_int_equal(sp_cut(s, 0, 10, 1, NULL), 0);
 }
 
-static void test_parse_size(void **state)
-{
-	static const struct {
-		const char *s;
-		uint64_t v;
-	} good[] = {
-		{ "4G", 4000000000ull }, { "500M", 500000000ull }, { "10K", 10000ull },
-		{ "123456", 123456ull }, { "1g", 1000000000ull }, { "7m", 7000000ull },
-		{ "18446744073709551615", UINT64_MAX }, { "18446744073G", 18446744073000000000ull },
-	};
-	static const char *const bad[] = {
-		"", "0", "0G", "G", "1.5G", "4GB", "4GiB", "-1", "+1", " 1", "1 ", "4T", "4B",
-		"18446744073709551616", "18446744074G", NULL,
-	};
-	uint64_t v;
-
-	(void)state;
-	for (size_t i = 0; i < N(good); i++) {
-		v = 0;
-		if (!sp_parse_size(good[i].s, &v) || v != good[i].v)
-			print_error("'%s' -> %llu\n", good[i].s, (unsigned long long)v);
-		assert_true(sp_parse_size(good[i].s, &v));
-		assert_true(v == good[i].v);
-	}
-	for (size_t i = 0; i < N(bad); i++) {
-		if (sp_parse_size(bad[i], &v))
-			print_error("'%s' accepted\n", bad[i] ? bad[i] : "(null)");
-		assert_false(sp_parse_size(bad[i], &v));
-	}
-}
-
 static void test_prefix(void **state)
 {
 	char p[16];
@@ -145,7 +114,6 @@ int main(void)
 		cmocka_unit_test(test_cut_by_size_counts_padding),
 		cmocka_unit_test(test_cut_large_tensors),
 		cmocka_unit_test(test_cut_by_count_and_both),
-		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,137 @@
+#!/bin/sh
+# What a new user trips over (issue 15): hints for mistyped or foreign
+# options and types, llama-quantize's positional form, one option name for
+# the output type in both writers, a GGUF-named output of a GGUF input,
+# warnings that predict an unloadable file never hidden by -q, one size
+# syntax, all cores by default.
+BINDIR=${BINDIR:-bin}
+C="$BINDIR/qwen-convert"
+Q="$BINDIR/qwen-quant"
+V="$BINDIR/qwen-verify"
+M=testdata/models
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; }
+show() { sed 's/^/#   /' "$1" | head -3; }
+
+# expect CODE FRAGMENT CMD...: exit code and a stderr fragment
+expect() {
+	code=$1; frag=$2; shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -ne "$code" ]; then
+		notok "$*: exit $rc, expected $code"; show "$tmp/err"
+	elif ! grep -qF -- "$frag" "$tmp/err"; then
+		notok "$*: stderr lacks '$frag'"; show "$tmp/err"
+	else
+		ok "$*: exit $code, '$frag'"
+	fi
+}
+
+# ---- did you mean ----
+expect 2 "did you mean '--outtype'?" "$C" "$M/qwen2" -o "$tmp/x.gguf" --outype f16
+expect 2 "did you mean '--allow-requantize'?" "$Q" "$M/qwen2" --allow-requantise
+expect 2 "did you mean '--tokens'?" "$V" run "$M/qwen2" --tokns 1
+expect 2 "write the output with -o/--output" "$Q" "$M/qwen2" --outfile x.gguf
+expect 2 "importance matrices are not supported yet" "$Q" "$M/qwen2" --imatrix m.dat
+expect 2 "unknown option '--frobnicate'" "$Q" "$M/qwen2" --frobnicate
+if grep -q "did you mean" "$tmp/err"; then notok "--frobnicate gets no suggestion"; else ok "a word far from every option gets no suggestion"; fi
+expect 2 "did you mean 'Q4_K_M'?" "$Q" "$M/qwen2" -o "$tmp/x.gguf" --type Q4_KM
+expect 2 "did you mean 'Q5_K_S'?" "$Q" "$M/qwen2" -o "$tmp/x.gguf" --type q5ks
+expect 2 "qwen-quant MODEL -o OUT.gguf --type Q4_K_M" "$C" "$M/qwen2" -o "$tmp/x.gguf" --outtype q4_k_m
+[ ! -e "$tmp/x.gguf" ] && ok "nothing written by the refused commands" || notok "a refused command wrote x.gguf"
+
+# ---- llama-quantize's positional form, --outtype/--type in both tools ----
+if "$Q" "$M/qwen2" -o "$tmp/a.gguf" --type Q8_0 -q 2>"$tmp/err" &&
+   "$Q" "$M/qwen2" "$tmp/b.gguf" Q8_0 -q 2>"$tmp/err" &&
+   "$Q" "$M/qwen2" "$tmp/c.gguf" q8_0 1 -q 2>"$tmp/err" &&
+   "$Q" "$M/qwen2" -o "$tmp/d.gguf" --outtype Q8_0 -q 2>"$tmp/err" &&
+   cmp -s "$tmp/a.gguf" "$tmp/b.gguf" && cmp -s "$tmp/a.gguf" "$tmp/c.gguf" &&
+   cmp -s "$tmp/a.gguf" "$tmp/d.gguf"; then
+	ok "qwen-quant MODEL OUT TYPE [NTHREADS] and --outtype write the same file as -o/--type"
+else
+	notok "positional form / --outtype"; show "$tmp/err"
+fi
+expect 2 "two types given" "$Q" "$M/qwen2" "$tmp/e.gguf" Q8_0 --type Q4_0
+expect 2 "two outputs given" "$Q" "$M/qwen2" "$tmp/e.gguf" Q8_0 -o "$tmp/f.gguf"
+expect 2 "unexpected argument" "$Q" "$M/qwen2" "$tmp/e.gguf" Q8_0 2 extra
+if "$C" "$M/qwen2" -o "$tmp/t1.gguf" --outtype bf16 -q 2>"$tmp/err" &&
+   "$C" "$M/qwen2" -o "$tmp/t2.gguf" --type bf16 -q 2>"$tmp/err" && cmp -s "$tmp/t1.gguf" "$tmp/t2.gguf"; then
+	ok "qwen-convert --type is --outtype"
+else
+	notok "qwen-convert --type"; show "$tmp/err"
+fi
+
+# ---- a GGUF input and an output named .gguf ----
+expect 2 "qwen-quant $tmp/t1.gguf -o $tmp/again.gguf --type F16" "$C" "$tmp/t1.gguf" -o "$tmp/again.gguf"
+[ ! -e "$tmp/again.gguf" ] && ok "no directory named again.gguf" || notok "again.gguf was written"
+if "$C" "$tmp/t1.gguf" -o "$tmp/hf" -q 2>"$tmp/err" && [ -f "$tmp/hf/config.json" ]; then
+	ok "a GGUF input still exports to a directory"
+else
+	notok "GGUF -> directory"; show "$tmp/err"
+fi
+
+# ---- warnings that predict an unloadable file are never hidden ----
+for t in "$Q $M/qwen3_moe -o $tmp/moe.gguf --type Q8_0" "$C $M/qwen3_moe -o $tmp/moe2.gguf"; do
+	for q in "" -q; do
+		# shellcheck disable=SC2086
+		$t $q >/dev/null 2>"$tmp/err"
+		if grep -q "layer 0 is a dense layer of a qwen3moe model: llama.cpp cannot load" "$tmp/err"; then
+			ok "${t%% *} ${q:-(no -q)}: dense-layer warning"
+		else
+			notok "${t%% *} ${q:-(no -q)}: no dense-layer warning"; show "$tmp/err"
+		fi
+	done
+done
+if "$Q" "$M/qwen2" -o "$tmp/g.gguf" --type Q8_0 -q 2>"$tmp/err" && [ ! -s "$tmp/err" ]; then
+	ok "no such warning for a loadable file"
+else
+	notok "warning for qwen2"; show "$tmp/err"
+fi
+
+# ---- one size syntax ----
+if "$C" "$M/qwen2" -o "$tmp/s.gguf" --split-max-size 0.5MB -q 2>"$tmp/err" &&
+   [ "$(ls "$tmp" | grep -c '^s-0000[1-9]-of-0000[2-9]\.gguf$')" -ge 2 ]; then
+	ok "--split-max-size 0.5MB (a fraction and a unit)"
+else
+	notok "--split-max-size 0.5MB"; show "$tmp/err"; ls "$tmp" | sed 's/^/#   /'
+fi
+expect 2 "is not a size" "$C" "$M/qwen2" -o "$tmp/s2.gguf" --split-max-size 1.5
+expect 2 "is not a size" "$C" "$tmp/t1.gguf" -o "$tmp/hf2" --shard-size 5XB
+
+# ---- thresholds that cannot fail are refused ----
+expect 2 "looks like a fraction, but min-top1 is a percentage: write 90 for 90 %" "$V" compare "$M/qwen2" "$M/qwen2" --min-top1 0.9
+printf 'min-top1: 0.75\n' >"$tmp/t.yaml"
+expect 2 "t.yaml:1: min-top1: 0.75 looks like a fraction" "$V" compare "$M/qwen2" "$M/qwen2" --thresholds "$tmp/t.yaml"
+if "$V" compare "$M/qwen2" "$M/qwen2" --min-top1 90% >"$tmp/out" 2>"$tmp/err"; then
+	ok "--min-top1 90% (a percent sign)"
+else
+	notok "--min-top1 90%"; show "$tmp/err"
+fi
+
+# ---- the shipped examples work as the README shows them ----
+if "$Q" plan "$M/qwen2" --type Q4_K_M --recipe man/examples/keep.yaml >"$tmp/out" 2>"$tmp/err" &&
+   grep -q 'blk\.0\.ffn_down\.weight .*Q8_0' "$tmp/out" && grep -q 'blk\.1\.ffn_down\.weight .*Q8_0' "$tmp/out" &&
+   ! grep -q 'warning' "$tmp/err"; then
+	ok "man/examples/keep.yaml: plan shows its rules applied"
+else
+	notok "man/examples/keep.yaml"; show "$tmp/err"; grep ffn_down "$tmp/out" | sed 's/^/#   /'
+fi
+"$V" compare "$M/qwen2" "$tmp/a.gguf" --thresholds man/examples/thresholds.yaml >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; then
+	ok "man/examples/thresholds.yaml is a valid thresholds file (exit $rc)"
+else
+	notok "man/examples/thresholds.yaml: exit $rc"; show "$tmp/err"
+fi
+
+# ---- --version names the commit ----
+for t in inspect convert quant verify; do
+	if "$BINDIR/qwen-$t" --version | grep -qE "^qwen-$t \(qwenkit\) [0-9.]+, commit [0-9a-f]{7,}|^qwen-$t \(qwenkit\) [0-9.]+, commit unknown"; then
+		ok "qwen-$t --version names the commit"
+	else
+		notok "qwen-$t --version: $("$BINDIR/qwen-$t" --version)"
+	fi
+done
