@@ -15,13 +15,19 @@
 #include "../formats/base/outfile.h"
 #include "../formats/base/path.h"
 #include "../formats/container/catalog.h"
+#include "../formats/model/model.h"
 
 const char *cli_prog = "qwenkit";
 
 int cli_fail(const qk_err *err)
 {
-	fprintf(stderr, "%s: error: %s\n", cli_prog,
-		err && err->msg[0] ? err->msg : "unknown error");
+	const char *msg = err && err->msg[0] ? err->msg : "unknown error";
+	size_t n = strlen(msg), k = strlen(QK_NONFINITE_REFUSED);
+	bool hint = err && err->code == QK_E_INVALID && n >= k &&
+		    !strcmp(msg + n - k, QK_NONFINITE_REFUSED);
+
+	fprintf(stderr, "%s: error: %s%s\n", cli_prog, msg,
+		hint ? " (--allow-nonfinite accepts them)" : "");
 	return qk_err_exit_code(err ? err->code : QK_E_IO);
 }
 

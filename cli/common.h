@@ -20,12 +20,17 @@ enum { EXIT_OK = 0, EXIT_THRESHOLD = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_IO 
 /* The running tool's name, for messages; set by main. */
 extern const char *cli_prog;
 
-/* Print "<prog>: error: <msg>" and return the exit code for err->code. */
+/* Print "<prog>: error: <msg>" and return the exit code for err->code. A
+ * refusal of non-finite weights gets the option that allows them added. */
 int cli_fail(const qk_err *err);
 /* Print "<prog>: error: <fmt>" plus "try '<prog> --help'" and return 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "<prog>: warning: <fmt>". */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --allow-nonfinite, the same in every tool (model.h: the policy) */
+#define CLI_ALLOW_NONFINITE_HELP \
+	"accept NaN/Inf weights (to inspect a broken model; refused by default)"
 
 /* Tools that write call this first: notes of the output layer (a stale
  * temporary of a killed run removed) go to stderr as "<prog>: note: ...". */

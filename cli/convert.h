@@ -30,6 +30,7 @@ struct convert_ctx {
 	int to;                        /* enum convert_to, resolved before dispatch */
 	int outtype;                   /* enum wp_outtype (gguf) or hx_outtype (safetensors) */
 	bool keep_mtp, dry_run, quiet, force;
+	bool allow_nonfinite;          /* --allow-nonfinite */
 	uint64_t threads;
 	uint64_t shard_size;           /* --shard-size, 0: HX_DEFAULT_SHARD_SIZE */
 	uint64_t split_bytes;          /* --split-max-size, 0: none */

@@ -155,7 +155,7 @@ static int write_gguf(struct gstate *s, const struct convert_ctx *c, const char 
 {
 	const struct wp_write_opts wo = {
 		(unsigned)c->threads, 0, !c->quiet && isatty(STDERR_FILENO) ? set_progress_fn : NULL,
-		sp,
+		sp, c->allow_nonfinite,
 	};
 	struct wp_plan sub = s->plan;
 	struct gf_writer *w = NULL;

@@ -205,6 +205,7 @@ int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_
 		goto out;
 	}
 	if ((rc = cli_forbid_inputs(c->in, &in->cat, err)) || (rc = check_target(c, &p, tok, err)) ||
+	    (rc = qk_model_check_values(&in->model, !c->allow_nonfinite, err)) ||
 	    (rc = qk_outdir_check(c->out, true, p.total_size, err)) ||
 	    (rc = qk_outdir_open(&d, c->out, err)))
 		goto out;

@@ -11,6 +11,32 @@
 
 #define CHUNK_ELEMS 65536 /* fp32 values per chunk (a multiple of every block size) */
 
+/* why a dtype has no statistics, in words that are true for it */
+static const struct {
+	int dtype;
+	const char *why;
+} no_stats[] = {
+	{ QK_DT_F8_E5M2, "a floating-point format qwenkit does not decode (F8)" },
+	{ QK_DT_F8_E4M3, "a floating-point format qwenkit does not decode (F8)" },
+	{ QK_DT_F8_E8M0, "a floating-point format qwenkit does not decode (F8)" },
+	{ QK_DT_F8_E4M3FNUZ, "a floating-point format qwenkit does not decode (F8)" },
+	{ QK_DT_F8_E5M2FNUZ, "a floating-point format qwenkit does not decode (F8)" },
+	{ QK_DT_F6_E2M3, "a floating-point format qwenkit does not decode (F6)" },
+	{ QK_DT_F6_E3M2, "a floating-point format qwenkit does not decode (F6)" },
+	{ QK_DT_F4, "a floating-point format qwenkit does not decode (F4)" },
+	{ QK_DT_F64, "a floating-point format qwenkit does not decode (F64)" },
+	{ QK_DT_C64, "complex numbers, not weights" },
+};
+
+const char *inspect_why_not(int dtype)
+{
+	for (size_t i = 0; i < sizeof(no_stats) / sizeof(no_stats[0]); i++)
+		if (no_stats[i].dtype == dtype)
+			return no_stats[i].why;
+	return dtype < QK_DT_EXTRA ? "a ggml type with no dequantizer in this build"
+				   : "integers or booleans, not weights";
+}
+
 bool inspect_tensor_stats(const struct qk_tensor *t, struct ts_stats *s, const char **why)
 {
 	static float buf[CHUNK_ELEMS];
@@ -19,8 +45,7 @@ bool inspect_tensor_stats(const struct qk_tensor *t, struct ts_stats *s, const c
 
 	ts_stats_init(s);
 	if (!qt || !qt->dequantize) {
-		*why = qt ? "no dequantizer for this type in this build"
-			  : "not a floating-point or ggml type";
+		*why = inspect_why_not(t->dtype);
 		return false;
 	}
 	if (qt->blck > CHUNK_ELEMS || CHUNK_ELEMS % qt->blck) {

@@ -35,6 +35,7 @@ struct quant_opts {
 	struct qm_options qopt;        /* --pure, --leave-output-tensor, --output-tensor-type,
 					* --token-embedding-type */
 	bool allow_requantize;
+	bool allow_nonfinite;          /* --allow-nonfinite */
 	bool keep_mtp;
 	bool quiet;
 	unsigned threads;

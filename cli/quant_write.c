@@ -55,6 +55,7 @@ int quant_write(struct quant_job *j, const struct quant_opts *o, struct wp_stats
 	struct cli_progress pr = { "quantizing", -1 };
 	const struct wp_write_opts wo = {
 		o->threads, 0, !o->quiet && isatty(STDERR_FILENO) ? cli_progress : NULL, &pr,
+		o->allow_nonfinite,
 	};
 	struct gf_writer *w = NULL;
 	int rc;

@@ -25,7 +25,8 @@
 #include "opts.h"
 
 enum { O_OUTPUT = 1, O_TO, O_OUTTYPE, O_NAME, O_KEEP_MTP, O_SHARD_SIZE, O_SPLIT_SIZE,
-       O_SPLIT_TENSORS, O_FORCE, O_THREADS, O_DRY_RUN, O_QUIET, O_HELP, O_VERSION };
+       O_SPLIT_TENSORS, O_FORCE, O_ALLOW_NONFINITE, O_THREADS, O_DRY_RUN, O_QUIET, O_HELP,
+       O_VERSION };
 
 static const struct cli_opt options[] = {
 	{ O_OUTPUT, 'o', "output", CLI_ARG_REQUIRED, "PATH",
@@ -47,6 +48,8 @@ static const struct cli_opt options[] = {
 	  "cut the GGUF into llama.cpp split files of at most N tensors" },
 	{ O_FORCE, 0, "force", CLI_ARG_NONE, NULL,
 	  "write into a non-empty output directory (safetensors only)" },
+	{ O_ALLOW_NONFINITE, 0, "allow-nonfinite", CLI_ARG_NONE, NULL,
+	  CLI_ALLOW_NONFINITE_HELP },
 	{ O_THREADS, 't', "threads", CLI_ARG_REQUIRED, "N", "converter threads (default: all cores); the output does not depend on it" },
 	{ O_DRY_RUN, 0, "dry-run", CLI_ARG_NONE, NULL, "print the plan, write nothing" },
 	{ O_QUIET, 'q', "quiet", CLI_ARG_NONE, NULL, "no progress bar, notes or summary" },
@@ -101,6 +104,7 @@ static bool on_opt(void *p, int id, const char *arg)
 		return cli_parse_u64("--split-max-tensors", arg, 1, UINT32_MAX,
 				     &c->split_tensors);
 	case O_FORCE: c->force = true; break;
+	case O_ALLOW_NONFINITE: c->allow_nonfinite = true; break;
 	case O_THREADS: return cli_parse_u64("--threads", arg, 1, 256, &c->threads);
 	case O_DRY_RUN: c->dry_run = true; break;
 	case O_QUIET: c->quiet = true; break;

@@ -22,7 +22,7 @@ enum { C_QUANT = 1, C_PLAN = 2, C_ALL = 3 };
 
 enum {
 	O_OUTPUT = 1, O_TYPE, O_RECIPE, O_THREADS, O_ALLOW_REQUANT, O_PURE, O_LEAVE_OUTPUT,
-	O_OUTPUT_TYPE, O_TOKEN_EMBD_TYPE, O_KEEP_MTP, O_QUIET, O_HELP, O_VERSION,
+	O_OUTPUT_TYPE, O_TOKEN_EMBD_TYPE, O_KEEP_MTP, O_ALLOW_NONFINITE, O_QUIET, O_HELP, O_VERSION,
 };
 
 struct opt_row {
@@ -53,6 +53,8 @@ static const struct opt_row rows[] = {
 	    "the type of token_embd.weight" }, C_ALL },
 	{ { O_KEEP_MTP, 0, "keep-mtp", CLI_ARG_NONE, NULL,
 	    "keep Qwen3-Next MTP tensors (safetensors input; llama.cpp's nextn layout)" }, C_ALL },
+	{ { O_ALLOW_NONFINITE, 0, "allow-nonfinite", CLI_ARG_NONE, NULL,
+	    CLI_ALLOW_NONFINITE_HELP }, C_QUANT },
 	{ { O_QUIET, 'q', "quiet", CLI_ARG_NONE, NULL, "no progress bar, notes or summary" },
 	  C_QUANT },
 	{ { O_HELP, 'h', "help", CLI_ARG_NONE, NULL, "print this help and exit" }, C_ALL },
@@ -129,6 +131,7 @@ static bool on_opt(void *p, int id, const char *arg)
 		}
 	switch (id) {
 	case O_OUTPUT: c->o.out = arg; break;
+	case O_ALLOW_NONFINITE: c->o.allow_nonfinite = true; break;
 	case O_TYPE: return set_type(c, arg);
 	case O_RECIPE: c->o.recipe = arg; break;
 	case O_THREADS: return cli_parse_u64("--threads", arg, 1, 256, &c->threads);

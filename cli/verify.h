@@ -91,6 +91,7 @@ struct verify_opts {
 	const char *save_base;      /* --save-base FILE */
 	const char *base;           /* --base FILE */
 	const char *save_expected;  /* --save-expected FILE.safetensors */
+	bool allow_nonfinite;       /* --allow-nonfinite */
 };
 
 /* ---- an opened model (verify_input.c) ---- */
@@ -103,8 +104,11 @@ struct verify_model {
 	struct tk_enc *enc;         /* its tokenizer, once verify_encoder opened it */
 };
 
-/* Catalog, hyperparameters (config.json or GGUF keys), bound model. */
-int verify_open(struct verify_model *m, const char *path, qk_err *err);
+/* Catalog, hyperparameters (config.json or GGUF keys), bound model; then
+ * every matrix computable and (unless --allow-nonfinite) every weight finite,
+ * before any forward pass (model.h: qk_model_check_values). */
+int verify_open(struct verify_model *m, const char *path, const struct verify_opts *o,
+		qk_err *err);
 void verify_close(struct verify_model *m);
 /* "qwen2, bf16 safetensors, 24 layers, n_vocab 151936" into buf */
 void verify_describe(const struct verify_model *m, char *buf, size_t size);

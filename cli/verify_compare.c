@@ -274,7 +274,7 @@ int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_p
 	if (!o->base)
 		vt_apply_defaults(&t);
 	if (o->base) {
-		if ((rc = kb_open(&kb, o->base, err)) || (rc = verify_open(&b, pos[0], err)))
+		if ((rc = kb_open(&kb, o->base, err)) || (rc = verify_open(&b, pos[0], o, err)))
 			goto out;
 		if (kb.n_vocab != b.in.hp.n_vocab) {
 			rc = qk_err_set(err, QK_E_UNSUPPORTED, "'%s' has n_vocab %u and '%s' has %u: "
@@ -284,7 +284,7 @@ int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_p
 		}
 		rc = verify_stream_from_base(&st, &kb, &b, err);
 	} else {
-		if ((rc = verify_open(&a, pos[0], err)) || (rc = verify_open(&b, pos[1], err)) ||
+		if ((rc = verify_open(&a, pos[0], o, err)) || (rc = verify_open(&b, pos[1], o, err)) ||
 		    (rc = check_pair(&a, &b, err)) || (rc = setup_streams(&a, &b, &rep, err)))
 			goto out;
 		rc = chunked ? verify_stream_load(&st, o, &a, err)

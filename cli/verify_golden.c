@@ -373,7 +373,7 @@ int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_po
 		return qk_err_set(err, QK_E_USAGE, "golden needs MODEL and EXPECTED.safetensors, "
 				  "got %zu arguments", n_pos);
 	memset(&w, 0, sizeof(w));
-	if ((rc = verify_open(&m, pos[0], err)))
+	if ((rc = verify_open(&m, pos[0], o, err)))
 		return rc;
 	qk_catalog_init(&exp);
 	if ((rc = st_open(&exp, pos[1], err)))

@@ -18,11 +18,20 @@
 
 #define TOKENS_FILE_MAX (256u << 20) /* bytes of a --tokens-file */
 
-int verify_open(struct verify_model *m, const char *path, qk_err *err)
+int verify_open(struct verify_model *m, const char *path, const struct verify_opts *o,
+		qk_err *err)
 {
+	int rc;
+
 	memset(m, 0, sizeof(*m));
 	m->path = path;
-	return qk_input_open(&m->in, path, err);
+	if ((rc = qk_input_open(&m->in, path, err)))
+		return rc;
+	if ((rc = qk_model_check_values(&m->in.model, !o->allow_nonfinite, err))) {
+		qk_err_prefix(err, "%s", path);
+		verify_close(m);
+	}
+	return rc;
 }
 
 void verify_close(struct verify_model *m)
@@ -306,6 +315,10 @@ int verify_forbid_inputs(const struct verify_model *m, const struct verify_opts 
 		rc = qk_out_forbid(o->tokens_file, err);
 	if (!rc && o->base)
 		rc = qk_out_forbid(o->base, err);
+	if (!rc && o->text_file)
+		rc = qk_out_forbid(o->text_file, err);
+	if (!rc && o->chat)
+		rc = qk_out_forbid(o->chat, err);
 	return rc;
 }
 

@@ -142,7 +142,7 @@ int verify_cmd_perplexity(const struct verify_opts *o, const char **pos, size_t 
 		return qk_err_set(err, QK_E_USAGE, "perplexity needs one MODEL, got %zu arguments",
 				  n_pos);
 	memset(&p, 0, sizeof(p));
-	if ((rc = verify_open(&m, pos[0], err)))
+	if ((rc = verify_open(&m, pos[0], o, err)))
 		return rc;
 	if ((rc = verify_stream_load(&st, o, &m, err)))
 		goto out;

@@ -202,7 +202,7 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 		return qk_err_set(err, QK_E_USAGE, "run needs one MODEL, got %zu arguments", n_pos);
 	if (k > TOP_K_MAX)
 		return qk_err_set(err, QK_E_USAGE, "--top-k %zu is over %d", k, TOP_K_MAX);
-	if ((rc = verify_open(&m, pos[0], err)))
+	if ((rc = verify_open(&m, pos[0], o, err)))
 		return rc;
 	if (!verify_is_text(o) && verify_encoder(&m, NULL) != QK_OK)
 		m.enc = NULL; /* ids without a tokenizer: listed without their text */

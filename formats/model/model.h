@@ -175,4 +175,21 @@ const uint8_t *qk_view_row_data(const struct qk_view *v, uint64_t row, int *dtyp
  * dtype when there is none; QK_E_USAGE for a row out of range. */
 int qk_view_read_row(const struct qk_view *v, uint64_t row, float *out, qk_err *err);
 
+/* ---- values (model_check.c) ----
+ *
+ * Non-finite weights (NaN, +-Inf) are refused by every tool, QK_E_INVALID
+ * naming the tensor and its first bad element, unless the user allows them
+ * (to inspect a broken model). The message ends with QK_NONFINITE_REFUSED so
+ * that a tool can add how to allow them. */
+#define QK_NONFINITE_REFUSED "non-finite weights are refused"
+/* Index of the first non-finite value of x[0..n) into *first; false if none. */
+bool qk_first_nonfinite(const float *x, uint64_t n, uint64_t *first);
+/* The refusal for value v at (row, col) of a [rows x cols] tensor. */
+int qk_err_nonfinite(qk_err *err, const char *tensor, uint64_t rows, uint64_t cols, uint64_t row,
+		     uint64_t col, float v);
+/* Every matrix computable (its dtype has a dequantizer: F8, F4, ... are
+ * QK_E_UNSUPPORTED naming the tensor) and, with `finite`, every value of
+ * every bound tensor finite, in binding order. Reads the whole model once. */
+int qk_model_check_values(const struct qk_model *m, bool finite, qk_err *err);
+
 #endif

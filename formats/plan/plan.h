@@ -237,6 +237,9 @@ struct wp_write_opts {
 					* fp32 row per thread */
 	wp_progress_fn progress;       /* or NULL */
 	void *progress_ctx;
+	bool allow_nonfinite;          /* write NaN/Inf weights; false: the first one
+					* is QK_E_INVALID naming the tensor, row and
+					* column (model.h: qk_err_nonfinite) */
 };
 
 /* Declare every planned tensor to the writer, in plan order. */

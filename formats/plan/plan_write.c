@@ -30,6 +30,7 @@ struct job {
 	uint64_t out_row;          /* output bytes per row */
 	uint8_t *out;              /* [n_rows * out_row] */
 	bool raw;                  /* copy source row bytes */
+	bool check;                /* refuse non-finite values (model.h) */
 };
 
 /* per-thread state */
@@ -66,18 +67,25 @@ static void run_part(const struct job *j, struct part *pt, uint64_t a, uint64_t 
 	for (uint64_t r = a; r < b; r++) {
 		uint8_t *dst = j->out + (r - j->row0) * j->out_row;
 		const float *x;
+		uint64_t at;
 
-		if (j->raw) {
-			memcpy(dst, qk_view_row_data(&bd->view, r, NULL), (size_t)j->out_row);
-			continue;
-		}
 		if (bd->f32) {
 			x = bd->f32 + r * t->cols;
-		} else {
+		} else if (!j->raw || j->check) {
 			pt->rc = qk_view_read_row(&bd->view, r, pt->row, &pt->err);
 			if (pt->rc)
 				return;
 			x = pt->row;
+		} else {
+			x = NULL;
+		}
+		if (j->check && qk_first_nonfinite(x, t->cols, &at)) {
+			pt->rc = qk_err_nonfinite(&pt->err, t->name, t->rows, t->cols, r, at, x[at]);
+			return;
+		}
+		if (j->raw) {
+			memcpy(dst, qk_view_row_data(&bd->view, r, NULL), (size_t)j->out_row);
+			continue;
 		}
 		j->q->quantize(x, dst, (int64_t)t->cols);
 		if (t->type == QT_F16)
@@ -293,7 +301,8 @@ int wp_write_data(const struct wp_plan *p, struct gf_writer *w, const struct wp_
 		return rc;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct wp_tensor *t = &p->t[i];
-		struct job j = { t, qt_type_get(t->type), 0, 0, 0, NULL, raw_rows(t) };
+		struct job j = { t, qt_type_get(t->type), 0, 0, 0, NULL, raw_rows(t),
+				 !(o && o->allow_nonfinite) };
 		uint64_t per;
 
 		if (!j.q || !j.q->quantize || !qt_row_bytes(j.q, t->cols, &j.out_row) || !j.out_row) {
@@ -301,7 +310,7 @@ int wp_write_data(const struct wp_plan *p, struct gf_writer *w, const struct wp_
 					t->type);
 			goto out;
 		}
-		if (!j.raw && (rc = ensure_rows(&pl, t->cols, err)))
+		if ((!j.raw || j.check) && (rc = ensure_rows(&pl, t->cols, err)))
 			goto out;
 		per = chunk / j.out_row ? chunk / j.out_row : 1;
 		if (per > t->rows)

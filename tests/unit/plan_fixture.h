@@ -145,7 +145,7 @@ static inline void remove_tree(const char *dir)
 static inline void write_plan(const struct wp_plan *p, const struct wp_meta *md, const char *path,
 		       unsigned threads, size_t chunk, uint32_t n_tokens, struct wp_stats *st)
 {
-	const struct wp_write_opts wo = { threads, chunk, NULL, NULL };
+	const struct wp_write_opts wo = { threads, chunk, NULL, NULL, false };
 	struct gf_writer *w;
 	qk_err err;
 

@@ -1,0 +1,88 @@
+/* model_check.c - the values of a bound model: every matrix computable
+ * (its dtype has a dequantizer) and, unless allowed, every weight finite.
+ * See model.h.
+ *
+ * The policy for non-finite weights (NaN, +-Inf) is the same in every tool:
+ * refuse (QK_E_INVALID, exit 3) naming the tensor and its first bad element,
+ * unless the user asked to inspect a broken model. llama-quantize's
+ * ggml_validate_row_data is the model: it refuses F32/F16/BF16 rows holding
+ * a NaN or Inf, and quantized blocks whose scales are not finite; a
+ * quantized row is checked here through its dequantized values, where a
+ * non-finite scale always shows (0 times NaN or Inf is NaN).
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "../base/dtype.h"
+
+bool qk_first_nonfinite(const float *x, uint64_t n, uint64_t *first)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (!isfinite(x[i])) {
+			*first = i;
+			return true;
+		}
+	return false;
+}
+
+int qk_err_nonfinite(qk_err *err, const char *tensor, uint64_t rows, uint64_t cols, uint64_t row,
+		     uint64_t col, float v)
+{
+	if (rows > 1)
+		return qk_err_set(err, QK_E_INVALID, "tensor '%s': element %llu (row %llu, column %llu) "
+				  "is %s: %s", tensor, (unsigned long long)(row * cols + col),
+				  (unsigned long long)row, (unsigned long long)col,
+				  isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf", QK_NONFINITE_REFUSED);
+	return qk_err_set(err, QK_E_INVALID, "tensor '%s': element %llu is %s: %s", tensor,
+			  (unsigned long long)col, isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf",
+			  QK_NONFINITE_REFUSED);
+}
+
+/* the name a user finds in their file */
+static const char *src_name(const struct qk_binding *b)
+{
+	return b->src && b->src->name ? b->src->name : b->gguf_name;
+}
+
+static int check_binding(const struct qk_binding *b, bool finite, float *row, qk_err *err)
+{
+	uint64_t at;
+
+	if (b->f32) {
+		if (finite && qk_first_nonfinite(b->f32, b->n_f32, &at))
+			return qk_err_nonfinite(err, src_name(b), 1, b->n_f32, 0, at, b->f32[at]);
+		return QK_OK;
+	}
+	for (uint64_t r = 0; r < b->view.rows; r++) {
+		int rc = qk_view_read_row(&b->view, r, row, err);
+
+		if (rc)
+			return rc; /* names the tensor and its dtype */
+		if (!finite)
+			return QK_OK; /* computable: one row tells */
+		if (qk_first_nonfinite(row, b->view.cols, &at))
+			return qk_err_nonfinite(err, src_name(b), b->view.rows, b->view.cols, r, at,
+						row[at]);
+	}
+	return QK_OK;
+}
+
+int qk_model_check_values(const struct qk_model *m, bool finite, qk_err *err)
+{
+	uint64_t cols = 1;
+	float *row;
+	int rc = QK_OK;
+
+	for (size_t i = 0; i < m->n_bind; i++)
+		if (!m->bind[i].f32 && m->bind[i].view.cols > cols)
+			cols = m->bind[i].view.cols;
+	if (cols > SIZE_MAX / sizeof(float) || !(row = malloc((size_t)cols * sizeof(float))))
+		return qk_err_set(err, QK_E_NOMEM, "out of memory for a row of %llu values",
+				  (unsigned long long)cols);
+	for (size_t i = 0; !rc && i < m->n_bind; i++)
+		rc = check_binding(&m->bind[i], finite, row, err);
+	free(row);
+	return rc;
+}
