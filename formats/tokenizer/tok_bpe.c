@@ -15,6 +15,8 @@
 
 #define PAIR_EMPTY UINT64_MAX
 
+static int build_pairs(struct tk_enc *e, bool tiktoken, qk_err *err);
+
 static inline size_t pair_hash(uint64_t key, size_t mask)
 {
 	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & mask;
@@ -75,7 +77,31 @@ static int32_t id_of_bytes(const struct tk_enc *e, const char *p, size_t n)
 	return id < 0 ? -1 : (int32_t)id;
 }
 
+static int build_byte_pairs(struct tk_enc *e, qk_err *err)
+{
+	e->byte_pairs = malloc(65536 * sizeof(e->byte_pairs[0]));
+	if (!e->byte_pairs)
+		return qk_err_set(err, QK_E_NOMEM, "tokenizer: out of memory");
+	for (unsigned a = 0; a < 256; a++) {
+		for (unsigned b = 0; b < 256; b++) {
+			const struct tk_pair_slot *p = NULL;
+			if (e->byte_id[a] >= 0 && e->byte_id[b] >= 0)
+				p = pair_get(e, e->byte_id[a], e->byte_id[b]);
+			e->byte_pairs[a << 8 | b] =
+				p ? (uint64_t)p->rank << 32 | (uint32_t)p->id : UINT64_MAX;
+		}
+	}
+	return QK_OK;
+}
+
 int tk_bpe_build(struct tk_enc *e, bool tiktoken, qk_err *err)
+{
+	int rc = build_pairs(e, tiktoken, err);
+
+	return rc ? rc : build_byte_pairs(e, err);
+}
+
+static int build_pairs(struct tk_enc *e, bool tiktoken, qk_err *err)
 {
 	const struct tk_vocab *v = &e->v;
 	size_t n = 0;
@@ -131,23 +157,32 @@ int tk_bpe_build(struct tk_enc *e, bool tiktoken, qk_err *err)
 static int grow_scratch(struct tk_scratch *s, size_t n, qk_err *err)
 {
 	size_t cap = s->cap ? s->cap : 64;
-	void *a, *b, *c, *d;
+	void *p[6];
+	bool ok = true;
 
 	while (cap < n)
 		cap *= 2;
-	a = realloc(s->sym, cap * sizeof(s->sym[0]));
-	if (a)
-		s->sym = a;
-	b = realloc(s->nxt, cap * sizeof(s->nxt[0]));
-	if (b)
-		s->nxt = b;
-	c = realloc(s->prv, cap * sizeof(s->prv[0]));
-	if (c)
-		s->prv = c;
-	d = realloc(s->heap, 3 * cap * sizeof(s->heap[0])); /* n pairs + 2 per merge */
-	if (d)
-		s->heap = d;
-	if (!a || !b || !c || !d)
+	p[0] = realloc(s->sym, cap * sizeof(s->sym[0]));
+	if (p[0])
+		s->sym = p[0];
+	p[1] = realloc(s->nxt, cap * sizeof(s->nxt[0]));
+	if (p[1])
+		s->nxt = p[1];
+	p[2] = realloc(s->prv, cap * sizeof(s->prv[0]));
+	if (p[2])
+		s->prv = p[2];
+	p[3] = realloc(s->heap, 3 * cap * sizeof(s->heap[0])); /* n pairs + 2 per merge */
+	if (p[3])
+		s->heap = p[3];
+	p[4] = realloc(s->prank, cap * sizeof(s->prank[0]));
+	if (p[4])
+		s->prank = p[4];
+	p[5] = realloc(s->pid, cap * sizeof(s->pid[0]));
+	if (p[5])
+		s->pid = p[5];
+	for (int i = 0; i < 6; i++)
+		ok = ok && p[i];
+	if (!ok)
 		return qk_err_set(err, QK_E_NOMEM, "tokenizer: out of memory for a %zu-byte piece", n);
 	s->cap = cap;
 	return QK_OK;
@@ -187,16 +222,22 @@ static uint64_t heap_pop(uint64_t *h, size_t *n)
 	return top;
 }
 
-static void push_pair(const struct tk_enc *e, struct tk_scratch *s, size_t *nh, uint32_t i)
+/* (re)compute the pair starting at symbol i: prank/pid remember it, so a
+ * heap entry is current exactly when its rank is prank[i] */
+static void set_pair(const struct tk_enc *e, struct tk_scratch *s, size_t *nh, uint32_t i)
 {
 	const struct tk_pair_slot *p;
 	uint32_t j = s->nxt[i];
 
+	s->prank[i] = UINT32_MAX;
 	if (j == UINT32_MAX)
 		return;
 	p = pair_get(e, s->sym[i], s->sym[j]);
-	if (p)
-		heap_push(s->heap, nh, (uint64_t)p->rank << 32 | i);
+	if (!p)
+		return;
+	s->prank[i] = p->rank;
+	s->pid[i] = p->id;
+	heap_push(s->heap, nh, (uint64_t)p->rank << 32 | i);
 }
 
 int tk_bpe_piece(const struct tk_enc *e, const uint8_t *p, size_t n, struct tk_scratch *s,
@@ -204,6 +245,7 @@ int tk_bpe_piece(const struct tk_enc *e, const uint8_t *p, size_t n, struct tk_s
 {
 	size_t nh = 0, ns = 0;
 	uint32_t head = UINT32_MAX, last = UINT32_MAX;
+	uint8_t lastb = 0;
 	int rc;
 
 	if (n == 0)
@@ -218,7 +260,8 @@ int tk_bpe_piece(const struct tk_enc *e, const uint8_t *p, size_t n, struct tk_s
 	if (n > s->cap && (rc = grow_scratch(s, n, err)))
 		return rc;
 	/* one symbol per byte that has a token (tokenizers drops the others when
-	 * there is no unk token; Qwen vocabularies have all 256) */
+	 * there is no unk token; Qwen vocabularies have all 256); the pairs of
+	 * bytes come from the byte-pair table */
 	for (size_t i = 0; i < n; i++) {
 		int32_t id = e->byte_id[p[i]];
 		if (id < 0)
@@ -226,33 +269,37 @@ int tk_bpe_piece(const struct tk_enc *e, const uint8_t *p, size_t n, struct tk_s
 		s->sym[ns] = id;
 		s->prv[ns] = last;
 		s->nxt[ns] = UINT32_MAX;
-		if (last != UINT32_MAX)
+		s->prank[ns] = UINT32_MAX;
+		if (last != UINT32_MAX) {
+			uint64_t bp = e->byte_pairs[(unsigned)lastb << 8 | p[i]];
 			s->nxt[last] = (uint32_t)ns;
-		else
+			if (bp != UINT64_MAX) {
+				s->prank[last] = (uint32_t)(bp >> 32);
+				s->pid[last] = (int32_t)(uint32_t)bp;
+				heap_push(s->heap, &nh, (bp & 0xffffffff00000000ull) | last);
+			}
+		} else {
 			head = (uint32_t)ns;
+		}
 		last = (uint32_t)ns;
+		lastb = p[i];
 		ns++;
 	}
-	for (uint32_t i = 0; i < ns; i++)
-		push_pair(e, s, &nh, i);
 	while (nh) {
 		uint64_t top = heap_pop(s->heap, &nh);
-		uint32_t i = (uint32_t)top, j = s->nxt[i], rank = (uint32_t)(top >> 32);
-		const struct tk_pair_slot *pr;
+		uint32_t i = (uint32_t)top, j, rank = (uint32_t)(top >> 32);
 
-		if (s->sym[i] < 0 || j == UINT32_MAX)
-			continue;
-		pr = pair_get(e, s->sym[i], s->sym[j]);
-		if (!pr || pr->rank != rank)
-			continue; /* stale: a neighbour changed since it was pushed */
-		s->sym[i] = pr->id;
+		if (s->sym[i] < 0 || s->prank[i] != rank)
+			continue; /* stale: the pair at i changed since it was pushed */
+		j = s->nxt[i];
+		s->sym[i] = s->pid[i];
 		s->sym[j] = -1;
 		s->nxt[i] = s->nxt[j];
 		if (s->nxt[j] != UINT32_MAX)
 			s->prv[s->nxt[j]] = i;
 		if (s->prv[i] != UINT32_MAX)
-			push_pair(e, s, &nh, s->prv[i]);
-		push_pair(e, s, &nh, i);
+			set_pair(e, s, &nh, s->prv[i]);
+		set_pair(e, s, &nh, i);
 	}
 	for (uint32_t i = head; i != UINT32_MAX; i = s->nxt[i])
 		if ((rc = tk_ids_push(out, s->sym[i], err)))

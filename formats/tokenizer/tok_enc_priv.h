@@ -45,6 +45,9 @@ struct tk_enc {
 	struct qk_hmap by_bytes;    /* token bytes -> id (keys into `bytes`) */
 	struct qk_hmap by_text;     /* vocabulary text -> id (keys into v.tokens) */
 	struct tk_pair_slot *pairs;/* [pair_cap] */
+	uint64_t *byte_pairs;      /* [65536] (a << 8 | b) -> rank << 32 | merged id
+				    * of the pair of single-byte tokens, or UINT64_MAX
+				    * (the first merges, from a table that stays in cache) */
 	size_t pair_cap;           /* power of two */
 	struct tk_enc_added *added;/* [n_added] */
 	size_t n_added;
@@ -60,11 +63,28 @@ struct tk_scratch {
 	uint32_t *nxt;     /* [cap] next symbol, cap = none */
 	uint32_t *prv;
 	uint64_t *heap;    /* [3 * cap] rank << 32 | position */
+	uint32_t *prank;   /* [cap] rank of the pair starting at each symbol, or UINT32_MAX */
+	int32_t *pid;      /* [cap] its merged id */
 	size_t cap;
 	uint32_t *cp, *ncp;/* NFC buffers */
 	size_t cp_cap, ncp_cap;
 	uint8_t *buf;      /* normalized text */
 	size_t buf_cap;
+	/* piece -> ids cache of one call (texts repeat their words) */
+	struct tk_cache_slot *cache; /* [TK_CACHE_SLOTS] */
+	uint8_t *cbytes;   /* [TK_CACHE_BYTES] the cached pieces */
+	int32_t *cids;     /* [TK_CACHE_BYTES] their ids */
+	size_t cb_used, ci_used, c_used;
+};
+
+#define TK_CACHE_SLOTS 16384u   /* power of two */
+#define TK_CACHE_BYTES (256u << 10)
+#define TK_CACHE_PIECE 48u      /* longest piece cached, bytes */
+struct tk_cache_slot {
+	uint32_t hash;     /* 0 = empty */
+	uint32_t off;      /* piece at cbytes[off], ids at cids[ids] */
+	uint32_t ids;
+	uint8_t len, n;    /* piece bytes, id count */
 };
 void tk_scratch_release(struct tk_scratch *s);
 

@@ -40,9 +40,14 @@ void tk_scratch_release(struct tk_scratch *s)
 	free(s->nxt);
 	free(s->prv);
 	free(s->heap);
+	free(s->prank);
+	free(s->pid);
 	free(s->cp);
 	free(s->ncp);
 	free(s->buf);
+	free(s->cache);
+	free(s->cbytes);
+	free(s->cids);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -182,6 +187,7 @@ void tk_enc_close(struct tk_enc *e)
 	qk_hmap_free(&e->by_bytes);
 	qk_hmap_free(&e->by_text);
 	free(e->pairs);
+	free(e->byte_pairs);
 	free(e->added);
 	free(e->first);
 	free(e->by_first);

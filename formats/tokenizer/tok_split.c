@@ -150,6 +150,61 @@ static int nfc_text(struct tk_scratch *s, const uint8_t *t, size_t n, int versio
 
 /* ---- pre-tokens ---- */
 
+/* BPE of one piece through the call's cache: a piece of at most
+ * TK_CACHE_PIECE bytes seen before in this call gives the ids it gave then
+ * (BPE of a piece depends on its bytes only). The cache is emptied when
+ * full. */
+static int piece(struct run *r, const uint8_t *p, size_t n)
+{
+	struct tk_scratch *s = r->s;
+	struct tk_cache_slot *c;
+	uint32_t h = 2166136261u;
+	size_t i, before = r->out->n;
+	int rc;
+
+	if (n > TK_CACHE_PIECE || n < 2)
+		return tk_bpe_piece(r->e, p, n, s, r->out, r->err);
+	if (!s->cache) {
+		s->cache = calloc(TK_CACHE_SLOTS, sizeof(s->cache[0]));
+		s->cbytes = malloc(TK_CACHE_BYTES);
+		s->cids = malloc(TK_CACHE_BYTES * sizeof(s->cids[0]));
+		if (!s->cache || !s->cbytes || !s->cids)
+			return qk_err_set(r->err, QK_E_NOMEM, "tokenizer: out of memory");
+	}
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	h |= 1;
+	for (i = h & (TK_CACHE_SLOTS - 1);; i = (i + 1) & (TK_CACHE_SLOTS - 1)) {
+		c = &s->cache[i];
+		if (!c->hash)
+			break;
+		if (c->hash == h && c->len == n && memcmp(s->cbytes + c->off, p, n) == 0) {
+			for (unsigned k = 0; k < c->n; k++)
+				if ((rc = tk_ids_push(r->out, s->cids[c->ids + k], r->err)))
+					return rc;
+			return QK_OK;
+		}
+	}
+	if ((rc = tk_bpe_piece(r->e, p, n, s, r->out, r->err)))
+		return rc;
+	if (s->c_used * 2 >= TK_CACHE_SLOTS || s->cb_used + n > TK_CACHE_BYTES ||
+	    s->ci_used + n > TK_CACHE_BYTES) { /* full: start again */
+		memset(s->cache, 0, TK_CACHE_SLOTS * sizeof(s->cache[0]));
+		s->c_used = s->cb_used = s->ci_used = 0;
+		for (i = h & (TK_CACHE_SLOTS - 1); s->cache[i].hash; i = (i + 1) & (TK_CACHE_SLOTS - 1))
+			;
+		c = &s->cache[i];
+	}
+	*c = (struct tk_cache_slot){ h, (uint32_t)s->cb_used, (uint32_t)s->ci_used, (uint8_t)n,
+				     (uint8_t)(r->out->n - before) };
+	memcpy(s->cbytes + s->cb_used, p, n);
+	memcpy(s->cids + s->ci_used, r->out->id + before, (r->out->n - before) * sizeof(int32_t));
+	s->cb_used += n;
+	s->ci_used += r->out->n - before;
+	s->c_used++;
+	return QK_OK;
+}
+
 static int encode_plain(struct run *r, const uint8_t *t, size_t n)
 {
 	size_t i = 0;
@@ -157,7 +212,7 @@ static int encode_plain(struct run *r, const uint8_t *t, size_t n)
 
 	while (i < n) {
 		size_t l = tk_pretok_next(t + i, n - i, r->e->pre);
-		if ((rc = tk_bpe_piece(r->e, t + i, l, r->s, r->out, r->err)))
+		if ((rc = piece(r, t + i, l)))
 			return rc;
 		i += l;
 	}
