@@ -23,6 +23,8 @@ struct inspect_opts {
 	const char *pattern;   /* --stats=PATTERN, NULL = all */
 	bool json;             /* --json */
 	bool kv;               /* --kv */
+	const char *tokenize;  /* --tokenize TEXT, NULL = none */
+	bool no_special;       /* --no-special */
 };
 
 
@@ -41,6 +43,11 @@ int inspect_summary(const struct qk_input *in, const struct inspect_opts *o, con
  * in gguf-dump's line format, or into root["kv"] (inspect_kv.c). */
 int inspect_kv_text(const struct qk_input *in, qk_err *err);
 int inspect_kv_json(const struct qk_input *in, cJSON *root, qk_err *err);
+/* --tokenize: the ids of `text` and each token's text (text lines, or a
+ * JSON object {"n_tokens", "tokens": [{"id", "text" | "bytes"}]}), with the
+ * model's tokenizer (inspect_tokenize.c). */
+int inspect_tokenize(const struct qk_input *in, const char *text, bool parse_special, bool json,
+		     qk_err *err);
 /* *same: every tensor paired and compared, every difference 0. */
 int inspect_diff(const struct qk_input *a, const struct qk_input *b,
 		 const struct inspect_opts *o, bool *same, qk_err *err);

@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { O_TENSORS = 1, O_STATS, O_KV, O_JSON, O_HELP, O_VERSION };
+enum { O_TENSORS = 1, O_STATS, O_KV, O_TOKENIZE, O_NO_SPECIAL, O_JSON, O_HELP, O_VERSION };
 
 static const struct cli_opt options[] = {
 	{ O_TENSORS, 0, "tensors", CLI_ARG_NONE, NULL, "list every tensor: name, role, layer, dtype, shape, bytes" },
 	{ O_STATS, 0, "stats", CLI_ARG_OPTIONAL, "PATTERN", "min, max, mean, std, NaN/Inf per tensor (glob on names)" },
 	{ O_KV, 0, "kv", CLI_ARG_NONE, NULL, "every key/value (GGUF) or __metadata__ entry (safetensors)" },
+	{ O_TOKENIZE, 0, "tokenize", CLI_ARG_REQUIRED, "TEXT", "encode TEXT with the model's tokenizer: ids and token texts" },
+	{ O_NO_SPECIAL, 0, "no-special", CLI_ARG_NONE, NULL, "with --tokenize: special tokens in TEXT are plain text" },
 	{ O_JSON, 0, "json", CLI_ARG_NONE, NULL, "print one JSON object" },
 	{ O_HELP, 'h', "help", CLI_ARG_NONE, NULL, "print this help and exit" },
 	{ O_VERSION, 0, "version", CLI_ARG_NONE, NULL, "print the version and exit" },
@@ -36,6 +38,8 @@ static bool on_opt(void *p, int id, const char *arg)
 		c->o.pattern = arg;
 		break;
 	case O_KV: c->o.kv = true; break;
+	case O_TOKENIZE: c->o.tokenize = arg; break;
+	case O_NO_SPECIAL: c->o.no_special = true; break;
 	case O_JSON: c->o.json = true; break;
 	case O_HELP: c->help = true; break;
 	case O_VERSION: c->version = true; break;
@@ -82,12 +86,20 @@ int main(int argc, char **argv)
 	}
 	if (n_pos != (diff ? 2u : 1u))
 		return cli_usage_error(diff ? "diff needs two inputs, A and B" : "missing PATH");
+	if (c.o.no_special && !c.o.tokenize)
+		return cli_usage_error("--no-special needs --tokenize");
+	if (c.o.tokenize && (diff || c.o.tensors || c.o.stats || c.o.kv))
+		return cli_usage_error("--tokenize goes alone (with --json, --no-special), not with "
+				       "diff, --tensors, --stats or --kv");
 	if (!diff) {
 		qk_err why;
 		rc = qk_input_open_any(&a, pos[0], &why, &err);
 		if (rc)
 			return cli_fail(&err);
-		rc = inspect_summary(&a, &c.o, why.msg, &err);
+		if (c.o.tokenize)
+			rc = inspect_tokenize(&a, c.o.tokenize, !c.o.no_special, c.o.json, &err);
+		else
+			rc = inspect_summary(&a, &c.o, why.msg, &err);
 		qk_input_close(&a);
 		return rc ? cli_fail(&err) : EXIT_OK;
 	}

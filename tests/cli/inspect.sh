@@ -66,4 +66,36 @@ for m in testdata/models/*/; do
 	fi
 done
 if [ "$n_fx" -ge 10 ]; then echo "ok - $n_fx fixtures"; else echo "not ok - only $n_fx fixtures"; fi
+
+# --tokenize: ids as Hugging Face tokenizers 0.23.3 gives them for the real
+# Qwen3 tokenizer (Tokenizer.from_file(...).encode(text, add_special_tokens=False).ids;
+# with encode_special_tokens = True for --no-special); the whole corpus is
+# checked by tests/unit/test_tok_corpus.c
+R=testdata/models/qwen3_realvocab
+tok_ids() { "$I" "$@" 2>"$tmp/err" | awk -F'\t' 'NR > 1 { printf "%s%s", sep, $2; sep = " " }'; }
+check_ids() {
+	want=$1; shift
+	got=$(tok_ids "$@")
+	if [ "$got" = "$want" ]; then echo "ok - qwen-inspect --tokenize: $want"
+	else echo "not ok - qwen-inspect --tokenize gives '$got', tokenizers '$want'"; sed 's/^/#   /' "$tmp/err" | head -3; fi
+}
+check_ids "2132 594 220 17 15 17 21 25 220 151644 872 198 108386 3958" \
+	--tokenize "$(printf "It's 2026: <|im_start|>user\n你好 e\314\201")" "$R"
+check_ids "27 91 318 4906 91 29 87" --no-special --tokenize "<|im_start|>x" "$R"
+check_ids "87 426" --tokenize "x y" testdata/tokenizer/qwen3.gguf
+if "$I" --json --tokenize "a b" "$R" 2>/dev/null | grep -q '"n_tokens":	2'; then
+	echo "ok - qwen-inspect --tokenize --json"
+else
+	echo "not ok - qwen-inspect --tokenize --json"
+fi
+if "$I" --tokenize "$(printf ' \360\237\221\215\360\237\217\275')" "$R" 2>/dev/null | grep -qF '\x8d'; then
+	echo "ok - qwen-inspect --tokenize: a token cutting a character is shown as \\xNN"
+else
+	echo "not ok - qwen-inspect --tokenize: bytes of a cut character"
+fi
+expect 2 "--no-special needs --tokenize" -- --no-special "$R"
+expect 2 "--tokenize goes alone" -- --tokenize x --tensors "$R"
+expect 2 "needs a value (TEXT)" -- "$R" --tokenize
+: >"$tmp/plain.safetensors"
+expect 3 "" -- --tokenize x "$tmp/plain.safetensors"
 exit 0
