@@ -17,6 +17,7 @@
 
 #include "../base/dtype.h"
 #include "../base/io.h"
+#include "../base/json.h"
 
 #define ST_EXACT_LIMIT 9007199254740992.0 /* 2^53: doubles above are not exact */
 
@@ -29,53 +30,6 @@ struct ent {
 	uint64_t n_elem, nbytes;
 	uint64_t begin, end;          /* relative to the data buffer */
 };
-
-static const char *json_kind(const cJSON *v)
-{
-	static const struct {
-		int type;
-		const char *name;
-	} kinds[] = {
-		{ cJSON_False, "a boolean" }, { cJSON_True, "a boolean" }, { cJSON_NULL, "null" },
-		{ cJSON_Number, "a number" }, { cJSON_String, "a string" }, { cJSON_Array, "an array" },
-		{ cJSON_Object, "an object" }, { cJSON_Raw, "a raw value" },
-	};
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if ((v->type & 0xff) == kinds[i].type)
-			return kinds[i].name;
-	return "an invalid value";
-}
-
-int st_json_scan(const char *s, size_t n, const char *name, uint64_t origin, qk_err *err)
-{
-	bool in_str = false;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!in_str) {
-			if (c == '"')
-				in_str = true;
-			else if (c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r')
-				return qk_err_set(err, QK_E_INVALID,
-						  "%s: header has control byte 0x%02x at byte %llu, outside any JSON string",
-						  name, c, (unsigned long long)(origin + i));
-		} else if (c == '"') {
-			in_str = false;
-		} else if (c == '\\') {
-			if (n - i > 5 && s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0)
-				return qk_err_set(err, QK_E_INVALID,
-						  "%s: header has an escaped NUL (\\u0000) at byte %llu: names and metadata may not contain NUL",
-						  name, (unsigned long long)(origin + i));
-			i++; /* the escaped character cannot end the string */
-		} else if (c < 0x20) {
-			return qk_err_set(err, QK_E_INVALID,
-					  "%s: header has raw control byte 0x%02x inside a JSON string at byte %llu",
-					  name, c, (unsigned long long)(origin + i));
-		}
-	}
-	return QK_OK;
-}
 
 /* An exact non-negative integer below 2^53 (cJSON stores numbers as doubles;
  * at 2^53 and above two different texts can read as the same double). */
@@ -107,7 +61,7 @@ static int bad_uint(const char *file, const char *tensor, const char *what, int 
 	if (!cJSON_IsNumber(v))
 		return qk_err_set(err, QK_E_INVALID,
 				  "%s: tensor '%s': %s is %s, expected a non-negative integer",
-				  file, tensor, field, json_kind(v));
+				  file, tensor, field, qk_json_kind(v));
 	return qk_err_set(err, QK_E_INVALID,
 			  "%s: tensor '%s': %s = %.17g is not an exact non-negative integer below 2^53",
 			  file, tensor, field, v->valuedouble);
@@ -120,7 +74,7 @@ static int parse_shape(const char *file, struct ent *e, const cJSON *v, qk_err *
 
 	if (!cJSON_IsArray(v))
 		return qk_err_set(err, QK_E_INVALID, "%s: tensor '%s': shape is %s, expected an array",
-				  file, e->name, json_kind(v));
+				  file, e->name, qk_json_kind(v));
 	cJSON_ArrayForEach(d, v) {
 		if (n == QK_MAX_DIMS)
 			return qk_err_set(err, QK_E_INVALID,
@@ -141,7 +95,7 @@ static int parse_offsets(const char *file, struct ent *e, const cJSON *v, qk_err
 	if (!cJSON_IsArray(v))
 		return qk_err_set(err, QK_E_INVALID,
 				  "%s: tensor '%s': data_offsets is %s, expected an array [begin, end]",
-				  file, e->name, json_kind(v));
+				  file, e->name, qk_json_kind(v));
 	if (cJSON_GetArraySize(v) != 2)
 		return qk_err_set(err, QK_E_INVALID,
 				  "%s: tensor '%s': data_offsets has %d elements, expected 2 [begin, end]",
@@ -206,7 +160,7 @@ static int parse_entry(const char *file, const cJSON *obj, struct ent *e, qk_err
 	if (!cJSON_IsObject(obj))
 		return qk_err_set(err, QK_E_INVALID,
 				  "%s: tensor '%s': entry is %s, expected an object with dtype, shape and data_offsets",
-				  file, e->name, json_kind(obj));
+				  file, e->name, qk_json_kind(obj));
 	cJSON_ArrayForEach(c, obj) {
 		int k = -1;
 		for (int i = 0; i < 3; i++)
@@ -216,10 +170,7 @@ static int parse_entry(const char *file, const cJSON *obj, struct ent *e, qk_err
 			return qk_err_set(err, QK_E_INVALID,
 					  "%s: tensor '%s': unknown field '%s', expected only dtype, shape and data_offsets",
 					  file, e->name, c->string);
-		if (field[k])
-			return qk_err_set(err, QK_E_INVALID, "%s: tensor '%s': field '%s' appears twice",
-					  file, e->name, ent_fields[k]);
-		field[k] = c;
+		field[k] = c; /* keys are unique (json.h) */
 	}
 	for (int i = 0; i < 3; i++)
 		if (!field[i])
@@ -227,7 +178,7 @@ static int parse_entry(const char *file, const cJSON *obj, struct ent *e, qk_err
 					  file, e->name, ent_fields[i]);
 	if (!cJSON_IsString(field[0]))
 		return qk_err_set(err, QK_E_INVALID, "%s: tensor '%s': dtype is %s, expected a string",
-				  file, e->name, json_kind(field[0]));
+				  file, e->name, qk_json_kind(field[0]));
 	e->dtype = qk_dtype_from_st(field[0]->valuestring,
 				    (uint32_t)strnlen(field[0]->valuestring, 64));
 	if (e->dtype < 0)
@@ -265,23 +216,6 @@ static int cmp_offsets(const void *a, const void *b)
 	if (x->end != y->end)
 		return x->end < y->end ? -1 : 1;
 	return strcmp(x->name, y->name);
-}
-
-static int cmp_str_ptr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Sort names and report the first that appears twice. */
-static int check_unique(const char *file, const char *what, const char **names, size_t n,
-			qk_err *err)
-{
-	qsort(names, n, sizeof(*names), cmp_str_ptr);
-	for (size_t i = 1; i < n; i++)
-		if (strcmp(names[i - 1], names[i]) == 0)
-			return qk_err_set(err, QK_E_INVALID, "%s: duplicate %s '%s'", file, what,
-					  names[i]);
-	return QK_OK;
 }
 
 /* In offset order: first at 0, each where the previous ends, last at the end
@@ -327,36 +261,24 @@ static int check_layout(const char *file, struct ent *e, size_t n, uint64_t data
 /* __metadata__: an object of unique string keys with string values. */
 static int parse_meta(const char *file, const cJSON *m, qk_err *err)
 {
-	const char **keys;
 	const cJSON *c;
-	size_t n = 0;
 	int rc = QK_OK;
 
 	if (!cJSON_IsObject(m))
 		return qk_err_set(err, QK_E_INVALID,
 				  "%s: __metadata__ is %s, expected an object of strings",
-				  file, json_kind(m));
-	cJSON_ArrayForEach(c, m)
-		n++;
-	keys = calloc(n ? n : 1, sizeof(*keys));
-	if (!keys)
-		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", file);
-	n = 0;
+				  file, qk_json_kind(m));
 	cJSON_ArrayForEach(c, m) {
 		if (!cJSON_IsString(c)) {
 			rc = qk_err_set(err, QK_E_INVALID,
 					"%s: __metadata__ key '%s' is %s, expected a string",
-					file, c->string, json_kind(c));
+					file, c->string, qk_json_kind(c));
 			break;
 		}
 		rc = check_name(file, "__metadata__ key", c->string, err);
 		if (rc)
 			break;
-		keys[n++] = c->string;
 	}
-	if (!rc)
-		rc = check_unique(file, "__metadata__ key", keys, n, err);
-	free(keys);
 	return rc;
 }
 
@@ -417,49 +339,22 @@ static int header_bounds(const uint8_t *data, size_t size, const char *file, uin
 	return QK_OK;
 }
 
-/* Parse the header text into a cJSON object; caller deletes it. */
+/* Parse the header text into a cJSON object (json.h's rules); caller
+ * deletes it. */
 static int parse_json(const uint8_t *data, uint64_t hlen, const char *file, cJSON **out,
 		      qk_err *err)
 {
-	const char *text = (const char *)data + 8;
-	const char *end = NULL;
-	char *copy;
-	cJSON *root;
-	int rc;
+	int rc = qk_json_parse((const char *)data + 8, (size_t)hlen, file, 8, out, err);
 
-	*out = NULL;
-	if (!qk_utf8_valid(text, (size_t)hlen))
-		return qk_err_set(err, QK_E_INVALID, "%s: header is not valid UTF-8", file);
-	if (hlen >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
-		return qk_err_set(err, QK_E_INVALID,
-				  "%s: header starts with a UTF-8 byte order mark, expected JSON", file);
-	rc = st_json_scan(text, (size_t)hlen, file, 8, err);
 	if (rc)
 		return rc;
-	/* cJSON gets a NUL-terminated copy: older versions may read past a
-	 * length-limited buffer on a string ending in a backslash */
-	copy = malloc((size_t)hlen + 1);
-	if (!copy)
-		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory for a %llu-byte header",
-				  file, (unsigned long long)hlen);
-	memcpy(copy, text, (size_t)hlen);
-	copy[hlen] = '\0';
-	root = cJSON_ParseWithLengthOpts(copy, (size_t)hlen + 1, &end, 1);
-	if (!root) {
-		size_t at = end && end >= copy ? (size_t)(end - copy) : 0;
-		free(copy);
-		return qk_err_set(err, QK_E_INVALID, "%s: header is not valid JSON near byte %llu of the file",
-				  file, (unsigned long long)(8 + (at < hlen ? at : hlen)));
-	}
-	free(copy);
-	if (!cJSON_IsObject(root)) {
+	if (!cJSON_IsObject(*out)) {
 		rc = qk_err_set(err, QK_E_INVALID, "%s: header is %s, expected an object",
-				file, json_kind(root));
-		cJSON_Delete(root);
-		return rc;
+				file, qk_json_kind(*out));
+		cJSON_Delete(*out);
+		*out = NULL;
 	}
-	*out = root;
-	return QK_OK;
+	return rc;
 }
 
 int st_parse(struct qk_catalog *cat, int file_idx, const uint8_t *data, size_t size,
@@ -468,7 +363,6 @@ int st_parse(struct qk_catalog *cat, int file_idx, const uint8_t *data, size_t s
 	const char *file = name ? name : "safetensors";
 	const cJSON *meta = NULL, *c;
 	struct ent *ents = NULL;
-	const char **names = NULL;
 	cJSON *root = NULL;
 	uint64_t hlen = 0;
 	size_t n_child = 0, n = 0;
@@ -487,18 +381,13 @@ int st_parse(struct qk_catalog *cat, int file_idx, const uint8_t *data, size_t s
 		goto out;
 	}
 	ents = calloc(n_child ? n_child : 1, sizeof(*ents));
-	names = calloc(n_child ? n_child : 1, sizeof(*names));
-	if (!ents || !names) {
+	if (!ents) {
 		rc = qk_err_set(err, QK_E_NOMEM, "%s: out of memory for %zu tensors", file, n_child);
 		goto out;
 	}
 	cJSON_ArrayForEach(c, root) {
 		if (strcmp(c->string, "__metadata__") == 0) {
-			if (meta) {
-				rc = qk_err_set(err, QK_E_INVALID, "%s: __metadata__ appears twice", file);
-				goto out;
-			}
-			meta = c;
+			meta = c; /* once: keys are unique (json.h) */
 			continue;
 		}
 		rc = check_name(file, "tensor name", c->string, err);
@@ -511,18 +400,15 @@ int st_parse(struct qk_catalog *cat, int file_idx, const uint8_t *data, size_t s
 					QK_MAX_TENSORS);
 			goto out;
 		}
-		names[n] = c->string;
 		n++;
 	}
-	rc = check_unique(file, "tensor name", names, n, err);
-	if (!rc && meta)
+	if (meta)
 		rc = parse_meta(file, meta, err);
 	if (!rc)
 		rc = check_layout(file, ents, n, (uint64_t)size - 8 - hlen, err);
 	if (!rc)
 		rc = commit(cat, file_idx, file, meta, ents, n, data, 8 + hlen, err);
 out:
-	free(names);
 	free(ents);
 	cJSON_Delete(root);
 	return rc;

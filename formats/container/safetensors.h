@@ -64,12 +64,6 @@ int st_open(struct qk_catalog *cat, const char *path, qk_err *err);
 int st_parse(struct qk_catalog *cat, int file_idx, const uint8_t *data, size_t size,
 	     const char *name, qk_err *err);
 
-/* Check raw JSON text before it reaches cJSON: no NUL or control bytes outside
- * JSON whitespace, none raw inside strings, and no "\u0000" escape (cJSON
- * would cut the string there). `origin` is the file offset of s[0], for
- * messages. QK_E_INVALID naming `name` and the offset. */
-int st_json_scan(const char *s, size_t n, const char *name, uint64_t origin, qk_err *err);
-
 /* ---- writer ---- */
 
 struct st_writer;

@@ -12,6 +12,7 @@
 #include <cJSON.h>
 
 #include "../base/io.h"
+#include "../base/json.h"
 #include "../base/path.h"
 #include "safetensors.h"
 
@@ -19,21 +20,6 @@
 #define SINGLE_NAME "model.safetensors"
 #define ST_SUFFIX ".safetensors"
 #define EXACT_LIMIT 9007199254740992.0 /* 2^53 */
-
-static const char *kind(const cJSON *v)
-{
-	if (cJSON_IsObject(v))
-		return "an object";
-	if (cJSON_IsArray(v))
-		return "an array";
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	return "null";
-}
 
 /* A plain file name in the index's directory, never a path. */
 static int check_shard_name(const char *file, const char *tensor, const char *s, qk_err *err)
@@ -92,7 +78,7 @@ static int read_weight_map(struct st_index *idx, const cJSON *wm, qk_err *err)
 	if (!cJSON_IsObject(wm))
 		return qk_err_set(err, QK_E_INVALID,
 				  "%s: weight_map is %s, expected an object of tensor name -> shard file",
-				  file, kind(wm));
+				  file, qk_json_kind(wm));
 	cJSON_ArrayForEach(c, wm)
 		n++;
 	if (n == 0)
@@ -119,7 +105,7 @@ static int read_weight_map(struct st_index *idx, const cJSON *wm, qk_err *err)
 		if (!cJSON_IsString(c)) {
 			rc = qk_err_set(err, QK_E_INVALID,
 					"%s: tensor '%s': weight_map value is %s, expected a shard file name",
-					file, c->string, kind(c));
+					file, c->string, qk_json_kind(c));
 			goto out;
 		}
 		rc = check_shard_name(file, c->string, c->valuestring, err);
@@ -155,13 +141,8 @@ static int read_weight_map(struct st_index *idx, const cJSON *wm, qk_err *err)
 					       cmp_str);
 		idx->entries[i].shard = (size_t)(p - (const char *const *)idx->shards);
 	}
+	/* sorted for st_index_find; names are unique (json.h) */
 	qsort(idx->entries, n, sizeof(*idx->entries), cmp_entry);
-	for (size_t i = 1; i < n; i++)
-		if (strcmp(idx->entries[i - 1].name, idx->entries[i].name) == 0) {
-			rc = qk_err_set(err, QK_E_INVALID, "%s: weight_map lists tensor '%s' twice",
-					file, idx->entries[i].name);
-			goto out;
-		}
 out:
 	free(shard_of);
 	return rc;
@@ -170,9 +151,8 @@ out:
 int st_index_parse(struct st_index *idx, const char *json, size_t len, const char *name,
 		   qk_err *err)
 {
-	const cJSON *wm = NULL, *meta = NULL, *c;
+	const cJSON *wm, *meta;
 	const char *file = name ? name : "index";
-	char *copy;
 	cJSON *root;
 	int rc;
 
@@ -180,38 +160,17 @@ int st_index_parse(struct st_index *idx, const char *json, size_t len, const cha
 	idx->path = strdup(file);
 	if (!idx->path)
 		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", file);
-	if (!qk_utf8_valid(json, len))
-		return qk_err_set(err, QK_E_INVALID, "%s: not valid UTF-8", file);
-	rc = st_json_scan(json, len, file, 0, err);
+	rc = qk_json_parse(json, len, file, 0, &root, err);
 	if (rc)
 		return rc;
-	copy = malloc(len + 1);
-	if (!copy)
-		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", file);
-	if (len)
-		memcpy(copy, json, len);
-	copy[len] = '\0';
-	root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
-	free(copy);
-	if (!root)
-		return qk_err_set(err, QK_E_INVALID, "%s: not valid JSON", file);
 	if (!cJSON_IsObject(root)) {
 		rc = qk_err_set(err, QK_E_INVALID, "%s: is %s, expected an object with a weight_map",
-				file, kind(root));
+				file, qk_json_kind(root));
 		goto out;
 	}
-	cJSON_ArrayForEach(c, root) {
-		const cJSON **slot = strcmp(c->string, "weight_map") == 0 ? &wm
-				     : strcmp(c->string, "metadata") == 0 ? &meta : NULL;
-		if (!slot)
-			continue;
-		if (*slot) {
-			rc = qk_err_set(err, QK_E_INVALID, "%s: key '%s' appears twice", file,
-					c->string);
-			goto out;
-		}
-		*slot = c;
-	}
+	/* keys are unique (json.h) */
+	wm = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
+	meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
 	read_total_size(idx, meta);
 	rc = read_weight_map(idx, wm, err);
 out:
@@ -296,7 +255,7 @@ int st_index_open(struct qk_catalog *cat, const char *index_path, qk_err *err)
 
 	if (slash == index_path) /* "/x.json": the root directory */
 		dir_len = 0;
-	rc = qk_read_file(index_path, ST_INDEX_MAX_BYTES, &text, &text_len, err);
+	rc = qk_read_file(index_path, QK_JSON_MAX_BYTES, &text, &text_len, err);
 	if (rc)
 		return rc;
 	rc = st_index_parse(&idx, text, text_len, index_path, err);

@@ -25,7 +25,6 @@
 #include "catalog.h"
 #include "../base/err.h"
 
-#define ST_INDEX_MAX_BYTES 100000000u /* index files larger than this are refused */
 
 struct st_index_entry {
 	char *name;      /* tensor name, owned */

@@ -122,9 +122,6 @@ int qk_arch_from_model_type(const char *s);
  * of range. */
 const char *qk_rope_type_name(int type);
 
-/* Largest config.json qk_hparams_load_config reads (real ones are ~2 KB). */
-#define QK_CONFIG_MAX_BYTES (16u << 20)
-
 /* Parse config.json text (len bytes, need not be NUL-terminated; the file
  * name is only for messages). On failure *hp is zeroed.
  *

@@ -18,6 +18,8 @@
 #include <cJSON.h>
 
 #include "../base/io.h"
+#include "../base/json.h"
+#include "../base/path.h"
 
 /* A parse in progress. Keys are looked up in text_config first, then at the
  * top level: the same as llama.cpp's merge of text_config into the config. */
@@ -94,25 +96,16 @@ static int missing(const struct cfg *c, const char *key, const char *expect)
 
 /* ---- lookups ---- */
 
-/* `key` in object `obj` (NULL = nowhere); a repeated key is an error because
- * JSON readers disagree on which copy wins. */
+/* `key` in object `obj` (NULL = nowhere); keys are unique (json.h). Always
+ * QK_OK: an int so that lookups chain with the checks that follow them. */
 static int look(const struct cfg *c, const cJSON *obj, const char *prefix, const char *key,
 		struct item *it)
 {
-	const cJSON *e, *found = NULL;
+	const cJSON *found = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
 
-	it->v = NULL;
-	snprintf(it->path, sizeof(it->path), "%s%s", prefix, key);
-	if (!obj)
-		return QK_OK;
-	cJSON_ArrayForEach(e, obj) {
-		if (!e->string || strcmp(e->string, key) != 0)
-			continue;
-		if (found)
-			return qk_err_set(c->err, QK_E_INVALID, "%s: key '%s' appears more than once",
-					  c->fname, it->path);
-		found = e;
-	}
+	(void)c;
+	if (snprintf(it->path, sizeof(it->path), "%s%s", prefix, key) >= (int)sizeof(it->path))
+		it->path[sizeof(it->path) - 1] = '\0'; /* cut: only for messages */
 	it->v = cJSON_IsNull(found) ? NULL : found;
 	return QK_OK;
 }
@@ -787,61 +780,24 @@ static int parse(const struct cfg *c, struct qk_hparams *hp)
 	return QK_OK;
 }
 
-static void line_col(const char *s, size_t off, unsigned *line, unsigned *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (s[i] == '\n') {
-			++*line;
-			*col = 1;
-		} else {
-			++*col;
-		}
-	}
-}
-
 int qk_hparams_from_config(struct qk_hparams *hp, const char *json, size_t len,
 			   const char *fname, qk_err *err)
 {
 	struct qk_hparams tmp;
 	struct cfg c = { .fname = fname ? fname : "config.json", .err = err };
 	struct item tc;
-	const char *end = NULL;
 	cJSON *root;
-	unsigned line, col;
 	int rc;
 
 	memset(hp, 0, sizeof(*hp));
-	if (len == 0)
-		return qk_err_set(err, QK_E_INVALID, "%s: file is empty, expected a JSON object",
-				  c.fname);
-	if (memchr(json, '\0', len))
-		return qk_err_set(err, QK_E_INVALID, "%s: NUL byte at offset %zu, expected JSON text",
-				  c.fname, (size_t)((const char *)memchr(json, '\0', len) - json));
-	if (!qk_utf8_valid(json, len))
-		return qk_err_set(err, QK_E_INVALID, "%s: not valid UTF-8", c.fname);
-	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
-	if (root && end) {
-		while (end < json + len && strchr(" \t\r\n", *end))
-			end++;
-		if (end != json + len) {
-			line_col(json, (size_t)(end - json), &line, &col);
-			cJSON_Delete(root);
-			return qk_err_set(err, QK_E_INVALID,
-					  "%s: unexpected text after the JSON value at line %u, "
-					  "column %u", c.fname, line, col);
-		}
-	}
-	if (!root) {
-		size_t off = end && end >= json && end <= json + len ? (size_t)(end - json) : 0;
-		line_col(json, off, &line, &col);
-		return qk_err_set(err, QK_E_INVALID, "%s: invalid JSON at line %u, column %u",
-				  c.fname, line, col);
-	}
+	rc = qk_json_parse(json, len, c.fname, 0, &root, err);
+	if (rc)
+		return rc;
 	if (!cJSON_IsObject(root)) {
+		rc = qk_err_set(err, QK_E_INVALID, "%s: top level is %s, expected a JSON object",
+				c.fname, qk_json_kind(root));
 		cJSON_Delete(root);
-		return qk_err_set(err, QK_E_INVALID, "%s: top level is not a JSON object", c.fname);
+		return rc;
 	}
 	c.root = root;
 	memset(&tmp, 0, sizeof(tmp));
@@ -862,18 +818,16 @@ int qk_hparams_from_config(struct qk_hparams *hp, const char *json, size_t len,
 int qk_hparams_load_config(struct qk_hparams *hp, const char *dir, qk_err *err)
 {
 	char *path, *text = NULL;
-	size_t n, len = 0;
+	size_t len = 0;
 	int rc;
 
 	memset(hp, 0, sizeof(*hp));
 	if (!dir)
 		return qk_err_set(err, QK_E_USAGE, "no model directory given");
-	n = strlen(dir) + sizeof("/config.json");
-	path = malloc(n);
+	path = qk_path_join(dir, "config.json");
 	if (!path)
 		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", dir);
-	snprintf(path, n, "%s/config.json", dir);
-	rc = qk_read_file(path, QK_CONFIG_MAX_BYTES, &text, &len, err);
+	rc = qk_read_file(path, QK_JSON_MAX_BYTES, &text, &len, err);
 	if (!rc)
 		rc = qk_hparams_from_config(hp, text, len, path, err);
 	free(text);

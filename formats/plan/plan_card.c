@@ -13,10 +13,11 @@
 #include <yaml.h>
 
 #include "../base/io.h"
+#include "../base/json.h"
+#include "../base/path.h"
 #include "plan_priv.h"
 
 #define CARD_MAX_BYTES (16u << 20)
-#define CONFIG_MAX_BYTES (16u << 20)
 
 /* ---- the front matter ---- */
 
@@ -67,16 +68,14 @@ static char *front_matter(const char *text, size_t len)
 	return out;
 }
 
-static void card_load(struct card *c, const char *dir, char *note, size_t note_size)
+static void card_read(struct card *c, const char *path, char *note, size_t note_size)
 {
-	char path[PATH_MAX], *text = NULL, *yml;
+	char *text = NULL, *yml;
 	size_t len;
 	yaml_parser_t parser;
 	yaml_node_t *root;
 
-	memset(c, 0, sizeof(*c));
-	if (!dir || (size_t)snprintf(path, sizeof(path), "%s/README.md", dir) >= sizeof(path) ||
-	    qk_read_file(path, CARD_MAX_BYTES, &text, &len, NULL))
+	if (qk_read_file(path, CARD_MAX_BYTES, &text, &len, NULL))
 		return;
 	yml = front_matter(text, len);
 	free(text);
@@ -108,6 +107,17 @@ static void card_load(struct card *c, const char *dir, char *note, size_t note_s
 		return;
 	}
 	c->ok = true;
+}
+
+/* DIR/README.md, when there is one */
+static void card_load(struct card *c, const char *dir, char *note, size_t note_size)
+{
+	char *path = dir ? qk_path_join(dir, "README.md") : NULL;
+
+	memset(c, 0, sizeof(*c));
+	if (path)
+		card_read(c, path, note, note_size);
+	free(path);
 }
 
 static void card_free(struct card *c)
@@ -385,17 +395,21 @@ static int apply_id(struct wp_auth *a, const char *id, uint64_t total, qk_err *e
 /* "_name_or_path", when it looks like a model id rather than a path */
 static int apply_name_or_path(struct wp_auth *a, const char *dir, uint64_t total, qk_err *err)
 {
-	char path[PATH_MAX], *text = NULL;
-	size_t len;
-	cJSON *root;
+	char *path = dir ? qk_path_join(dir, "config.json") : NULL;
+	cJSON *root = NULL;
 	const cJSON *v;
+	qk_err e;
 	int rc = QK_OK;
 
-	if (!dir || (size_t)snprintf(path, sizeof(path), "%s/config.json", dir) >= sizeof(path) ||
-	    qk_read_file(path, CONFIG_MAX_BYTES, &text, &len, NULL))
-		return QK_OK;
-	root = cJSON_ParseWithLength(text, len);
-	free(text);
+	if (dir && !path)
+		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", dir);
+	/* config.json was read before; failing now only loses the name, unless
+	 * memory ran out */
+	if (path && qk_json_load(path, &root, &e) == QK_E_NOMEM) {
+		free(path);
+		return qk_err_set(err, QK_E_NOMEM, "%s", e.msg);
+	}
+	free(path);
 	v = cJSON_GetObjectItemCaseSensitive(root, "_name_or_path");
 	if (cJSON_IsString(v)) {
 		size_t slashes = 0;

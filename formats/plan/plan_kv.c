@@ -30,6 +30,8 @@
 
 #include "../../quant/qtype.h"
 #include "../base/io.h"
+#include "../base/json.h"
+#include "../base/path.h"
 #include "plan_priv.h"
 
 #define QUANT_VERSION 2u /* GGML_QUANT_VERSION */
@@ -594,21 +596,22 @@ static const struct {
 };
 
 /* generation_config.json is optional and, as llama.cpp treats it, ignored
- * when unreadable or not JSON */
+ * when missing, unreadable or not valid JSON (json.h's rules); running out
+ * of memory is still an error */
 static int add_sampling(struct wp_meta *md, const char *dir, qk_err *err)
 {
-	char path[4096], *text = NULL;
-	size_t len;
-	cJSON *root;
+	char *path = dir ? qk_path_join(dir, "generation_config.json") : NULL;
+	cJSON *root = NULL;
+	qk_err e;
 	int rc = QK_OK;
 
-	if (!dir || (size_t)snprintf(path, sizeof(path), "%s/generation_config.json", dir) >=
-			    sizeof(path))
-		return QK_OK;
-	if (qk_read_file(path, 16u << 20, &text, &len, NULL))
-		return QK_OK;
-	root = cJSON_ParseWithLength(text, len);
-	free(text);
+	if (dir && !path)
+		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", dir);
+	if (path && qk_json_load(path, &root, &e) == QK_E_NOMEM) {
+		free(path);
+		return qk_err_set(err, QK_E_NOMEM, "%s", e.msg);
+	}
+	free(path);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return QK_OK;

@@ -44,7 +44,7 @@ static const char *str_or_null(const cJSON *j)
 static int opt_bool(struct tk_build *b, const cJSON *obj, const char *path, const char *key,
 		    bool want)
 {
-	const cJSON *j = tk_json_get(obj, key);
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
 
 	if (!j || cJSON_IsNull(j))
 		return QK_OK;
@@ -60,7 +60,7 @@ static int check_model(struct tk_build *b, const cJSON *model)
 {
 	static const char *const empty_str[] = { "continuing_subword_prefix",
 						 "end_of_word_suffix" };
-	const cJSON *type = tk_json_get(model, "type"), *drop;
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "type"), *drop;
 	char show[TK_SHOW_MAX];
 	int rc;
 
@@ -70,11 +70,11 @@ static int check_model(struct tk_build *b, const cJSON *model)
 		return tk_fail(b, QK_E_UNSUPPORTED, "model.type '%s': expected BPE",
 			    tk_show(type->valuestring, strlen(type->valuestring), show,
 				    sizeof(show)));
-	drop = tk_json_get(model, "dropout");
+	drop = cJSON_GetObjectItemCaseSensitive(model, "dropout");
 	if (drop && !cJSON_IsNull(drop) && !(cJSON_IsNumber(drop) && drop->valuedouble == 0))
 		return tk_fail(b, QK_E_UNSUPPORTED, "model.dropout: BPE dropout is not supported");
 	for (size_t i = 0; i < sizeof(empty_str) / sizeof(empty_str[0]); i++) {
-		const cJSON *j = tk_json_get(model, empty_str[i]);
+		const cJSON *j = cJSON_GetObjectItemCaseSensitive(model, empty_str[i]);
 		if (!j || cJSON_IsNull(j) || (cJSON_IsString(j) && !j->valuestring[0]))
 			continue;
 		return tk_fail(b, QK_E_UNSUPPORTED, "model.%s: expected null or \"\"", empty_str[i]);
@@ -301,11 +301,11 @@ static int added_flags(struct tk_build *b, const cJSON *c, size_t i, const char 
 		{ "lstrip", TK_ADDED_LSTRIP }, { "rstrip", TK_ADDED_RSTRIP },
 		{ "normalized", TK_ADDED_NORMALIZED },
 	};
-	const cJSON *sp = tk_json_get(c, "special"), *nz = tk_json_get(c, "normalized");
+	const cJSON *sp = cJSON_GetObjectItemCaseSensitive(c, "special"), *nz = cJSON_GetObjectItemCaseSensitive(c, "normalized");
 
 	*out = 0;
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		const cJSON *j = tk_json_get(c, keys[k].key);
+		const cJSON *j = cJSON_GetObjectItemCaseSensitive(c, keys[k].key);
 		if (j && !cJSON_IsBool(j))
 			return tk_fail(b, QK_E_INVALID, "added_tokens[%zu] '%s': %s: expected true or false",
 				    i, show, keys[k].key);
@@ -345,7 +345,7 @@ static int read_added(struct tk_build *b, const cJSON *arr, const struct qk_hmap
 		return nomem(b);
 	}
 	for (const cJSON *c = arr->child; c && !rc; c = c->next, i++) {
-		const cJSON *content = tk_json_get(c, "content"), *sp = tk_json_get(c, "special");
+		const cJSON *content = cJSON_GetObjectItemCaseSensitive(c, "content"), *sp = cJSON_GetObjectItemCaseSensitive(c, "special");
 		int64_t id, want, old;
 		size_t len;
 		uint8_t flags;
@@ -361,7 +361,7 @@ static int read_added(struct tk_build *b, const cJSON *arr, const struct qk_hmap
 		}
 		len = strlen(content->valuestring);
 		tk_show(content->valuestring, len, show, sizeof(show));
-		if (!int_in(tk_json_get(c, "id"), TK_MAX_VOCAB, &id)) {
+		if (!int_in(cJSON_GetObjectItemCaseSensitive(c, "id"), TK_MAX_VOCAB, &id)) {
 			rc = tk_fail(b, QK_E_INVALID, "added_tokens[%zu] '%s': id is not an integer in 0..%u",
 				  i, show, TK_MAX_VOCAB - 1);
 			break;
@@ -412,13 +412,13 @@ static int read_added(struct tk_build *b, const cJSON *arr, const struct qk_hmap
 
 static bool is_type(const cJSON *j, const char *type)
 {
-	const char *t = str_or_null(tk_json_get(j, "type"));
+	const char *t = str_or_null(cJSON_GetObjectItemCaseSensitive(j, "type"));
 	return t && strcmp(t, type) == 0;
 }
 
 static bool is_false(const cJSON *j, const char *key)
 {
-	return cJSON_IsFalse(tk_json_get(j, key));
+	return cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, key));
 }
 
 /* The Split regex must be one a known pre stands for: the arch's, or another
@@ -427,7 +427,7 @@ static bool is_false(const cJSON *j, const char *key)
 static int check_pre(struct tk_build *b, const cJSON *pt, const struct tk_pre **prep)
 {
 	const struct tk_pre *pre = *prep;
-	const cJSON *list = tk_json_get(pt, "pretokenizers"), *split, *bl, *inv;
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(pt, "pretokenizers"), *split, *bl, *inv;
 	const char *re;
 	char show[TK_SHOW_MAX];
 	size_t n;
@@ -439,8 +439,8 @@ static int check_pre(struct tk_build *b, const cJSON *pt, const struct tk_pre **
 			    "tokenizers have");
 	split = list->child;
 	bl = split->next;
-	re = str_or_null(tk_json_get(tk_json_get(split, "pattern"), "Regex"));
-	inv = tk_json_get(split, "invert");
+	re = str_or_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(split, "pattern"), "Regex"));
+	inv = cJSON_GetObjectItemCaseSensitive(split, "invert");
 	if (!re)
 		return tk_fail(b, QK_E_UNSUPPORTED,
 			    "pre_tokenizer.pretokenizers[0].pattern: expected a Regex");
@@ -459,8 +459,8 @@ static int check_pre(struct tk_build *b, const cJSON *pt, const struct tk_pre **
 		if (strcmp(*a, re) == 0)
 			break;
 	}
-	if (!cJSON_IsString(tk_json_get(split, "behavior")) ||
-	    strcmp(tk_json_get(split, "behavior")->valuestring, "Isolated") != 0 ||
+	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(split, "behavior")) ||
+	    strcmp(cJSON_GetObjectItemCaseSensitive(split, "behavior")->valuestring, "Isolated") != 0 ||
 	    (inv && !cJSON_IsFalse(inv)))
 		return tk_fail(b, QK_E_UNSUPPORTED,
 			    "pre_tokenizer.pretokenizers[0]: expected behavior Isolated, invert false");
@@ -482,7 +482,7 @@ static int check_normalizer(struct tk_build *b, const cJSON *nz)
 		b->nfc = true;
 		return QK_OK;
 	}
-	list = tk_json_get(nz, "normalizers");
+	list = cJSON_GetObjectItemCaseSensitive(nz, "normalizers");
 	if (is_type(nz, "Sequence") && cJSON_IsArray(list)) {
 		for (const cJSON *c = list->child; c; c = c->next)
 			if (!is_type(c, "NFC"))
@@ -491,7 +491,7 @@ static int check_normalizer(struct tk_build *b, const cJSON *nz)
 		b->nfc = list->child != NULL;
 		return QK_OK;
 	}
-	t = str_or_null(tk_json_get(nz, "type"));
+	t = str_or_null(cJSON_GetObjectItemCaseSensitive(nz, "type"));
 	return tk_fail(b, QK_E_UNSUPPORTED, "normalizer %s%s%s: expected null or NFC",
 		    t ? "'" : "", t ? t : "without a type", t ? "'" : "");
 }
@@ -506,7 +506,7 @@ static int check_post(struct tk_build *b, const cJSON *pp)
 		b->post_bytelevel = true;
 		return QK_OK;
 	}
-	list = tk_json_get(pp, "processors");
+	list = cJSON_GetObjectItemCaseSensitive(pp, "processors");
 	if (is_type(pp, "Sequence") && cJSON_IsArray(list)) {
 		for (const cJSON *c = list->child; c; c = c->next)
 			if (!is_type(c, "ByteLevel"))
@@ -566,7 +566,7 @@ static int fill_tokens(struct tk_build *b, const char **names, uint32_t n_model,
 static int build(struct tk_build *b, const cJSON *root, const struct tk_pre *pre,
 		 uint32_t vocab_size)
 {
-	const cJSON *model = tk_json_get(root, "model");
+	const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
 	const char **names = NULL;
 	struct added_in *in = NULL;
 	struct qk_hmap vocab = { 0 };
@@ -577,13 +577,13 @@ static int build(struct tk_build *b, const cJSON *root, const struct tk_pre *pre
 	if (!cJSON_IsObject(model))
 		return tk_fail(b, QK_E_INVALID, "model: expected an object");
 	if ((rc = check_model(b, model)) ||
-	    (rc = read_vocab(b, tk_json_get(model, "vocab"), &vocab, &names, &n_model)) ||
-	    (rc = read_merges(b, tk_json_get(model, "merges"), &vocab)) ||
-	    (rc = read_added(b, tk_json_get(root, "added_tokens"), &vocab, n_model, &in, &n_in,
+	    (rc = read_vocab(b, cJSON_GetObjectItemCaseSensitive(model, "vocab"), &vocab, &names, &n_model)) ||
+	    (rc = read_merges(b, cJSON_GetObjectItemCaseSensitive(model, "merges"), &vocab)) ||
+	    (rc = read_added(b, cJSON_GetObjectItemCaseSensitive(root, "added_tokens"), &vocab, n_model, &in, &n_in,
 			     &total)) ||
-	    (rc = check_pre(b, tk_json_get(root, "pre_tokenizer"), &pre)) ||
-	    (rc = check_normalizer(b, tk_json_get(root, "normalizer"))) ||
-	    (rc = check_post(b, tk_json_get(root, "post_processor"))))
+	    (rc = check_pre(b, cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer"), &pre)) ||
+	    (rc = check_normalizer(b, cJSON_GetObjectItemCaseSensitive(root, "normalizer"))) ||
+	    (rc = check_post(b, cJSON_GetObjectItemCaseSensitive(root, "post_processor"))))
 		goto out;
 	if (vocab_size == 0) {
 		vocab_size = total;
@@ -618,15 +618,13 @@ int tk_json_build(struct tk_build *b, const char *json, size_t len, int arch,
 	if (vocab_size > TK_MAX_VOCAB)
 		return tk_fail(b, QK_E_UNSUPPORTED, "vocab_size %u is more than %u", (unsigned)vocab_size,
 			    TK_MAX_VOCAB);
-	rc = tk_json_precheck(json, len, b->fname, b->err);
+	rc = qk_json_parse(json, len, b->fname, 0, &root, b->err);
 	if (rc)
 		return rc;
-	root = tk_json_parse(json, len, b->fname, b->err);
-	if (!root)
-		return b->err ? b->err->code : QK_E_INVALID;
 	b->json = true;
 	if (!cJSON_IsObject(root))
-		rc = tk_fail(b, QK_E_INVALID, "top level is not a JSON object");
+		rc = tk_fail(b, QK_E_INVALID, "top level is %s, expected a JSON object",
+			     qk_json_kind(root));
 	else
 		rc = build(b, root, pre, vocab_size);
 	cJSON_Delete(root);

@@ -12,6 +12,7 @@
 
 #include "../base/err.h"
 #include "../base/hmap.h"
+#include "../base/json.h"
 #include "tokenizer.h"
 
 /* ---- load state shared by the tokenizer.json and qwen.tiktoken readers ---- */
@@ -78,15 +79,6 @@ char *tk_strndup(const char *s, size_t n);
  * \xNN, cut on a character boundary with "..." when longer. Returns buf. */
 const char *tk_show(const char *s, size_t n, char *buf, size_t size);
 #define TK_SHOW_MAX 256
-
-/* JSON text checks before parsing: not empty, no NUL byte, valid UTF-8, no
- * \u0000 escape (cJSON would cut the string there). */
-int tk_json_precheck(const char *text, size_t len, const char *fname, qk_err *err);
-/* Parse JSON text (after tk_json_precheck): NULL and err set on a syntax
- * error or trailing text, naming line and column. */
-cJSON *tk_json_parse(const char *text, size_t len, const char *fname, qk_err *err);
-/* cJSON member lookup that is case-sensitive. */
-const cJSON *tk_json_get(const cJSON *obj, const char *key);
 
 /* pre-tokenizers we know: name, the HF regex tk_write_hf writes, and the
  * Split regexes a tokenizer.json may carry for it. */

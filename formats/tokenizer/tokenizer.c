@@ -15,6 +15,7 @@
 
 #include "../model/hparams.h"
 #include "../base/io.h"
+#include "../base/json.h"
 #include "../base/path.h"
 
 /* ---- small helpers ---- */
@@ -189,92 +190,6 @@ const char *tk_type_name(int type)
 
 /* ---- JSON text ---- */
 
-static void line_col(const char *s, size_t off, unsigned *line, unsigned *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (s[i] == '\n') {
-			++*line;
-			*col = 1;
-		} else {
-			++*col;
-		}
-	}
-}
-
-int tk_json_precheck(const char *text, size_t len, const char *fname, qk_err *err)
-{
-	const char *nul;
-	bool in_str = false;
-	unsigned line, col;
-
-	if (len == 0)
-		return qk_err_set(err, QK_E_INVALID, "%s: file is empty, expected a JSON object",
-				  fname);
-	nul = memchr(text, '\0', len);
-	if (nul)
-		return qk_err_set(err, QK_E_INVALID, "%s: NUL byte at offset %zu, expected JSON text",
-				  fname, (size_t)(nul - text));
-	if (!qk_utf8_valid(text, len))
-		return qk_err_set(err, QK_E_INVALID, "%s: not valid UTF-8", fname);
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] == '"') {
-			in_str = !in_str;
-		} else if (in_str && text[i] == '\\' && i + 1 < len) {
-			if (text[i + 1] == 'u' && i + 6 <= len && memcmp(text + i + 2, "0000", 4) == 0) {
-				line_col(text, i, &line, &col);
-				return qk_err_set(err, QK_E_UNSUPPORTED,
-						  "%s: line %u, column %u: \\u0000 in a string is "
-						  "not supported", fname, line, col);
-			}
-			i++; /* skip the escaped character */
-		}
-	}
-	return QK_OK;
-}
-
-cJSON *tk_json_parse(const char *text, size_t len, const char *fname, qk_err *err)
-{
-	const char *end = NULL;
-	unsigned line, col;
-	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-
-	if (root && end) {
-		while (end < text + len && strchr(" \t\r\n", *end))
-			end++;
-		if (end != text + len) {
-			line_col(text, (size_t)(end - text), &line, &col);
-			cJSON_Delete(root);
-			qk_err_set(err, QK_E_INVALID,
-				   "%s: unexpected text after the JSON value at line %u, column %u",
-				   fname, line, col);
-			return NULL;
-		}
-	}
-	if (!root) {
-		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
-		line_col(text, off, &line, &col);
-		qk_err_set(err, QK_E_INVALID, "%s: invalid JSON at line %u, column %u", fname,
-			   line, col);
-	}
-	return root;
-}
-
-/* The last member called `key`: Python's json, which every HF tool uses,
- * keeps the last of repeated keys. */
-const cJSON *tk_json_get(const cJSON *obj, const char *key)
-{
-	const cJSON *hit = NULL;
-
-	if (!cJSON_IsObject(obj))
-		return NULL;
-	for (const cJSON *c = obj->child; c; c = c->next)
-		if (c->string && strcmp(c->string, key) == 0)
-			hit = c;
-	return hit;
-}
-
 /* ---- vocabulary building blocks ---- */
 
 void tk_vocab_init(struct tk_vocab *v)
@@ -408,21 +323,11 @@ static int read_text(const char *path, char **out, size_t *len, qk_err *err)
 
 static int read_json(const char *path, cJSON **root, qk_err *err)
 {
-	char *text = NULL;
-	size_t len = 0;
-	int rc = qk_read_file(path, TK_SMALL_MAX_BYTES, &text, &len, err);
+	int rc = qk_json_load(path, root, err);
 
-	*root = NULL;
-	if (!rc)
-		rc = tk_json_precheck(text, len, path, err);
-	if (!rc) {
-		*root = tk_json_parse(text, len, path, err);
-		if (!*root)
-			rc = err ? err->code : QK_E_INVALID;
-		else if (!cJSON_IsObject(*root))
-			rc = qk_err_set(err, QK_E_INVALID, "%s: top level is not a JSON object", path);
-	}
-	free(text);
+	if (!rc && !cJSON_IsObject(*root))
+		rc = qk_err_set(err, QK_E_INVALID, "%s: top level is %s, expected a JSON object", path,
+				qk_json_kind(*root));
 	if (rc) {
 		cJSON_Delete(*root);
 		*root = NULL;
@@ -448,7 +353,7 @@ static int alt_template(const char *dir, char **out, qk_err *err)
 	} else if (is_file(json)) {
 		rc = read_json(json, &root, err);
 		if (!rc) {
-			const cJSON *t = tk_json_get(root, "chat_template");
+			const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "chat_template");
 			if (cJSON_IsString(t)) {
 				if (!(*out = tk_strndup(t->valuestring, strlen(t->valuestring))))
 					rc = qk_err_set(err, QK_E_NOMEM, "%s: out of memory", json);
@@ -470,7 +375,7 @@ static int alt_template(const char *dir, char **out, qk_err *err)
 
 static int set_template(struct tk_build *b, const char *dir, const cJSON *cfg, const char *path)
 {
-	const cJSON *t = tk_json_get(cfg, "chat_template");
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(cfg, "chat_template");
 
 	if (!t)
 		return alt_template(dir, &b->v.chat_template, b->err);
@@ -512,34 +417,34 @@ static int apply_tokenizer_config(struct tk_build *b, const char *dir)
 	if (rc)
 		goto out;
 	/* bos falls back to cls_token, eos to sep_token (tokenizer.json only) */
-	bos_e = tk_json_get(cfg, "bos_token");
-	eos_e = tk_json_get(cfg, "eos_token");
-	if (b->json && !truthy(bos_e) && truthy(tk_json_get(cfg, "cls_token")))
-		bos_e = tk_json_get(cfg, "cls_token");
-	if (b->json && !truthy(eos_e) && truthy(tk_json_get(cfg, "sep_token")))
-		eos_e = tk_json_get(cfg, "sep_token");
+	bos_e = cJSON_GetObjectItemCaseSensitive(cfg, "bos_token");
+	eos_e = cJSON_GetObjectItemCaseSensitive(cfg, "eos_token");
+	if (b->json && !truthy(bos_e) && truthy(cJSON_GetObjectItemCaseSensitive(cfg, "cls_token")))
+		bos_e = cJSON_GetObjectItemCaseSensitive(cfg, "cls_token");
+	if (b->json && !truthy(eos_e) && truthy(cJSON_GetObjectItemCaseSensitive(cfg, "sep_token")))
+		eos_e = cJSON_GetObjectItemCaseSensitive(cfg, "sep_token");
 	for (size_t i = 0; i < N_SLOTS; i++) {
 		const struct special_slot *s = &special_slots[i];
 		const cJSON *flag, *e, *content;
 		int64_t *slot = id_slot(&b->v, s), id;
 
 		snprintf(key, sizeof(key), "add_%s_token", s->typ);
-		flag = tk_json_get(cfg, key);
+		flag = cJSON_GetObjectItemCaseSensitive(cfg, key);
 		if (s->add_off >= 0 && cJSON_IsBool(flag)) {
 			int *add = (int *)(void *)((char *)&b->v + s->add_off);
 			if (*add < 0)
 				*add = cJSON_IsTrue(flag);
 		}
 		snprintf(key, sizeof(key), "%s_token", s->typ);
-		e = i == 0 ? bos_e : i == 1 ? eos_e : tk_json_get(cfg, key);
-		content = cJSON_IsObject(e) ? tk_json_get(e, "content") : e;
+		e = i == 0 ? bos_e : i == 1 ? eos_e : cJSON_GetObjectItemCaseSensitive(cfg, key);
+		content = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "content") : e;
 		if (!slot || !cJSON_IsString(content))
 			continue;
 		id = added_id(b, content->valuestring);
 		if (id >= 0 && *slot < 0)
 			*slot = id;
 	}
-	mml = tk_json_get(cfg, "model_max_length");
+	mml = cJSON_GetObjectItemCaseSensitive(cfg, "model_max_length");
 	if (cJSON_IsNumber(mml) && mml->valuedouble >= 1 && mml->valuedouble <= 9007199254740992.0 &&
 	    mml->valuedouble == (double)(uint64_t)mml->valuedouble)
 		b->v.model_max_length = (uint64_t)mml->valuedouble;
@@ -609,7 +514,7 @@ static int read_tokenizer(struct tk_build *b, const char *dir, int arch, uint32_
 		*fname = tj;
 		tj = NULL;
 		b->fname = *fname;
-		rc = qk_read_file(b->fname, TK_JSON_MAX_BYTES, &text, &len, b->err);
+		rc = qk_read_file(b->fname, QK_JSON_MAX_BYTES, &text, &len, b->err);
 		if (!rc)
 			rc = tk_json_build(b, text, len, arch, vocab_size);
 	} else if (arch == QK_ARCH_QWEN && is_file(tt)) {

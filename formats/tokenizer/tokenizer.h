@@ -47,9 +47,8 @@
  *
  * tokenizer.json rules (QK_E_INVALID unless noted; messages name the file
  * and the JSON path, e.g. "DIR/tokenizer.json: model.merges[12]: ..."):
- *  - valid UTF-8 JSON without NUL bytes or \u0000 escapes, <= TK_JSON_MAX_BYTES;
- *    of a repeated object key the last counts (Python's json, which HF
- *    tools use);
+ *  - JSON by the rules of base/json.h (UTF-8, no NUL or \u0000, at most
+ *    QK_JSON_MAX_BYTES, no key twice in one object);
  *  - model.type "BPE"; dropout, byte_fallback, ignore_merges,
  *    continuing_subword_prefix, end_of_word_suffix at their Qwen values
  *    (else QK_E_UNSUPPORTED: the GGUF would tokenize differently);
@@ -103,8 +102,7 @@
 #include "../base/err.h"
 
 #define TK_MAX_VOCAB (1u << 22)           /* tokens incl. padding; Qwen has 152k */
-#define TK_JSON_MAX_BYTES (512u << 20)    /* tokenizer.json (Qwen3: 11 MB) */
-#define TK_SMALL_MAX_BYTES (64u << 20)    /* tokenizer_config.json, chat templates */
+#define TK_SMALL_MAX_BYTES (64u << 20)    /* chat_template.jinja (JSON files: json.h) */
 #define TK_TIKTOKEN_MAX_BYTES (256u << 20) /* qwen.tiktoken (Qwen1: 2.5 MB) */
 #define TK_TIKTOKEN_MAX_TOKEN 1024u       /* bytes in one tiktoken token (Qwen1: 128) */
 

@@ -61,6 +61,13 @@ CFG(cfg_experts_used_too_many,
 CFG(cfg_rope_unsupported, Q2 DIMS ", \"rope_scaling\": {\"type\": \"longrope\", \"factor\": 4}}")
 CFG(cfg_rope_factor_below_one, Q2 DIMS ", \"rope_scaling\": {\"type\": \"yarn\", \"factor\": 0.25}}")
 CFG(cfg_duplicate_key, Q2 DIMS ", \"hidden_size\": 128}")
+CFG(cfg_nested_duplicate_key, Q2 DIMS ", \"rope_scaling\": {\"type\": \"yarn\", \"ty\\u0070e\": \"linear\","
+    " \"factor\": 4}}")
+CFG(cfg_nul_escape, Q2 DIMS ", \"model_type\": \"qwen2\\u0000\"}")
+/* 65 nested arrays: one more than json.h's QK_JSON_MAX_DEPTH */
+CFG(cfg_too_deep, Q2 DIMS ", \"x\": "
+    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}")
 CFG(cfg_qwen1_kv_channels,
     "{\"architectures\": [\"QWenLMHeadModel\"], \"vocab_size\": 1000, \"num_hidden_layers\": 2,"
     " \"intermediate_size\": 96, " DIMS ", \"kv_channels\": 32, \"seq_length\": 2048}")
@@ -68,8 +75,8 @@ CFG(cfg_qwen1_kv_channels,
 #define ROW(name, frag, why) { #name, "", 3, frag, make_##name, why }
 
 static const struct cc_case cases[] = {
-	ROW(cfg_bad_json, "config.json: invalid JSON at line 1", "config.json must parse as JSON"),
-	ROW(cfg_not_object, "config.json: top level is not a JSON object",
+	ROW(cfg_bad_json, "config.json: invalid JSON at byte", "config.json must parse as JSON"),
+	ROW(cfg_not_object, "config.json: top level is an array, expected a JSON object",
 	    "config.json is an object"),
 	ROW(cfg_missing_hidden, "config.json: missing required key 'hidden_size'",
 	    "hidden_size has no sensible default"),
@@ -100,8 +107,15 @@ static const struct cc_case cases[] = {
 	    "only default/linear/dynamic/yarn RoPE are implemented"),
 	ROW(cfg_rope_factor_below_one, "'rope_scaling.factor' is 0.25, expected a number >= 1",
 	    "a RoPE scaling factor below 1 shrinks the context"),
-	ROW(cfg_duplicate_key, "key 'hidden_size' appears more than once",
+	ROW(cfg_duplicate_key, "key 'hidden_size' appears twice in the top-level object",
 	    "JSON readers disagree on which duplicate wins"),
+	ROW(cfg_nested_duplicate_key,
+	    "key 'type' appears twice in object 'rope_scaling' (JSON keys must be unique)",
+	    "one duplicate-key rule for every JSON file (json.h), keys compared unescaped"),
+	ROW(cfg_nul_escape, "config.json: escaped NUL (\\u0000) at byte 174",
+	    "one \\u0000 rule for every JSON file (json.h)"),
+	ROW(cfg_too_deep, "config.json: nesting deeper than the limit of 64 arrays and objects at byte 222",
+	    "one depth limit for every JSON file (json.h)"),
 	ROW(cfg_qwen1_kv_channels,
 	    "'kv_channels' 32 x 'num_attention_heads' 4 = 128, expected 'hidden_size' 64",
 	    "Qwen1 splits c_attn by hidden_size, so kv_channels x heads must equal it"),

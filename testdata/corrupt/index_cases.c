@@ -114,7 +114,7 @@ static int mk_no_index(const char *dir)
 #define BAD(name, frag, why) { "index_" #name, "", 3, frag, mk_##name, why }
 
 static const struct cc_case cases[] = {
-	BAD(not_json, "model.safetensors.index.json: not valid JSON", "index must be JSON"),
+	BAD(not_json, "model.safetensors.index.json: invalid JSON at byte", "index must be JSON"),
 	BAD(no_weight_map, "model.safetensors.index.json: no weight_map", "weight_map required"),
 	BAD(map_not_object, "weight_map is an array, expected an object", "weight_map shape"),
 	BAD(value_object, "tensor '" E "': weight_map value is an object, expected a shard file name",
@@ -122,7 +122,7 @@ static const struct cc_case cases[] = {
 	BAD(traversal, "tensor '" L "': shard '../" S2 "' is not a plain file name",
 	    "no path traversal through shard names (mediapipe#6278)"),
 	BAD(absolute, "shard '/etc/passwd' is not a plain file name", "no absolute shard paths"),
-	BAD(dup_entry, "weight_map lists tensor '" E "' twice", "duplicate weight_map keys"),
+	BAD(dup_entry, "key '" E "' appears twice in object 'weight_map'", "duplicate weight_map keys"),
 	BAD(missing_shard, "shard '" S2 "' (holding tensor '" L "') does not exist", "shard must exist"),
 	BAD(unlisted, "tensor '" N "' in shard '" S1 "' is not listed in weight_map",
 	    "every shard tensor listed"),

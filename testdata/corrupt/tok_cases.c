@@ -250,6 +250,17 @@ static int mk_nul_escape(const char *p)
 				 PRE(QWEN_RE_JSON)), GOOD_TOKCFG);
 }
 
+/* an added token with "special" twice (Python's json keeps the last, cJSON's
+ * lookup the first) */
+static int mk_dup_key(const char *p)
+{
+	return qwen2_dir(p, qwen2_cfg,
+			 TOKJSON("BPE", VOCAB, MERGES,
+				 "[{\"id\":12,\"content\":\"<|endoftext|>\",\"special\":true,"
+				 "\"special\":false}]",
+				 PRE(QWEN_RE_JSON)), GOOD_TOKCFG);
+}
+
 /* tiktoken: "a" "b" "c" "d" then "abc" with neither "ab" nor "bc" below it */
 static int mk_tiktoken_split(const char *p)
 {
@@ -270,8 +281,8 @@ static int mk_tiktoken_rank(const char *p)
 
 static const struct cc_case cases[] = {
 	CASE(missing, "no tokenizer.json", "a model directory needs its tokenizer"),
-	CASE(bad_json, "tokenizer.json: invalid JSON at line 2, column 15",
-	     "syntax errors name line and column"),
+	CASE(bad_json, "tokenizer.json: invalid JSON at byte 39 (line 2, column 16)",
+	     "syntax errors name the byte, line and column"),
 	CASE(not_bpe, "model.type 'Unigram': expected BPE", "Qwen tokenizers are BPE"),
 	CASE(vocab_hole, "model.vocab['dd']: id is not an integer in 0..11",
 	     "ids 0..N-1 without holes (tokenizers would renumber the added tokens)"),
@@ -289,8 +300,10 @@ static const struct cc_case cases[] = {
 	     "only one chat template"),
 	CASE(config_bos, "config.json: bos_token_id 99 is not a token: vocab_size is 16",
 	     "config ids must be tokens"),
-	CASE(nul_escape, "\\u0000 in a string is not supported",
+	CASE(nul_escape, "escaped NUL (\\u0000) at byte 58",
 	     "cJSON would cut the token at U+0000"),
+	CASE(dup_key, "tokenizer.json: key 'special' appears twice in object 'added_tokens[0]'",
+	     "one duplicate-key rule for every JSON file (json.h)"),
 	CASE(tiktoken_split, "token 'abc' (rank 4, line 5) does not split into two tokens",
 	     "Qwen1 merges are rebuilt by rank-limited BPE"),
 	CASE(tiktoken_b64, "qwen.tiktoken: line 3: 'Y*==' is not base64 of a token",

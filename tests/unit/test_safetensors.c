@@ -237,16 +237,16 @@ struct bad {
 #define T1(dt, sh, off) "{\"t\":{\"dtype\":\"" dt "\",\"shape\":" sh ",\"data_offsets\":" off "}}"
 
 static const struct bad bad_headers[] = {
-	{ "{\"t\":", 0, "not valid JSON" },
-	{ "{\"t\":1,}", 0, "not valid JSON near byte 16 of the file" },
-	{ "{\"t\":[1,2}      ", 0, "not valid JSON near byte 17 of the file" },
+	{ "{\"t\":", 0, "invalid JSON at byte 16 (line 1, column 9): the text ends where a value" },
+	{ "{\"t\":1,}", 0, "invalid JSON at byte 15 (line 1, column 8): '}' where a key in quotes" },
+	{ "{\"t\":[1,2}      ", 0, "invalid JSON at byte 17 (line 1, column 10)" },
 	{ "[1,2]", 0, "header is an array, expected an object" },
 	{ "{\"t\":5}", 0, "tensor 't': entry is a number, expected an object" },
 	{ "{\"t\":{\"dtype\":\"F32\",\"shape\":[1]}}", 4, "tensor 't': missing field 'data_offsets'" },
 	{ "{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"x\":1}}", 4,
 	  "tensor 't': unknown field 'x'" },
 	{ "{\"t\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
-	  "tensor 't': field 'dtype' appears twice" },
+	  "key 'dtype' appears twice in object 't'" },
 	{ T1("F7", "[1]", "[0,4]"), 4, "tensor 't': unknown dtype 'F7'" },
 	{ T1("f32", "[1]", "[0,4]"), 4, "unknown dtype 'f32'" },
 	{ "{\"t\":{\"dtype\":32,\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
@@ -279,21 +279,21 @@ static const struct bad bad_headers[] = {
 	{ T1("U8", "[4]", "[0,4]"), 5, "1 trailing bytes after the last tensor" },
 	{ T1("U8", "[4]", "[0,4]"), 3, "file is truncated: tensors need 4 bytes of data, the file holds 3" },
 	{ "{\"t\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
-	  "\"t\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}", 2, "duplicate tensor name 't'" },
+	  "\"t\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}", 2, "key 't' appears twice in the top-level object" },
 	{ "{\"__metadata__\":[]}", 0, "__metadata__ is an array, expected an object of strings" },
 	{ "{\"__metadata__\":{\"k\":1}}", 0, "__metadata__ key 'k' is a number, expected a string" },
-	{ "{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", 0, "duplicate __metadata__ key 'k'" },
-	{ "{\"__metadata__\":{},\"__metadata__\":{}}", 0, "__metadata__ appears twice" },
+	{ "{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", 0, "key 'k' appears twice in object '__metadata__'" },
+	{ "{\"__metadata__\":{},\"__metadata__\":{}}", 0, "key '__metadata__' appears twice in the top-level object" },
 	{ "{\"__metadata__\":{\"\":\"v\"}}", 0, "empty __metadata__ key" },
 	{ "{\"\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, "empty tensor name" },
 	{ "{\"a\\u0000b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1,
 	  "escaped NUL (\\u0000) at byte 11" },
 	{ "{\"a\x01\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1,
 	  "raw control byte 0x01 inside a JSON string at byte 11" },
-	{ "{\"a\xff\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, "header is not valid UTF-8" },
-	{ "{\"a\\ud800\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, "not valid JSON" },
+	{ "{\"a\xff\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, "not valid UTF-8" },
+	{ "{\"a\\ud800\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, "a high surrogate escape without a low one" },
 	{ "\xef\xbb\xbf{}", 0, "byte order mark" },
-	{ "{}\x01", 0, "control byte 0x01 at byte 10, outside any JSON string" },
+	{ "{}\x01", 0, "control byte 0x01 at byte 10 (line 1, column 3): outside any JSON string" },
 };
 
 static void check_rejected(const char *path, const char *frag)
@@ -343,7 +343,7 @@ static void test_rejections_raw(void **state)
 	assert_int_equal(truncate(path, 8 + 20), 0);
 	check_rejected(path, "header length 50 runs past the end of the file (20 bytes after the length)");
 	write_raw(path, 0, "", NULL, 0);
-	check_rejected(path, "header is not valid JSON");
+	check_rejected(path, "file is empty, expected JSON");
 	{ /* the third-party writer bug: header padded with NUL instead of spaces */
 		FILE *f = fopen(path, "wb");
 		const uint8_t hdr[16] = { 8, 0, 0, 0, 0, 0, 0, 0, '{', '}', 0, 0, 0, 0, 0, 0 };

@@ -173,7 +173,7 @@ struct bad_index {
 };
 
 static const struct bad_index bad[] = {
-	{ "{\"weight_map\":", NULL, 1, QK_E_INVALID, "index.json: not valid JSON" },
+	{ "{\"weight_map\":", NULL, 1, QK_E_INVALID, "index.json: invalid JSON at byte 14 (line 1, column 15): the text ends" },
 	{ "[]", NULL, 1, QK_E_INVALID, "is an array, expected an object with a weight_map" },
 	{ "{\"metadata\":{}}", NULL, 1, QK_E_INVALID, "index.json: no weight_map" },
 	{ "{\"weight_map\":[\"" S1 "\"]}", NULL, 1, QK_E_INVALID, "weight_map is an array, expected an object" },
@@ -187,9 +187,9 @@ static const struct bad_index bad[] = {
 	{ "{\"weight_map\":{\"a\":\"\"}}", NULL, 1, QK_E_INVALID, "shard '' is not a plain file name" },
 	{ "{\"weight_map\":{\"a\":\"sub\\\\x.safetensors\"}}", NULL, 1, QK_E_INVALID, "is not a plain file name" },
 	{ "{\"weight_map\":{\"a\":\"" S1 "\",\"b\":\"" S1 "\",\"c\":\"" S2 "\",\"a\":\"" S1 "\"}}",
-	  NULL, 1, QK_E_INVALID, "weight_map lists tensor 'a' twice" },
+	  NULL, 1, QK_E_INVALID, "key 'a' appears twice in object 'weight_map'" },
 	{ "{\"weight_map\":{\"a\":\"" S1 "\"},\"weight_map\":{\"a\":\"" S1 "\"}}", NULL, 1,
-	  QK_E_INVALID, "key 'weight_map' appears twice" },
+	  QK_E_INVALID, "key 'weight_map' appears twice in the top-level object" },
 	{ "{\"weight_map\":{\"a\":\"" S1 "\",\"b\":\"" S1 "\",\"c\":\"" S2 "\"}}", NULL, 0,
 	  QK_E_INVALID, "shard '" S2 "' (holding tensor 'c') does not exist" },
 	{ "{\"weight_map\":{\"a\":\"" S1 "\",\"c\":\"" S2 "\"}}", NULL, 1, QK_E_INVALID,
