@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <string.h>
 
+#include "../base/json.h"
 #include "../base/path.h"
 #include "../container/gguf.h"
 
@@ -49,18 +50,16 @@ static bool has_config(const char *dir)
  * known, unknown, or not readable (then -1: let the loader report it). */
 static int config_names_known_arch(const char *dir)
 {
-	char *path = qk_path_join(dir, "config.json"), *text = NULL;
-	size_t len = 0;
-	cJSON *root;
+	char *path = qk_path_join(dir, "config.json");
+	cJSON *root = NULL;
 	const cJSON *a, *mt;
 	int known = -1;
 	qk_err ignore;
-	int rc = path ? qk_read_file(path, QK_CONFIG_MAX_BYTES, &text, &len, &ignore) : QK_E_NOMEM;
+	int rc = path ? qk_json_load(path, &root, &ignore) : QK_E_NOMEM;
 
 	free(path);
 	if (rc)
 		return -1;
-	root = cJSON_ParseWithLength(text, len);
 	a = cJSON_GetObjectItemCaseSensitive(root, "architectures");
 	mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
 	if (cJSON_IsArray(a) && cJSON_IsString(cJSON_GetArrayItem(a, 0)))
@@ -68,7 +67,6 @@ static int config_names_known_arch(const char *dir)
 	else if (cJSON_IsString(mt))
 		known = qk_arch_from_model_type(mt->valuestring) >= 0;
 	cJSON_Delete(root);
-	free(text);
 	return known;
 }
 
