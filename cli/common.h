@@ -74,6 +74,23 @@ void cli_warn_unloadable(const struct qk_model *m);
  * close: for "did you mean" hints. */
 const char *cli_suggest(const char *word, size_t len, const char *const *cands, size_t n);
 
+/* Default output names and -o templates (outname.c). The name parts are
+ * the general.* strings a GGUF carries (or a write plan's key/values will
+ * write); NULL where absent. */
+enum { CLI_NAME_NAME, CLI_NAME_BASENAME, CLI_NAME_SIZE, CLI_NAME_FINETUNE, CLI_NAME_VERSION,
+       CLI_NAME_N };
+struct wp_meta;
+struct gf_file;
+void cli_name_parts_meta(const struct wp_meta *md, const char *parts[CLI_NAME_N]);
+void cli_name_parts_gguf(const struct gf_file *f, const char *parts[CLI_NAME_N]);
+/* "<dir>/<Basename>-<size>-<finetune>-<version>-<TYPE>.gguf", llama.cpp's
+ * naming convention (malloc'd; NULL when out of memory). */
+char *cli_default_output(const char *dir, const char *const parts[CLI_NAME_N],
+			 const char *type);
+/* out with {ftype}/{outtype} (type in lower case) and {FTYPE}/{OUTTYPE}
+ * (upper case) filled in (malloc'd; NULL when out of memory). */
+char *cli_fill_template(const char *out, const char *type);
+
 #define QK_VERSION "0.1.0"
 /* "<tool> (qwenkit) 0.1.0, commit <hash>[+dirty]" on stdout (--version). */
 void cli_print_version(const char *tool);

@@ -151,7 +151,7 @@ static bool on_opt(void *p, int id, const char *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: qwen-quant [OPTIONS] MODEL -o OUT.gguf --type TYPE\n"
+	fprintf(f, "usage: qwen-quant [OPTIONS] MODEL [-o OUT.gguf] --type TYPE\n"
 		   "       qwen-quant [OPTIONS] MODEL OUT.gguf TYPE [NTHREADS]   (llama-quantize's form)\n"
 		   "       qwen-quant plan [OPTIONS] MODEL --type TYPE\n\n"
 		   "Quantize a Qwen checkpoint to the GGUF file llama-quantize makes, byte for byte.\n"
@@ -187,8 +187,42 @@ static void warnings(const struct quant_job *j, const struct quant_opts *o, bool
 	cli_warn_unloadable(&j->in.model);
 }
 
+/* -o given with {ftype}-style templates, or not given: the name llama.cpp's
+ * naming convention gives, beside the input. *owned gets what to free. */
+static int output_name(struct ctx *c, const struct quant_job *j, char **owned, qk_err *err)
+{
+	const char *parts[CLI_NAME_N];
+	const char *path = j->in.cat.path, *slash;
+	char *dir;
+
+	*owned = NULL;
+	if (c->o.out && !strchr(c->o.out, '{'))
+		return QK_OK;
+	if (c->o.out) {
+		*owned = cli_fill_template(c->o.out, c->o.mix->name);
+	} else {
+		if (j->gguf)
+			cli_name_parts_gguf(j->in.cat.gguf[0], parts);
+		else
+			cli_name_parts_meta(&j->md, parts);
+		if (j->in.cat.dir)
+			dir = strdup(j->in.cat.dir);
+		else if ((slash = strrchr(path, '/')))
+			dir = strndup(path, (size_t)(slash - path) + (slash == path));
+		else
+			dir = strdup(".");
+		*owned = dir ? cli_default_output(dir, parts, c->o.mix->name) : NULL;
+		free(dir);
+	}
+	if (!*owned)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory naming the output");
+	c->o.out = *owned;
+	return QK_OK;
+}
+
 static int run(struct ctx *c, const char *model)
 {
+	char *out_owned = NULL;
 	struct quant_job j;
 	struct wp_stats st;
 	uint64_t elems = 0;
@@ -204,7 +238,8 @@ static int run(struct ctx *c, const char *model)
 		quant_job_free(&j);
 		return EXIT_OK;
 	}
-	if ((rc = check_output(c->o.out, &j, c->o.recipe, &err)) ||
+	if ((rc = output_name(c, &j, &out_owned, &err)) ||
+	    (rc = check_output(c->o.out, &j, c->o.recipe, &err)) ||
 	    (rc = quant_write(&j, &c->o, &st, &err)))
 		goto fail;
 	if (st.f16_overflow)
@@ -219,9 +254,11 @@ static int run(struct ctx *c, const char *model)
 			(unsigned long long)j.src_bytes, (unsigned long long)st.bytes_done,
 			elems ? (double)st.bytes_done * 8.0 / (double)elems : 0.0);
 	quant_job_free(&j);
+	free(out_owned);
 	return EXIT_OK;
 fail:
 	quant_job_free(&j);
+	free(out_owned);
 	return cli_fail(&err);
 }
 
@@ -283,8 +320,6 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (!c.o.mix)
 		return cli_usage_error("missing the type (--type Q4_K_M, Q8_0, ...)");
-	if (c.cmd == C_QUANT && !c.o.out)
-		return cli_usage_error("missing the output file (-o OUT.gguf)");
 	c.o.threads = c.threads ? (unsigned)c.threads : cli_default_threads();
 	return run(&c, pos[0]);
 }

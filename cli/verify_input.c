@@ -61,7 +61,7 @@ cJSON *verify_model_json(const struct verify_model *m)
 		return NULL;
 	cJSON_AddStringToObject(o, "path", m->path);
 	cJSON_AddStringToObject(o, "format", format_name(m->in.cat.format));
-	cJSON_AddStringToObject(o, "arch", qk_arch_gguf_name(m->in.hp.arch));
+	cJSON_AddStringToObject(o, "architecture", qk_arch_gguf_name(m->in.hp.arch));
 	cJSON_AddNumberToObject(o, "n_layer", m->in.hp.n_layer);
 	cJSON_AddNumberToObject(o, "n_embd", m->in.hp.n_embd);
 	cJSON_AddNumberToObject(o, "n_vocab", m->in.hp.n_vocab);

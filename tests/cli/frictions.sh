@@ -135,3 +135,27 @@ for t in inspect convert quant verify; do
 		notok "qwen-$t --version: $("$BINDIR/qwen-$t" --version)"
 	fi
 done
+
+# ---- -o optional: llama.cpp's naming convention; {ftype} templates ----
+# expected names: gguf-py 0.19.0's naming_convention(name, basename, finetune,
+# version, size_label, type) for the general.* keys the files carry
+mkdir -p "$tmp/names"
+cp -r "$M/qwen3" "$tmp/names/my model"
+if "$Q" "$tmp/names/my model" --type Q8_0 -q 2>"$tmp/err" &&
+   [ -f "$tmp/names/my model/My-Model-58K-Q8_0.gguf" ]; then
+	ok "no -o: My-Model-58K-Q8_0.gguf in the model directory"
+else
+	notok "default output name"; show "$tmp/err"; ls "$tmp/names/my model" | sed 's/^/#   /'
+fi
+if "$Q" "$tmp/names/my model/My-Model-58K-Q8_0.gguf" Q4_0 --allow-requantize -q 2>"$tmp/err" &&
+   [ -f "$tmp/names/my model/My-Model-58K-Q4_0.gguf" ]; then
+	ok "no -o from a GGUF: named from its general.* keys, beside it"
+else
+	notok "default output name from a GGUF"; show "$tmp/err"
+fi
+if "$Q" "$M/qwen3" -o "$tmp/names/q3-{ftype}.{FTYPE}.gguf" --type Q4_K_M -q 2>"$tmp/err" &&
+   [ -f "$tmp/names/q3-q4_k_m.Q4_K_M.gguf" ]; then
+	ok "-o with {ftype} and {FTYPE}"
+else
+	notok "-o template"; show "$tmp/err"
+fi
