@@ -44,7 +44,6 @@ no_output() {
 X="$tmp/x.gguf"
 expect 2 "missing MODEL" -- --type Q4_K_M -o "$X"
 expect 2 "missing the type" -- $M/qwen2 -o "$X"
-expect 2 "missing the output file" -- $M/qwen2 --type Q4_K_M
 expect 2 "'Q4_K_X' is not one of Q4_0, Q4_1" -- $M/qwen2 --type Q4_K_X -o "$X"
 expect 2 "'IQ4_XS' is not one of" -- $M/qwen2 --type IQ4_XS -o "$X"
 expect 2 "is not an integer in [1, 256]" -- -t 0 $M/qwen2 --type Q8_0 -o "$X"
