@@ -5,6 +5,7 @@
 #   make check SANITIZE=address,undefined   the same under sanitizers (build-san/)
 #   make demo            install, build, run the pipeline on the bundled tiny model
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds (clang)
+#   make soak            the fault suite with many random kill points (SOAK_ROUNDS=25)
 #   make bench           run the benchmarks tests/bench/*.sh (speed, peak memory)
 #   make install PREFIX=/usr/local   (make uninstall PREFIX=... removes it)
 #
@@ -74,7 +75,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BUILD := build-fuzz
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 
-.PHONY: all deps check test demo fuzz install uninstall clean bench crosscheck
+.PHONY: all deps check test demo fuzz install uninstall clean bench crosscheck soak
 # keep objects make would treat as intermediate (test programs, tools)
 .SECONDARY:
 all: $(BINS)
@@ -143,8 +144,23 @@ $(CORRUPT_GEN): $(CORRUPT_OBJ) $(LIB)
 check: deps
 	@$(MAKE) --no-print-directory -j2 test
 
-test: $(BINS) $(TEST_BINS) $(CORRUPT_GEN)
+test: $(BINS) $(TEST_BINS) $(CORRUPT_GEN) $(BUILD)/faultinj.so
 	@BUILD=$(BUILD) BINDIR=$(BINDIR) sh tests/run.sh $(TEST_BINS)
+
+# the LD_PRELOAD fault injector of tests/cli/faults.sh (write/fsync/rename/
+# link failures on demand); plain C, never linked into a tool
+$(BUILD)/faultinj.so: tests/fault/faultinj.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O1 -fPIC -shared -o $@ $< -ldl
+
+# the fault suite with many random kill points per command and signal
+# (tests/cli/faults.sh; make check runs one round)
+SOAK_ROUNDS ?= 25
+soak: $(BINS) $(BUILD)/faultinj.so
+	@QK_SOAK_ROUNDS=$(SOAK_ROUNDS) BUILD=$(BUILD) BINDIR=$(BINDIR) sh tests/cli/faults.sh | \
+	  tee $(BUILD)/soak.log | grep -v '^ok' ; \
+	  echo "soak: $$(grep -c '^ok' $(BUILD)/soak.log) passed, $$(grep -c '^not ok' $(BUILD)/soak.log) failed"; \
+	  ! grep -q '^not ok' $(BUILD)/soak.log
 
 demo: deps
 	@$(MAKE) --no-print-directory all

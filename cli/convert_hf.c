@@ -217,6 +217,7 @@ int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_
 	rc = hx_export(&in->model, qk_outdir_temp_path(d), &o, err);
 	cli_progress_end(&pr);
 	if (rc) {
+		qk_outdir_name_target(d, err);
 		qk_outdir_abort(d);
 		goto out;
 	}

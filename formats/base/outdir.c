@@ -161,6 +161,20 @@ const char *qk_outdir_temp_path(const struct qk_outdir *d)
 	return d ? d->temp : NULL;
 }
 
+void qk_outdir_name_target(const struct qk_outdir *d, qk_err *err)
+{
+	char buf[QK_ERR_MSG_MAX];
+	const char *at;
+	size_t n;
+
+	if (!d || !err || !d->temp || !(at = strstr(err->msg, d->temp)))
+		return;
+	n = (size_t)(at - err->msg);
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)n, err->msg, d->target,
+		 at + strlen(d->temp));
+	memcpy(err->msg, buf, sizeof(buf));
+}
+
 void qk_outdir_abort(struct qk_outdir *d)
 {
 	if (d)

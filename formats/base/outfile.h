@@ -127,6 +127,9 @@ int qk_outdir_check(const char *target, bool merge, uint64_t planned_bytes, qk_e
 int qk_outdir_open(struct qk_outdir **d, const char *target, qk_err *err);
 /* The temporary directory (write the outputs there). */
 const char *qk_outdir_temp_path(const struct qk_outdir *d);
+/* An error from writing inside the temporary directory, reworded to name
+ * the target the user gave instead of the temporary. */
+void qk_outdir_name_target(const struct qk_outdir *d, qk_err *err);
 /* Move the result into place: a missing target or an empty directory is
  * replaced by the temporary directory in one rename; a directory that holds
  * entries is refused (QK_E_USAGE "exists and is not empty") unless `merge`,
