@@ -38,6 +38,7 @@ struct quant_opts {
 	bool allow_nonfinite;          /* --allow-nonfinite */
 	bool keep_mtp;
 	bool quiet;
+	bool json;                     /* plan --json */
 	unsigned threads;
 };
 
@@ -102,5 +103,7 @@ int quant_write(struct quant_job *j, const struct quant_opts *o, struct wp_stats
 /* The plan as `qwen-quant plan` prints it: one line per tensor (name, type,
  * ggml ne, bytes, bits per weight, why), then totals by type and overall. */
 void quant_print_plan(FILE *f, const struct quant_job *j, const struct quant_opts *o);
+/* The same as one JSON object on stdout (plan --json). */
+int quant_plan_json(const struct quant_job *j, const struct quant_opts *o, qk_err *err);
 
 #endif

@@ -4,6 +4,9 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <cJSON.h>
+
+#include "common.h"
 #include "../quant/qtype.h"
 
 static const char *const why_names[] = {
@@ -78,4 +81,79 @@ void quant_print_plan(FILE *f, const struct quant_job *j, const struct quant_opt
 	if (j->n_fallback)
 		fprintf(f, "%d of %zu tensors required fallback quantization\n", j->n_fallback,
 			j->plan.n);
+}
+
+/* ---- JSON ---- */
+
+static const char *const why_keys[] = {
+	[QW_KEPT] = "kept", [QW_DEFAULT] = "default", [QW_MIX] = "mix", [QW_RECIPE] = "recipe",
+	[QW_OPTION] = "option", [QW_FALLBACK] = "fallback",
+};
+
+static cJSON *tensor_json(const struct quant_job *j, size_t i)
+{
+	const struct wp_tensor *t = &j->plan.t[i];
+	const struct quant_info *in = &j->info[i];
+	cJSON *e = cJSON_CreateObject(), *ne;
+
+	if (!e)
+		return NULL;
+	cJSON_AddStringToObject(e, "name", t->name);
+	cJSON_AddStringToObject(e, "type", type_name(t->type));
+	ne = cJSON_AddArrayToObject(e, "ne");
+	for (int d = 0; ne && d < t->n_dims; d++)
+		cJSON_AddItemToArray(ne, cJSON_CreateNumber((double)t->ne[d]));
+	cJSON_AddNumberToObject(e, "bytes", (double)t->nbytes);
+	cJSON_AddNumberToObject(e, "bpw", bpw(t->nbytes, t->n_elem));
+	cJSON_AddStringToObject(e, "from", type_name(in->src_type));
+	cJSON_AddStringToObject(e, "why", why_keys[in->why]);
+	if (in->rule >= 0)
+		cJSON_AddNumberToObject(e, "recipe_line", j->recipe.rules[in->rule].line);
+	return e;
+}
+
+int quant_plan_json(const struct quant_job *j, const struct quant_opts *o, qk_err *err)
+{
+	cJSON *root = cJSON_CreateObject(), *arr, *by;
+	uint64_t elems = 0, bytes = 0;
+
+	if (!root)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory building JSON");
+	cJSON_AddStringToObject(root, "path", j->in.cat.path);
+	cJSON_AddStringToObject(root, "file_type", o->mix->name);
+	cJSON_AddNumberToObject(root, "file_type_id", j->ftype);
+	if (o->recipe)
+		cJSON_AddStringToObject(root, "recipe", o->recipe);
+	cJSON_AddBoolToObject(root, "pure", o->qopt.pure);
+	arr = cJSON_AddArrayToObject(root, "tensors");
+	for (size_t i = 0; arr && i < j->plan.n; i++) {
+		cJSON_AddItemToArray(arr, tensor_json(j, i));
+		elems += j->plan.t[i].n_elem;
+		bytes += j->plan.t[i].nbytes;
+	}
+	by = cJSON_AddObjectToObject(root, "by_type");
+	for (int ty = 0; by && ty < QT_COUNT; ty++) {
+		uint64_t n = 0, e = 0, b = 0;
+		cJSON *x;
+
+		for (size_t i = 0; i < j->plan.n; i++)
+			if (j->plan.t[i].type == ty) {
+				n++;
+				e += j->plan.t[i].n_elem;
+				b += j->plan.t[i].nbytes;
+			}
+		if (!n || !(x = cJSON_AddObjectToObject(by, type_name(ty))))
+			continue;
+		cJSON_AddNumberToObject(x, "n_tensors", (double)n);
+		cJSON_AddNumberToObject(x, "n_weights", (double)e);
+		cJSON_AddNumberToObject(x, "bytes", (double)b);
+		cJSON_AddNumberToObject(x, "bpw", bpw(b, e));
+	}
+	cJSON_AddNumberToObject(root, "n_tensors", (double)j->plan.n);
+	cJSON_AddNumberToObject(root, "n_weights", (double)elems);
+	cJSON_AddNumberToObject(root, "bytes", (double)bytes);
+	cJSON_AddNumberToObject(root, "bpw", bpw(bytes, elems));
+	cJSON_AddNumberToObject(root, "input_bytes", (double)j->src_bytes);
+	cJSON_AddNumberToObject(root, "n_fallback", j->n_fallback);
+	return cli_emit_json(root, err);
 }

@@ -22,7 +22,8 @@ enum { C_QUANT = 1, C_PLAN = 2, C_ALL = 3 };
 
 enum {
 	O_OUTPUT = 1, O_TYPE, O_RECIPE, O_THREADS, O_ALLOW_REQUANT, O_PURE, O_LEAVE_OUTPUT,
-	O_OUTPUT_TYPE, O_TOKEN_EMBD_TYPE, O_KEEP_MTP, O_ALLOW_NONFINITE, O_QUIET, O_HELP, O_VERSION,
+	O_OUTPUT_TYPE, O_TOKEN_EMBD_TYPE, O_KEEP_MTP, O_ALLOW_NONFINITE, O_QUIET, O_JSON, O_HELP,
+	O_VERSION,
 };
 
 struct opt_row {
@@ -57,6 +58,7 @@ static const struct opt_row rows[] = {
 	    CLI_ALLOW_NONFINITE_HELP }, C_QUANT },
 	{ { O_QUIET, 'q', "quiet", CLI_ARG_NONE, NULL, "no progress bar, notes or summary" },
 	  C_QUANT },
+	{ { O_JSON, 0, "json", CLI_ARG_NONE, NULL, "plan: print one JSON object" }, C_PLAN },
 	{ { O_HELP, 'h', "help", CLI_ARG_NONE, NULL, "print this help and exit" }, C_ALL },
 	{ { O_VERSION, 0, "version", CLI_ARG_NONE, NULL, "print the version and exit" }, C_ALL },
 };
@@ -143,6 +145,7 @@ static bool on_opt(void *p, int id, const char *arg)
 		return tensor_type("token-embedding-type", arg, &c->o.qopt.token_embd_type);
 	case O_KEEP_MTP: c->o.keep_mtp = true; break;
 	case O_QUIET: c->o.quiet = true; break;
+	case O_JSON: c->o.json = true; break;
 	case O_HELP: c->help = true; break;
 	case O_VERSION: c->version = true; break;
 	}
@@ -234,9 +237,12 @@ static int run(struct ctx *c, const char *model)
 		goto fail;
 	warnings(&j, &c->o, c->cmd == C_PLAN);
 	if (c->cmd == C_PLAN) {
-		quant_print_plan(stdout, &j, &c->o);
+		if (c->o.json)
+			rc = quant_plan_json(&j, &c->o, &err);
+		else
+			quant_print_plan(stdout, &j, &c->o);
 		quant_job_free(&j);
-		return EXIT_OK;
+		return rc ? cli_fail(&err) : EXIT_OK;
 	}
 	if ((rc = output_name(c, &j, &out_owned, &err)) ||
 	    (rc = check_output(c->o.out, &j, c->o.recipe, &err)) ||

@@ -159,3 +159,18 @@ if "$Q" "$M/qwen3" -o "$tmp/names/q3-{ftype}.{FTYPE}.gguf" --type Q4_K_M -q 2>"$
 else
 	notok "-o template"; show "$tmp/err"
 fi
+
+# ---- plan --json: the same plan as the text form ----
+if "$Q" plan "$M/qwen2" --type Q4_K_M >"$tmp/plan.txt" 2>"$tmp/err" &&
+   "$Q" plan "$M/qwen2" --type Q4_K_M --json >"$tmp/plan.json" 2>>"$tmp/err"; then
+	awk '/^  tensor /{on=1; next} /^by type:/{on=0} on {print $1, $2}' "$tmp/plan.txt" >"$tmp/a"
+	awk -F'"' '/^\t\t\t"name":/{n=$4} /^\t\t\t"type":/{print n, $4}' "$tmp/plan.json" >"$tmp/b"
+	if [ -s "$tmp/a" ] && cmp -s "$tmp/a" "$tmp/b" && grep -q '"file_type":[[:space:]]*"Q4_K_M"' "$tmp/plan.json"; then
+		ok "plan --json: $(wc -l <"$tmp/a") tensors with the text plan's types, in its order"
+	else
+		notok "plan --json differs from the text plan"; diff "$tmp/a" "$tmp/b" | head -5
+	fi
+else
+	notok "plan --json"; show "$tmp/err"
+fi
+expect 2 "does not apply" "$Q" "$M/qwen2" -o "$tmp/j.gguf" --type Q8_0 --json
