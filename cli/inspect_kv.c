@@ -313,7 +313,7 @@ static int kv_text_gguf(const struct gf_file *f, qk_err *err)
 		type_label(f, i, type, sizeof(type));
 		kv_line(n, type, kv_count(f, i), gf_key(f, i), b.s ? b.s : "");
 	}
-	qk_sb_release(&b);
+	qk_sb_free(&b);
 	return b.oom ? qk_err_set(err, QK_E_NOMEM, "out of memory printing key/values") : QK_OK;
 }
 
@@ -335,7 +335,7 @@ int inspect_kv_text(const struct qk_input *in, qk_err *err)
 	}
 	if (b.oom)
 		rc = qk_err_set(err, QK_E_NOMEM, "out of memory printing metadata");
-	qk_sb_release(&b);
+	qk_sb_free(&b);
 	return rc;
 }
 

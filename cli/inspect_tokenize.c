@@ -106,7 +106,7 @@ int inspect_tokenize(const struct qk_input *in, const char *text, bool parse_spe
 	root = NULL;
 out:
 	cJSON_Delete(root);
-	tk_ids_release(&ids);
+	tk_ids_free(&ids);
 	tk_enc_close(e);
 	return rc;
 }

@@ -238,6 +238,6 @@ int quant_prepare(struct quant_job *j, const struct quant_opts *o, const char *p
 	 * input; drop the pages it touched so that the resident set stays the
 	 * chunk buffers whatever the number of layers */
 	for (size_t i = 0; i < j->in.cat.n_files; i++)
-		qk_map_release(&j->in.cat.files[i], 0, j->in.cat.files[i].size);
+		qk_map_evict(&j->in.cat.files[i], 0, j->in.cat.files[i].size);
 	return QK_OK;
 }

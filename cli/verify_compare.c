@@ -53,8 +53,8 @@ static int run_seqs(const struct verify_opts *o, const struct verify_model *ref,
 			for (size_t l = 0; l < rep->n_streams; l++)
 				ts_diff_add(&rep->streams[l], a.hidden + l * n, b.hidden + l * n, n);
 		}
-		rf_out_release(&a);
-		rf_out_release(&b);
+		rf_out_free(&a);
+		rf_out_free(&b);
 	}
 	verify_progress_end();
 	return rc;
@@ -117,8 +117,8 @@ static int run_chunks(const struct verify_opts *o, const struct verify_model *re
 			rc = verify_base_chunk(base, st, c, a.logits, (uint32_t)V, rec, err);
 		if (!rc)
 			rc = chunk_figures(acc, &rep->chunks[c], err);
-		rf_out_release(&a);
-		rf_out_release(&b);
+		rf_out_free(&a);
+		rf_out_free(&b);
 	}
 	verify_progress_end();
 	if (!rc && base) {
@@ -158,7 +158,7 @@ static int run_base(const struct verify_opts *o, const struct kb_file *kb,
 		}
 		if (!rc)
 			rc = chunk_figures(acc, &rep->chunks[c], err);
-		rf_out_release(&b);
+		rf_out_free(&b);
 	}
 	verify_progress_end();
 	free(buf);
@@ -321,7 +321,7 @@ int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_p
 out:
 	free(rep.streams);
 	free(rep.chunks);
-	rm_acc_release(&acc);
+	rm_acc_free(&acc);
 	verify_seqs_free(&seqs);
 	verify_stream_free(&st);
 	kb_close(&kb);

@@ -431,7 +431,7 @@ int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_po
 		verify_progress_end();
 		if (!rc)
 			rc = check_seq(s, &g, &r, &b, &w, arr, err);
-		rf_out_release(&r);
+		rf_out_free(&r);
 		free(g.ids);
 	}
 	if (!rc) {

@@ -269,11 +269,11 @@ static int load_text(struct verify_seqs *s, const struct verify_opts *o, struct 
 			rc = qk_err_set(err, QK_E_UNSUPPORTED, "%s: the tokenizer gives id %ld at "
 					"position %zu, outside the model's n_vocab %u", s->source,
 					(long)ids.id[i], i, (unsigned)m->in.hp.n_vocab);
-			tk_ids_release(&ids);
+			tk_ids_free(&ids);
 			return rc;
 		}
 	if (ids.n > VERIFY_MAX_TOKENS && !llama_rule) {
-		tk_ids_release(&ids);
+		tk_ids_free(&ids);
 		return qk_err_set(err, QK_E_USAGE, "%s: more than %u tokens in one sequence",
 				  s->source, VERIFY_MAX_TOKENS);
 	}

@@ -167,7 +167,7 @@ int verify_cmd_perplexity(const struct verify_opts *o, const char **pos, size_t 
 		score_chunk(&st, c, &r, &p);
 		if (base)
 			rc = verify_base_chunk(base, &st, c, r.logits, r.n_vocab, rec, err);
-		rf_out_release(&r);
+		rf_out_free(&r);
 	}
 	verify_progress_end();
 	if (!rc && base) {

@@ -257,7 +257,7 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 		else
 			print_seq(&m, s, &seqs.seq[s], r, k, ids);
 		if (!o->dump)
-			rf_out_release(r);
+			rf_out_free(r);
 	}
 	if (!rc && o->dump)
 		rc = dump(o->dump, &seqs, outs, err);
@@ -289,7 +289,7 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 	st_writer_abort(exp);
 	cJSON_Delete(root);
 	for (size_t s = 0; outs && s < seqs.n; s++)
-		rf_out_release(&outs[s]);
+		rf_out_free(&outs[s]);
 	free(outs);
 	verify_seqs_free(&seqs);
 	verify_close(&m);

@@ -187,7 +187,7 @@ static int check_chatml(const struct verify_model *m, qk_err *err)
 		int rc = tk_encode(m->enc, need[i], strlen(need[i]), TK_ENC_PARSE_SPECIAL, &ids, err);
 		const size_t n = ids.n;
 
-		tk_ids_release(&ids);
+		tk_ids_free(&ids);
 		if (rc)
 			return rc;
 		if (n != 1)
@@ -232,9 +232,9 @@ int verify_text_ids(const struct verify_opts *o, struct verify_model *m, bool ll
 	}
 	if (!o->text)
 		free(txt);
-	qk_sb_release(&chat);
+	qk_sb_free(&chat);
 	if (rc)
-		tk_ids_release(out);
+		tk_ids_free(out);
 	return rc;
 }
 

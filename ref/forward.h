@@ -72,11 +72,11 @@ struct rf_out {
 };
 
 /* Run tokens[0..T-1] through m. On success *out holds the results (release
- * with rf_out_release); on failure *out is left empty. */
+ * with rf_out_free); on failure *out is left empty. */
 int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
 	   const struct rf_opts *o, struct rf_out *out, qk_err *err);
 
 /* Free the arrays of *out and empty it; accepts NULL and an empty out. */
-void rf_out_release(struct rf_out *out);
+void rf_out_free(struct rf_out *out);
 
 #endif

@@ -19,7 +19,7 @@ void rf_opts_init(struct rf_opts *o)
 	o->simd = true;
 }
 
-void rf_out_release(struct rf_out *out)
+void rf_out_free(struct rf_out *out)
 {
 	if (!out)
 		return;
@@ -451,7 +451,7 @@ int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
 	rc = run(&c, tokens, &bf, out, err);
 out:
 	if (rc)
-		rf_out_release(out);
+		rf_out_free(out);
 	free(bf.x);
 	free(bf.a);
 	free(bf.y);

@@ -157,7 +157,7 @@ void rm_acc_init(struct rm_acc *a)
 	ts_diff_init(&a->logits);
 }
 
-void rm_acc_release(struct rm_acc *a)
+void rm_acc_free(struct rm_acc *a)
 {
 	if (!a)
 		return;

@@ -135,7 +135,7 @@ struct rm_acc {
 
 void rm_acc_init(struct rm_acc *a);
 /* Free the arrays and reset; accepts NULL. */
-void rm_acc_release(struct rm_acc *a);
+void rm_acc_free(struct rm_acc *a);
 /* Add one sequence: ref and cand logits [T, n_vocab] for tokens[0..T-1]
  * (tokens[t+1] is the next token of position t; tokens may be NULL, then no
  * predictions are counted). Every position counts for KLD and top-1. */

@@ -67,7 +67,7 @@ void qk_map_close(qk_map *map)
 	memset(map, 0, sizeof(*map));
 }
 
-void qk_map_release(const qk_map *map, size_t off, size_t len)
+void qk_map_evict(const qk_map *map, size_t off, size_t len)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	uintptr_t start, end;

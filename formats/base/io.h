@@ -73,7 +73,7 @@ int qk_map_open(qk_map *map, const char *path, qk_err *err);
 void qk_map_close(qk_map *map);
 /* Tell the kernel that [off, off+len) will not be needed soon (streaming
  * writers call this after consuming a chunk so memory stays flat). */
-void qk_map_release(const qk_map *map, size_t off, size_t len);
+void qk_map_evict(const qk_map *map, size_t off, size_t len);
 
 /* Drop the mapping's pages around [off, off+len), widened to 2 MiB
  * boundaries (the kernel maps neighbouring pages on a fault): for small reads

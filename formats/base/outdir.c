@@ -74,7 +74,7 @@ int qk_outdir_check(const char *target, bool merge, uint64_t planned_bytes, qk_e
 		rc = ns_lock_scan(&ns, false, err);
 	if (!rc)
 		rc = ns_space(&ns, planned_bytes, err);
-	ns_release(&ns);
+	ns_free(&ns);
 	return rc;
 }
 
@@ -148,7 +148,7 @@ int qk_outdir_open(struct qk_outdir **out, const char *target, qk_err *err)
 		ns.path = ns.dir = NULL;
 	}
 out:
-	ns_release(&ns);
+	ns_free(&ns);
 	if (rc && d)
 		dir_release(d, true);
 	else

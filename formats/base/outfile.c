@@ -281,7 +281,7 @@ int qk_out_open(struct qk_out **out, const char *target, qk_err *err)
 		ns.path = ns.dir = ns.base = NULL;
 	}
 out:
-	ns_release(&ns);
+	ns_free(&ns);
 	if (rc && o)
 		release(o, false);
 	else

@@ -76,7 +76,7 @@ bool qk_out_is_forbidden(const char *path)
 
 /* ---- resolution ---- */
 
-void ns_release(struct out_ns *ns)
+void ns_free(struct out_ns *ns)
 {
 	ns_unlock(ns);
 	free(ns->path);
@@ -345,6 +345,6 @@ int qk_out_check(const char *target, uint64_t planned_bytes, qk_err *err)
 		rc = ns_lock_scan(&ns, false, err);
 	if (!rc)
 		rc = ns_space(&ns, planned_bytes, err);
-	ns_release(&ns);
+	ns_free(&ns);
 	return rc;
 }

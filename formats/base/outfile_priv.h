@@ -26,9 +26,9 @@ struct out_ns {
 
 /* Resolve and check `target` (empty, directory or not, non-regular, dangling
  * link, forbidden, parent missing or unwritable); want_dir selects the
- * directory rules. Fills ns; release with ns_release. */
+ * directory rules. Fills ns; release with ns_free. */
 int ns_resolve(struct out_ns *ns, const char *target, bool want_dir, qk_err *err);
-void ns_release(struct out_ns *ns);
+void ns_free(struct out_ns *ns);
 /* Lock the directory, refuse when another live run writes the same target,
  * and (remove_stale) remove temporaries whose owner is gone. */
 int ns_lock_scan(struct out_ns *ns, bool remove_stale, qk_err *err);

@@ -70,7 +70,7 @@ void qk_sb_printf(struct qk_sb *b, const char *fmt, ...)
 	b->n += (size_t)k;
 }
 
-void qk_sb_release(struct qk_sb *b)
+void qk_sb_free(struct qk_sb *b)
 {
 	if (!b)
 		return;

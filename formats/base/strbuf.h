@@ -7,7 +7,7 @@
  * not counted in n); it is NULL before the first append.
  *
  * Ownership: the caller owns the struct (zero-initialise it: `= { 0 }`) and
- * frees its bytes with qk_sb_release.
+ * frees its bytes with qk_sb_free.
  */
 #ifndef QK_STRBUF_H
 #define QK_STRBUF_H
@@ -26,6 +26,6 @@ void qk_sb_putn(struct qk_sb *b, const void *s, size_t n);
 void qk_sb_puts(struct qk_sb *b, const char *s);
 void qk_sb_printf(struct qk_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Free the bytes and zero the struct; accepts NULL. */
-void qk_sb_release(struct qk_sb *b);
+void qk_sb_free(struct qk_sb *b);
 
 #endif

@@ -178,7 +178,7 @@ out:
 	return rc;
 }
 
-void st_index_release(struct st_index *idx)
+void st_index_free(struct st_index *idx)
 {
 	if (!idx)
 		return;
@@ -261,7 +261,7 @@ int st_index_open(struct qk_catalog *cat, const char *index_path, qk_err *err)
 	rc = st_index_parse(&idx, text, text_len, index_path, err);
 	free(text);
 	if (rc) {
-		st_index_release(&idx);
+		st_index_free(&idx);
 		return rc;
 	}
 	qk_catalog_mark(cat, &mark);
@@ -286,7 +286,7 @@ int st_index_open(struct qk_catalog *cat, const char *index_path, qk_err *err)
 	if (rc)
 		qk_catalog_rollback(cat, &mark);
 	free(seen);
-	st_index_release(&idx);
+	st_index_free(&idx);
 	return rc;
 }
 

@@ -31,7 +31,7 @@ struct st_index_entry {
 	size_t shard;    /* index into shards[] */
 };
 
-/* A parsed index (init with memset 0; st_index_release frees). */
+/* A parsed index (init with memset 0; st_index_free frees). */
 struct st_index {
 	char *path;                     /* for messages, owned */
 	size_t n_shards;
@@ -46,7 +46,7 @@ struct st_index {
  * messages. Validates structure and shard names; opens nothing. */
 int st_index_parse(struct st_index *idx, const char *json, size_t len, const char *name,
 		   qk_err *err);
-void st_index_release(struct st_index *idx);
+void st_index_free(struct st_index *idx);
 /* The entry for a tensor name, or NULL. */
 const struct st_index_entry *st_index_find(const struct st_index *idx, const char *name);
 

@@ -228,12 +228,12 @@ static int write_header(struct st_writer *w, qk_err *err)
 	while (!b.oom && b.n % 8 != 0)
 		qk_sb_putn(&b, " ", 1);
 	if (b.oom) {
-		qk_sb_release(&b);
+		qk_sb_free(&b);
 		w->failed = true;
 		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory for the header", w->path);
 	}
 	if (b.n > ST_MAX_HEADER) {
-		qk_sb_release(&b);
+		qk_sb_free(&b);
 		w->failed = true;
 		return qk_err_set(err, QK_E_UNSUPPORTED,
 				  "%s: header of %zu tensors is more than the limit of %u bytes",
@@ -243,7 +243,7 @@ static int write_header(struct st_writer *w, qk_err *err)
 	rc = qk_out_write(w->out, len, sizeof(len), err);
 	if (!rc)
 		rc = qk_out_write(w->out, b.s, b.n, err);
-	qk_sb_release(&b);
+	qk_sb_free(&b);
 	w->header_done = true;
 	if (rc)
 		w->failed = true;

@@ -559,7 +559,7 @@ int hx_config_json(const struct hx_plan *p, char **json, qk_err *err)
 	}
 	cJSON_Delete(root);
 	if (c.oom || b.oom) {
-		qk_sb_release(&b);
+		qk_sb_free(&b);
 		return qk_err_set(err, QK_E_NOMEM, "out of memory writing config.json");
 	}
 	*json = b.s;

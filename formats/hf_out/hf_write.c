@@ -114,7 +114,7 @@ static void release(const struct qk_catalog *cat, const struct qk_view *v, uint6
 		map = &cat->files[t->file];
 		if (!map->data || t->data < map->data || t->data >= map->data + map->size)
 			continue;
-		qk_map_release(map, (size_t)(t->data - map->data) +
+		qk_map_evict(map, (size_t)(t->data - map->data) +
 				    (pc->row0 + (lo - pc->start)) * pc->row_bytes,
 			       (hi - lo) * pc->row_bytes);
 	}

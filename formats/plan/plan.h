@@ -10,7 +10,7 @@
  * Because every size is known up front, the GGUF header and tensor infos are
  * written first and the data is streamed after it (wp_write_data), in row
  * chunks: memory is the chunk buffers, not the model, and source pages are
- * released (qk_map_release) once their rows are written.
+ * released (qk_map_evict) once their rows are written.
  *
  * File order: by the position of each tensor's first source tensor in the
  * input (file index, then byte offset), ties in binding order. For a

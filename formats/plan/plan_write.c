@@ -261,7 +261,7 @@ static void release_rows(const struct qk_model *m, const struct qk_view *v, uint
 		map = &m->cat->files[pc->t->file];
 		if (!map->data || pc->t->data < map->data)
 			continue;
-		qk_map_release(map, (size_t)(pc->t->data - map->data) +
+		qk_map_evict(map, (size_t)(pc->t->data - map->data) +
 				      (size_t)((pc->row0 + lo - pc->start) * pc->row_bytes),
 			       (size_t)((hi - lo) * pc->row_bytes));
 	}

@@ -65,7 +65,7 @@ struct tk_ids {
 	int32_t *id;   /* [n] token ids */
 	size_t n, cap;
 };
-void tk_ids_release(struct tk_ids *ids);
+void tk_ids_free(struct tk_ids *ids);
 
 /* Encoders. tk_enc_open_hf takes tk_load_hf's arguments (dir holds
  * tokenizer.json, or qwen.tiktoken for QK_ARCH_QWEN); tk_enc_open_gguf reads

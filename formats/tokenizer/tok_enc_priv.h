@@ -86,7 +86,7 @@ struct tk_cache_slot {
 	uint32_t ids;
 	uint8_t len, n;    /* piece bytes, id count */
 };
-void tk_scratch_release(struct tk_scratch *s);
+void tk_scratch_free(struct tk_scratch *s);
 
 /* Build e->pairs from the merges (rank = merge index) or, with `tiktoken`,
  * from every split of every token into two tokens (rank = the merged

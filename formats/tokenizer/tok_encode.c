@@ -12,7 +12,7 @@
 
 /* ---- ids ---- */
 
-void tk_ids_release(struct tk_ids *ids)
+void tk_ids_free(struct tk_ids *ids)
 {
 	if (!ids)
 		return;
@@ -34,7 +34,7 @@ int tk_ids_push(struct tk_ids *ids, int32_t id, qk_err *err)
 	return QK_OK;
 }
 
-void tk_scratch_release(struct tk_scratch *s)
+void tk_scratch_free(struct tk_scratch *s)
 {
 	free(s->sym);
 	free(s->nxt);

@@ -357,6 +357,6 @@ out:
 		out->n = n0;
 	free(fixed);
 	free(whole);
-	tk_scratch_release(&s);
+	tk_scratch_free(&s);
 	return rc;
 }

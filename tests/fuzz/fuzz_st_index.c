@@ -30,6 +30,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (err.msg[0] == '\0') {
 		abort();
 	}
-	st_index_release(&idx);
+	st_index_free(&idx);
 	return 0;
 }

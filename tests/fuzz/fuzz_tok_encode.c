@@ -85,6 +85,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (blen != size || memcmp(back, data, size) != 0))
 		__builtin_trap();
 	free(back);
-	tk_ids_release(&ids);
+	tk_ids_free(&ids);
 	return 0;
 }

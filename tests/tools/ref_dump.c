@@ -72,7 +72,7 @@ static int run_seq(const struct qk_model *m, const struct args *a, int s, const 
 
 		fprintf(stderr, "seq %d: %zu tokens in %.3f s: %.1f tokens/s (%u threads, %s)\n", s,
 			T, sec, (double)T / sec, a->threads, out.simd ? "avx2" : "scalar");
-		rf_out_release(&out);
+		rf_out_free(&out);
 		return QK_OK;
 	}
 	printf("seq %d T=%zu\n", s, T);
@@ -80,7 +80,7 @@ static int run_seq(const struct qk_model *m, const struct args *a, int s, const 
 		put_row(out.logits + t * out.n_vocab, out.n_vocab);
 	for (size_t i = 0; a->hidden && i < (out.n_layer + (size_t)1) * T; i++)
 		put_row(out.hidden + i * out.n_embd, out.n_embd);
-	rf_out_release(&out);
+	rf_out_free(&out);
 	return QK_OK;
 }
 

@@ -43,7 +43,7 @@ static int print_ids(const struct tk_enc *e, const char *t, size_t n, unsigned f
 		rc = tk_decode(e, ids.id, ids.n, &back, &blen, &err);
 	if (rc) {
 		fprintf(stderr, "tok_dump: %s\n", err.msg);
-		tk_ids_release(&ids);
+		tk_ids_free(&ids);
 		return qk_err_exit_code(rc);
 	}
 	for (size_t i = 0; i < ids.n; i++)
@@ -54,7 +54,7 @@ static int print_ids(const struct tk_enc *e, const char *t, size_t n, unsigned f
 		rc = 1;
 	}
 	free(back);
-	tk_ids_release(&ids);
+	tk_ids_free(&ids);
 	return rc;
 }
 
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 		printf("%zu %.6f %zu\n", len * (size_t)times,
 		       (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
 		       ids.n);
-		tk_ids_release(&ids);
+		tk_ids_free(&ids);
 		goto out;
 	}
 	if (!sep) {

@@ -131,9 +131,9 @@ static void test_same_bits_threads_simd(void **state)
 			if ((d = first_diff(base.hidden, o.hidden, nh)) >= 0)
 				fail_msg("%s: %u threads, simd %d: hidden value %ld differs",
 					 all_fixtures[i], runs[r].threads, runs[r].simd, d);
-			rf_out_release(&o);
+			rf_out_free(&o);
 		}
-		rf_out_release(&base);
+		rf_out_free(&base);
 		fx_close(&f);
 	}
 }
@@ -154,10 +154,10 @@ static void test_hidden_optional(void **state)
 	assert_int_equal(a.n_embd, 32);
 	assert_int_equal(a.n_layer, 4); /* the MTP layer is not run */
 	assert_int_equal(first_diff(a.logits, b.logits, f.T * 512), -1);
-	rf_out_release(&a);
-	rf_out_release(&b);
-	rf_out_release(&b); /* release twice: harmless */
-	rf_out_release(NULL);
+	rf_out_free(&a);
+	rf_out_free(&b);
+	rf_out_free(&b); /* release twice: harmless */
+	rf_out_free(NULL);
 	fx_close(&f);
 }
 
@@ -213,14 +213,14 @@ static void test_qwen1_seq_length(void **state)
 	for (size_t i = 0; i < 129; i++)
 		tok[i] = f.tokens[i % f.T];
 	run_ok(&f.m, tok, 128, 1, true, false, &out);
-	rf_out_release(&out);
+	rf_out_free(&out);
 	run_fails(&f.m, tok, 129, NULL, QK_E_UNSUPPORTED, "129 tokens exceed seq_length 128",
 		  "use_dynamic_ntk true, use_logn_attn true");
 	f.m.hp.use_dynamic_ntk = false;
 	run_fails(&f.m, tok, 129, NULL, QK_E_UNSUPPORTED, "use_logn_attn true", NULL);
 	f.m.hp.use_logn_attn = false;
 	run_ok(&f.m, tok, 129, 1, true, false, &out);
-	rf_out_release(&out);
+	rf_out_free(&out);
 	fx_close(&f);
 }
 
@@ -262,12 +262,12 @@ static void test_dynamic_ntk(void **state)
 	f.m.hp.n_ctx_train = (uint32_t)f.T; /* not past it: no change */
 	run_ok(&f.m, f.tokens, f.T, 1, true, false, &dyn);
 	assert_int_equal(first_diff(def.logits, dyn.logits, f.T * f.hp.n_vocab), -1);
-	rf_out_release(&dyn);
+	rf_out_free(&dyn);
 
 	f.m.hp.n_ctx_train = 8; /* T = 24 > 8 */
 	run_ok(&f.m, f.tokens, f.T, 1, true, false, &dyn);
 	assert_true(max_rel_diff(dyn.logits, def.logits, f.T, f.hp.n_vocab) > 1e-3);
-	rf_out_release(&def);
+	rf_out_free(&def);
 
 	f.m.hp.rope.type = QK_ROPE_DEFAULT;
 	f.m.hp.rope_theta = theta * pow(factor * (double)f.T / 8.0 - (factor - 1.0),
@@ -276,8 +276,8 @@ static void test_dynamic_ntk(void **state)
 	if (max_rel_diff(dyn.logits, def.logits, f.T, f.hp.n_vocab) > 1e-5)
 		fail_msg("dynamic NTK differs from the default RoPE at base %g by %g", f.m.hp.rope_theta,
 			 max_rel_diff(dyn.logits, def.logits, f.T, f.hp.n_vocab));
-	rf_out_release(&def);
-	rf_out_release(&dyn);
+	rf_out_free(&def);
+	rf_out_free(&dyn);
 	fx_close(&f);
 }
 
@@ -446,9 +446,9 @@ static void test_q8_0_weights(void **state)
 				fail_msg("%s: Q8_0 logit error %.3g, expected 1e-5 .. %g", names[i],
 					 worst, Q8_0_LOGIT_BUDGET);
 		}
-		rf_out_release(&a);
-		rf_out_release(&b);
-		rf_out_release(&c);
+		rf_out_free(&a);
+		rf_out_free(&b);
+		rf_out_free(&c);
 		requant_close(&q8);
 		requant_close(&f32);
 		fx_close(&f);

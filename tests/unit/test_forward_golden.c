@@ -241,7 +241,7 @@ static void check_fixture(void **state)
 		for (size_t p = 0; p < T; p++)
 			cmp_logits(fx, s, p, out.logits + p * hp.n_vocab, lg, hp.n_vocab, &w);
 		cmp_hidden(s, out.hidden, hid, hp.n_layer, T * hp.n_embd, &b, &w);
-		rf_out_release(&out);
+		rf_out_free(&out);
 		free(ids);
 	}
 	stream_name(w.hidden_layer, where, sizeof(where));

@@ -247,7 +247,7 @@ static void test_acc_by_hand(void **state)
 	near(s.ppl_cand, sqrt(2 * (1 + e)), 1e-14, "ppl cand, two sequences");
 	/* K K K K 0 0 sorted 0 0 K K K K: median (K + K)/2 */
 	near(s.kld_median, K, 1e-14, "kld median, two sequences");
-	rm_acc_release(&a);
+	rm_acc_free(&a);
 }
 
 /* the NumPy oracle on T = 6, V = 97 (see the top of the file) */
@@ -289,7 +289,7 @@ static void test_acc_numpy(void **state)
 	near(s.rms_dp, X_RMS_DP, 1e-11, "rms dp");
 	near(s.max_abs_logit_diff, X_MAX_ABS_LOGIT_DIFF, 0, "max |dlogit|");
 	near(s.logits_nmse, X_LOGITS_NMSE, 1e-13, "logits nmse");
-	rm_acc_release(&a);
+	rm_acc_free(&a);
 }
 
 /* llama-perplexity's standard errors and quantiles on 24 scored positions
@@ -336,7 +336,7 @@ static void test_acc_scored_numpy(void **state)
 	near(s.rms_dp_err, X_S_RMS_DP_ERR, 1e-7, "rms dp err");
 	near(s.top1, X_S_TOP1, 0, "top1");
 	near(s.top1_err, 0, 0, "top1 err at 100 %");
-	rm_acc_release(&a);
+	rm_acc_free(&a);
 }
 
 static void test_acc_nonfinite_and_errors(void **state)
@@ -361,7 +361,7 @@ static void test_acc_nonfinite_and_errors(void **state)
 	assert_int_equal(rm_acc_add(&a, ref, ref, 2, 2, bad, &err), QK_E_USAGE);
 	assert_non_null(strstr(err.msg, "token id 2 at position 1"));
 	assert_int_equal(rm_acc_add(&a, ref, ref, 2, 0, tok, &err), QK_E_USAGE);
-	rm_acc_release(&a);
+	rm_acc_free(&a);
 	/* no predictions: PPL is NaN, KLD still counted */
 	rm_acc_init(&a);
 	assert_int_equal(rm_acc_add(&a, ref, ref, 1, 4, tok, &err), QK_OK);
@@ -369,12 +369,12 @@ static void test_acc_nonfinite_and_errors(void **state)
 	assert_int_equal(s.n_pred, 0);
 	assert_true(isnan(s.ppl_ref) && isnan(s.rms_dp));
 	assert_true(s.kld_mean == 0.0);
-	rm_acc_release(&a);
+	rm_acc_free(&a);
 	rm_acc_init(&a);
 	assert_int_equal(rm_acc_summary(&a, &s, &err), QK_OK);
 	assert_true(isnan(s.kld_mean) && isnan(s.top1));
-	rm_acc_release(&a);
-	rm_acc_release(NULL);
+	rm_acc_free(&a);
+	rm_acc_free(NULL);
 }
 
 /* streams: 0 equal; 1 NMSE 1e-8 (d = 1e-4 on values 1); 2 NMSE 0.25 */

@@ -153,14 +153,14 @@ static void test_parse_memory(void **state)
 	assert_null(st_index_find(&idx, "w"));
 	assert_true(idx.has_total_size);
 	assert_int_equal(idx.total_size, 12345);
-	st_index_release(&idx);
+	st_index_free(&idx);
 	/* total_size of another type is ignored, not an error */
 	{
 		static const char j2[] = "{\"metadata\":{\"total_size\":\"9\"},\"weight_map\":{\"a\":\"s\"}}";
 		assert_int_equal(st_index_parse(&idx, j2, strlen(j2), "idx", &e), QK_OK);
 	}
 	assert_false(idx.has_total_size);
-	st_index_release(&idx);
+	st_index_free(&idx);
 }
 
 /* one broken model directory: what it holds and the error it must give */

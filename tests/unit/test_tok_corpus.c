@@ -139,7 +139,7 @@ static void check(const struct tk_enc *e, const char *tk, unsigned flags, bool o
 			fail_msg("%s (%s): decode(encode(text)) is not the text", w[f].name, tk);
 		free(back);
 		free(text);
-		tk_ids_release(&ids);
+		tk_ids_free(&ids);
 	}
 	print_message("%s: %zu files, %zu ids identical\n", tk, n, total);
 	free_expected(w, n);

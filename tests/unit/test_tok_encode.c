@@ -72,7 +72,7 @@ static int check_fixture(const struct tk_enc *e, const char *fx, const char *how
 			fail_msg("%s (%s): sequence %d: decode(encode(text)) is not the text", fx, how,
 				 s);
 		free(back);
-		tk_ids_release(&ids);
+		tk_ids_free(&ids);
 	}
 	qk_catalog_free(&exp);
 	return s;
