@@ -79,11 +79,11 @@ char *cli_default_output(const char *dir, const char *const parts[CLI_NAME_N],
 	put_part(&b, type, false, true);
 	qk_sb_puts(&b, ".gguf");
 	if (b.oom) {
-		qk_sb_release(&b);
+		qk_sb_free(&b);
 		return NULL;
 	}
 	path = qk_path_join(dir, b.s);
-	qk_sb_release(&b);
+	qk_sb_free(&b);
 	return path;
 }
 
@@ -112,7 +112,7 @@ char *cli_fill_template(const char *out, const char *type)
 		}
 	}
 	if (b.oom || !b.s) {
-		qk_sb_release(&b);
+		qk_sb_free(&b);
 		return NULL;
 	}
 	return b.s;
