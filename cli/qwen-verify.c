@@ -40,7 +40,7 @@ static const struct cmd {
 enum {
 	O_THREADS = 1, O_TOKENS, O_TOKENS_FILE, O_TOP_K, O_DUMP, O_LOGIT_RTOL, O_HIDDEN_RTOL,
 	O_THRESHOLDS, O_JSON, O_HELP, O_VERSION, O_CTX, O_CHUNKS, O_SAVE_BASE, O_BASE,
-	O_SAVE_EXPECTED, O_TEXT, O_TEXT_FILE, O_CHAT, O_ALLOW_NONFINITE,
+	O_SAVE_EXPECTED, O_TEXT, O_TEXT_FILE, O_CHAT, O_ALLOW_NONFINITE, O_MTP,
 	O_THRESH0 = 100 /* + enum vt_id */
 };
 
@@ -70,6 +70,9 @@ static const struct opt_row head_rows[] = {
 	    "write the (reference's) log-probs as llama-perplexity's KL-divergence base file" },
 	  C_COMPARE | C_PPL },
 	{ { O_TOP_K, 0, "top-k", CLI_ARG_REQUIRED, "K", "tokens listed per position (default 5)" },
+	  C_RUN },
+	{ { O_MTP, 0, "mtp", CLI_ARG_NONE, NULL,
+	    "also run the multi-token prediction head (Qwen3-Next, Qwen3.5 with MTP tensors)" },
 	  C_RUN },
 	{ { O_DUMP, 0, "dump", CLI_ARG_REQUIRED, "FILE.npz",
 	    "write tokens, logits and residual streams as NumPy arrays" }, C_RUN },
@@ -192,6 +195,7 @@ static bool on_opt(void *p, int id, const char *arg)
 		break;
 	case O_DUMP: c->o.dump = arg; break;
 	case O_SAVE_EXPECTED: c->o.save_expected = arg; break;
+	case O_MTP: c->o.mtp = true; break;
 	case O_SAVE_BASE: c->o.save_base = arg; break;
 	case O_BASE: c->o.base = arg; break;
 	case O_CTX:

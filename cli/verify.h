@@ -74,6 +74,7 @@ void vt_apply_defaults(struct vt_set *t);
 struct verify_opts {
 	unsigned n_threads;         /* -t, default: online CPUs */
 	bool json;                  /* --json */
+	bool mtp;                   /* --mtp (run): the MTP head too */
 	const char *tokens;         /* --tokens LIST */
 	const char *tokens_file;    /* --tokens-file FILE */
 	const char *text;           /* --text STRING */

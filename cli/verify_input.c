@@ -373,6 +373,7 @@ int verify_forward(const struct verify_model *m, const struct verify_opts *o, bo
 	rf_opts_init(&ro);
 	ro.n_threads = o->n_threads;
 	ro.keep_hidden = hidden;
+	ro.mtp = o->mtp;
 	progress(label, i, n, s->T);
 	t0 = now();
 	rc = rf_run(&m->in.model, s->ids, s->T, &ro, out, err);

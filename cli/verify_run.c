@@ -30,23 +30,38 @@ static const char *quoted(const struct verify_model *m, int32_t id, char *buf, s
 	return buf;
 }
 
-static void print_seq(const struct verify_model *m, size_t s, const struct verify_seq *q,
-		      const struct rf_out *r, size_t k, uint32_t *ids)
+/* n rows of logits [n, n_vocab], row t listed with token tok[t] */
+static void print_rows(const struct verify_model *m, const float *logits, size_t n,
+		       uint32_t n_vocab, const int32_t *tok, const char *tok_head, size_t k,
+		       uint32_t *ids)
 {
 	char tb[TEXT_MAX + 3];
 
-	printf("sequence %zu: %zu tokens\n  %5s %8s %-14s top-%zu: id %slogit\n", s, q->T, "pos",
-	       "token", m->enc ? "text" : "", k, m->enc ? "'text' " : "");
-	for (size_t t = 0; t < q->T; t++) {
-		const float *row = r->logits + t * r->n_vocab;
-		const size_t got = rm_top_k(row, r->n_vocab, k, ids);
+	printf("  %5s %8s %-14s top-%zu: id %slogit\n", "pos", tok_head, m->enc ? "text" : "", k,
+	       m->enc ? "'text' " : "");
+	for (size_t t = 0; t < n; t++) {
+		const float *row = logits + t * n_vocab;
+		const size_t got = rm_top_k(row, n_vocab, k, ids);
 
-		printf("  %5zu %8ld %-14s", t, (long)q->ids[t], quoted(m, q->ids[t], tb, sizeof(tb)));
+		printf("  %5zu %8ld %-14s", t, (long)tok[t], quoted(m, tok[t], tb, sizeof(tb)));
 		for (size_t j = 0; j < got; j++)
 			printf(" %7u %s%s%9.5f", (unsigned)ids[j], quoted(m, (int32_t)ids[j], tb,
 			       sizeof(tb)), m->enc ? " " : "", (double)row[ids[j]]);
 		putchar('\n');
 	}
+}
+
+static void print_seq(const struct verify_model *m, size_t s, const struct verify_seq *q,
+		      const struct rf_out *r, size_t k, uint32_t *ids)
+{
+	printf("sequence %zu: %zu tokens\n", s, q->T);
+	print_rows(m, r->logits, q->T, r->n_vocab, q->ids, "token", k, ids);
+	if (!r->mtp_logits)
+		return;
+	/* the MTP head: row t drafts the token at t + 2 */
+	printf("  MTP head: row t drafts the token at t + 2 from token t + 1 and the hidden "
+	       "state at t\n");
+	print_rows(m, r->mtp_logits, q->T - 1, r->n_vocab, q->ids + 1, "token+1", k, ids);
 }
 
 static void add_text(cJSON *o, const struct verify_model *m, int32_t id)
@@ -57,6 +72,34 @@ static void add_text(cJSON *o, const struct verify_model *m, int32_t id)
 		return;
 	verify_token_text(m, id, t, sizeof(t));
 	cJSON_AddStringToObject(o, "text", t);
+}
+
+/* rows [0, n) of logits [n, n_vocab] as {pos, token, text, top: [{id, text,
+ * logit, logprob}]}, the token of row t being tok[t] */
+static void positions_json(cJSON *pos, const struct verify_model *m, const float *logits,
+			   size_t n, uint32_t n_vocab, const int32_t *tok, size_t k, uint32_t *ids)
+{
+	for (size_t t = 0; t < n; t++) {
+		const float *row = logits + t * n_vocab;
+		const double lse = rm_log_sum_exp(row, n_vocab);
+		const size_t got = rm_top_k(row, n_vocab, k, ids);
+		cJSON *p = cJSON_CreateObject(), *top;
+
+		cJSON_AddItemToArray(pos, p);
+		cJSON_AddNumberToObject(p, "pos", (double)t);
+		cJSON_AddNumberToObject(p, "token", tok[t]);
+		add_text(p, m, tok[t]);
+		top = cJSON_AddArrayToObject(p, "top");
+		for (size_t j = 0; j < got; j++) {
+			cJSON *e = cJSON_CreateObject();
+
+			cJSON_AddItemToArray(top, e);
+			cJSON_AddNumberToObject(e, "id", ids[j]);
+			add_text(e, m, (int32_t)ids[j]);
+			cJSON_AddNumberToObject(e, "logit", row[ids[j]]);
+			cJSON_AddNumberToObject(e, "logprob", (double)row[ids[j]] - lse);
+		}
+	}
 }
 
 static cJSON *seq_json(const struct verify_model *m, const struct verify_seq *q,
@@ -71,36 +114,24 @@ static cJSON *seq_json(const struct verify_model *m, const struct verify_seq *q,
 	}
 	for (size_t t = 0; t < q->T; t++)
 		cJSON_AddItemToArray(toks, cJSON_CreateNumber(q->ids[t]));
-	for (size_t t = 0; t < q->T; t++) {
-		const float *row = r->logits + t * r->n_vocab;
-		const double lse = rm_log_sum_exp(row, r->n_vocab);
-		const size_t got = rm_top_k(row, r->n_vocab, k, ids);
-		cJSON *p = cJSON_CreateObject(), *top;
+	positions_json(pos, m, r->logits, q->T, r->n_vocab, q->ids, k, ids);
+	if (r->mtp_logits) {
+		/* "token" is the MTP input token t + 1; the row drafts t + 2 */
+		cJSON *mtp = cJSON_AddArrayToObject(o, "mtp");
 
-		cJSON_AddItemToArray(pos, p);
-		cJSON_AddNumberToObject(p, "pos", (double)t);
-		cJSON_AddNumberToObject(p, "token", q->ids[t]);
-		add_text(p, m, q->ids[t]);
-		top = cJSON_AddArrayToObject(p, "top");
-		for (size_t j = 0; j < got; j++) {
-			cJSON *e = cJSON_CreateObject();
-
-			cJSON_AddItemToArray(top, e);
-			cJSON_AddNumberToObject(e, "id", ids[j]);
-			add_text(e, m, (int32_t)ids[j]);
-			cJSON_AddNumberToObject(e, "logit", row[ids[j]]);
-			cJSON_AddNumberToObject(e, "logprob", (double)row[ids[j]] - lse);
-		}
+		if (mtp)
+			positions_json(mtp, m, r->mtp_logits, q->T - 1, r->n_vocab, q->ids + 1, k,
+				       ids);
 	}
 	return o;
 }
 
-/* logits_S, hidden_S and tokens_S for every sequence */
+/* logits_S, hidden_S, tokens_S (and mtp_logits_S) for every sequence */
 static int dump(const char *path, const struct verify_seqs *seqs, const struct rf_out *outs,
 		qk_err *err)
 {
-	struct npz_entry *e = calloc(seqs->n * 3, sizeof(*e));
-	char (*names)[32] = calloc(seqs->n * 3, sizeof(*names));
+	struct npz_entry *e = calloc(seqs->n * 4, sizeof(*e));
+	char (*names)[32] = calloc(seqs->n * 4, sizeof(*names));
 	size_t n = 0;
 	int rc;
 
@@ -123,6 +154,12 @@ static int dump(const char *path, const struct verify_seqs *seqs, const struct r
 		e[n] = (struct npz_entry){ names[n], "<f4", 3,
 					   { r->n_layer + (uint64_t)1, T, r->n_embd }, r->hidden };
 		n++;
+		if (r->mtp_logits) {
+			snprintf(names[n], sizeof(names[n]), "mtp_logits_%zu", s);
+			e[n] = (struct npz_entry){ names[n], "<f4", 2, { T - 1, r->n_vocab },
+						   r->mtp_logits };
+			n++;
+		}
 	}
 	rc = npz_write(path, e, n, err);
 	free(e);

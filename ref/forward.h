@@ -31,7 +31,17 @@
  *    then the shared expert scaled by the sigmoid of its gate;
  *  - Gated DeltaNet in its recurrent form (exactly equivalent to the chunked
  *    prefill of transformers up to rounding);
- *  - MTP layers of Qwen3-Next are not run (transformers does not run them).
+ *  - MTP (Qwen3-Next, Qwen3.5; run only with rf_opts.mtp): the multi-token
+ *    prediction head speculative decoding drafts with. transformers loads
+ *    but never runs it; this follows llama.cpp's qwen35 graph_mtp (and
+ *    vLLM's): for t < T - 1, with h[t] the main model's final normed
+ *    hidden state at t and e = the token embedding of tokens[t + 1],
+ *      u[t] = mtp_fc . [norm_emb(e) | norm_hid(h[t])]      (concat, 2 n_embd)
+ *      v = MTP layer n_layer (full attention, causal over MTP positions
+ *          0..t, RoPE at position t; then its FFN) applied to u
+ *      mtp_logits[t] = output . mtp_norm(v[t])
+ *    so row t predicts token t + 2 (the one after the token the main model
+ *    predicts at t, when that prediction is tokens[t + 1]);
  *
  * Errors: QK_E_USAGE for T == 0, a token id out of range (the message names
  * the position, the id and n_vocab), a thread count out of range;
@@ -54,6 +64,7 @@ struct rf_opts {
 	unsigned n_threads;   /* 1 .. 256; 0 means 1 */
 	bool keep_hidden;     /* fill rf_out.hidden */
 	bool simd;            /* use the AVX2 path when the CPU has it (same bits) */
+	bool mtp;             /* also run the MTP head (rf_out.mtp_logits) */
 };
 
 /* n_threads 1, keep_hidden false, simd true */
@@ -69,12 +80,26 @@ struct rf_out {
 			       * embedding output, [l + 1] the residual stream after
 			       * layer l, before the final norm */
 	bool simd;            /* whether the AVX2 path ran */
+	float *mtp_logits;    /* [T - 1, n_vocab] or NULL, owned: with rf_opts.mtp,
+			       * row t is the MTP head's prediction for token t + 2
+			       * from token t + 1 and the final normed hidden state
+			       * at t (see "MTP" above) */
 };
 
 /* Run tokens[0..T-1] through m. On success *out holds the results (release
  * with rf_out_free); on failure *out is left empty. */
 int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
 	   const struct rf_opts *o, struct rf_out *out, qk_err *err);
+
+/* M-RoPE (Qwen3.5): which position stream (0 = t, 1 = h, 2 = w) rotary pair
+ * i (of n_rot / 2) takes its position from: interleaved, pair i is h when
+ * i % 3 == 1 and i < 3 * sections[1], w when i % 3 == 2 and i < 3 *
+ * sections[2], else t (transformers' Qwen3_5TextRotaryEmbedding); chunked,
+ * the first sections[0] pairs are t, the next sections[1] h, then w. 0 for
+ * every pair without sections. Text tokens have one position in all three
+ * streams, so the pass uses it for every pair: plain partial NeoX RoPE
+ * (test_qwen35.c checks both against transformers). */
+int rf_mrope_stream(const struct qk_hparams *hp, size_t i);
 
 /* Free the arrays of *out and empty it; accepts NULL and an empty out. */
 void rf_out_free(struct rf_out *out);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forward.h"
 #include "fwd_priv.h"
 #include "mathfn.h"
 
@@ -33,6 +34,17 @@ static double yarn_corr_dim(double n_rot, double dim, double base, double orig)
 	const double pi = 3.141592653589793;
 
 	return dim * rf_log(orig / (n_rot * 2.0 * pi)) / (2.0 * rf_log(base));
+}
+
+int rf_mrope_stream(const struct qk_hparams *hp, size_t i)
+{
+	const uint32_t *s = hp->rope_sections;
+
+	if (!hp->has_rope_sections)
+		return 0;
+	if (hp->mrope_interleaved) /* pairs t h w t h w ..., each stream within 3x its count */
+		return i % 3 == 1 && i < 3 * (size_t)s[1] ? 1 : i % 3 == 2 && i < 3 * (size_t)s[2] ? 2 : 0;
+	return i < s[0] ? 0 : i < (size_t)s[0] + s[1] ? 1 : i < (size_t)s[0] + s[1] + s[2] ? 2 : 0;
 }
 
 /* inv_freq [half] and the factor applied to cos and sin */
@@ -122,8 +134,12 @@ static int rope_tables(struct rf_ctx *c, qk_err *err)
 	}
 	rc = rope_freqs(c, inv, &sc, err);
 	for (size_t p = 0; !rc && p < c->T; p++) {
+		/* text tokens: the same position in every M-RoPE stream, so
+		 * Qwen3.5's interleaved M-RoPE is partial NeoX RoPE */
+		const size_t pos[3] = { p, p, p };
+
 		for (size_t i = 0; i < half; i++) {
-			const float ang = (float)p * inv[i];
+			const float ang = (float)pos[rf_mrope_stream(c->hp, i)] * inv[i];
 
 			c->rope_cos[p * half + i] = rf_cosf(ang) * sc;
 			c->rope_sin[p * half + i] = rf_sinf(ang) * sc;

@@ -25,6 +25,7 @@ void rf_out_free(struct rf_out *out)
 		return;
 	free(out->logits);
 	free(out->hidden);
+	free(out->mtp_logits);
 	memset(out, 0, sizeof(*out));
 }
 
@@ -225,9 +226,10 @@ static int check_tokens(const struct qk_hparams *hp, const int32_t *tokens, size
 	return QK_OK;
 }
 
-static bool used(const struct qk_model *m, const struct qk_binding *b)
+static bool used(const struct rf_ctx *c, const struct qk_binding *b)
 {
-	return !b->mtp && (b->layer < 0 || (uint32_t)b->layer < m->hp.n_layer);
+	return c->with_mtp ||
+	       (!b->mtp && (b->layer < 0 || (uint32_t)b->layer < c->m->hp.n_layer));
 }
 
 /* Widest matrix, then one row of every source piece read through the view,
@@ -239,7 +241,7 @@ static int check_views(struct rf_ctx *c, qk_err *err)
 
 	c->max_cols = c->hp->n_embd;
 	for (size_t i = 0; i < m->n_bind; i++) {
-		if (used(m, &m->bind[i]) && m->bind[i].view.cols > c->max_cols)
+		if (used(c, &m->bind[i]) && m->bind[i].view.cols > c->max_cols)
 			c->max_cols = (size_t)m->bind[i].view.cols;
 	}
 	row = malloc(c->max_cols * sizeof(float));
@@ -248,7 +250,7 @@ static int check_views(struct rf_ctx *c, qk_err *err)
 	for (size_t i = 0; i < m->n_bind; i++) {
 		const struct qk_binding *b = &m->bind[i];
 
-		if (!used(m, b))
+		if (!used(c, b))
 			continue;
 		for (size_t p = 0; p < b->view.n_pieces; p++) {
 			int rc;
@@ -290,14 +292,8 @@ static float *alloc_floats(size_t a, size_t b, size_t cnt, qk_err *err)
 
 /* ---- the pass ---- */
 
-struct bufs {
-	float *x;   /* [T, n_embd] residual stream */
-	float *a;   /* [T, n_embd] normed stream, block input */
-	float *y;   /* [T, n_embd] block output */
-};
-
-static int norm_rows(struct rf_ctx *c, int role, int layer, const float *x, float *a,
-		     qk_err *err)
+int rf_norm_rows(struct rf_ctx *c, int role, int layer, const float *x, float *a,
+		 qk_err *err)
 {
 	const size_t E = c->hp->n_embd;
 	const float *w;
@@ -321,7 +317,7 @@ static void add_into(float *x, const float *y, size_t n)
 		x[i] = x[i] + y[i];
 }
 
-static int embed(struct rf_ctx *c, const int32_t *tokens, float *x, qk_err *err)
+int rf_embed(struct rf_ctx *c, const int32_t *tokens, float *x, qk_err *err)
 {
 	const size_t E = c->hp->n_embd;
 	const struct qk_binding *b;
@@ -340,7 +336,7 @@ static int embed(struct rf_ctx *c, const int32_t *tokens, float *x, qk_err *err)
 	return QK_OK;
 }
 
-static int layer_pass(struct rf_ctx *c, struct bufs *bf, int l, qk_err *err)
+int rf_layer_pass(struct rf_ctx *c, struct rf_bufs *bf, int l, qk_err *err)
 {
 	const unsigned fl = qk_model_layer_flags(c->m, (uint32_t)l);
 	const size_t n = c->T * c->hp->n_embd;
@@ -349,14 +345,14 @@ static int layer_pass(struct rf_ctx *c, struct bufs *bf, int l, qk_err *err)
 								   : QK_R_ATTN_POST_NORM;
 	int rc;
 
-	if ((rc = norm_rows(c, QK_R_ATTN_NORM, l, bf->x, bf->a, err)))
+	if ((rc = rf_norm_rows(c, QK_R_ATTN_NORM, l, bf->x, bf->a, err)))
 		return rc;
 	rc = fl & QK_LAYER_LINEAR ? rf_gdn_block(c, l, bf->a, bf->y, err)
 				  : rf_attn_block(c, l, bf->a, bf->y, err);
 	if (rc)
 		return rc;
 	add_into(bf->x, bf->y, n);
-	if ((rc = norm_rows(c, ffn_norm, l, bf->x, bf->a, err)))
+	if ((rc = rf_norm_rows(c, ffn_norm, l, bf->x, bf->a, err)))
 		return rc;
 	rc = fl & QK_LAYER_MOE ? rf_moe_block(c, l, bf->a, bf->y, err)
 			       : rf_ffn_block(c, l, bf->a, bf->y, err);
@@ -366,19 +362,19 @@ static int layer_pass(struct rf_ctx *c, struct bufs *bf, int l, qk_err *err)
 	return QK_OK;
 }
 
-static int run(struct rf_ctx *c, const int32_t *tokens, struct bufs *bf, struct rf_out *out,
+static int run(struct rf_ctx *c, const int32_t *tokens, struct rf_bufs *bf, struct rf_out *out,
 	       qk_err *err)
 {
 	const size_t E = c->hp->n_embd, T = c->T, V = c->hp->n_vocab;
 	const int head = c->m->tied ? QK_R_TOKEN_EMBD : QK_R_OUTPUT;
 	int rc;
 
-	if ((rc = embed(c, tokens, bf->x, err)))
+	if ((rc = rf_embed(c, tokens, bf->x, err)))
 		return rc;
 	if (out->hidden)
 		memcpy(out->hidden, bf->x, T * E * sizeof(float));
 	for (uint32_t l = 0; l < c->hp->n_layer; l++) {
-		if ((rc = layer_pass(c, bf, (int)l, err))) {
+		if ((rc = rf_layer_pass(c, bf, (int)l, err))) {
 			if (!strstr(err ? err->msg : "", "layer "))
 				qk_err_prefix(err, "layer %u", (unsigned)l);
 			return rc;
@@ -386,9 +382,10 @@ static int run(struct rf_ctx *c, const int32_t *tokens, struct bufs *bf, struct 
 		if (out->hidden)
 			memcpy(out->hidden + (size_t)(l + 1) * T * E, bf->x, T * E * sizeof(float));
 	}
-	if ((rc = norm_rows(c, QK_R_OUTPUT_NORM, -1, bf->x, bf->a, err)))
+	if ((rc = rf_norm_rows(c, QK_R_OUTPUT_NORM, -1, bf->x, bf->a, err)) ||
+	    (rc = rf_linear(c, head, QK_ROLE_COUNT, -1, bf->a, E, out->logits, V, err)))
 		return rc;
-	return rf_linear(c, head, QK_ROLE_COUNT, -1, bf->a, E, out->logits, V, err);
+	return out->mtp_logits ? rf_mtp_stage(c, tokens, bf->a, bf, out->mtp_logits, err) : QK_OK;
 }
 
 static void ctx_free(struct rf_ctx *c)
@@ -407,7 +404,7 @@ int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
 {
 	struct rf_opts def;
 	struct rf_ctx c;
-	struct bufs bf = { NULL, NULL, NULL };
+	struct rf_bufs bf = { NULL, NULL, NULL };
 	size_t E;
 	int rc;
 
@@ -428,6 +425,16 @@ int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
 		return rc;
 	c.nt = rf_pool_size(c.pool);
 	rf_dot_pick(&c.dot, o->simd);
+	c.with_mtp = o->mtp;
+	if (o->mtp && m->n_mtp == 0) {
+		rc = qk_err_set(err, QK_E_USAGE, "the model has no MTP layers (no mtp.* tensors, "
+				"or a GGUF without nextn blocks)");
+		goto out;
+	}
+	if (o->mtp && T < 2) {
+		rc = qk_err_set(err, QK_E_USAGE, "the MTP head needs at least 2 tokens, got %zu", T);
+		goto out;
+	}
 	if ((rc = check_views(&c, err)))
 		goto out;
 	rc = QK_E_NOMEM;
@@ -441,7 +448,8 @@ int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
 	    !(bf.x = alloc_floats(T, E, 1, err)) || !(bf.a = alloc_floats(T, E, 1, err)) ||
 	    !(bf.y = alloc_floats(T, E, 1, err)) ||
 	    !(out->logits = alloc_floats(T, m->hp.n_vocab, 1, err)) ||
-	    (o->keep_hidden && !(out->hidden = alloc_floats(m->hp.n_layer + (size_t)1, T, E, err))))
+	    (o->keep_hidden && !(out->hidden = alloc_floats(m->hp.n_layer + (size_t)1, T, E, err))) ||
+	    (o->mtp && !(out->mtp_logits = alloc_floats(T - 1, m->hp.n_vocab, 1, err))))
 		goto out;
 	out->n_tokens = T;
 	out->n_vocab = m->hp.n_vocab;

@@ -32,7 +32,27 @@ struct rf_ctx {
 	int *trc;                   /* [nt] first error code per thread */
 	qk_err *terr;               /* [nt] its message */
 	float *rope_cos, *rope_sin; /* [T, n_rot / 2], built by the first attention layer */
+	bool with_mtp;              /* the MTP layers and head run too */
 };
+
+/* the residual-stream buffers of a pass */
+struct rf_bufs {
+	float *x;   /* [T, n_embd] residual stream */
+	float *a;   /* [T, n_embd] normed stream, block input */
+	float *y;   /* [T, n_embd] block output */
+};
+
+/* a[t] = RMSNorm(x[t]) * w for t < c->T, w the fp32 array of a small role */
+int rf_norm_rows(struct rf_ctx *c, int role, int layer, const float *x, float *a, qk_err *err);
+/* x[t] = the token embedding of tokens[t], t < c->T */
+int rf_embed(struct rf_ctx *c, const int32_t *tokens, float *x, qk_err *err);
+/* one decoder layer on bf->x (attention or Gated DeltaNet, then the FFN) */
+int rf_layer_pass(struct rf_ctx *c, struct rf_bufs *bf, int l, qk_err *err);
+/* The MTP head over T tokens whose final normed hidden states are h [T,
+ * n_embd]: logits [T - 1, n_vocab] (forward.h rf_out.mtp_logits). Uses bf
+ * (each [T, n_embd]) as work space; c->T is restored on return. */
+int rf_mtp_stage(struct rf_ctx *c, const int32_t *tokens, const float *h, struct rf_bufs *bf,
+		 float *logits, qk_err *err);
 
 /* The binding of a role at a layer; QK_E_INVALID naming the role and layer
  * when a required one is absent. */

@@ -216,6 +216,21 @@ expect 1 "max-kld 0.0001 exceeded: kld_mean is" -- compare --max-kld 1e-4 $M/qwe
 expect 0 "" -- compare --max-kld 10 $M/qwen3 "$tmp/q3"
 expect 1 "max-logit-diff 0 exceeded" -- compare --max-logit-diff 0 $M/qwen3 "$tmp/q3"
 
+# ---- the MTP head (--mtp): from safetensors and from a --keep-mtp GGUF ----
+expect 2 "the model has no MTP layers" -- run --mtp --tokens 1,2 $M/qwen3
+expect 2 "the MTP head needs at least 2 tokens, got 1" -- run --mtp --tokens 7 $M/qwen3_5
+"$BINDIR/qwen-convert" -q --keep-mtp $M/qwen3_5_moe -o "$tmp/q35m.gguf" 2>/dev/null
+"$V" run --mtp --json --top-k 3 --tokens 5,9,14,200 $M/qwen3_5_moe >"$tmp/m1.json" &&
+"$V" run --mtp --json --top-k 3 --tokens 5,9,14,200 "$tmp/q35m.gguf" >"$tmp/m2.json"
+rc=$?
+ok_if "run --mtp: HF and GGUF give the same MTP rows" sh -c \
+	"[ $rc -eq 0 ] && sed -n '/\"mtp\"/,\$p' '$tmp/m1.json' | grep -v second >'$tmp/m1' &&
+	 sed -n '/\"mtp\"/,\$p' '$tmp/m2.json' | grep -v second >'$tmp/m2' &&
+	 [ \$(grep -c '\"pos\"' '$tmp/m1') -eq 3 ] && cmp -s '$tmp/m1' '$tmp/m2'"
+"$V" run --mtp --tokens 5,9,14 --dump "$tmp/mtp.npz" $M/qwen3_5 >/dev/null 2>&1
+ok_if "run --mtp --dump: mtp_logits_0 in the archive" sh -c \
+	"unzip -l '$tmp/mtp.npz' 2>/dev/null | grep -q mtp_logits_0.npy || grep -q mtp_logits_0 '$tmp/mtp.npz'"
+
 # ---- thresholds file ----
 printf '# loose\nmax-kld: 10\nmin-top1: 0\nmax-layer-nmse: 1e9\n' >"$tmp/loose.yaml"
 expect 0 "" -- compare --thresholds "$tmp/loose.yaml" $M/qwen3 "$tmp/q3"
