@@ -87,7 +87,10 @@ void tk_enc_close(struct tk_enc *e);
 
 /* Encode len bytes of text (any bytes; need not be NUL-terminated), appending
  * the ids to *out. No BOS/EOS is added (Qwen tokenizers add none). Errors:
- * QK_E_NOMEM only. On error *out keeps its length from before the call. */
+ * QK_E_NOMEM, or QK_E_UNSUPPORTED for one pre-token of 1 GB or more (a run
+ * of letters without a break). On error *out keeps its length from before
+ * the call. Memory: about 8x the text for its NFC copies, plus 40 bytes per
+ * byte of the longest pre-token. */
 int tk_encode(const struct tk_enc *e, const char *text, size_t len, unsigned flags,
 	      struct tk_ids *out, qk_err *err);
 

@@ -257,6 +257,9 @@ int tk_bpe_piece(const struct tk_enc *e, const uint8_t *p, size_t n, struct tk_s
 		if (id >= 0)
 			return tk_ids_push(out, id, err);
 	}
+	if (n >= UINT32_MAX / 4)
+		return qk_err_set(err, QK_E_UNSUPPORTED, "tokenizer: a pre-token of %zu bytes, more "
+				  "than %u", n, UINT32_MAX / 4 - 1);
 	if (n > s->cap && (rc = grow_scratch(s, n, err)))
 		return rc;
 	/* one symbol per byte that has a token (tokenizers drops the others when

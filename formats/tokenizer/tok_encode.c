@@ -53,25 +53,10 @@ void tk_scratch_free(struct tk_scratch *s)
 
 /* ---- building ---- */
 
-/* the byte GPT-2's bytes_to_unicode maps to cp, or -1 */
-static int cp_to_byte(uint32_t cp)
-{
-	static int16_t table[324];
-	static int ready;
-
-	if (!ready) {
-		for (unsigned i = 0; i < 324; i++)
-			table[i] = -1;
-		for (unsigned b = 0; b < 256; b++)
-			table[tk_byte_to_cp((uint8_t)b)] = (int16_t)b;
-		ready = 1;
-	}
-	return cp < 324 ? table[cp] : -1;
-}
-
 /* a token's bytes: byte-level text back to bytes; text that is not
  * byte-level (added tokens) stays as it is */
-static size_t token_bytes(const char *text, bool bytelevel, char *out)
+static size_t token_bytes(const char *text, bool bytelevel, const int16_t *cp_to_byte,
+			  char *out)
 {
 	size_t n = strlen(text), o = 0;
 
@@ -82,7 +67,7 @@ static size_t token_bytes(const char *text, bool bytelevel, char *out)
 	for (size_t i = 0; i < n;) {
 		uint32_t cp;
 		size_t l = tk_utf8_next((const uint8_t *)text + i, n - i, &cp);
-		int b = cp_to_byte(cp);
+		int b = cp < 324 ? cp_to_byte[cp] : -1;
 		if (b < 0) {
 			memcpy(out + o, text + i, l);
 			o += l;
@@ -106,7 +91,13 @@ static int finish(struct tk_enc *e, struct tk_enc_added *added, size_t n_added, 
 	const struct tk_vocab *v = &e->v;
 	size_t total = 0, o = 0;
 	uint16_t count[257] = { 0 };
+	int16_t cp_to_byte[324]; /* GPT-2's bytes_to_unicode inverted, -1: none */
 	int rc;
+
+	for (unsigned i = 0; i < 324; i++)
+		cp_to_byte[i] = -1;
+	for (unsigned b = 0; b < 256; b++)
+		cp_to_byte[tk_byte_to_cp((uint8_t)b)] = (int16_t)b;
 
 	e->added = added;
 	e->n_added = n_added;
@@ -120,7 +111,8 @@ static int finish(struct tk_enc *e, struct tk_enc_added *added, size_t n_added, 
 	for (uint32_t id = 0; id < v->n_tokens; id++) {
 		e->off[id] = o;
 		if (v->types[id] != TK_UNUSED)
-			o += token_bytes(v->tokens[id], v->types[id] == TK_NORMAL, e->bytes + o);
+			o += token_bytes(v->tokens[id], v->types[id] == TK_NORMAL, cp_to_byte,
+					 e->bytes + o);
 	}
 	e->off[v->n_tokens] = o;
 	for (uint32_t id = 0; id < v->n_tokens; id++) {

@@ -96,7 +96,5 @@ const struct tk_pre *tk_pre_by_regex(const char *regex);
 
 /* The 256-entry GPT-2 bytes_to_unicode map: byte -> code point. */
 uint32_t tk_byte_to_cp(uint8_t b);
-/* Append the UTF-8 of code point cp (< 0x800 here) to out; returns bytes. */
-size_t tk_put_utf8(char *out, uint32_t cp);
 
 #endif

@@ -10,6 +10,7 @@
  * about 0.1 s for Qwen1's 151643 tokens.
  */
 #include "tok_priv.h"
+#include "tok_unicode.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,7 +179,7 @@ static char *byte_text(const uint8_t *p, size_t n)
 	if (!s)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		o += tk_put_utf8(o, tk_byte_to_cp(p[i]));
+		o += tk_utf8_put((uint8_t *)o, tk_byte_to_cp(p[i]));
 	*o = '\0';
 	return s;
 }

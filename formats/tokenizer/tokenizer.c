@@ -105,17 +105,6 @@ uint32_t tk_byte_to_cp(uint8_t b)
 	return table[b];
 }
 
-size_t tk_put_utf8(char *out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	out[0] = (char)(0xc0 | (cp >> 6));
-	out[1] = (char)(0x80 | (cp & 0x3f));
-	return 2;
-}
-
 /* ---- pre-tokenizers ---- */
 
 /* Qwen2's regex as HF tokenizer.json files (and Qwen1's tiktoken PAT_STR)

@@ -20,6 +20,13 @@ Tokenizers (one expected-NAME.ids each):
                   put in its Split
   fixture         the BPE of the small fixtures (testdata/models/qwen3; all
                   small fixtures share it)
+  flags, flags_nospecial
+                  that BPE with added tokens using every flag tokenizers
+                  knows (lstrip, rstrip, single_word, normalized, special
+                  and not, one a prefix of another; FLAG_TOKENS), written
+                  to flags-tokenizer.json (on added.txt, special.txt,
+                  space.txt, unicode.txt, invalid.bin; without special
+                  parsing on added.txt and special.txt)
   qwen1           testdata/models/qwen1/qwen.tiktoken through tiktoken as
                   Qwen1's QWenTokenizer drives it: NFC (Python 3.11's
                   unicodedata, Unicode 14.0), Qwen1's pattern, specials
@@ -181,6 +188,31 @@ def special(rng, tokens):
     return "".join(parts) + "\n"
 
 
+# the added tokens of the flags tokenizer (flags-tokenizer.json): the
+# fixtures' BPE with every tokenizers AddedToken flag in use
+FLAG_TOKENS = [
+    {"id": 446, "content": "<|im_start|>", "lstrip": True, "rstrip": True, "special": True},
+    {"id": 447, "content": "<|im_end|>", "single_word": True, "special": True},
+    {"id": 448, "content": "caf\u00e9", "normalized": True, "special": False},
+    {"id": 449, "content": "<sep>", "lstrip": True, "special": False},
+    {"id": 450, "content": "<|im", "special": False, "normalized": False},
+    {"id": 451, "content": "word", "single_word": True, "normalized": True, "special": False},
+]
+
+
+def added(rng):
+    parts = ["<|im_start|>", "<|im_end|>", "caf\u00e9", "cafe\u0301", "CAF\u00c9", "<sep>", "<|im",
+             "word", "words", "sword", "word's", "_word", "1word", "\u00e9word", "<|endoftext|>",
+             "<|im_sta", "im_end|>"]
+    glue = ["", " ", "  ", "\t", "\n", " \n ", "\u3000", "\u00a0", "x", "\u00e9", "1", "_", ".",
+            "\u0301", "-", "\u4e2d", "\u0915\u093f"]
+    out = []
+    for _ in range(3000):
+        out.append(rng.choice(glue))
+        out.append(rng.choice(parts))
+    return "".join(out) + "\n"
+
+
 def unicode_mix(rng):
     parts = [
         # NFC changes: decomposed Latin, Vietnamese, Hangul jamo, singletons, exclusions
@@ -271,9 +303,15 @@ def cmd_corpus(args):
     tj = json.load(open(os.path.join(MODELS, "qwen3_realvocab/tokenizer.json"), encoding="utf-8"))
     toks = [t["content"] for t in tj["added_tokens"]] + ["<|extra_0|>", "<|extra_63|>"]
     files["special.txt"] = special(rng, toks)
+    files["added.txt"] = added(rng)
     for name, text in files.items():
         with open(os.path.join(CORPUS, name), "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+    fixture = json.load(open(os.path.join(MODELS, "qwen3/tokenizer.json"), encoding="utf-8"))
+    base = {"single_word": False, "lstrip": False, "rstrip": False, "normalized": False}
+    fixture["added_tokens"] = fixture["added_tokens"][:1] + [dict(base, **t) for t in FLAG_TOKENS]
+    with open(os.path.join(CORPUS, "flags-tokenizer.json"), "w", encoding="utf-8") as fh:
+        json.dump(fixture, fh, ensure_ascii=False, separators=(",", ":"))
     with open(os.path.join(CORPUS, "invalid.bin"), "wb") as fh:
         fh.write(invalid(rng, files["en.txt"][:6000] + files["ru.txt"][:3000] +
                          files["zh.txt"][:3000] + files["emoji.txt"][:2000]))
@@ -336,6 +374,10 @@ def tokenizers_table():
         "qwen3_nospecial": (hf(real, no_special=True), ["special.txt"]),
         "qwen35": (hf(real, regex=QWEN35_REGEX), None),
         "fixture": (hf(os.path.join(MODELS, "qwen3/tokenizer.json")), None),
+        "flags": (hf(os.path.join(CORPUS, "flags-tokenizer.json")),
+                  ["added.txt", "special.txt", "space.txt", "unicode.txt", "invalid.bin"]),
+        "flags_nospecial": (hf(os.path.join(CORPUS, "flags-tokenizer.json"), no_special=True),
+                            ["added.txt", "special.txt"]),
         "qwen1": (qwen1(), None),
         "pieces-qwen2": (pieces(QWEN1_PAT), "valid"),
         "pieces-qwen35": (pieces(QWEN35_REGEX), "valid"),
