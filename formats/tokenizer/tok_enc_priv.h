@@ -75,11 +75,13 @@ struct tk_scratch {
 	uint8_t *cbytes;   /* [TK_CACHE_BYTES] the cached pieces */
 	int32_t *cids;     /* [TK_CACHE_BYTES] their ids */
 	size_t cb_used, ci_used, c_used;
+	bool use_cache;    /* the text is long enough for the cache to pay */
 };
 
 #define TK_CACHE_SLOTS 16384u   /* power of two */
 #define TK_CACHE_BYTES (256u << 10)
 #define TK_CACHE_PIECE 48u      /* longest piece cached, bytes */
+#define TK_CACHE_MIN_TEXT 8192u /* shorter texts do without (1.5 MB to set up) */
 struct tk_cache_slot {
 	uint32_t hash;     /* 0 = empty */
 	uint32_t off;      /* piece at cbytes[off], ids at cids[ids] */

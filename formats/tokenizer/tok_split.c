@@ -162,7 +162,7 @@ static int piece(struct run *r, const uint8_t *p, size_t n)
 	size_t i, before = r->out->n;
 	int rc;
 
-	if (n > TK_CACHE_PIECE || n < 2)
+	if (n > TK_CACHE_PIECE || n < 2 || !s->use_cache)
 		return tk_bpe_piece(r->e, p, n, s, r->out, r->err);
 	if (!s->cache) {
 		s->cache = calloc(TK_CACHE_SLOTS, sizeof(s->cache[0]));
@@ -336,6 +336,7 @@ int tk_encode(const struct tk_enc *e, const char *text, size_t len, unsigned fla
 
 	if (len == 0)
 		return QK_OK;
+	s.use_cache = len >= TK_CACHE_MIN_TEXT;
 	if ((rc = clean_utf8(t, n, &fixed, &n, err)))
 		return rc;
 	if (fixed)
