@@ -125,6 +125,7 @@ cJSON *verify_model_json(const struct verify_model *m);
 struct verify_seq {
 	int32_t *ids;               /* [T], owned */
 	size_t T;
+	size_t from;                /* logits only from this position (chunks) */
 };
 
 struct verify_seqs {
@@ -208,7 +209,8 @@ void verify_chunk_tokens(const struct verify_stream *st, size_t c, int32_t *buf)
 /* "n_ctx 512, 2 chunks of 255 scored tokens, BOS not added" */
 void verify_stream_describe(const struct verify_stream *st, char *buf, size_t size);
 cJSON *verify_stream_json(const struct verify_stream *st);
-/* Run chunk c of st through m (buf[n_ctx] receives its tokens). */
+/* Run chunk c of st through m (buf[n_ctx] receives its tokens), logits
+ * only from position st->first (out->logits row j is position first + j). */
 int verify_run_chunk(const struct verify_model *m, const struct verify_opts *o,
 		     const struct verify_stream *st, size_t c, bool hidden, const char *label,
 		     int32_t *buf, struct rf_out *out, double *secs, qk_err *err);
@@ -219,7 +221,8 @@ struct qk_out;
 /* Open `path` and write the header and the stream's n_chunk x n_ctx tokens. */
 int verify_base_begin(struct qk_out **out, const char *path, const struct verify_stream *st,
 		      uint32_t n_vocab, qk_err *err);
-/* Append chunk c's records from its logits [n_ctx, n_vocab]; rec holds
+/* Append chunk c's records from its logits [n_ctx - first, n_vocab] (rows
+ * from position first, as verify_run_chunk computes them); rec holds
  * kb_record_bytes(n_vocab) bytes of scratch. */
 int verify_base_chunk(struct qk_out *out, const struct verify_stream *st, size_t c,
 		      const float *logits, uint32_t n_vocab, uint8_t *rec, qk_err *err);

@@ -98,15 +98,13 @@ static int run_chunks(const struct verify_opts *o, const struct verify_model *re
 	}
 	for (size_t c = 0; !rc && c < st->n_chunk; c++) {
 		const int32_t *next = st->ids + c * st->n_ctx + st->first + 1;
-		const size_t off = st->first * V;
 		struct rf_out a, b;
 
 		if ((rc = verify_run_chunk(ref, o, st, c, hidden, "reference", buf, &a, NULL, err)))
 			break;
 		rc = verify_run_chunk(cand, o, st, c, hidden, "candidate", buf, &b, NULL, err);
 		if (!rc)
-			rc = rm_acc_add_scored(acc, a.logits + off, b.logits + off, st->n_scored, V,
-					       next, err);
+			rc = rm_acc_add_scored(acc, a.logits, b.logits, st->n_scored, V, next, err);
 		if (!rc && hidden) {
 			const size_t n = st->n_ctx * (size_t)a.n_embd;
 
@@ -153,7 +151,7 @@ static int run_base(const struct verify_opts *o, const struct kb_file *kb,
 			struct rm_pos p;
 
 			kb_decode(kb, c * st->n_scored + j, lp);
-			rm_base_pos(lp, b.logits + (st->first + j) * V, V, (uint32_t)next[j], &p);
+			rm_base_pos(lp, b.logits + j * V, V, (uint32_t)next[j], &p);
 			rc = rm_acc_push(acc, &p, err);
 		}
 		if (!rc)

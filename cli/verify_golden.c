@@ -427,6 +427,7 @@ int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_po
 		}
 		q.ids = g.ids;
 		q.T = g.T;
+		q.from = 0;
 		rc = verify_forward(&m, o, g.hidden != NULL, "golden", s, n_seq, &q, &r, NULL, err);
 		verify_progress_end();
 		if (!rc)

@@ -113,6 +113,7 @@ static int seq_push(struct verify_seqs *s, int32_t *ids, size_t T, qk_err *err)
 	s->seq = p;
 	s->seq[s->n].ids = ids;
 	s->seq[s->n].T = T;
+	s->seq[s->n].from = 0;
 	s->n++;
 	return QK_OK;
 }
@@ -374,6 +375,7 @@ int verify_forward(const struct verify_model *m, const struct verify_opts *o, bo
 	ro.n_threads = o->n_threads;
 	ro.keep_hidden = hidden;
 	ro.mtp = o->mtp;
+	ro.logits_from = s->from;
 	progress(label, i, n, s->T);
 	t0 = now();
 	rc = rf_run(&m->in.model, s->ids, s->T, &ro, out, err);

@@ -42,7 +42,7 @@ int verify_base_chunk(struct qk_out *out, const struct verify_stream *st, size_t
 	int rc;
 
 	for (size_t j = 0; j < st->n_scored; j++) {
-		kb_encode(logits + (st->first + j) * (size_t)n_vocab, n_vocab, (uint32_t)next[j], rec);
+		kb_encode(logits + j * (size_t)n_vocab, n_vocab, (uint32_t)next[j], rec);
 		if ((rc = qk_out_write(out, rec, rb, err)))
 			return rc;
 	}
@@ -53,7 +53,7 @@ int verify_run_chunk(const struct verify_model *m, const struct verify_opts *o,
 		     const struct verify_stream *st, size_t c, bool hidden, const char *label,
 		     int32_t *buf, struct rf_out *out, double *secs, qk_err *err)
 {
-	struct verify_seq q = { buf, st->n_ctx };
+	struct verify_seq q = { buf, st->n_ctx, st->first };
 
 	verify_chunk_tokens(st, c, buf);
 	return verify_forward(m, o, hidden, label, c, st->n_chunk, &q, out, secs, err);
@@ -72,7 +72,7 @@ static void score_chunk(const struct verify_stream *st, size_t c, const struct r
 	const int32_t *next = st->ids + c * st->n_ctx + st->first + 1;
 
 	for (size_t j = 0; j < st->n_scored; j++) {
-		const float *row = r->logits + (st->first + j) * (size_t)r->n_vocab;
+		const float *row = r->logits + j * (size_t)r->n_vocab;
 		const double nll = rm_log_sum_exp(row, r->n_vocab) - (double)row[next[j]];
 
 		p->sum += nll;

@@ -19,9 +19,18 @@ void rf_dot4_scalar(const float *w, const float *const x[4], size_t n, float out
 		out[k] = rf_dot_scalar(w, x[k], n);
 }
 
+void rf_dot4x4_scalar(const float *const w[4], const float *const x[4], size_t n,
+		      float out[16])
+{
+	for (int r = 0; r < 4; r++)
+		rf_dot4_scalar(w[r], x, n, out + 4 * r);
+}
+
 void rf_dot_pick(struct rf_dot_impl *d, bool simd)
 {
 	d->simd = simd && rf_cpu_has_avx2();
 	d->dot = d->simd ? rf_dot_avx2 : rf_dot_scalar;
 	d->dot4 = d->simd ? rf_dot4_avx2 : rf_dot4_scalar;
+	d->dot4x4 = !d->simd ? rf_dot4x4_scalar
+		    : rf_cpu_has_avx512() ? rf_dot4x4_avx512 : rf_dot4x4_avx2;
 }

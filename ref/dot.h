@@ -19,7 +19,12 @@
  *
  * rf_dot4 computes four dot products of one vector w with x0..x3 (the same
  * bits as four rf_dot calls); it lets a matrix row be loaded once for several
- * tokens.
+ * tokens. rf_dot4x4 computes the sixteen products of four rows w0..w3 with
+ * four vectors x0..x3, out[4 r + k] = w_r . x_k (the same bits as sixteen
+ * rf_dot calls). rf_dot4x4_avx512 holds the partial sums of two rows in the
+ * two 256-bit halves of one 512-bit register (lane j of half h is s[j] of row
+ * 2p + h), so every lane performs exactly the scalar operations; it may only
+ * be called when rf_cpu_has_avx512() is true.
  */
 #ifndef RF_DOT_H
 #define RF_DOT_H
@@ -29,21 +34,34 @@
 
 typedef float (*rf_dot_fn)(const float *a, const float *b, size_t n);
 typedef void (*rf_dot4_fn)(const float *w, const float *const x[4], size_t n, float out[4]);
+typedef void (*rf_dot4x4_fn)(const float *const w[4], const float *const x[4], size_t n,
+			     float out[16]);
 
 float rf_dot_scalar(const float *a, const float *b, size_t n);
 void rf_dot4_scalar(const float *w, const float *const x[4], size_t n, float out[4]);
+void rf_dot4x4_scalar(const float *const w[4], const float *const x[4], size_t n,
+		      float out[16]);
 
 /* true when the CPU (and this build) can run the AVX2 path */
 bool rf_cpu_has_avx2(void);
 /* only when rf_cpu_has_avx2() */
 float rf_dot_avx2(const float *a, const float *b, size_t n);
 void rf_dot4_avx2(const float *w, const float *const x[4], size_t n, float out[4]);
+void rf_dot4x4_avx2(const float *const w[4], const float *const x[4], size_t n,
+		    float out[16]);
+/* true when the CPU (and this build) can run the AVX-512 kernel */
+bool rf_cpu_has_avx512(void);
+/* only when rf_cpu_has_avx512() */
+void rf_dot4x4_avx512(const float *const w[4], const float *const x[4], size_t n,
+		      float out[16]);
 
-/* The pair a forward pass uses: the AVX2 path when simd is true and the CPU
- * has it, else the scalar path. */
+/* The kernels a forward pass uses: the AVX2 path when simd is true and the
+ * CPU has it (and rf_dot4x4_avx512 when it also has AVX-512), else the
+ * scalar path. */
 struct rf_dot_impl {
 	rf_dot_fn dot;
 	rf_dot4_fn dot4;
+	rf_dot4x4_fn dot4x4;
 	bool simd;  /* which one was picked */
 };
 void rf_dot_pick(struct rf_dot_impl *d, bool simd);

@@ -1,4 +1,5 @@
-/* dot_avx2.c - the canonical dot product with AVX2; see dot.h.
+/* dot_avx2.c - the canonical dot product with AVX2, and the four-row kernel
+ * with AVX-512; see dot.h.
  *
  * Lane j of an accumulator is partial sum s[j]: element i = 8q + j lands in
  * lane j, as in the scalar specification. _mm256_mul_ps then _mm256_add_ps
@@ -92,6 +93,93 @@ void rf_dot4_avx2(const float *w, const float *const x[4], size_t n, float out[4
 	_mm_storeu_ps(out, combine4(a0, a1, a2, a3));
 }
 
+void rf_dot4x4_avx2(const float *const w[4], const float *const x[4], size_t n,
+		    float out[16])
+{
+	for (int r = 0; r < 4; r++)
+		rf_dot4_avx2(w[r], x, n, out + 4 * r);
+}
+
+bool rf_cpu_has_avx512(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") != 0;
+}
+
+/* [lo | hi] from two 256-bit values */
+__attribute__((target("avx512f")))
+static inline __m512 pair(__m256 lo, __m256 hi)
+{
+	return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)),
+						   _mm256_castps_pd(hi), 1));
+}
+
+/* [v | v] */
+__attribute__((target("avx512f")))
+static inline __m512 twice(__m256 v)
+{
+	return _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(v)));
+}
+
+__attribute__((target("avx512f")))
+static inline __m256 high(__m512 v)
+{
+	return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+}
+
+/* one step of row r into its two accumulators: tokens 0|1 and 2|3 */
+#define STEP(wv, lo, hi) \
+	do { \
+		lo = _mm512_add_ps(lo, _mm512_mul_ps(wv, x01)); \
+		hi = _mm512_add_ps(hi, _mm512_mul_ps(wv, x23)); \
+	} while (0)
+
+/* r<q><h>: row q with tokens 2h (low half) and 2h + 1 (high half), so lane j
+ * of each half is s[j] of one (row, token) pair. Lanes past the end of a
+ * tail load 0 in w and x, adding +0 (see the top). Named accumulators, not
+ * an array: they must stay in registers. */
+__attribute__((target("avx512f")))
+void rf_dot4x4_avx512(const float *const w[4], const float *const x[4], size_t n,
+		      float out[16])
+{
+	__m512 r00 = _mm512_setzero_ps(), r01 = r00, r10 = r00, r11 = r00;
+	__m512 r20 = r00, r21 = r00, r30 = r00, r31 = r00;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		const __m512 x01 = pair(_mm256_loadu_ps(x[0] + i), _mm256_loadu_ps(x[1] + i));
+		const __m512 x23 = pair(_mm256_loadu_ps(x[2] + i), _mm256_loadu_ps(x[3] + i));
+
+		STEP(twice(_mm256_loadu_ps(w[0] + i)), r00, r01);
+		STEP(twice(_mm256_loadu_ps(w[1] + i)), r10, r11);
+		STEP(twice(_mm256_loadu_ps(w[2] + i)), r20, r21);
+		STEP(twice(_mm256_loadu_ps(w[3] + i)), r30, r31);
+	}
+	if (i < n) {
+		const __m256i m = _mm256_loadu_si256((const __m256i *)(const void *)
+						     (tail_mask + 8 - (n - i)));
+		const __m512 x01 = pair(_mm256_maskload_ps(x[0] + i, m),
+					_mm256_maskload_ps(x[1] + i, m));
+		const __m512 x23 = pair(_mm256_maskload_ps(x[2] + i, m),
+					_mm256_maskload_ps(x[3] + i, m));
+
+		STEP(twice(_mm256_maskload_ps(w[0] + i, m)), r00, r01);
+		STEP(twice(_mm256_maskload_ps(w[1] + i, m)), r10, r11);
+		STEP(twice(_mm256_maskload_ps(w[2] + i, m)), r20, r21);
+		STEP(twice(_mm256_maskload_ps(w[3] + i, m)), r30, r31);
+	}
+	_mm_storeu_ps(out, combine4(_mm512_castps512_ps256(r00), high(r00),
+				    _mm512_castps512_ps256(r01), high(r01)));
+	_mm_storeu_ps(out + 4, combine4(_mm512_castps512_ps256(r10), high(r10),
+					_mm512_castps512_ps256(r11), high(r11)));
+	_mm_storeu_ps(out + 8, combine4(_mm512_castps512_ps256(r20), high(r20),
+					_mm512_castps512_ps256(r21), high(r21)));
+	_mm_storeu_ps(out + 12, combine4(_mm512_castps512_ps256(r30), high(r30),
+					 _mm512_castps512_ps256(r31), high(r31)));
+}
+
+#undef STEP
+
 #else /* no x86: the scalar path stands in */
 
 bool rf_cpu_has_avx2(void)
@@ -107,6 +195,23 @@ float rf_dot_avx2(const float *a, const float *b, size_t n)
 void rf_dot4_avx2(const float *w, const float *const x[4], size_t n, float out[4])
 {
 	rf_dot4_scalar(w, x, n, out);
+}
+
+void rf_dot4x4_avx2(const float *const w[4], const float *const x[4], size_t n,
+		    float out[16])
+{
+	rf_dot4x4_scalar(w, x, n, out);
+}
+
+bool rf_cpu_has_avx512(void)
+{
+	return false;
+}
+
+void rf_dot4x4_avx512(const float *const w[4], const float *const x[4], size_t n,
+		      float out[16])
+{
+	rf_dot4x4_scalar(w, x, n, out);
 }
 
 #endif

@@ -63,11 +63,15 @@
 struct rf_opts {
 	unsigned n_threads;   /* 1 .. 256; 0 means 1 */
 	bool keep_hidden;     /* fill rf_out.hidden */
-	bool simd;            /* use the AVX2 path when the CPU has it (same bits) */
+	bool simd;            /* use the AVX2 (and AVX-512) path when the CPU has it
+			       * (same bits) */
 	bool mtp;             /* also run the MTP head (rf_out.mtp_logits) */
+	size_t logits_from;   /* logits only for positions logits_from .. T-1 (the
+			       * output head is skipped for the others; every
+			       * computed value is the same bits); < T */
 };
 
-/* n_threads 1, keep_hidden false, simd true */
+/* n_threads 1, keep_hidden false, simd true, logits_from 0 */
 void rf_opts_init(struct rf_opts *o);
 
 struct rf_out {
@@ -75,7 +79,9 @@ struct rf_out {
 	uint32_t n_vocab;     /* hp.n_vocab */
 	uint32_t n_embd;
 	uint32_t n_layer;     /* hp.n_layer (MTP layers excluded) */
-	float *logits;        /* [T, n_vocab], owned */
+	size_t logits_from;   /* the first position with logits (rf_opts) */
+	float *logits;        /* [T - logits_from, n_vocab], owned: row t holds
+			       * position logits_from + t */
 	float *hidden;        /* [n_layer + 1, T, n_embd] or NULL, owned: [0] is the
 			       * embedding output, [l + 1] the residual stream after
 			       * layer l, before the final norm */
@@ -86,8 +92,9 @@ struct rf_out {
 			       * at t (see "MTP" above) */
 };
 
-/* Run tokens[0..T-1] through m. On success *out holds the results (release
- * with rf_out_free); on failure *out is left empty. */
+/* Run tokens[0..T-1] through m (QK_E_USAGE when o->logits_from >= T). On
+ * success *out holds the results (release with rf_out_free); on failure *out
+ * is left empty. */
 int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
 	   const struct rf_opts *o, struct rf_out *out, qk_err *err);
 

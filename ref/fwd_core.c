@@ -131,8 +131,23 @@ static void mm_rows(void *arg, size_t b, size_t e, unsigned tid)
 		for (; t + 4 <= T; t += 4) {
 			const float *const xs[4] = { k->x + t * cols, k->x + (t + 1) * cols,
 						     k->x + (t + 2) * cols, k->x + (t + 3) * cols };
+			size_t i = 0;
 
-			for (size_t i = 0; i < nr; i++) {
+			for (; i + 4 <= nr; i += 4) {
+				const float *const ws[4] = { buf + i * cols, buf + (i + 1) * cols,
+							     buf + (i + 2) * cols, buf + (i + 3) * cols };
+				float o[16];
+
+				c->dot.dot4x4(ws, xs, cols, o);
+				for (size_t q = 0; q < 4; q++) {
+					const size_t r = r0 + i + q;
+
+					for (size_t j = 0; j < 4; j++)
+						k->y[(t + j) * nr_all + r] = k->bias ? o[4 * q + j] +
+							k->bias[r] : o[4 * q + j];
+				}
+			}
+			for (; i < nr; i++) {
 				const size_t r = r0 + i;
 				float o[4];
 
@@ -362,10 +377,31 @@ int rf_layer_pass(struct rf_ctx *c, struct rf_bufs *bf, int l, qk_err *err)
 	return QK_OK;
 }
 
+/* logits [n, n_vocab] of the normed rows a [n, n_embd] */
+static int head_logits(struct rf_ctx *c, int head, const float *a, size_t n, float *logits,
+		       qk_err *err)
+{
+	const size_t E = c->hp->n_embd, V = c->hp->n_vocab;
+	const struct qk_binding *b;
+	char w[96];
+	int rc;
+
+	if ((rc = rf_need(c, head, -1, &b, err)))
+		return rc;
+	if (b->view.cols != E || b->view.rows != V) {
+		where(w, sizeof(w), head, -1);
+		return qk_err_set(err, QK_E_INVALID, "%s: matrix [%llu x %llu], expected [%zu x %zu]",
+				  w, (unsigned long long)b->view.rows,
+				  (unsigned long long)b->view.cols, V, E);
+	}
+	return rf_matmul(c, &b->view, 0, V, NULL, a, n, logits, err);
+}
+
+
 static int run(struct rf_ctx *c, const int32_t *tokens, struct rf_bufs *bf, struct rf_out *out,
 	       qk_err *err)
 {
-	const size_t E = c->hp->n_embd, T = c->T, V = c->hp->n_vocab;
+	const size_t E = c->hp->n_embd, T = c->T;
 	const int head = c->m->tied ? QK_R_TOKEN_EMBD : QK_R_OUTPUT;
 	int rc;
 
@@ -383,7 +419,8 @@ static int run(struct rf_ctx *c, const int32_t *tokens, struct rf_bufs *bf, stru
 			memcpy(out->hidden + (size_t)(l + 1) * T * E, bf->x, T * E * sizeof(float));
 	}
 	if ((rc = rf_norm_rows(c, QK_R_OUTPUT_NORM, -1, bf->x, bf->a, err)) ||
-	    (rc = rf_linear(c, head, QK_ROLE_COUNT, -1, bf->a, E, out->logits, V, err)))
+	    (rc = head_logits(c, head, bf->a + out->logits_from * E, T - out->logits_from,
+			      out->logits, err)))
 		return rc;
 	return out->mtp_logits ? rf_mtp_stage(c, tokens, bf->a, bf, out->mtp_logits, err) : QK_OK;
 }
@@ -421,6 +458,9 @@ int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
 	E = m->hp.n_embd;
 	if ((rc = check_tokens(c.hp, tokens, T, err)))
 		return rc;
+	if (o->logits_from >= T)
+		return qk_err_set(err, QK_E_USAGE, "logits from position %zu of %zu tokens",
+				  o->logits_from, T);
 	if ((rc = rf_pool_open(&c.pool, o->n_threads ? o->n_threads : 1, err)))
 		return rc;
 	c.nt = rf_pool_size(c.pool);
@@ -447,11 +487,12 @@ int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
 	if (!(c.rowbuf = alloc_floats(c.nt, RF_ROW_BLOCK, c.max_cols, err)) ||
 	    !(bf.x = alloc_floats(T, E, 1, err)) || !(bf.a = alloc_floats(T, E, 1, err)) ||
 	    !(bf.y = alloc_floats(T, E, 1, err)) ||
-	    !(out->logits = alloc_floats(T, m->hp.n_vocab, 1, err)) ||
+	    !(out->logits = alloc_floats(T - o->logits_from, m->hp.n_vocab, 1, err)) ||
 	    (o->keep_hidden && !(out->hidden = alloc_floats(m->hp.n_layer + (size_t)1, T, E, err))) ||
 	    (o->mtp && !(out->mtp_logits = alloc_floats(T - 1, m->hp.n_vocab, 1, err))))
 		goto out;
 	out->n_tokens = T;
+	out->logits_from = o->logits_from;
 	out->n_vocab = m->hp.n_vocab;
 	out->n_embd = m->hp.n_embd;
 	out->n_layer = m->hp.n_layer;

@@ -211,6 +211,48 @@ static void test_dot4(void **state)
 	}
 }
 
+/* the four-row kernels: every (row, vector) pair the same bits as the
+ * scalar specification, every tail length, special values in one row */
+static void test_dot4x4(void **state)
+{
+	static float w[4][300], x[4][300];
+	const float *const ws[4] = { w[0], w[1], w[2], w[3] };
+	const float *const xs[4] = { x[0], x[1], x[2], x[3] };
+	const rf_dot4x4_fn fns[3] = { rf_dot4x4_scalar, rf_dot4x4_avx2, rf_dot4x4_avx512 };
+	const bool ok[3] = { true, rf_cpu_has_avx2(), rf_cpu_has_avx512() };
+	float o[16];
+
+	(void)state;
+	if (!ok[2])
+		print_message("no AVX-512 on this CPU: its kernel is not compared\n");
+	for (size_t n = 0; n < 300; n += n < 40 ? 1 : 37) {
+		for (int k = 0; k < 4; k++) {
+			fill(w[k], n);
+			fill(x[k], n);
+		}
+		if (n > 20) {
+			w[1][n - 3] = INFINITY;
+			x[2][5] = -0.0f;
+			w[3][n / 2] = 0x1p-140f;
+		}
+		for (int f = 0; f < 3; f++) {
+			if (!ok[f])
+				continue;
+			memset(o, 0, sizeof(o));
+			fns[f](ws, xs, n, o);
+			for (int r = 0; r < 4; r++)
+				for (int k = 0; k < 4; k++) {
+					const float want = rf_dot_scalar(w[r], x[k], n);
+
+					if (bits(o[4 * r + k]) != bits(want) &&
+					    !(isnan(want) && isnan(o[4 * r + k])))
+						fail_msg("kernel %d n %zu row %d x %d: %a, scalar %a", f, n,
+							 r, k, (double)o[4 * r + k], (double)want);
+				}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_avx2_same_bits),
 		cmocka_unit_test(test_avx2_special_values),
 		cmocka_unit_test(test_dot4),
+		cmocka_unit_test(test_dot4x4),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -161,6 +161,43 @@ static void test_hidden_optional(void **state)
 	fx_close(&f);
 }
 
+/* logits_from: the rows from that position are the full run's, bit for bit
+ * (tied and untied heads, dense, MoE, hybrid); logits_from >= T is refused */
+static void test_logits_from(void **state)
+{
+	static const char *const fx[] = { "qwen3", "qwen2_moe", "qwen3_next", "qwen1" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fx) / sizeof(fx[0]); i++) {
+		struct fx f;
+		struct rf_out full, part;
+		struct rf_opts o;
+		qk_err err;
+		size_t from;
+
+		fx_open(&f, fx[i]);
+		from = f.T / 2 + 1;
+		run_ok(&f.m, f.tokens, f.T, 2, true, true, &full);
+		rf_opts_init(&o);
+		o.n_threads = 2;
+		o.keep_hidden = true;
+		o.logits_from = from;
+		if (rf_run(&f.m, f.tokens, f.T, &o, &part, &err))
+			fail_msg("%s: %s", fx[i], err.msg);
+		assert_int_equal(part.logits_from, from);
+		assert_int_equal(first_diff(full.logits + from * f.hp.n_vocab, part.logits,
+					    (f.T - from) * f.hp.n_vocab), -1);
+		assert_int_equal(first_diff(full.hidden, part.hidden,
+					    (f.hp.n_layer + 1u) * f.T * f.hp.n_embd), -1);
+		rf_out_free(&part);
+		o.logits_from = f.T;
+		assert_int_equal(rf_run(&f.m, f.tokens, f.T, &o, &part, &err), QK_E_USAGE);
+		assert_non_null(strstr(err.msg, "logits from position"));
+		rf_out_free(&full);
+		fx_close(&f);
+	}
+}
+
 /* fails with code and every fragment; out is left empty */
 static void run_fails(const struct qk_model *m, const int32_t *tok, size_t T,
 		      const struct rf_opts *o, int code, const char *f1, const char *f2)
@@ -475,6 +512,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_bits_threads_simd),
 		cmocka_unit_test(test_hidden_optional),
+		cmocka_unit_test(test_logits_from),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_qwen1_seq_length),
 		cmocka_unit_test(test_dynamic_ntk),
