@@ -10,9 +10,6 @@ void qk_catalog_init(struct qk_catalog *cat)
 	memset(cat, 0, sizeof(*cat));
 }
 
-/* implemented by gguf.c; declared here to keep catalog.h free of gguf.h */
-void gf_close(struct gf_file *f);
-
 void qk_catalog_free(struct qk_catalog *cat)
 {
 	if (!cat)
@@ -27,7 +24,8 @@ void qk_catalog_free(struct qk_catalog *cat)
 	free(cat->meta);
 	if (cat->gguf)
 		for (size_t i = 0; i < cat->n_files; i++)
-			gf_close(cat->gguf[i]);
+			if (cat->gguf[i])
+				cat->close_gguf(cat->gguf[i]);
 	free(cat->gguf);
 	for (size_t i = 0; i < cat->n_files; i++)
 		qk_map_close(&cat->files[i]);
@@ -158,7 +156,8 @@ void qk_catalog_rollback(struct qk_catalog *cat, const struct qk_catalog_mark *m
 	while (cat->n_files > m->n_files) {
 		cat->n_files--;
 		if (cat->gguf) {
-			gf_close(cat->gguf[cat->n_files]);
+			if (cat->gguf[cat->n_files])
+				cat->close_gguf(cat->gguf[cat->n_files]);
 			cat->gguf[cat->n_files] = NULL;
 		}
 		qk_map_close(&cat->files[cat->n_files]);

@@ -58,6 +58,9 @@ struct qk_catalog {
 	size_t n_files;
 	qk_map *files;                /* [n_files] mappings */
 	struct gf_file **gguf;        /* [n_files] parsed GGUF files, or NULL */
+	/* how to close them: set by the GGUF reader that stores one (gguf.h),
+	 * so that the catalog, below the readers, does not depend on them */
+	void (*close_gguf)(struct gf_file *f);
 	size_t n_tensors;
 	struct qk_tensor *tensors;    /* [n_tensors] in file order */
 	size_t n_meta;

@@ -385,6 +385,7 @@ int gf_to_catalog(struct qk_catalog *cat, const char *path, qk_err *err)
 		return rc;
 	}
 	cat->gguf[idx] = f;
+	cat->close_gguf = gf_close;
 	for (int64_t i = 0; i < f->n_tensors; i++) {
 		const struct gf_tensor *gt = &f->tensors[i];
 		const char *name = gf_str_at_(f, gt->name);

@@ -9,6 +9,7 @@
  * (reference/qwen-forward-math.md §0.3).
  */
 #include "hparams.h"
+#include "hparams_hf_priv.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -20,217 +21,6 @@
 #include "../base/io.h"
 #include "../base/json.h"
 #include "../base/path.h"
-
-/* A parse in progress. Keys are looked up in text_config first, then at the
- * top level: the same as llama.cpp's merge of text_config into the config. */
-struct cfg {
-	const cJSON *root;
-	const cJSON *text;   /* text_config object or NULL */
-	const char *fname;
-	qk_err *err;
-};
-
-/* One looked-up value: v is NULL when the key is absent or JSON null. */
-struct item {
-	const cJSON *v;
-	char path[128];      /* for messages: "rope_scaling.factor" */
-};
-
-/* ---- messages ---- */
-
-/* A short printable rendering of a JSON value. */
-static void describe(const cJSON *v, char *buf, size_t n)
-{
-	if (!v || cJSON_IsNull(v)) {
-		snprintf(buf, n, "null");
-	} else if (cJSON_IsBool(v)) {
-		snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
-	} else if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-		if (!isfinite(d)) {
-			snprintf(buf, n, "a number too large to represent");
-		} else {
-			snprintf(buf, n, "%.15g", d);
-			if (strtod(buf, NULL) != d)
-				snprintf(buf, n, "%.17g", d);
-		}
-	} else if (cJSON_IsString(v)) {
-		const unsigned char *s = (const unsigned char *)v->valuestring;
-		size_t len = strlen(v->valuestring), k = 0, cut = len > 48 ? 48 : len;
-
-		while (cut < len && cut > 0 && (s[cut] & 0xc0) == 0x80)
-			cut--; /* do not split a UTF-8 sequence */
-		if (n < 8)
-			return;
-		buf[k++] = '"';
-		for (size_t i = 0; i < cut && k + 6 < n; i++)
-			buf[k++] = (char)(s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
-		if (cut < len && k + 5 < n) {
-			memcpy(buf + k, "...", 3);
-			k += 3;
-		}
-		buf[k++] = '"';
-		buf[k] = '\0';
-	} else if (cJSON_IsArray(v)) {
-		snprintf(buf, n, "an array");
-	} else {
-		snprintf(buf, n, "an object");
-	}
-}
-
-/* "config.json: 'hidden_size' is -4, expected an integer in 1..4294967295" */
-static int bad(const struct cfg *c, const struct item *it, const char *expect)
-{
-	char val[80];
-
-	describe(it->v, val, sizeof(val));
-	return qk_err_set(c->err, QK_E_INVALID, "%s: '%s' is %s, expected %s", c->fname,
-			  it->path, val, expect);
-}
-
-static int missing(const struct cfg *c, const char *key, const char *expect)
-{
-	return qk_err_set(c->err, QK_E_INVALID, "%s: missing required key '%s' (%s)", c->fname,
-			  key, expect);
-}
-
-/* ---- lookups ---- */
-
-/* `key` in object `obj` (NULL = nowhere); keys are unique (json.h). Always
- * QK_OK: an int so that lookups chain with the checks that follow them. */
-static int look(const struct cfg *c, const cJSON *obj, const char *prefix, const char *key,
-		struct item *it)
-{
-	const cJSON *found = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-
-	(void)c;
-	if (snprintf(it->path, sizeof(it->path), "%s%s", prefix, key) >= (int)sizeof(it->path))
-		it->path[sizeof(it->path) - 1] = '\0'; /* cut: only for messages */
-	it->v = cJSON_IsNull(found) ? NULL : found;
-	return QK_OK;
-}
-
-/* el->path = "base[idx]" (truncated if it must be) */
-static void index_path(struct item *el, const char *base, int idx)
-{
-	if (snprintf(el->path, sizeof(el->path), "%s[%d]", base, idx) >= (int)sizeof(el->path))
-		el->path[sizeof(el->path) - 1] = '\0';
-}
-
-static int find(const struct cfg *c, const char *key, struct item *it)
-{
-	int rc = look(c, c->text, "text_config.", key, it);
-
-	if (rc || it->v)
-		return rc;
-	return look(c, c->root, "", key, it);
-}
-
-static int u32_of(const struct cfg *c, const struct item *it, uint32_t lo, uint32_t hi,
-		  uint32_t *out)
-{
-	double d = cJSON_IsNumber(it->v) ? it->v->valuedouble : NAN;
-	char expect[64];
-
-	if (!isfinite(d) || d != floor(d) || d < lo || d > hi) {
-		snprintf(expect, sizeof(expect), "an integer in %u..%u", (unsigned)lo, (unsigned)hi);
-		return bad(c, it, expect);
-	}
-	*out = (uint32_t)d;
-	return QK_OK;
-}
-
-/* A number in [lo, hi], or (lo, hi] when lo_open; `expect` says so in words. */
-static int num_of(const struct cfg *c, const struct item *it, double lo, double hi,
-		  bool lo_open, const char *expect, double *out)
-{
-	double d = cJSON_IsNumber(it->v) ? it->v->valuedouble : NAN;
-
-	if (!isfinite(d) || d < lo || d > hi || (lo_open && d == lo))
-		return bad(c, it, expect);
-	*out = d;
-	return QK_OK;
-}
-
-static int req_u32(const struct cfg *c, const char *key, uint32_t lo, uint32_t hi,
-		   uint32_t *out)
-{
-	struct item it;
-	char expect[64];
-	int rc = find(c, key, &it);
-
-	if (rc)
-		return rc;
-	if (!it.v) {
-		snprintf(expect, sizeof(expect), "an integer in %u..%u", (unsigned)lo, (unsigned)hi);
-		return missing(c, key, expect);
-	}
-	return u32_of(c, &it, lo, hi, out);
-}
-
-static int opt_u32(const struct cfg *c, const char *key, uint32_t def, uint32_t lo,
-		   uint32_t hi, uint32_t *out)
-{
-	struct item it;
-	int rc = find(c, key, &it);
-
-	if (rc)
-		return rc;
-	*out = def;
-	return it.v ? u32_of(c, &it, lo, hi, out) : QK_OK;
-}
-
-static int opt_num(const struct cfg *c, const cJSON *obj, const char *prefix, const char *key,
-		   double def, double lo, double hi, bool lo_open, const char *expect,
-		   double *out)
-{
-	struct item it;
-	int rc = obj ? look(c, obj, prefix, key, &it) : find(c, key, &it);
-
-	if (rc)
-		return rc;
-	*out = def;
-	return it.v ? num_of(c, &it, lo, hi, lo_open, expect, out) : QK_OK;
-}
-
-static int opt_bool(const struct cfg *c, const cJSON *obj, const char *prefix, const char *key,
-		    bool def, bool *out)
-{
-	struct item it;
-	int rc = obj ? look(c, obj, prefix, key, &it) : find(c, key, &it);
-
-	if (rc)
-		return rc;
-	*out = def;
-	if (!it.v)
-		return QK_OK;
-	if (!cJSON_IsBool(it.v))
-		return bad(c, &it, "true or false");
-	*out = cJSON_IsTrue(it.v);
-	return QK_OK;
-}
-
-/* ---- per-architecture rules ---- */
-
-struct arch_rule {
-	const char *eps_key;       /* rms_norm_eps; Qwen1 layer_norm_epsilon */
-	uint32_t ctx_def;          /* max_position_embeddings */
-	uint32_t ff_def;           /* intermediate_size; 0 = required */
-	uint32_t head_dim_def;     /* class default head_dim; 0 = n_embd / n_head */
-	const char *bias_key;      /* NULL: q/k/v bias fixed to bias_def */
-	bool bias_def;
-	bool qk_norm;
-	bool next;                 /* zero-centred norms, output gate, linear layers */
-	double partial_def;        /* partial_rotary_factor */
-	/* MoE (n_expert_def == 0: dense) */
-	uint32_t n_expert_def, n_used_def, ff_exp_def;
-	uint32_t ff_shexp_def;     /* 0: the class has no shared expert */
-	bool norm_topk_def;
-	bool ff_none;              /* the class has no intermediate_size (0 if absent) */
-	bool q35;                  /* Qwen3.5: split linear projections (value heads
-				    * tiled in GGUF form), M-RoPE sections, top-k
-				    * always renormalised */
-};
 
 static const struct arch_rule rules[QK_ARCH_COUNT] = {
 	[QK_ARCH_QWEN] = { "layer_norm_epsilon", 8192, 0, 128, NULL, true, false, false, 1.0,
@@ -257,7 +47,7 @@ static int pick_arch(const struct cfg *c, int *arch)
 	struct item it;
 	char val[80], list[256] = "";
 	const char *name = NULL, *what = "architecture";
-	int rc = find(c, "architectures", &it);
+	int rc = hf_find(c, "architectures", &it);
 
 	for (int a = 0; a < QK_ARCH_COUNT; a++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", a ? ", " : "",
@@ -266,30 +56,30 @@ static int pick_arch(const struct cfg *c, int *arch)
 		return rc;
 	if (it.v) {
 		if (!cJSON_IsArray(it.v))
-			return bad(c, &it, "a list of class names");
+			return hf_bad(c, &it, "a list of class names");
 		if (cJSON_GetArraySize(it.v) > 0) {
 			const cJSON *first = cJSON_GetArrayItem(it.v, 0);
 			if (!cJSON_IsString(first)) {
 				it.v = first;
 				strncat(it.path, "[0]", sizeof(it.path) - strlen(it.path) - 1);
-				return bad(c, &it, "a class name string");
+				return hf_bad(c, &it, "a class name string");
 			}
 			name = first->valuestring;
 			*arch = qk_arch_from_hf(name);
-			describe(first, val, sizeof(val));
+			hf_describe(first, val, sizeof(val));
 		}
 	}
 	if (!name) {
-		if ((rc = find(c, "model_type", &it)))
+		if ((rc = hf_find(c, "model_type", &it)))
 			return rc;
 		if (!it.v)
 			return qk_err_set(c->err, QK_E_INVALID,
 					  "%s: neither 'architectures' nor 'model_type' is present, "
 					  "expected one of them to name the model class", c->fname);
 		if (!cJSON_IsString(it.v))
-			return bad(c, &it, "a model type string");
+			return hf_bad(c, &it, "a model type string");
 		*arch = qk_arch_from_model_type(it.v->valuestring);
-		describe(it.v, val, sizeof(val));
+		hf_describe(it.v, val, sizeof(val));
 		what = "model_type";
 	}
 	if (*arch < 0)
@@ -297,160 +87,6 @@ static int pick_arch(const struct cfg *c, int *arch)
 				  "%s: %s %s is not supported; supported: %s", c->fname, what, val,
 				  list);
 	return QK_OK;
-}
-
-/* ---- RoPE (all but Qwen1) ---- */
-
-/* A number in (lo, hi] from the rope dict, else from the top level. */
-static int rope_num(const struct cfg *c, const cJSON *d, const char *pre, const char *key,
-		    double def, double lo, double hi, const char *expect, double *out)
-{
-	struct item it;
-	int rc = look(c, d, pre, key, &it);
-
-	if (rc)
-		return rc;
-	if (it.v)
-		return num_of(c, &it, lo, hi, true, expect, out);
-	return opt_num(c, NULL, "", key, def, lo, hi, true, expect, out);
-}
-
-/* Qwen3.5's mrope_section (at most 4 pair counts, the rotary pairs given
- * to the t, h, w position streams) and mrope_interleaved. Text positions
- * make every stream equal, so they only matter for the GGUF key
- * rope.dimension_sections and for image/video positions. */
-static int parse_mrope(const struct cfg *c, const cJSON *d, const char *pre,
-		       struct qk_hparams *hp)
-{
-	struct item it;
-	const cJSON *e;
-	int rc, idx = 0;
-
-	if ((rc = opt_bool(c, d, pre, "mrope_interleaved", false, &hp->mrope_interleaved)) ||
-	    (rc = look(c, d, pre, "mrope_section", &it)))
-		return rc;
-	if (!it.v)
-		return QK_OK;
-	hp->has_rope_sections = true;
-	if (!cJSON_IsArray(it.v) || cJSON_GetArraySize(it.v) > 4)
-		return bad(c, &it, "a list of at most 4 integers");
-	cJSON_ArrayForEach(e, it.v) {
-		struct item el = { .v = e };
-
-		index_path(&el, it.path, idx);
-		if ((rc = u32_of(c, &el, 0, 1u << 20, &hp->rope_sections[idx])))
-			return rc;
-		idx++;
-	}
-	return QK_OK;
-}
-
-static int parse_rope(const struct cfg *c, const struct arch_rule *r, struct qk_hparams *hp)
-{
-	static const char *const expect_type = "default, linear, dynamic or yarn";
-	struct item rp, it;
-	const cJSON *d, *e;
-	char pre[140];
-	bool have_factor, have_orig;
-	int rc;
-
-	/* 5.x rope_parameters, else 4.x rope_scaling; either may hold rope_theta
-	 * and partial_rotary_factor, which otherwise sit at the top level */
-	if ((rc = find(c, "rope_parameters", &rp)))
-		return rc;
-	if (!rp.v && (rc = find(c, "rope_scaling", &rp)))
-		return rc;
-	if (rp.v && !cJSON_IsObject(rp.v))
-		return bad(c, &rp, "an object or null");
-	d = rp.v;
-	snprintf(pre, sizeof(pre), "%s.", rp.path);
-	cJSON_ArrayForEach(e, d) {
-		if (cJSON_IsObject(e))
-			return qk_err_set(c->err, QK_E_UNSUPPORTED,
-					  "%s: '%s%s' is an object: rope parameters per layer type "
-					  "are not supported", c->fname, pre, e->string);
-	}
-
-	if ((rc = rope_num(c, d, pre, "rope_theta", 10000.0, 0, HUGE_VAL, "a number > 0",
-			   &hp->rope_theta)) ||
-	    (rc = rope_num(c, d, pre, "partial_rotary_factor", r->partial_def, 0, 1,
-			   "a number in (0, 1]", &hp->partial_rotary_factor)))
-		return rc;
-
-	if (!d)
-		return QK_OK;
-	if (r->q35 && (rc = parse_mrope(c, d, pre, hp)))
-		return rc;
-	/* rope_type wins over its older alias type */
-	if ((rc = look(c, d, pre, "rope_type", &it)))
-		return rc;
-	if (!it.v && (rc = look(c, d, pre, "type", &it)))
-		return rc;
-	if (it.v) {
-		char val[80];
-		int t = -1;
-
-		if (!cJSON_IsString(it.v))
-			return bad(c, &it, expect_type);
-		for (int k = QK_ROPE_DEFAULT; k <= QK_ROPE_YARN; k++)
-			if (strcmp(it.v->valuestring, qk_rope_type_name(k)) == 0)
-				t = k;
-		if (t < 0) {
-			describe(it.v, val, sizeof(val));
-			return qk_err_set(c->err, QK_E_UNSUPPORTED,
-					  "%s: '%s' %s is not supported, expected %s", c->fname,
-					  it.path, val, expect_type);
-		}
-		hp->rope.type = t;
-	}
-	if (hp->rope.type == QK_ROPE_DEFAULT)
-		return QK_OK;
-
-	if ((rc = look(c, d, pre, "factor", &it)))
-		return rc;
-	have_factor = it.v != NULL;
-	if (have_factor &&
-	    (rc = num_of(c, &it, 1, HUGE_VAL, false, "a number >= 1", &hp->rope.factor)))
-		return rc;
-	if (!have_factor && hp->rope.type != QK_ROPE_YARN)
-		return missing(c, it.path, "a number >= 1");
-	if (hp->rope.type != QK_ROPE_YARN)
-		return QK_OK;
-
-	/* yarn: a missing original length is max_position_embeddings; a missing
-	 * factor is max_position_embeddings / original (current transformers:
-	 * an explicit factor always wins) */
-	if ((rc = look(c, d, pre, "original_max_position_embeddings", &it)))
-		return rc;
-	have_orig = it.v != NULL;
-	hp->rope.original_ctx = hp->n_ctx_train;
-	if (have_orig && (rc = u32_of(c, &it, 1, UINT32_MAX, &hp->rope.original_ctx)))
-		return rc;
-	if (!have_factor) {
-		if (!have_orig)
-			return qk_err_set(c->err, QK_E_INVALID,
-					  "%s: missing required key '%sfactor' (a number >= 1, or "
-					  "original_max_position_embeddings to derive it)", c->fname, pre);
-		hp->rope.factor = (double)hp->n_ctx_train / hp->rope.original_ctx;
-		if (hp->rope.factor < 1)
-			return qk_err_set(c->err, QK_E_INVALID,
-					  "%s: yarn factor derived from max_position_embeddings %u / "
-					  "'%soriginal_max_position_embeddings' %u is %g, expected >= 1",
-					  c->fname, (unsigned)hp->n_ctx_train, pre,
-					  (unsigned)hp->rope.original_ctx, hp->rope.factor);
-	}
-	if ((rc = opt_num(c, d, pre, "beta_fast", 32, 0, HUGE_VAL, true, "a number > 0",
-			  &hp->rope.beta_fast)) ||
-	    (rc = opt_num(c, d, pre, "beta_slow", 1, 0, HUGE_VAL, true, "a number > 0",
-			  &hp->rope.beta_slow)) ||
-	    (rc = opt_num(c, d, pre, "attention_factor", 0, 0, HUGE_VAL, true, "a number > 0",
-			  &hp->rope.attention_factor)) ||
-	    (rc = opt_num(c, d, pre, "mscale", 0, 0, HUGE_VAL, false, "a number >= 0",
-			  &hp->rope.mscale)) ||
-	    (rc = opt_num(c, d, pre, "mscale_all_dim", 0, 0, HUGE_VAL, false, "a number >= 0",
-			  &hp->rope.mscale_all_dim)))
-		return rc;
-	return opt_bool(c, d, pre, "truncate", true, &hp->rope.truncate);
 }
 
 /* ---- attention shape ---- */
@@ -466,7 +102,7 @@ static int parse_attention(const struct cfg *c, const struct arch_rule *r,
 		/* MHA; kv_channels is the head width, and the remote code splits
 		 * c_attn by hidden_size, so the two must agree */
 		hp->n_head_kv = hp->n_head;
-		if ((rc = opt_u32(c, "kv_channels", 128, 1, UINT32_MAX, &hp->head_dim)))
+		if ((rc = hf_opt_u32(c, "kv_channels", 128, 1, UINT32_MAX, &hp->head_dim)))
 			return rc;
 		if ((uint64_t)hp->head_dim * hp->n_head != hp->n_embd)
 			return qk_err_set(c->err, QK_E_INVALID,
@@ -475,13 +111,13 @@ static int parse_attention(const struct cfg *c, const struct arch_rule *r,
 					  (unsigned)hp->n_head,
 					  (unsigned long long)hp->head_dim * hp->n_head,
 					  (unsigned)hp->n_embd);
-		if ((rc = opt_num(c, NULL, "", "rotary_pct", 1.0, 0, 1, true, "a number in (0, 1]",
+		if ((rc = hf_opt_num(c, NULL, "", "rotary_pct", 1.0, 0, 1, true, "a number in (0, 1]",
 				  &hp->partial_rotary_factor)) ||
-		    (rc = opt_num(c, NULL, "", "rotary_emb_base", 10000.0, 0, HUGE_VAL, true,
+		    (rc = hf_opt_num(c, NULL, "", "rotary_emb_base", 10000.0, 0, HUGE_VAL, true,
 				  "a number > 0", &hp->rope_theta)))
 			return rc;
 	} else {
-		if ((rc = opt_u32(c, "num_key_value_heads", hp->n_head, 1, UINT32_MAX,
+		if ((rc = hf_opt_u32(c, "num_key_value_heads", hp->n_head, 1, UINT32_MAX,
 				  &hp->n_head_kv)))
 			return rc;
 		if (hp->n_head % hp->n_head_kv)
@@ -489,10 +125,10 @@ static int parse_attention(const struct cfg *c, const struct arch_rule *r,
 					  "%s: 'num_key_value_heads' %u does not divide "
 					  "'num_attention_heads' %u", c->fname, (unsigned)hp->n_head_kv,
 					  (unsigned)hp->n_head);
-		if ((rc = find(c, "head_dim", &it)))
+		if ((rc = hf_find(c, "head_dim", &it)))
 			return rc;
 		if (it.v) {
-			if ((rc = u32_of(c, &it, 1, UINT32_MAX, &hp->head_dim)))
+			if ((rc = hf_u32_of(c, &it, 1, UINT32_MAX, &hp->head_dim)))
 				return rc;
 		} else if (r->head_dim_def) {
 			hp->head_dim = r->head_dim_def;
@@ -504,7 +140,7 @@ static int parse_attention(const struct cfg *c, const struct arch_rule *r,
 		} else {
 			hp->head_dim = hp->n_embd / hp->n_head;
 		}
-		if ((rc = parse_rope(c, r, hp)))
+		if ((rc = hf_parse_rope(c, r, hp)))
 			return rc;
 	}
 	q_width = (uint64_t)hp->n_head * hp->head_dim * (r->next ? 2 : 1);
@@ -522,7 +158,7 @@ static int parse_attention(const struct cfg *c, const struct arch_rule *r,
 				  hp->arch == QK_ARCH_QWEN ? "rotary_pct" : "partial_rotary_factor",
 				  hp->partial_rotary_factor, (unsigned)hp->n_rot);
 	hp->attn_bias = r->bias_def;
-	if (r->bias_key && (rc = opt_bool(c, NULL, "", r->bias_key, r->bias_def, &hp->attn_bias)))
+	if (r->bias_key && (rc = hf_opt_bool(c, NULL, "", r->bias_key, r->bias_def, &hp->attn_bias)))
 		return rc;
 	hp->qk_norm = r->qk_norm;
 	hp->zero_centred_norm = r->next;
@@ -540,24 +176,24 @@ static int parse_moe(const struct cfg *c, const struct arch_rule *r, struct qk_h
 	const cJSON *e;
 	int rc, idx = 0;
 
-	if ((rc = find(c, "num_experts", &it)))
+	if ((rc = hf_find(c, "num_experts", &it)))
 		return rc;
-	if (!it.v && (rc = find(c, "num_local_experts", &it)))
+	if (!it.v && (rc = hf_find(c, "num_local_experts", &it)))
 		return rc;
 	hp->n_expert = r->n_expert_def;
-	if (it.v && (rc = u32_of(c, &it, 1, QK_MAX_EXPERTS, &hp->n_expert)))
+	if (it.v && (rc = hf_u32_of(c, &it, 1, QK_MAX_EXPERTS, &hp->n_expert)))
 		return rc;
-	if ((rc = opt_u32(c, "num_experts_per_tok", r->n_used_def, 1, UINT32_MAX,
+	if ((rc = hf_opt_u32(c, "num_experts_per_tok", r->n_used_def, 1, UINT32_MAX,
 			  &hp->n_expert_used)) ||
-	    (rc = opt_u32(c, "moe_intermediate_size", r->ff_exp_def, 1, UINT32_MAX,
+	    (rc = hf_opt_u32(c, "moe_intermediate_size", r->ff_exp_def, 1, UINT32_MAX,
 			  &hp->n_ff_exp)) ||
-	    (rc = opt_bool(c, NULL, "", "norm_topk_prob", r->norm_topk_def,
+	    (rc = hf_opt_bool(c, NULL, "", "norm_topk_prob", r->norm_topk_def,
 			   &hp->norm_topk_prob)) ||
-	    (rc = opt_u32(c, "decoder_sparse_step", 1, 1, UINT32_MAX,
+	    (rc = hf_opt_u32(c, "decoder_sparse_step", 1, 1, UINT32_MAX,
 			  &hp->decoder_sparse_step)))
 		return rc;
 	if (r->ff_shexp_def &&
-	    (rc = opt_u32(c, "shared_expert_intermediate_size", r->ff_shexp_def, 1, UINT32_MAX,
+	    (rc = hf_opt_u32(c, "shared_expert_intermediate_size", r->ff_shexp_def, 1, UINT32_MAX,
 			  &hp->n_ff_shexp)))
 		return rc;
 	if (hp->n_expert_used > hp->n_expert)
@@ -568,18 +204,18 @@ static int parse_moe(const struct cfg *c, const struct arch_rule *r, struct qk_h
 		if ((i + 1) % hp->decoder_sparse_step == 0)
 			hp->layer_flags[i] |= QK_LAYER_MOE;
 
-	if ((rc = find(c, "mlp_only_layers", &it)))
+	if ((rc = hf_find(c, "mlp_only_layers", &it)))
 		return rc;
 	if (!it.v)
 		return QK_OK;
 	if (!cJSON_IsArray(it.v))
-		return bad(c, &it, "a list of layer indices");
+		return hf_bad(c, &it, "a list of layer indices");
 	cJSON_ArrayForEach(e, it.v) {
 		struct item el = { .v = e };
 		uint32_t l;
 
-		index_path(&el, it.path, idx++);
-		if ((rc = u32_of(c, &el, 0, hp->n_layer - 1, &l)))
+		hf_index_path(&el, it.path, idx++);
+		if ((rc = hf_u32_of(c, &el, 0, hp->n_layer - 1, &l)))
 			return rc;
 		hp->layer_flags[l] &= (uint8_t)~QK_LAYER_MOE;
 	}
@@ -619,12 +255,12 @@ static int parse_next(const struct cfg *c, struct qk_hparams *hp)
 	const cJSON *e;
 	int rc, idx = 0;
 
-	if ((rc = opt_u32(c, "linear_conv_kernel_dim", 4, 1, UINT32_MAX, &hp->ssm_d_conv)) ||
-	    (rc = opt_u32(c, "linear_key_head_dim", 128, 1, UINT32_MAX, &hp->ssm_head_k_dim)) ||
-	    (rc = opt_u32(c, "linear_value_head_dim", 128, 1, UINT32_MAX, &hp->ssm_head_v_dim)) ||
-	    (rc = opt_u32(c, "linear_num_key_heads", 16, 1, UINT32_MAX, &hp->ssm_n_k_heads)) ||
-	    (rc = opt_u32(c, "linear_num_value_heads", 32, 1, UINT32_MAX, &hp->ssm_n_v_heads)) ||
-	    (rc = opt_u32(c, "mtp_num_hidden_layers", 0, 0, QK_MAX_LAYERS, &hp->n_mtp_layers)))
+	if ((rc = hf_opt_u32(c, "linear_conv_kernel_dim", 4, 1, UINT32_MAX, &hp->ssm_d_conv)) ||
+	    (rc = hf_opt_u32(c, "linear_key_head_dim", 128, 1, UINT32_MAX, &hp->ssm_head_k_dim)) ||
+	    (rc = hf_opt_u32(c, "linear_value_head_dim", 128, 1, UINT32_MAX, &hp->ssm_head_v_dim)) ||
+	    (rc = hf_opt_u32(c, "linear_num_key_heads", 16, 1, UINT32_MAX, &hp->ssm_n_k_heads)) ||
+	    (rc = hf_opt_u32(c, "linear_num_value_heads", 32, 1, UINT32_MAX, &hp->ssm_n_v_heads)) ||
+	    (rc = hf_opt_u32(c, "mtp_num_hidden_layers", 0, 0, QK_MAX_LAYERS, &hp->n_mtp_layers)))
 		return rc;
 	if (hp->ssm_n_v_heads % hp->ssm_n_k_heads)
 		return qk_err_set(c->err, QK_E_INVALID,
@@ -640,10 +276,10 @@ static int parse_next(const struct cfg *c, struct qk_hparams *hp)
 				  (unsigned)hp->ssm_head_k_dim, (unsigned)hp->ssm_n_v_heads,
 				  (unsigned)hp->ssm_head_v_dim);
 
-	if ((rc = find(c, "layer_types", &it)))
+	if ((rc = hf_find(c, "layer_types", &it)))
 		return rc;
 	if (!it.v) {
-		if ((rc = opt_u32(c, "full_attention_interval", 4, 1, UINT32_MAX,
+		if ((rc = hf_opt_u32(c, "full_attention_interval", 4, 1, UINT32_MAX,
 				  &hp->full_attention_interval)))
 			return rc;
 		for (uint32_t i = 0; i < hp->n_layer; i++)
@@ -652,7 +288,7 @@ static int parse_next(const struct cfg *c, struct qk_hparams *hp)
 		return QK_OK;
 	}
 	if (!cJSON_IsArray(it.v))
-		return bad(c, &it, "a list of layer kinds");
+		return hf_bad(c, &it, "a list of layer kinds");
 	if ((uint32_t)cJSON_GetArraySize(it.v) != hp->n_layer || cJSON_GetArraySize(it.v) < 0)
 		return qk_err_set(c->err, QK_E_INVALID,
 				  "%s: '%s' has %d entries, expected one per layer "
@@ -662,11 +298,11 @@ static int parse_next(const struct cfg *c, struct qk_hparams *hp)
 		struct item el = { .v = e };
 		size_t k = 0, nk = sizeof(layer_kinds) / sizeof(layer_kinds[0]);
 
-		index_path(&el, it.path, idx);
+		hf_index_path(&el, it.path, idx);
 		while (cJSON_IsString(e) && k < nk && strcmp(e->valuestring, layer_kinds[k].name))
 			k++;
 		if (!cJSON_IsString(e) || k == nk)
-			return bad(c, &el, "\"linear_attention\" or \"full_attention\"");
+			return hf_bad(c, &el, "\"linear_attention\" or \"full_attention\"");
 		if (layer_kinds[k].linear)
 			hp->layer_flags[idx] |= QK_LAYER_LINEAR;
 		idx++;
@@ -682,17 +318,17 @@ static int parse_qwen1(const struct cfg *c, struct qk_hparams *hp)
 	struct item it;
 	int rc;
 
-	if ((rc = opt_bool(c, NULL, "", "use_dynamic_ntk", true, &hp->use_dynamic_ntk)) ||
-	    (rc = opt_bool(c, NULL, "", "use_logn_attn", true, &hp->use_logn_attn)) ||
-	    (rc = find(c, "seq_length", &it)))
+	if ((rc = hf_opt_bool(c, NULL, "", "use_dynamic_ntk", true, &hp->use_dynamic_ntk)) ||
+	    (rc = hf_opt_bool(c, NULL, "", "use_logn_attn", true, &hp->use_logn_attn)) ||
+	    (rc = hf_find(c, "seq_length", &it)))
 		return rc;
 	/* not a QWenConfig default: the remote code needs it from config.json,
 	 * and its value only matters to dynamic NTK and logn attention */
 	hp->seq_length = hp->n_ctx_train;
 	if (it.v)
-		return u32_of(c, &it, 1, UINT32_MAX, &hp->seq_length);
+		return hf_u32_of(c, &it, 1, UINT32_MAX, &hp->seq_length);
 	if (hp->use_dynamic_ntk || hp->use_logn_attn)
-		return missing(c, "seq_length",
+		return hf_missing(c, "seq_length",
 			       "an integer >= 1, needed by use_dynamic_ntk and use_logn_attn");
 	return QK_OK;
 }
@@ -705,7 +341,7 @@ static int token_id(const struct cfg *c, const char *key, bool list_ok, int64_t 
 {
 	struct item it;
 	uint32_t v;
-	int rc = find(c, key, &it);
+	int rc = hf_find(c, key, &it);
 
 	*out = -1;
 	if (rc || !it.v)
@@ -716,7 +352,7 @@ static int token_id(const struct cfg *c, const char *key, bool list_ok, int64_t 
 		it.v = cJSON_GetArrayItem(it.v, 0);
 		strncat(it.path, "[0]", sizeof(it.path) - strlen(it.path) - 1);
 	}
-	if ((rc = u32_of(c, &it, 0, INT32_MAX, &v)))
+	if ((rc = hf_u32_of(c, &it, 0, INT32_MAX, &v)))
 		return rc;
 	*out = v;
 	return QK_OK;
@@ -732,18 +368,18 @@ static int parse(const struct cfg *c, struct qk_hparams *hp)
 	if ((rc = pick_arch(c, &hp->arch)))
 		return rc;
 	r = &rules[hp->arch];
-	if ((rc = req_u32(c, "vocab_size", 1, UINT32_MAX, &hp->n_vocab)) ||
-	    (rc = req_u32(c, "hidden_size", 1, UINT32_MAX, &hp->n_embd)) ||
-	    (rc = req_u32(c, "num_hidden_layers", 1, QK_MAX_LAYERS, &hp->n_layer)) ||
-	    (rc = req_u32(c, "num_attention_heads", 1, UINT32_MAX, &hp->n_head)) ||
+	if ((rc = hf_req_u32(c, "vocab_size", 1, UINT32_MAX, &hp->n_vocab)) ||
+	    (rc = hf_req_u32(c, "hidden_size", 1, UINT32_MAX, &hp->n_embd)) ||
+	    (rc = hf_req_u32(c, "num_hidden_layers", 1, QK_MAX_LAYERS, &hp->n_layer)) ||
+	    (rc = hf_req_u32(c, "num_attention_heads", 1, UINT32_MAX, &hp->n_head)) ||
 	    (rc = (r->ff_def || r->ff_none
-			   ? opt_u32(c, "intermediate_size", r->ff_def, 1, UINT32_MAX, &hp->n_ff_config)
-			   : req_u32(c, "intermediate_size", 1, UINT32_MAX, &hp->n_ff_config))) ||
-	    (rc = opt_u32(c, "max_position_embeddings", r->ctx_def, 1, UINT32_MAX,
+			   ? hf_opt_u32(c, "intermediate_size", r->ff_def, 1, UINT32_MAX, &hp->n_ff_config)
+			   : hf_req_u32(c, "intermediate_size", 1, UINT32_MAX, &hp->n_ff_config))) ||
+	    (rc = hf_opt_u32(c, "max_position_embeddings", r->ctx_def, 1, UINT32_MAX,
 			  &hp->n_ctx_train)) ||
-	    (rc = opt_num(c, NULL, "", r->eps_key, 1e-6, 0, 1, true, "a number in (0, 1]",
+	    (rc = hf_opt_num(c, NULL, "", r->eps_key, 1e-6, 0, 1, true, "a number in (0, 1]",
 			  &hp->norm_eps)) ||
-	    (rc = opt_bool(c, NULL, "", "tie_word_embeddings", false, &hp->tie_word_embeddings)))
+	    (rc = hf_opt_bool(c, NULL, "", "tie_word_embeddings", false, &hp->tie_word_embeddings)))
 		return rc;
 	hp->n_ff = hp->n_ff_config;
 	hp->rope.type = QK_ROPE_DEFAULT;
@@ -801,9 +437,9 @@ int qk_hparams_from_config(struct qk_hparams *hp, const char *json, size_t len,
 	}
 	c.root = root;
 	memset(&tmp, 0, sizeof(tmp));
-	rc = look(&c, root, "", "text_config", &tc);
+	rc = hf_look(&c, root, "", "text_config", &tc);
 	if (!rc && tc.v && !cJSON_IsObject(tc.v))
-		rc = bad(&c, &tc, "an object");
+		rc = hf_bad(&c, &tc, "an object");
 	if (!rc) {
 		c.text = tc.v;
 		rc = parse(&c, &tmp);
