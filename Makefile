@@ -41,7 +41,8 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla -Wwrite-strings \
 	-Wformat=2 -Werror
-# -ffp-contract=off everywhere: quant/ and ref/ need it (DESIGN.md §4) and the
+# -ffp-contract=off everywhere: quant/ and ref/ need it (ref/README.md,
+# quant/README.md) and the
 # rest loses nothing by it. Never fast-math (it breaks the numerics contract).
 CFLAGS_ALL := $(WARN) $(OPT) -g -ffp-contract=off -fno-math-errno -D_POSIX_C_SOURCE=200809L \
 	$(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
@@ -177,7 +178,7 @@ $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(LIB_SRC:%.c=$(FUZZ_BUILD)/ob
 fuzz: $(FUZZ_BINS)
 	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BINS)
 
-# ---- benchmarks (DESIGN.md §7: measured, never asserted) ----
+# ---- benchmarks (speed and memory are measured, never asserted) ----
 # tests/bench/X.c -> $(BUILD)/bench/X (generators); every tests/bench/*.sh runs
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -187,7 +188,7 @@ BENCH_GEN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/
 bench: $(BINS) $(BENCH_GEN)
 	@for s in tests/bench/*.sh; do BUILD=$(BUILD) BINDIR=$(BINDIR) sh "$$s" || exit 1; done
 
-# ---- cross-checks against reference implementations (DESIGN.md §7) ----
+# ---- cross-checks against reference implementations (llama.cpp, gguf-py) ----
 # Every testdata/gen/*_crosscheck.py runs under the llama.cpp venv
 # (GGML_PY, testdata/quant/README.md) with --bin $(BINDIR); each script's
 # docstring says what it checks. Skipped, not failed, without the venv.

@@ -2,7 +2,8 @@
  * model's outputs against stored expected outputs (the golden-fixture
  * layout of testdata/models/README.md: tokens.S I32 [T], logits.S F32
  * [T, n_vocab], optional hidden.S F32 [n_layer + 1, T, n_embd], for
- * S = 0, 1, ...). Budgets (DESIGN.md §4): at every position
+ * S = 0, 1, ...). Budgets (ref/README.md, "Agreement with transformers"):
+ * at every position
  * max |logit - expected| <= logit_rtol x max |expected logit| and the same
  * argmax; every residual stream within its hidden budget, relative RMS
  * (sqrt(sum d^2 / sum expected^2) over the sequence). See verify.h.

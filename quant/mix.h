@@ -7,8 +7,8 @@
  * a fallback when a row length is not a multiple of the chosen block size.
  * The result must equal llama.cpp's exactly, because output files are
  * byte-identical to llama-quantize's. Specification: src/llama-quant.cpp of
- * the llama.cpp that llama-cpp-python 0.3.36 vendors; facts also in
- * reference/ggml-quant-formats.md §4. Checked against that llama.cpp by
+ * the llama.cpp that llama-cpp-python 0.3.36 vendors (quant/README.md,
+ * "Mixes"). Checked against that llama.cpp by
  * tests/unit/test_mix.c (testdata/quant/mix_golden.tsv).
  *
  * How to use it, as llama-quantize does:

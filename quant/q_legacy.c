@@ -1,7 +1,7 @@
 /* q_legacy.c - Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0: 32-element blocks.
  *
  * Each quantizer follows ggml's quantize_row_<t>_ref step for step (see
- * reference/ggml-quant-formats.md §3): the scale is computed in fp32 and
+ * quant/README.md, "Bit-exactness rules"): the scale is computed in fp32 and
  * used unrounded, only its fp16 image is stored; the float -> integer casts
  * truncate (qt_cast_*), Q8_0 rounds half away from zero with roundf.
  */

@@ -2,7 +2,7 @@
  * shared by the quantizers (q_legacy.c, q_kquants_*.c, qsearch.c). Not part
  * of the public API; other layers use quants.h and qtype.h.
  *
- * Bit-exactness with ggml's reference quantizers (DESIGN.md §4) rests on
+ * Bit-exactness with ggml's reference quantizers (quant/README.md) rests on
  * three things done here exactly as ggml's C does them on x86-64:
  *  - nearest_int: add 1.5 * 2^23 in float and read the low mantissa bits
  *    (round half to even for |v| < 2^22; for larger values, infinities and

@@ -1,6 +1,6 @@
 /* dot.h - the canonical fp32 dot product of the reference forward pass.
  *
- * DESIGN.md §4. For vectors a, b of n floats:
+ * ref/README.md, "Numerics contract", rule 3. For vectors a, b of n floats:
  *   s[0..7] = +0
  *   for i = 0 .. n-1:  s[i mod 8] = s[i mod 8] + (a[i] * b[i])
  *                      (one rounded multiply, then one rounded add; no FMA)

@@ -3,13 +3,13 @@
  * rf_run runs one token sequence (prefill: T tokens at positions 0..T-1, no
  * cache, no padding) through a bound model (formats/model/model.h) of any of the
  * six Qwen architectures and returns the logits at every position and,
- * optionally, the residual stream after every layer. The math is
- * reference/qwen-forward-math.md, computed entirely in fp32 on weights widened
+ * optionally, the residual stream after every layer. The math is that of the
+ * transformers modeling files (ref/README.md, "The math"), computed entirely in fp32 on weights widened
  * (f16/bf16) or dequantized (ggml types) exactly to fp32, one matrix row at a
  * time through the model's matrix views: no fp32 copy of a large matrix is
  * made, and every weight row is read once per layer for all T tokens.
  *
- * Numerics (DESIGN.md §4): the result is a pure function of (model bytes,
+ * Numerics (ref/README.md, "Numerics contract"): the result is a pure function of (model bytes,
  * tokens): the same bits for any thread count, any -O level, and with the
  * AVX2 path on or off. Dot products use the canonical order of dot.h; every
  * other reduction has one written order (RMS and L2 sums are canonical dot

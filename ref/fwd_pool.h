@@ -4,7 +4,7 @@
  * contiguous ranges, range i going to thread i (the caller is thread 0), and
  * returns when every range is done. The split depends only on n and the team
  * size, and callers only ever give one item (one output element, row, head)
- * to one thread, so results never depend on timing (DESIGN.md §4).
+ * to one thread, so results never depend on timing (ref/README.md, rule 5).
  *
  * A task cannot fail through the pool: tasks that can fail record their error
  * in their own argument, per thread.

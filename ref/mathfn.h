@@ -1,6 +1,6 @@
 /* mathfn.h - the one place ref/ takes its transcendental functions from.
  *
- * DESIGN.md §4: the forward pass is a pure function of (model bytes, tokens).
+ * ref/README.md, rule 6: the forward pass is a pure function of (model bytes, tokens).
  * Everything it computes is IEEE add/sub/mul/div/sqrt (exactly rounded on
  * every platform) except the functions below. They live in one translation
  * unit, never inlined into callers, so the compiler cannot constant-fold them

@@ -39,7 +39,7 @@
  * below zero from rounding; it is reported as computed (llama.cpp shows
  * negative minima too). libm's exp/log are used: the metrics are
  * deterministic for a given libm, not part of the forward pass's
- * bit-for-bit contract (DESIGN.md §4).
+ * bit-for-bit contract (ref/README.md).
  *
  * Non-finite logits: a position where either row holds a NaN or an infinity
  * gets KLD NaN, max |delta logit| +inf, counts as not same-top-1 and as

@@ -10,8 +10,6 @@
 BUILD=${BUILD:-build}
 BINDIR=${BINDIR:-bin}
 export BUILD BINDIR
-QK_SHARED=${QK_SHARED:-$(cd "$(dirname "$0")/../.." && pwd)/shared}
-export QK_SHARED
 passed=0
 failed=0
 skipped=0

@@ -1,6 +1,6 @@
 /* gguf.h - read and write GGUF files (llama.cpp's model format), version 3.
  *
- * File layout (reference/llamacpp-gguf-mapping.md §4; integers little-endian):
+ * File layout (ggml's gguf.cpp and gguf-py; integers little-endian):
  *
  *   u32  magic      "GGUF" (bytes 47 47 55 46)
  *   u32  version    3 (2 is read too: same layout, see below)

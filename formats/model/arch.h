@@ -17,8 +17,9 @@
  *     c_attn, the q/k/v or z blocks of Qwen3-Next's in_proj_qkvz, the
  *     gate/up half of each fused expert, or one tensor per expert).
  * Adding a generation is adding a table (arch.c) plus its forward block.
- * Facts: reference/llamacpp-gguf-mapping.md §1.2-1.8 and §2,
- * reference/qwen-forward-math.md §1.2-8.2.
+ * Facts: llama.cpp's convert_hf_to_gguf.py classes (names, transforms) and
+ * the transformers modeling files (HF shapes); see formats/README.md, "Where
+ * the facts come from", for the versions and the tests that check them.
  *
  * Name patterns: '@' stands for the block prefix plus the layer number
  * ("model.layers.3", "transformer.h.3", "mtp.layers.0", "blk.3") and '#' for

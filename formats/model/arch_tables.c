@@ -1,8 +1,9 @@
 /* arch_tables.c - one table of tensor roles per Qwen architecture; see arch.h.
  *
- * Names and transforms: reference/llamacpp-gguf-mapping.md §1.2-1.8 and §2.
- * HF shapes: reference/qwen-forward-math.md §1.2, §2.2, §3.2, §4.2, §5.2,
- * §6.1, §6.4, §8.2. GGUF shapes are ggml's ne reversed (row-major), so a
+ * Names and transforms: llama.cpp's convert_hf_to_gguf.py (modify_tensors of
+ * each Qwen class) and gguf-py's tensor_mapping.py. HF shapes: the
+ * transformers modeling files of each generation (Qwen1: the remote
+ * modeling_qwen.py). formats/README.md lists the versions. GGUF shapes are ggml's ne reversed (row-major), so a
  * stacked expert tensor ne {H, Im, E} is [E, Im, H] here.
  *
  * Within a layer, a row that shares its source tensor with a later row (the

@@ -2,8 +2,8 @@
  *
  * Filled from an HF config.json (hparams_hf.c, with transformers' defaults) or
  * from GGUF key/values (hparams_gguf.c). Field names follow llama.cpp's
- * (n_embd, n_head, ...). Facts: reference/qwen-forward-math.md §1-8,
- * reference/llamacpp-gguf-mapping.md §1.
+ * (n_embd, n_head, ...). Facts: the transformers config classes and
+ * llama.cpp's loader (formats/README.md, "Where the facts come from").
  */
 #ifndef QK_HPARAMS_H
 #define QK_HPARAMS_H
@@ -170,7 +170,7 @@ int qk_hparams_load_config(struct qk_hparams *hp, const char *dir, qk_err *err);
 
 struct gf_file;
 /* From a GGUF file's key/values (general.architecture, {arch}.*), with
- * llama.cpp's runtime defaults (reference/llamacpp-gguf-mapping.md §1, §5).
+ * llama.cpp's runtime defaults (llama_model::load_hparams).
  * On failure *hp is zeroed.
  *  - required: block_count (<= QK_MAX_LAYERS), context_length,
  *    embedding_length, attention.head_count,

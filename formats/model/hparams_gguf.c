@@ -1,9 +1,10 @@
 /* hparams_gguf.c - GGUF key/values -> struct qk_hparams; see hparams.h.
  *
  * Which key holds which field, and the defaults, follow llama.cpp's runtime
- * (llama_model::load_hparams / load_tensors) as summarised in
- * reference/llamacpp-gguf-mapping.md §1 and §5: a file llama.cpp loads gives
- * the hyperparameters llama.cpp would run it with.
+ * (llama_model::load_hparams / load_tensors in src/llama-model.cpp, and the
+ * keys convert_hf_to_gguf.py writes; formats/README.md, "Where the facts come
+ * from"): a file llama.cpp loads gives the hyperparameters llama.cpp would
+ * run it with.
  */
 #include "hparams.h"
 

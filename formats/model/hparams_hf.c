@@ -6,7 +6,7 @@
  * built without, which are required: vocab_size, hidden_size,
  * num_hidden_layers, num_attention_heads, and intermediate_size for the
  * dense classes. RoPE follows the current transformers semantics
- * (reference/qwen-forward-math.md §0.3).
+ * (hparams_rope.c).
  */
 #include "hparams.h"
 #include "hparams_hf_priv.h"

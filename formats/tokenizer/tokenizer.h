@@ -2,7 +2,7 @@
  * to the GGUF vocabulary llama.cpp expects, GGUF back to a vocabulary, and a
  * vocabulary back to HF tokenizer files.
  *
- * Facts: reference/llamacpp-gguf-mapping.md §3, checked against llama.cpp's
+ * Facts: checked against llama.cpp's
  * converter (conversion/base.py get_vocab_base, _set_vocab_qwen,
  * does_token_look_special; conversion/qwen.py QwenModel.bpe) and gguf-py
  * vocab.py SpecialVocab as vendored in llama-cpp-python 0.3.36, and against

@@ -1,6 +1,6 @@
 /* gguf_cases.c - corrupt .gguf files, one per reader rule of formats/container/gguf.h
- * (reference/llamacpp-gguf-mapping.md §4, formats-security-and-metrics.md
- * §4.2). Every file is built field by field from the layout; nothing is a
+ * (the layout its header opens with; the "why" column of each case names
+ * the parser bug it guards against). Every file is built field by field from the layout; nothing is a
  * hand-edited binary.
  *
  * The base file ("std"): version 3, 1 tensor, 1 key/value

@@ -1,6 +1,6 @@
 /* index_cases.c - corrupt sharded checkpoints: model directories whose
  * model.safetensors.index.json or shards break a rule of formats/container/safetensors_index.h
- * (reference/formats-security-and-metrics.md §2). Each case is a directory
+ * (the "why" column says why each rule exists). Each case is a directory
  * with a tiny qwen2 config.json, the index and two shards. */
 #include "corrupt.h"
 

@@ -2,8 +2,8 @@
  * make the model their config.json describes (formats/model/model.h); see
  * corrupt.h. Each case is a directory with config.json and model.safetensors.
  *
- * Tensor names and shapes follow reference/qwen-forward-math.md (§1.2, §2.2,
- * §3.2, §4.2, §5.2, §6.1); a case is a valid tiny model with one change.
+ * Tensor names and shapes follow the transformers modeling files (as
+ * formats/model/arch_tables.c does); a case is a valid tiny model with one change.
  */
 #include "corrupt.h"
 

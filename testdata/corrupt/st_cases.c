@@ -1,5 +1,6 @@
 /* st_cases.c - corrupt .safetensors files, one per reader rule (see
- * formats/container/safetensors.h and reference/formats-security-and-metrics.md §1, §4.1).
+ * formats/container/safetensors.h; the "why" column names the reference
+ * library's rule or the bug each case guards against).
  * Headers are written as JSON text and padded with spaces by cc_write_st; the
  * few cases about the length prefix itself build their bytes with cc_buf. */
 #include "corrupt.h"

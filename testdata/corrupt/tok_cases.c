@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ---- the tiny models (shapes: reference/qwen-forward-math.md §1.2, §2.2) ---- */
+/* ---- the tiny models (Qwen2 and Qwen2-MoE shapes, as in arch_tables.c) ---- */
 
 struct tt {
 	const char *name;

@@ -5,7 +5,7 @@ transformers has no Qwen1 class, so the fixture's expected outputs come from
 an equivalent Qwen2ForCausalLM. This script recomputes them in float64 numpy
 straight from the Qwen1-form files (config.json keys, transformer.* tensor
 names, qwen.tiktoken) following Qwen1's remote-code forward pass
-(shared/reference/qwen-forward-math.md section 8), and fails unless logits
+(modeling_qwen.py, written out in numpy here), and fails unless logits
 and hidden states agree with expected.safetensors to 1e-4 of the largest
 magnitude and the argmax agrees everywhere. It also re-encodes each stored
 text with the qwen.tiktoken ranks and compares the token ids.

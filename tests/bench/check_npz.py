@@ -2,7 +2,7 @@
 """Check a `qwen-verify run --dump` archive with NumPy itself (np.load) against
 a golden fixture's transformers outputs: the arrays load, have the documented
 names, dtypes and shapes, and agree with expected.safetensors to the tolerance
-of DESIGN.md §4. Run by hand (needs numpy and safetensors, e.g. the project's
+of ref/README.md. Run by hand (needs numpy and safetensors, e.g. the project's
 .venv); not part of `make check`.
 
     T=$(.venv/bin/python tests/bench/check_npz.py --tokens testdata/models/qwen3)

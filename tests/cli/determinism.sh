@@ -1,6 +1,6 @@
 #!/bin/sh
 # The reference forward pass is a pure function of (model bytes, tokens)
-# (DESIGN.md §4): the logits and residual streams of every golden fixture have
+# (ref/README.md, "Numerics contract"): the logits and residual streams of every golden fixture have
 # the same bits from an -O0 build (build-O0/) and the -O2 build (build/), with
 # 1, 2 or 4 threads, and with the AVX2 path on or off. Builds the test-only
 # runner tests/tools/ref_dump.c both ways (plain, without sanitizers, so the

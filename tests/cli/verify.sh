@@ -49,7 +49,7 @@ expect 3 "vocabularies cannot be compared" -- compare $M/qwen3 $M/qwen3_realvoca
 expect 3 "no tensor 'tokens.0'" -- golden $M/qwen2 $M/qwen2/model.safetensors
 expect 3 "tensor 'hidden.0' is F32 [3, 24, 32], expected F32 [3, 24, 256]" -- golden $M/qwen2 $M/qwen3/expected.safetensors
 
-# ---- golden: every fixture within the budgets of DESIGN.md §4 ----
+# ---- golden: every fixture within its budgets (ref/README.md) ----
 n=0
 for d in $M/*/; do
 	d=${d%/}

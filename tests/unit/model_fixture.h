@@ -3,8 +3,8 @@
  * its own copy and may leave some unused).
  *
  * Builders list tensors by the names and shapes of
- * reference/qwen-forward-math.md (§1.2, §2.2, §3.2, §4.2, §5.2, §6.1, §6.4,
- * §8.2), written out here rather than taken from the arch tables. F32 data
+ * the transformers modeling files of each generation (Qwen1: the remote
+ * modeling_qwen.py), written out here rather than taken from the arch tables. F32 data
  * is a pattern that encodes each element's row, so a view row can be traced
  * back to the source row it came from.
  */

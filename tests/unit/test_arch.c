@@ -1,6 +1,6 @@
-/* test_arch.c - the architecture tables against the name mappings of
- * reference/llamacpp-gguf-mapping.md §2 (HF -> GGUF pairs copied from there)
- * and the shapes of reference/qwen-forward-math.md. */
+/* test_arch.c - the architecture tables against llama.cpp's HF -> GGUF name
+ * pairs (gguf-py tensor_mapping.py, written out below) and the shapes of the
+ * transformers modeling files. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

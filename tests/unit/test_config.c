@@ -1,8 +1,8 @@
 /* test_config.c - config.json -> hyperparameters.
  *
  * The configs below are written in the shape of the published Qwen configs;
- * the numbers expected from them are the ones reference/qwen-forward-math.md
- * (§1.1-8.1, table §9) states, and the defaults are the transformers class
+ * the numbers expected from them are the ones the transformers config
+ * classes give (field by field, in the comments of each test), and the defaults are the transformers class
  * defaults read from configuration_qwen2/_qwen2_moe/_qwen3/_qwen3_moe/
  * _qwen3_next.py and Qwen's configuration_qwen.py.
  */

@@ -1,5 +1,5 @@
 /* test_dot.c - the canonical dot product (ref/dot.h): the scalar path follows
- * the specification of DESIGN.md §4 (values worked out by hand below), and the
+ * the specification of ref/README.md, rule 3 (values worked out by hand below), and the
  * AVX2 path and the four-way forms give the same bits for every input. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* test_gguf.c - the GGUF reader and writer.
  *
  * Expected bytes and values come from the format description
- * (reference/llamacpp-gguf-mapping.md §4) and from gguf-py: the value spec
+ * (formats/container/gguf.h) and from gguf-py: the value spec
  * below mirrors SPEC_KV / SPEC_TENSORS of testdata/gen/gguf_oracle.py, whose
  * GGUFWriter wrote testdata/gguf/gguf_py_*.gguf (read here) and whose
  * GGUFReader checks the files our writer makes from the same spec. Block

@@ -1,8 +1,8 @@
 /* test_gguf_hparams.c - GGUF key/values -> hyperparameters.
  *
  * Each test writes a GGUF holding the keys llama.cpp's converter writes for a
- * Qwen generation (reference/llamacpp-gguf-mapping.md §1.2-1.8, values from
- * its tables and the Qwen3-235B-A22B key dump it quotes) and checks the
+ * Qwen generation (convert_hf_to_gguf.py's set_gguf_parameters of each Qwen
+ * class, values as in a Qwen3-235B-A22B GGUF key dump) and checks the
  * fields against those numbers and llama.cpp's runtime defaults (§5).
  */
 #include <stdarg.h>

@@ -446,7 +446,7 @@ static void test_golden_order(void **state)
 
 static void test_mix_table(void **state)
 {
-	/* llama_ftype values (include/llama.h; reference/llamacpp-gguf-mapping.md §4.4) */
+	/* llama_ftype values (include/llama.h LLAMA_FTYPE_*) */
 	static const struct { const char *name; int ftype, type; } want[] = {
 		{ "Q4_0", 2, QT_Q4_0 }, { "Q4_1", 3, QT_Q4_1 }, { "Q8_0", 7, QT_Q8_0 },
 		{ "Q5_0", 8, QT_Q5_0 }, { "Q5_1", 9, QT_Q5_1 }, { "Q2_K", 10, QT_Q2_K },

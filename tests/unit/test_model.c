@@ -3,9 +3,9 @@
  *
  * View checks fill each source row with its own index and compare against
  * row lists worked out by hand from the layout rules of
- * reference/qwen-forward-math.md §6.2 / §2.2 / §8.3 and
- * reference/llamacpp-gguf-mapping.md §1.8 (QKVZ groups, fused gate_up halves,
- * c_attn thirds); GGUF inputs use the names and shapes of §1.8 / §2 there.
+ * transformers' Qwen3-Next, Qwen2-MoE and Qwen1 modeling code and llama.cpp's
+ * Qwen3NextModel / QwenModel converters (QKVZ groups, fused gate_up halves,
+ * c_attn thirds); GGUF inputs use the names and shapes those converters write.
  */
 #include "model_fixture.h"
 

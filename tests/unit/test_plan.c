@@ -7,7 +7,8 @@
  * for the same fixtures (dumped with gguf-py's GGUFReader); size labels,
  * name heuristics and titles are gguf-py's Metadata / utility functions run
  * on the inputs listed; ftype and block sizes are
- * reference/llamacpp-gguf-mapping.md §4.3-4.4. testdata/gen/convert_oracle.py
+ * ggml's type table and gguf-py's constants.py (LlamaFileType).
+ * testdata/gen/convert_oracle.py
  * re-derives all of it.
  */
 #include "plan_fixture.h"

@@ -1,6 +1,6 @@
 /* test_quant.c - fp16/bf16 conversions against IEEE 754 facts and the
  * compiler's own _Float16, and the quantizers against facts that follow from
- * the block formats and rounding rules (reference/ggml-quant-formats.md):
+ * the block formats and rounding rules (quant/blocks.h, quant/README.md):
  * hand-made blocks with known bytes, all-zero blocks, rounding ties, clamps,
  * error budgets on random data, and behaviour on non-finite input.
  * Bit-exactness with llama.cpp itself is test_quant_golden.c.

@@ -2,8 +2,8 @@
  * and back (formats/tokenizer/tokenizer.h).
  *
  * Where the expected values come from:
- *  - the real Qwen3 tokenizer (testdata/models/qwen3_realvocab, the files of
- *    shared/data/qwen3-tokenizer): read here with cJSON, independently of
+ *  - the real Qwen3 tokenizer (testdata/models/qwen3_realvocab, the published
+ *    files; provenance in testdata/gen/README.md): read here with cJSON, independently of
  *    the module: every model.vocab entry, every model.merges pair, the
  *    added tokens and their `special` flags, tokenizer_config.json's
  *    eos/pad strings and chat template; types follow llama.cpp's rule
