@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { O_TENSORS = 1, O_STATS, O_KV, O_TOKENIZE, O_NO_SPECIAL, O_JSON, O_HELP, O_VERSION };
+enum { O_TENSORS = 1, O_STATS, O_KV, O_TOKENIZE, O_NO_SPECIAL, O_JSON, O_QUIET, O_HELP, O_VERSION };
 
 static const struct cli_opt options[] = {
 	{ O_TENSORS, 0, "tensors", CLI_ARG_NONE, NULL, "list every tensor: name, role, layer, dtype, shape, bytes" },
@@ -15,6 +15,8 @@ static const struct cli_opt options[] = {
 	{ O_TOKENIZE, 0, "tokenize", CLI_ARG_REQUIRED, "TEXT", "encode TEXT with the model's tokenizer: ids and token texts" },
 	{ O_NO_SPECIAL, 0, "no-special", CLI_ARG_NONE, NULL, "with --tokenize: special tokens in TEXT are plain text" },
 	{ O_JSON, 0, "json", CLI_ARG_NONE, NULL, "print one JSON object" },
+	{ O_QUIET, 'q', "quiet", CLI_ARG_NONE, NULL,
+	  "accepted as by every tool (qwen-inspect prints no progress or notes)" },
 	{ O_HELP, 'h', "help", CLI_ARG_NONE, NULL, "print this help and exit" },
 	{ O_VERSION, 0, "version", CLI_ARG_NONE, NULL, "print the version and exit" },
 };
@@ -41,6 +43,7 @@ static bool on_opt(void *p, int id, const char *arg)
 	case O_TOKENIZE: c->o.tokenize = arg; break;
 	case O_NO_SPECIAL: c->o.no_special = true; break;
 	case O_JSON: c->o.json = true; break;
+	case O_QUIET: break;
 	case O_HELP: c->help = true; break;
 	case O_VERSION: c->version = true; break;
 	}

@@ -40,7 +40,7 @@ static const struct cmd {
 enum {
 	O_THREADS = 1, O_TOKENS, O_TOKENS_FILE, O_TOP_K, O_DUMP, O_LOGIT_RTOL, O_HIDDEN_RTOL,
 	O_THRESHOLDS, O_JSON, O_HELP, O_VERSION, O_CTX, O_CHUNKS, O_SAVE_BASE, O_BASE,
-	O_SAVE_EXPECTED, O_TEXT, O_TEXT_FILE, O_CHAT, O_ALLOW_NONFINITE, O_MTP,
+	O_SAVE_EXPECTED, O_TEXT, O_TEXT_FILE, O_CHAT, O_ALLOW_NONFINITE, O_MTP, O_QUIET,
 	O_THRESH0 = 100 /* + enum vt_id */
 };
 
@@ -94,6 +94,7 @@ static const struct opt_row tail_rows[] = {
 	{ { O_ALLOW_NONFINITE, 0, "allow-nonfinite", CLI_ARG_NONE, NULL, CLI_ALLOW_NONFINITE_HELP },
 	  C_ALL },
 	{ { O_JSON, 0, "json", CLI_ARG_NONE, NULL, "print one JSON object" }, C_ALL },
+	{ { O_QUIET, 'q', "quiet", CLI_ARG_NONE, NULL, "no progress line" }, C_ALL },
 	{ { O_HELP, 'h', "help", CLI_ARG_NONE, NULL, "print this help and exit" }, C_ALL },
 	{ { O_VERSION, 0, "version", CLI_ARG_NONE, NULL, "print the version and exit" }, C_ALL },
 };
@@ -214,6 +215,7 @@ static bool on_opt(void *p, int id, const char *arg)
 	case O_HIDDEN_RTOL: return parse_real("--hidden-rtol", arg, &c->o.hidden_rtol);
 	case O_THRESHOLDS: c->o.thresholds = arg; break;
 	case O_JSON: c->o.json = true; break;
+	case O_QUIET: verify_quiet = true; break;
 	case O_ALLOW_NONFINITE: c->o.allow_nonfinite = true; break;
 	case O_HELP: c->help = true; break;
 	case O_VERSION: c->version = true; break;

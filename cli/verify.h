@@ -169,6 +169,8 @@ int verify_forward(const struct verify_model *m, const struct verify_opts *o, bo
 		   const char *label, size_t i, size_t n, const struct verify_seq *s,
 		   struct rf_out *out, double *seconds, qk_err *err);
 /* Clear the progress line, if one was drawn. */
+/* -q: no progress line */
+extern bool verify_quiet;
 void verify_progress_end(void);
 /* Refuse every input of m and the options' input files as an output. */
 int verify_forbid_inputs(const struct verify_model *m, const struct verify_opts *o, qk_err *err);

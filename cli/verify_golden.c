@@ -358,6 +358,20 @@ static int budgets_load(struct budgets *b, const struct verify_opts *o,
 	return QK_OK;
 }
 
+/* Does path start with a zip local-file header ("PK\3\4", an .npz)? */
+static bool is_zip(const char *path)
+{
+	unsigned char b[4] = { 0 };
+	FILE *f = fopen(path, "rb");
+	bool zip;
+
+	if (!f)
+		return false;
+	zip = fread(b, 1, 4, f) == 4 && memcmp(b, "PK\3\4", 4) == 0;
+	fclose(f);
+	return zip;
+}
+
 int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_pos,
 		      qk_err *err)
 {
@@ -377,6 +391,12 @@ int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_po
 	if ((rc = verify_open(&m, pos[0], o, err)))
 		return rc;
 	qk_catalog_init(&exp);
+	if (is_zip(pos[1])) {
+		rc = qk_err_set(err, QK_E_INVALID, "%s: a NumPy .npz archive (what run --dump "
+				"writes); golden reads expected outputs in safetensors: write them "
+				"with qwen-verify run MODEL --save-expected FILE.safetensors", pos[1]);
+		goto out;
+	}
 	if ((rc = st_open(&exp, pos[1], err)))
 		goto out;
 	for (;; n_seq++) {

@@ -326,6 +326,7 @@ int verify_forbid_inputs(const struct verify_model *m, const struct verify_opts 
 /* ---- running ---- */
 
 static int progress_width; /* characters of the progress line on screen */
+bool verify_quiet;
 
 void verify_progress_end(void)
 {
@@ -341,7 +342,7 @@ static void progress(const char *label, size_t i, size_t n, size_t T)
 	char line[256];
 	int w;
 
-	if (!isatty(STDERR_FILENO))
+	if (verify_quiet || !isatty(STDERR_FILENO))
 		return;
 	w = snprintf(line, sizeof(line), "%s: %s: sequence %zu/%zu (%zu tokens)", cli_prog, label,
 		     i + 1, n, T);

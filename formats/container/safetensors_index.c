@@ -302,7 +302,7 @@ int st_find_in_dir(const char *dir, char **path_out, int *is_index, qk_err *err)
 		const char *name;
 		int is_index;
 	} fixed[] = { { INDEX_NAME, 1 }, { SINGLE_NAME, 0 } };
-	size_t dl = strlen(dir), n = 0, cap = 0, used;
+	size_t dl = strlen(dir), n = 0, cap = 0, used, n_bin = 0;
 	char **names = NULL, *p, list[768];
 	struct dirent *de;
 	DIR *d;
@@ -330,6 +330,8 @@ int st_find_in_dir(const char *dir, char **path_out, int *is_index, qk_err *err)
 		size_t len = strlen(de->d_name), sl = strlen(ST_SUFFIX);
 		char **nn;
 
+		n_bin += strncmp(de->d_name, "pytorch_model", 13) == 0 && len > 4 &&
+			 strcmp(de->d_name + len - 4, ".bin") == 0;
 		if (de->d_name[0] == '.' || len <= sl || strcmp(de->d_name + len - sl, ST_SUFFIX) != 0)
 			continue;
 		p = qk_path_join_n(dir, dl, de->d_name);
@@ -361,8 +363,10 @@ int st_find_in_dir(const char *dir, char **path_out, int *is_index, qk_err *err)
 	closedir(d);
 	if (!rc && n == 0)
 		rc = qk_err_set(err, QK_E_INVALID,
-				"%s: no %s, %s or other *%s file", dir, INDEX_NAME, SINGLE_NAME,
-				ST_SUFFIX);
+				"%s: no %s, %s or other *%s file%s", dir, INDEX_NAME, SINGLE_NAME,
+				ST_SUFFIX, n_bin ? " (its pytorch_model*.bin PyTorch files are not read "
+				"yet: save the model as safetensors, e.g. save_pretrained(DIR, "
+				"safe_serialization=True))" : "");
 	if (!rc && n == 1) {
 		*path_out = qk_path_join_n(dir, dl, names[0]);
 		if (!*path_out)

@@ -89,6 +89,28 @@ static bool claims_qwen(const struct qk_catalog *cat)
 	return config_names_known_arch(cat->dir) != 0;
 }
 
+/* A model that fails to bind from one .safetensors file that has a shard
+ * index beside it is most likely one shard of a sharded checkpoint: say so,
+ * after the binding's own message. */
+static void shard_hint(const struct qk_input *in, qk_err *err)
+{
+	const char *path = in->cat.path;
+	size_t n = strlen(path);
+	char *index;
+	struct stat st;
+
+	if (in->cat.format != QK_FMT_SAFETENSORS || in->cat.n_files != 1 || !in->cat.dir ||
+	    n < 12 || strcmp(path + n - 12, ".safetensors") != 0)
+		return;
+	index = qk_path_join(in->cat.dir, "model.safetensors.index.json");
+	if (index && stat(index, &st) == 0) {
+		qk_err first = *err; /* the message is rewritten from a copy */
+		qk_err_set(err, first.code, "%s; %s is one shard of a sharded checkpoint: open its "
+			   "directory or %s", first.msg, path, index);
+	}
+	free(index);
+}
+
 /* hyperparameters and binding of an opened catalog */
 static int open_view(struct qk_input *in, qk_err *err)
 {
@@ -110,6 +132,8 @@ static int open_view(struct qk_input *in, qk_err *err)
 		rc = qk_model_bind(&in->model, &in->cat, &in->hp, err);
 	if (rc == QK_OK)
 		in->bound = true;
+	else if (rc != QK_E_NOMEM)
+		shard_hint(in, err);
 	return rc;
 }
 

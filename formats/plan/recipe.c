@@ -115,6 +115,22 @@ static int values(const struct parse *p, yaml_node_t *v, const char *key, int *o
 		    is_null(v) ? "null" : node_kind(v));
 }
 
+/* "token_embd, output, attn_q, ...": every role name once, in table order */
+static void known_roles(char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int r = 0; r < QK_ROLE_COUNT && n < size; r++) {
+		const char *name = qk_role_name(r);
+		bool seen = false;
+		for (int q = 0; q < r && !seen; q++)
+			seen = strcmp(qk_role_name(q), name) == 0;
+		if (!seen)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", name);
+	}
+}
+
 static int strdup_list(const struct parse *p, yaml_node_t *v, const char *key, char ***out,
 		       size_t *n_out, bool (*check)(const char *), const char *what)
 {
@@ -134,8 +150,11 @@ static int strdup_list(const struct parse *p, yaml_node_t *v, const char *key, c
 
 		if (!*s)
 			return fail(p, e, "'%s': empty %s", key, what);
-		if (check && !check(s))
-			return fail(p, e, "unknown %s '%.80s'", what, s);
+		if (check && !check(s)) {
+			char known[700];
+			known_roles(known, sizeof(known));
+			return fail(p, e, "unknown %s '%.80s' (%ss: %s)", what, s, what, known);
+		}
 		if (!((*out)[i] = strdup(s)))
 			return qk_err_set(p->err, QK_E_NOMEM, "out of memory reading %s", p->path);
 	}

@@ -174,3 +174,26 @@ else
 	notok "plan --json"; show "$tmp/err"
 fi
 expect 2 "does not apply" "$Q" "$M/qwen2" -o "$tmp/j.gguf" --type Q8_0 --json
+
+# ---- messages that say what to do ----
+I="$BINDIR/qwen-inspect"
+if "$V" run "$M/qwen2" --tokens 1,2,3 --dump "$tmp/r.npz" >/dev/null 2>"$tmp/err"; then
+	expect 3 "a NumPy .npz archive (what run --dump writes); golden reads expected outputs in safetensors: write them with qwen-verify run MODEL --save-expected" "$V" golden "$M/qwen2" "$tmp/r.npz"
+else
+	notok "run --dump"; show "$tmp/err"
+fi
+expect 3 "is one shard of a sharded checkpoint: open its directory or $M/qwen3_moe/model.safetensors.index.json" "$I" "$M/qwen3_moe/model-00001-of-00003.safetensors"
+mkdir "$tmp/binonly"
+cp "$M/qwen2/config.json" "$tmp/binonly/"
+: >"$tmp/binonly/pytorch_model.bin"
+expect 3 "pytorch_model*.bin PyTorch files are not read yet" "$I" "$tmp/binonly"
+printf 'rules:\n  - role: ffn_dwn\n    type: Q8_0\n' >"$tmp/role.yaml"
+expect 2 "unknown role 'ffn_dwn' (roles: token_embd, output_norm, output," "$Q" plan "$M/qwen2" --type Q8_0 --recipe "$tmp/role.yaml"
+for t in inspect convert quant verify; do
+	if "$BINDIR/qwen-$t" --help | grep -q -- '-q, --quiet'; then ok "qwen-$t takes -q"; else notok "qwen-$t has no -q"; fi
+done
+if "$I" -q "$M/qwen2" >/dev/null && "$V" run -q "$M/qwen2" --tokens 1,2 >/dev/null; then
+	ok "qwen-inspect -q and qwen-verify run -q run"
+else
+	notok "-q in qwen-inspect / qwen-verify"
+fi
