@@ -118,11 +118,51 @@ static void fixtures_gguf(void **state)
 	}
 }
 
+/* bad ids, empty text, a directory without a tokenizer */
+static void edges(void **state)
+{
+	struct tk_enc *e = NULL;
+	struct tk_ids ids = { 0 };
+	qk_err err = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	int32_t bad[2] = { 5, 0 };
+
+	(void)state;
+	if (tk_enc_open_hf(&e, MODELS "/qwen3", QK_ARCH_QWEN3, 0, NULL, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(tk_encode(e, "", 0, TK_ENC_PARSE_SPECIAL, &ids, &err), QK_OK);
+	assert_int_equal(ids.n, 0);
+	bad[1] = (int32_t)tk_enc_vocab(e)->n_tokens;
+	assert_int_equal(tk_decode(e, bad, 2, &text, &len, &err), QK_E_INVALID);
+	assert_null(text);
+	assert_non_null(strstr(err.msg, "token id 448 at position 1 is outside the vocabulary"));
+	bad[1] = -1;
+	assert_int_equal(tk_decode(e, bad, 2, &text, &len, &err), QK_E_INVALID);
+	assert_null(tk_enc_token_bytes(e, -1, &len));
+	assert_int_equal(len, 0);
+	/* a lone surrogate's bytes and a truncated character: one U+FFFD each */
+	assert_int_equal(tk_encode(e, "\xed\xa0\x80|\xe4\xb8", 6, 0, &ids, &err), QK_OK);
+	assert_int_equal(tk_decode(e, ids.id, ids.n, &text, &len, &err), QK_OK);
+	assert_int_equal(len, 13);
+	assert_memory_equal(text, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd", 13);
+	free(text);
+	tk_ids_free(&ids);
+	tk_enc_close(e);
+	e = NULL;
+	assert_int_equal(tk_enc_open_hf(&e, "testdata/corrupt", QK_ARCH_QWEN3, 0, NULL, &err),
+			 QK_E_INVALID);
+	assert_null(e);
+	assert_non_null(strstr(err.msg, "no tokenizer.json"));
+	tk_enc_close(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fixtures_hf),
 		cmocka_unit_test(fixtures_gguf),
+		cmocka_unit_test(edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
