@@ -96,6 +96,14 @@ void rf_rmsnorm(const struct rf_ctx *c, const float *x, const float *w, size_t n
 		y[i] = w[i] * (x[i] * r);
 }
 
+void rf_l2norm(const struct rf_ctx *c, float *x, size_t n)
+{
+	const float inv = rf_rsqrtf(c->dot.dot(x, x, n) + RF_L2NORM_EPS);
+
+	for (size_t i = 0; i < n; i++)
+		x[i] = x[i] * inv;
+}
+
 /* ---- matmul: threads take contiguous ranges of matrix rows ---- */
 
 struct mm_task {

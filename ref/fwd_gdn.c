@@ -9,7 +9,8 @@
  *   ba    = a Wba^T    [T, 2*nv]      key head g: r beta rows, then r alpha rows
  *           (Qwen3.5: b = a Wbeta^T [T, nv] and alpha = a Walpha^T [T, nv])
  *   c[t, ch] = silu( sum_{j<K} conv[ch, j] * mixed[t-(K-1)+j, ch] )   (mixed[<0] = 0)
- *   q, k = the q and k channels of c, each head scaled by 1/sqrt(sum x^2 + 1e-6);
+ *   q, k = the q and k channels of c, each head scaled by 1/sqrt(sum x^2 + 1e-6)
+ *          (rf_l2norm);
  *          q also by dk^-0.5;  v = the v channels
  *   beta[t, h] = sigmoid(b),  g[t, h] = ssm_a[h] * softplus(alpha + dt_bias[h])
  *   per value head h (key head h / r; Qwen3.5, whose GGUF form has the value
@@ -128,10 +129,8 @@ static void gdn_conv(const struct rf_ctx *c, const struct gdn_dims *d, const flo
 		}
 		for (size_t hk = 0; hk < 2 * d->nk; hk++) { /* q heads, then k heads */
 			float *x = out + hk * d->dk;
-			const float inv = rf_rsqrtf(c->dot.dot(x, x, d->dk) + 1e-6f);
 
-			for (size_t i = 0; i < d->dk; i++)
-				x[i] = x[i] * inv;
+			rf_l2norm(c, x, d->dk);
 			if (hk < d->nk)
 				for (size_t i = 0; i < d->dk; i++)
 					x[i] = x[i] * qscale;
@@ -247,10 +246,10 @@ int rf_gdn_block(struct rf_ctx *c, int l, const float *a, float *y, qk_err *err)
 		for (size_t h = 0; h < d.nv; h++) {
 			float *o = b.o + t * d.vdim + h * d.dv;
 			const float *z = b.z + t * d.vdim + h * d.dv;
-			const float r = rf_rsqrtf(c->dot.dot(o, o, d.dv) / (float)d.dv + eps);
 
+			rf_rmsnorm(c, o, s.norm, d.dv, eps, o);
 			for (size_t i = 0; i < d.dv; i++)
-				o[i] = (s.norm[i] * (o[i] * r)) * rf_siluf(z[i]);
+				o[i] = o[i] * rf_siluf(z[i]);
 		}
 	}
 	rc = rf_linear(c, QK_R_SSM_OUT, QK_ROLE_COUNT, l, b.o, d.vdim, y, E, err);

@@ -78,6 +78,14 @@ int rf_linear(struct rf_ctx *c, int role, int bias_role, int layer, const float 
 void rf_rmsnorm(const struct rf_ctx *c, const float *x, const float *w, size_t n, float eps,
 		float *y);
 
+/* Gated DeltaNet's L2 normalisation of q and k heads, transformers'
+ * l2norm(x, dim=-1, eps=1e-6) (modeling_qwen3_next.py):
+ * x = x * (1 / sqrt(sum x^2 + RF_L2NORM_EPS)) over n values, in place; the
+ * sum of squares is the canonical dot product. The epsilon is inside the
+ * square root and is not rms_norm_eps. */
+#define RF_L2NORM_EPS 1e-6f
+void rf_l2norm(const struct rf_ctx *c, float *x, size_t n);
+
 /* malloc of a * b floats (at least one); NULL on overflow or failure */
 float *rf_floats(size_t a, size_t b);
 
