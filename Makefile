@@ -2,6 +2,8 @@
 #
 #   make                 build bin/qwen-{inspect,convert,quant,verify}
 #   make check           install missing packages, build, run every test
+#   make test-fast       the fast suite: every unit test, every CLI suite but determinism
+#   make mutants         plant each bug of tests/mutants/ in a scratch copy, run test-fast
 #   make check SANITIZE=address,undefined   the same under sanitizers (build-san/)
 #   make demo            install, build, run the pipeline on the bundled tiny model
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds (clang)
@@ -76,7 +78,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BUILD := build-fuzz
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 
-.PHONY: all deps check test demo fuzz install uninstall clean bench crosscheck soak
+.PHONY: all deps check test test-fast build-tests mutants demo fuzz install uninstall clean bench crosscheck soak
 # keep objects make would treat as intermediate (test programs, tools)
 .SECONDARY:
 all: $(BINS)
@@ -162,6 +164,18 @@ soak: $(BINS) $(BUILD)/faultinj.so
 	  tee $(BUILD)/soak.log | grep -v '^ok' ; \
 	  echo "soak: $$(grep -c '^ok' $(BUILD)/soak.log) passed, $$(grep -c '^not ok' $(BUILD)/soak.log) failed"; \
 	  ! grep -q '^not ok' $(BUILD)/soak.log
+
+# The fast suite (make mutants runs it per mutant): every unit test program
+# and every CLI suite except determinism.sh, which rebuilds the library at
+# -O0 (tests/README.md). QK_FAIL_FAST=1 stops at the first failure.
+FAST_CLI := $(filter-out determinism,$(basename $(notdir $(wildcard tests/cli/*.sh))))
+build-tests: $(BINS) $(TEST_BINS) $(CORRUPT_GEN) $(BUILD)/faultinj.so
+test-fast: build-tests
+	@BUILD=$(BUILD) BINDIR=$(BINDIR) QK_CLI="$(FAST_CLI)" sh tests/run.sh $(TEST_BINS)
+
+# every tests/mutants/*.patch (tests/README.md); MUTANT_JOBS=2 at a time
+mutants:
+	@sh tests/mutants/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
