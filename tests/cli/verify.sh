@@ -258,4 +258,17 @@ expect 2 "bad8.yaml:1: min-top1: 101 is outside [0, 100]" -- compare --threshold
 printf 'max-kld: 1\n---\nmax-kld: 2\n' >"$tmp/bad9.yaml"
 expect 2 "bad9.yaml:2: more than one YAML document" -- compare --thresholds "$tmp/bad9.yaml" $M/qwen2 $M/qwen2
 expect 4 "No such file" -- compare --thresholds "$tmp/none.yaml" $M/qwen2 $M/qwen2
+
+# without any threshold option compare checks equivalence (man page, README):
+# mean KLD <= 1e-6, 100 % same top-1, every stream's NMSE <= 1e-6
+"$V" compare --json $M/qwen3 $M/qwen3 >"$tmp/c.json" 2>"$tmp/err"
+rc=$?
+defaults=$(tr -d ' \t\n' <"$tmp/c.json" |
+	grep -o '"name":"[a-z0-9-]*","value_key":"[a-z_0-9]*","limit":[^,]*' |
+	sed 's/"name":"\([^"]*\)".*"limit":\(.*\)/\1=\2/' | tr '\n' ' ')
+if [ "$rc" -eq 0 ] && [ "$defaults" = "max-kld=1e-06 min-top1=100 max-layer-nmse=1e-06 " ]; then
+	echo "ok - compare's default thresholds: $defaults"
+else
+	echo "not ok - compare's default thresholds are '$defaults' (exit $rc)"
+fi
 exit 0

@@ -21,7 +21,7 @@ result() {
 cp -a "$scratch/base" "$dir" || result NOBUILD "cannot copy the tree"
 cd "$dir" || result NOBUILD "no $dir"
 if ! patch -p1 -s -f --dry-run <"$patch_file" >/dev/null 2>&1; then
-	result STALE "patch does not apply: refresh it (tests/mutants/README.md)"
+	result STALE "patch does not apply: refresh it (tests/README.md)"
 fi
 patch -p1 -s -f <"$patch_file" >/dev/null 2>&1
 # a touched file must be newer than the objects copied with the tree

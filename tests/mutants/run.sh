@@ -2,7 +2,7 @@
 # make mutants: apply each planted bug of tests/mutants/*.patch to a scratch
 # copy of the tree, rebuild, run the fast suite (make test-fast: every unit
 # test program, then every CLI suite but determinism, stopping at the first
-# failure), and report which test killed it. See tests/mutants/README.md.
+# failure), and report which test killed it. See tests/README.md (Mutation testing).
 #
 #   sh tests/mutants/run.sh [PATCH ...]     (default: every tests/mutants/*.patch)
 #
@@ -13,7 +13,7 @@
 # Verdicts: killed (a test failed; the first failing program or suite is
 # named), SURVIVED (the fast suite passed: a missing test), equivalent (it
 # survived and its patch says "# equivalent:" with the reason), STALE (the
-# patch no longer applies: refresh it, tests/mutants/README.md), NOBUILD (it
+# patch no longer applies: refresh it, tests/README.md), NOBUILD (it
 # applies but does not compile: rewrite it). Exit 1 when any mutant is
 # SURVIVED, STALE or NOBUILD, or when the unmutated tree fails the suite.
 set -u

@@ -270,6 +270,10 @@ static const struct bad bad_headers[] = {
 	{ "{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},"
 	  "\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[6,10]}}", 10,
 	  "hole of 2 bytes between tensor 'a' (ends at 4) and tensor 'b' (begins at 6)" },
+	/* the smallest hole: one byte (make mutants: st-hole-check) */
+	{ "{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},"
+	  "\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[5,9]}}", 9,
+	  "hole of 1 bytes between tensor 'a' (ends at 4) and tensor 'b' (begins at 5)" },
 	{ "{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},"
 	  "\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[2,6]}}", 6,
 	  "tensors 'a' [0, 4] and 'b' [2, 6] overlap" },
