@@ -26,10 +26,10 @@ fi
 patch -p1 -s -f <"$patch_file" >/dev/null 2>&1
 # a touched file must be newer than the objects copied with the tree
 touch $(sed -n 's|^+++ b/\([^	 ]*\).*|\1|p' "$patch_file")
-if ! make -s build-tests >build.log 2>&1; then
+if ! make -s QK_COMMIT="$QK_COMMIT" build-tests >build.log 2>&1; then
 	result NOBUILD "$(grep -m 1 'error' build.log)"
 fi
-QK_FAIL_FAST=1 timeout "$MUTANT_TIMEOUT" make -s test-fast >test.log 2>&1
+QK_FAIL_FAST=1 timeout "$MUTANT_TIMEOUT" make -s QK_COMMIT="$QK_COMMIT" test-fast >test.log 2>&1
 rc=$?
 if [ $rc -eq 124 ]; then
 	result killed "timeout (${MUTANT_TIMEOUT}s: the suite hung)"

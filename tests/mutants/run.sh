@@ -28,6 +28,9 @@ fi
 for p in "$@"; do
 	[ -f "$p" ] || { echo "mutants: no patch $p" >&2; exit 2; }
 done
+# the scratch copy has no .git: name the commit for --version (frictions.sh)
+QK_COMMIT="$(git rev-parse --short=12 HEAD 2>/dev/null || echo 0000000)+mutant"
+export QK_COMMIT
 scratch=$(mktemp -d /tmp/qk-mutants.XXXXXX) || exit 4
 [ "${MUTANT_KEEP:-0}" = 1 ] || trap 'rm -rf "$scratch"' EXIT INT TERM
 mkdir "$scratch/base" "$scratch/res"
@@ -42,13 +45,13 @@ for p in "$@"; do
 done
 
 echo "mutants: building the unmutated tree in $scratch/base"
-if ! (cd "$scratch/base" && make -s -j2 build-tests >"$scratch/base.log" 2>&1); then
+if ! (cd "$scratch/base" && make -s -j2 QK_COMMIT="$QK_COMMIT" build-tests >"$scratch/base.log" 2>&1); then
 	tail -20 "$scratch/base.log"
 	echo "mutants: the unmutated tree does not build" >&2
 	exit 1
 fi
 echo "mutants: running the fast suite on the unmutated tree"
-if ! (cd "$scratch/base" && QK_FAIL_FAST=1 make -s test-fast >"$scratch/base.log" 2>&1); then
+if ! (cd "$scratch/base" && QK_FAIL_FAST=1 make -s QK_COMMIT="$QK_COMMIT" test-fast >"$scratch/base.log" 2>&1); then
 	tail -20 "$scratch/base.log"
 	echo "mutants: the unmutated tree fails the fast suite: fix that first" >&2
 	exit 1
