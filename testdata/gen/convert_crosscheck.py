@@ -14,7 +14,8 @@ qwen-convert writes is
      converter rules give it (1-D, *_norm.weight, ffn_gate_inp*, ssm_conv1d
      and non-.weight tensors F32, q8_0 rows that are not whole blocks F16,
      the rest the outtype), and the tensors hold as many elements as the
-     checkpoint (less Qwen3-Next's mtp.*, dropped by default);
+     checkpoint (less mtp.*, dropped by default, and Qwen3.5's
+     model.visual.*, which is not converted);
   2. loaded by llama.cpp (llama-cpp-python, CPU, one thread, F32 KV cache
      so that only the weights' type limits the precision), whose logits for
      both token sequences of expected.safetensors are compared with the ones
@@ -97,7 +98,8 @@ TOL_MEDIAN = {"F32": 1e-5, "F16": 3e-3, "BF16": 2e-2, "Q8_0": 1e-1}
 NEAR_TIE = {"F32": 0.0, "F16": 1e-2, "BF16": 5e-2, "Q8_0": 1e-1}
 
 ARCH = {"qwen": "qwen", "qwen2": "qwen2", "qwen2_moe": "qwen2moe", "qwen3": "qwen3",
-        "qwen3_moe": "qwen3moe", "qwen3_next": "qwen3next"}
+        "qwen3_moe": "qwen3moe", "qwen3_next": "qwen3next", "qwen3_5": "qwen35",
+        "qwen3_5_moe": "qwen35moe"}
 FILE_TYPE = {"F32": 0, "F16": 1, "BF16": 32, "Q8_0": 7}  # llama.cpp LlamaFileType
 SRC_TYPE = {"F32": "F32", "F16": "F16", "BF16": "BF16"}  # safetensors -> auto
 # ggml tensors llama.cpp's converter always keeps F32 (conversion/base.py)
@@ -281,7 +283,8 @@ def ggml_python():
 
 
 def source_info(fxdir):
-    """(dtype of most elements, element count less mtp.*) of the checkpoint."""
+    """(dtype of most elements, element count less mtp.* and Qwen3.5's vision
+    tower model.visual.*, which a GGUF model file does not hold)."""
     from safetensors import safe_open
     files = sorted(f for f in os.listdir(fxdir)
                    if f.endswith(".safetensors") and f != "expected.safetensors")
@@ -294,7 +297,7 @@ def source_info(fxdir):
                 for d in sl.get_shape():
                     k *= d
                 by_type[sl.get_dtype()] = by_type.get(sl.get_dtype(), 0) + k
-                if not name.startswith("mtp."):
+                if not name.startswith(("mtp.", "model.visual.")):
                     n += k
     return max(by_type, key=by_type.get), n
 
@@ -372,6 +375,9 @@ def crosscheck(fx, outtypes, work, conv, gpy):
     """Print one fixture's rows; returns (n_failures, tokenizer rows)."""
     fxdir = os.path.join(MODELS, fx)
     cfg = json.load(open(os.path.join(fxdir, "config.json")))
+    # Qwen3.5 nests the text model's keys under text_config (llama.cpp merges
+    # them over the top level); model_type stays the top-level one
+    cfg = {**cfg, **cfg.get("text_config", {}), "model_type": cfg["model_type"]}
     src, n_src = source_info(fxdir)
     fails = 0
     files = {}
