@@ -16,6 +16,7 @@
 
 #include "hmap.h"
 #include "io.h"
+#include "path.h"
 
 /* ---- cJSON allocations that report failure ---- */
 
@@ -435,6 +436,21 @@ int qk_json_load(const char *path, cJSON **out, qk_err *err)
 		return rc;
 	rc = qk_json_parse(text, len, path, 0, out, err);
 	free(text);
+	return rc;
+}
+
+int qk_json_load_optional(const char *dir, const char *name, cJSON **out, qk_err *err)
+{
+	char *path = dir ? qk_path_join(dir, name) : NULL;
+	qk_err e;
+	int rc = QK_OK;
+
+	*out = NULL;
+	if (dir && !path)
+		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", dir);
+	if (path && qk_json_load(path, out, &e) == QK_E_NOMEM)
+		rc = qk_err_set(err, QK_E_NOMEM, "%s", e.msg);
+	free(path);
 	return rc;
 }
 

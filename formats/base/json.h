@@ -46,6 +46,12 @@ int qk_json_parse(const char *text, size_t len, const char *file, uint64_t origi
 /* Read the file at path (at most QK_JSON_MAX_BYTES) and qk_json_parse it. */
 int qk_json_load(const char *path, cJSON **out, qk_err *err);
 
+/* DIR/name, an optional side file: *out is its tree, or NULL when dir is
+ * NULL or the file is missing, unreadable or breaks a rule above (as
+ * llama.cpp ignores such a generation_config.json). QK_OK, or QK_E_NOMEM
+ * (with err set) when memory ran out: that is never ignored. */
+int qk_json_load_optional(const char *dir, const char *name, cJSON **out, qk_err *err);
+
 /* "an object", "an array", "a string", "a number", "a boolean", "null" (and
  * "nothing" for NULL), for messages such as "is a string, expected an
  * object". */

@@ -30,11 +30,11 @@ static const struct {
 	bool qk_norm, bias, next;
 	bool q35;          /* value heads tiled, rope.dimension_sections */
 } rules[QK_ARCH_COUNT] = {
-	[QK_ARCH_QWEN] = { true, false, false, false, false, true, false },
-	[QK_ARCH_QWEN2] = { true, false, false, false, false, true, false },
-	[QK_ARCH_QWEN2MOE] = { false, true, true, false, false, true, false },
-	[QK_ARCH_QWEN3] = { true, false, false, false, true, false, false },
-	[QK_ARCH_QWEN3MOE] = { false, true, false, true, true, false, false },
+	[QK_ARCH_QWEN] = { true, false, false, false, false, true, false, false },
+	[QK_ARCH_QWEN2] = { true, false, false, false, false, true, false, false },
+	[QK_ARCH_QWEN2MOE] = { false, true, true, false, false, true, false, false },
+	[QK_ARCH_QWEN3] = { true, false, false, false, true, false, false, false },
+	[QK_ARCH_QWEN3MOE] = { false, true, false, true, true, false, false, false },
 	[QK_ARCH_QWEN3NEXT] = { false, true, true, true, true, false, true, false },
 	[QK_ARCH_QWEN35] = { true, false, false, false, true, false, true, true },
 	[QK_ARCH_QWEN35MOE] = { false, true, true, true, true, false, true, true },

@@ -395,21 +395,14 @@ static int apply_id(struct wp_auth *a, const char *id, uint64_t total, qk_err *e
 /* "_name_or_path", when it looks like a model id rather than a path */
 static int apply_name_or_path(struct wp_auth *a, const char *dir, uint64_t total, qk_err *err)
 {
-	char *path = dir ? qk_path_join(dir, "config.json") : NULL;
-	cJSON *root = NULL;
+	cJSON *root;
 	const cJSON *v;
-	qk_err e;
-	int rc = QK_OK;
-
-	if (dir && !path)
-		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", dir);
 	/* config.json was read before; failing now only loses the name, unless
 	 * memory ran out */
-	if (path && qk_json_load(path, &root, &e) == QK_E_NOMEM) {
-		free(path);
-		return qk_err_set(err, QK_E_NOMEM, "%s", e.msg);
-	}
-	free(path);
+	int rc = qk_json_load_optional(dir, "config.json", &root, err);
+
+	if (rc)
+		return rc;
 	v = cJSON_GetObjectItemCaseSensitive(root, "_name_or_path");
 	if (cJSON_IsString(v)) {
 		size_t slashes = 0;

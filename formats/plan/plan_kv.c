@@ -600,18 +600,11 @@ static const struct {
  * of memory is still an error */
 static int add_sampling(struct wp_meta *md, const char *dir, qk_err *err)
 {
-	char *path = dir ? qk_path_join(dir, "generation_config.json") : NULL;
-	cJSON *root = NULL;
-	qk_err e;
-	int rc = QK_OK;
+	cJSON *root;
+	int rc = qk_json_load_optional(dir, "generation_config.json", &root, err);
 
-	if (dir && !path)
-		return qk_err_set(err, QK_E_NOMEM, "%s: out of memory", dir);
-	if (path && qk_json_load(path, &root, &e) == QK_E_NOMEM) {
-		free(path);
-		return qk_err_set(err, QK_E_NOMEM, "%s", e.msg);
-	}
-	free(path);
+	if (rc)
+		return rc;
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return QK_OK;
