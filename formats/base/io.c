@@ -197,7 +197,7 @@ int qk_cur_u64(qk_cur *c, uint64_t *out, const char *field, qk_err *err)
 	return rc;
 }
 
-bool qk_utf8_valid(const char *str, size_t n)
+size_t qk_utf8_invalid_at(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
@@ -217,18 +217,23 @@ bool qk_utf8_valid(const char *str, size_t n)
 		} else if ((c & 0xf8) == 0xf0) {
 			len = 4; cp = c & 0x07; min = 0x10000;
 		} else {
-			return false;
+			return i;
 		}
 		if (len > n - i)
-			return false;
+			return i;
 		for (size_t k = 1; k < len; k++) {
 			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
+				return i;
 			cp = (cp << 6) | (s[i + k] & 0x3f);
 		}
 		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
+			return i;
 		i += len;
 	}
-	return true;
+	return n;
+}
+
+bool qk_utf8_valid(const char *str, size_t n)
+{
+	return qk_utf8_invalid_at(str, n) == n;
 }

@@ -136,5 +136,8 @@ static inline void qk_st64(uint8_t *p, uint64_t v)
 
 /* Does [s, s+n) hold valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF)? */
 bool qk_utf8_valid(const char *s, size_t n);
+/* Offset of the first byte that does not start a valid UTF-8 sequence (the
+ * rules of qk_utf8_valid), or n when all of s is valid. */
+size_t qk_utf8_invalid_at(const char *s, size_t n);
 
 #endif

@@ -45,6 +45,7 @@ static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 struct scan {
 	const char *s;
 	size_t n, i;
+	uint64_t values;     /* values seen (each becomes one cJSON item) */
 	const char *file;
 	uint64_t origin;
 	qk_err *err;
@@ -241,6 +242,10 @@ static int scan_text(struct scan *sc)
 	for (;;) {
 		/* a value */
 		rc = QK_OK;
+		if (++sc->values > QK_JSON_MAX_VALUES)
+			return fail_at(sc, sc->i, NULL, "more than the limit of %u values (the tree "
+				       "would need about %u MB of memory)", QK_JSON_MAX_VALUES,
+				       (unsigned)((uint64_t)QK_JSON_MAX_VALUES * QK_JSON_ITEM_BYTES >> 20));
 		skip_ws(sc);
 		if (sc->i >= sc->n)
 			return bad_byte(sc, "a value");
@@ -385,7 +390,8 @@ static int check_dups(const cJSON *v, char *path, size_t plen, size_t cap, const
 int qk_json_parse(const char *text, size_t len, const char *file, uint64_t origin,
 		  cJSON **out, qk_err *err)
 {
-	struct scan sc = { text, len, 0, file ? file : "JSON", origin, err };
+	struct scan sc = { text, len, 0, 0, file ? file : "JSON", origin, err };
+	size_t bad;
 	const char *end = NULL;
 	char path[256] = "";
 	cJSON *root;
@@ -400,8 +406,9 @@ int qk_json_parse(const char *text, size_t len, const char *file, uint64_t origi
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		return qk_err_set_in(err, QK_E_INVALID, sc.file, "starts with a UTF-8 byte order "
 				     "mark, expected JSON");
-	if (!qk_utf8_valid(text, len))
-		return qk_err_set_in(err, QK_E_INVALID, sc.file, "not valid UTF-8");
+	if ((bad = qk_utf8_invalid_at(text, len)) < len)
+		return fail_at(&sc, bad, NULL, "not valid UTF-8 (byte 0x%02x)",
+			       (unsigned char)text[bad]);
 	if ((rc = scan_text(&sc)))
 		return rc;
 	pthread_once(&hooks_once, install_hooks);

@@ -15,6 +15,11 @@
  *  - no `\u0000` escape: keys, names and text may not contain NUL (C
  *    strings would cut them short); no unpaired UTF-16 surrogate escape;
  *  - nesting at most QK_JSON_MAX_DEPTH arrays and objects deep;
+ *  - at most QK_JSON_MAX_VALUES values (counted by the scan, before any tree
+ *    is built): a tree costs about QK_JSON_ITEM_BYTES per value whatever
+ *    the text, so a 100 MB array of zeros would need 4 GB; with the limit a
+ *    parse needs at most about 450 MB besides the text (real Qwen
+ *    tokenizer.json files hold 0.6 to 1.1 million values);
  *  - no key twice in one object (Python's json keeps the last, other readers
  *    the first: a file that means different things to different readers is
  *    refused), the message naming the key and where it is.
@@ -35,6 +40,8 @@
 
 #define QK_JSON_MAX_BYTES 100000000u /* bytes of one JSON text */
 #define QK_JSON_MAX_DEPTH 64         /* nested arrays and objects */
+#define QK_JSON_MAX_VALUES (1u << 22) /* values in one text (4194304) */
+#define QK_JSON_ITEM_BYTES 80u       /* a cJSON item and its allocation overhead */
 
 /* Check and parse `len` bytes of JSON text (need not be NUL-terminated).
  * `file` names it in messages; `origin` is the file offset of text[0] (8 for

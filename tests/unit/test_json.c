@@ -51,6 +51,7 @@ static const struct {
 	{ "{}\x01", QK_E_INVALID, "control byte 0x01 at byte 2 (line 1, column 3): outside any" },
 	{ "\xef\xbb\xbf{}", QK_E_INVALID, "byte order mark" },
 	{ "[\"\xff\"]", QK_E_INVALID, "not valid UTF-8" },
+	{ "[\"ab\xe9\"]", QK_E_INVALID, "not valid UTF-8 (byte 0xe9) at byte 4 (line 1, column 5)" },
 	{ "", QK_E_INVALID, "file is empty" },
 	/* an empty container closed, then more (found by fuzz_json) */
 	{ "[[[[]\x01]]]", QK_E_INVALID, "control byte 0x01 at byte 5" },
@@ -139,6 +140,37 @@ static void test_size_limit(void **state)
 	free(big);
 }
 
+/* the value limit: counted by the scan, refused before any tree is built,
+ * so a text of QK_JSON_MAX_VALUES + 1 zeros costs no tree memory */
+static void test_value_limit(void **state)
+{
+	const size_t n = (size_t)QK_JSON_MAX_VALUES; /* array + n - 1 zeros: the limit */
+	char *text = malloc(2 * n + 2);
+	cJSON *root;
+	qk_err e;
+	size_t len;
+
+	(void)state;
+	assert_non_null(text);
+	text[0] = '[';
+	for (size_t i = 0; i < n - 1; i++) {
+		text[1 + 2 * i] = '0';
+		text[2 + 2 * i] = ',';
+	}
+	len = 2 * (n - 1);
+	text[len] = ']'; /* replaces the last comma: n - 1 zeros, n values */
+	assert_int_equal(qk_json_parse(text, len + 1, "t.json", 0, &root, &e), QK_OK);
+	assert_int_equal(cJSON_GetArraySize(root), (int)(n - 1));
+	cJSON_Delete(root);
+	text[len] = ',';
+	text[len + 1] = '0';
+	text[len + 2] = ']';
+	assert_int_equal(qk_json_parse(text, len + 3, "t.json", 0, &root, &e), QK_E_INVALID);
+	assert_null(root);
+	assert_non_null(strstr(e.msg, "t.json: more than the limit of 4194304 values"));
+	free(text);
+}
+
 static void test_load_and_kind(void **state)
 {
 	cJSON *root;
@@ -223,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_load_and_kind),
 		cmocka_unit_test(test_out_of_memory_is_not_invalid),
+		cmocka_unit_test(test_value_limit), /* last: its freed tree stays in the heap */
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
