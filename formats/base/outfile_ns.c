@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "outfile_priv.h"
+#include "path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -219,15 +220,17 @@ static void remove_tree_at(int dirfd, const char *name)
  * by a live writer? 1 live, 0 stale, -1 cannot tell (left alone). */
 static int held(int dirfd, const char *name, bool is_dir)
 {
-	char lock[512];
+	char *lock;
 	int fd, r;
 
 	if (is_dir) {
-		if ((size_t)snprintf(lock, sizeof(lock), "%s/%s", name, QK_OUT_DIR_LOCK) >= sizeof(lock))
+		if (!(lock = qk_path_join(name, QK_OUT_DIR_LOCK)))
 			return -1;
 		fd = openat(dirfd, lock, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		r = errno;
+		free(lock);
 		if (fd < 0)
-			return errno == ENOENT ? 0 : -1;
+			return r == ENOENT ? 0 : -1;
 	} else {
 		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
