@@ -81,6 +81,7 @@ enum { CLI_NAME_NAME, CLI_NAME_BASENAME, CLI_NAME_SIZE, CLI_NAME_FINETUNE, CLI_N
        CLI_NAME_N };
 struct wp_meta;
 struct gf_file;
+struct qk_catalog;
 void cli_name_parts_meta(const struct wp_meta *md, const char *parts[CLI_NAME_N]);
 void cli_name_parts_gguf(const struct gf_file *f, const char *parts[CLI_NAME_N]);
 /* "<dir>/<Basename>-<size>-<finetune>-<version>-<TYPE>.gguf", llama.cpp's
@@ -90,6 +91,33 @@ char *cli_default_output(const char *dir, const char *const parts[CLI_NAME_N],
 /* out with {ftype}/{outtype} (type in lower case) and {FTYPE}/{OUTTYPE}
  * (upper case) filled in (malloc'd; NULL when out of memory). */
 char *cli_fill_template(const char *out, const char *type);
+/* The output a writer uses: out as given (*owned NULL) unless it is NULL
+ * (the default name, beside the input: in its model directory, or in the
+ * directory of an input file) or holds a template (filled in); then *owned
+ * is the malloc'd name, for the caller to use and free. */
+int cli_output_name(const char *out, const struct qk_catalog *cat,
+		    const char *const parts[CLI_NAME_N], const char *type, char **owned,
+		    qk_err *err);
+
+/* What a model file is made of (filetype.c). */
+struct qk_catalog;
+/* general.file_type of a GGUF input: its value, or -1 when absent (and for
+ * safetensors inputs). */
+int64_t cli_file_type(const struct qk_catalog *cat);
+/* "Q4_K_M" for a llama_ftype value, or NULL for one this build has no name for */
+const char *cli_file_type_name(int64_t ft);
+/* tensor data bytes and elements of every tensor of cat */
+void cli_catalog_size(const struct qk_catalog *cat, uint64_t *bytes, uint64_t *n_elem);
+/* Add "file_type_id", "file_type" (GGUF only; null when unnamed),
+ * "n_weights", "bytes" and "bpw" (tensor data, as qwen-quant plan counts
+ * them) to o. */
+void cli_json_file_size(cJSON *o, const struct qk_catalog *cat);
+/* Shapes, one notation in every tool: a GGUF tensor's ggml dimensions ne
+ * (fastest first, as llama.cpp prints them) are written "{256, 512}" under the
+ * name "ne"; a row-major shape (safetensors, torch; slowest first) is written
+ * "[512, 256]" under the name "shape". */
+void cli_ne_str(const int64_t *ne, int n_dims, char *buf, size_t size);
+cJSON *cli_ne_json(const int64_t *ne, int n_dims);
 
 #define QK_VERSION "0.1.0"
 /* "<tool> (qwenkit) 0.1.0, commit <hash>[+dirty]" on stdout (--version). */

@@ -30,6 +30,7 @@ struct convert_ctx {
 	int to;                        /* enum convert_to, resolved before dispatch */
 	int outtype;                   /* enum wp_outtype (gguf) or hx_outtype (safetensors) */
 	bool keep_mtp, dry_run, quiet, force;
+	bool json;                     /* --json (with --dry-run) */
 	bool allow_nonfinite;          /* --allow-nonfinite */
 	uint64_t threads;
 	uint64_t shard_size;           /* --shard-size, 0: HX_DEFAULT_SHARD_SIZE */
@@ -55,6 +56,14 @@ int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_
  * type, the source and its transform), then the totals. */
 void convert_print_plan(FILE *f, const struct wp_plan *p, const struct wp_meta *md,
 			const struct tk_vocab *v, const char *out);
+/* The same as one JSON object on stdout (--dry-run --json): path, output,
+ * architecture, outtype, file_type, file_type_id, kv (key -> value),
+ * tokenizer (summary), tensors (name, type, ne, bytes, bpw, from, why,
+ * source, transform), splits (path, n_tensors, bytes) for a split set, and
+ * the totals n_tensors, n_params, n_weights, bytes, bpw. */
+int convert_plan_json(const struct wp_plan *p, const struct wp_meta *md, const struct tk_vocab *v,
+		      const char *out, const char *prefix, const size_t *first, size_t n_splits,
+		      qk_err *err);
 /* The files of a split set: name, tensor count and data bytes of each.
  * first[k] .. first[k + 1] - 1 are the plan indexes of split k. */
 void convert_print_splits(FILE *f, const struct wp_plan *p, const char *prefix,
@@ -66,5 +75,11 @@ void convert_print_splits(FILE *f, const struct wp_plan *p, const char *prefix,
 void convert_print_export(FILE *f, const struct hx_plan *p, const char *out, int outtype,
 			  bool tokenizer, const char *config_json);
 
+/* The same as one JSON object (--dry-run --json): path, output,
+ * architecture, outtype, files (shards: name, n_tensors, bytes; then the
+ * other file names), tensors (name, dtype, shape, bytes, shard, source),
+ * n_tensors, n_params, bytes, config (the config.json object). */
+int convert_export_json(const struct hx_plan *p, const char *out, int outtype, bool tokenizer,
+			const char *config_json, qk_err *err);
 
 #endif

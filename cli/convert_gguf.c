@@ -23,6 +23,7 @@
 #include "../formats/container/gguf_split.h"
 #include "../formats/base/outfile.h"
 #include "../formats/plan/plan_split.h"
+#include "../quant/mix.h"
 #include "common.h"
 #include "convert.h"
 
@@ -34,11 +35,14 @@ struct gstate {
 	size_t n_splits;               /* 1: a plain file */
 	size_t *first;                 /* [n_splits + 1] */
 	char prefix[4096];
+	const char *out;               /* -o, or the default name / filled template */
+	char *out_owned;               /* what to free of out, or NULL */
 };
 
 static void gstate_free(struct gstate *s)
 {
 	free(s->first);
+	free(s->out_owned);
 	tk_free(&s->vocab);
 	wp_meta_free(&s->md);
 	wp_free(&s->plan);
@@ -80,9 +84,9 @@ static int plan_splits(struct gstate *s, const struct convert_ctx *c, qk_err *er
 	s->n_splits = 1;
 	if (!c->split_bytes && !c->split_tensors)
 		return QK_OK;
-	if (c->out && !sp_prefix(c->out, s->prefix, sizeof(s->prefix)))
+	if (s->out && !sp_prefix(s->out, s->prefix, sizeof(s->prefix)))
 		return qk_err_set(err, QK_E_USAGE, "%s: not a name for a split set (it needs a "
-				  "file name before .gguf)", c->out);
+				  "file name before .gguf)", s->out);
 	sizes = malloc((p->n ? p->n : 1) * sizeof(*sizes));
 	split_of = malloc((p->n ? p->n : 1) * sizeof(*split_of));
 	if (!sizes || !split_of) {
@@ -113,6 +117,26 @@ out:
 	return rc;
 }
 
+/* -o as given; else the name llama.cpp's converter gives (beside the
+ * input, from the model's name parts and the file type), or -o's {ftype}
+ * templates filled in (a dry run shows the name it would write). */
+static int output_name(struct gstate *s, const struct convert_ctx *c, const struct qk_input *in,
+		       qk_err *err)
+{
+	const struct qm_mix *mix = qm_mix_by_ftype((int)s->plan.ftype);
+	const char *parts[CLI_NAME_N];
+	int rc;
+
+	s->out = c->out;
+	cli_name_parts_meta(&s->md, parts);
+	if ((rc = cli_output_name(c->out, &in->cat, parts, mix ? mix->name : "unknown",
+				  &s->out_owned, err)))
+		return rc;
+	if (s->out_owned)
+		s->out = s->out_owned;
+	return QK_OK;
+}
+
 /* everything up to the first byte written: any input error stops here */
 static int prepare(struct gstate *s, const struct convert_ctx *c, struct qk_input *in,
 		   qk_err *err)
@@ -129,6 +153,8 @@ static int prepare(struct gstate *s, const struct convert_ctx *c, struct qk_inpu
 		return rc;
 	/* tokenizer.ggml.* and the chat template (formats/tokenizer/tokenizer.h) */
 	if ((rc = tk_load_hf(&s->vocab, in->cat.dir, in->hp.arch, in->hp.n_vocab, &in->hp, err)))
+		return rc;
+	if ((rc = output_name(s, c, in, err)))
 		return rc;
 	return plan_splits(s, c, err);
 }
@@ -193,14 +219,14 @@ static void add_stats(struct wp_stats *sum, const struct wp_stats *st)
 	sum->bytes_done += st->bytes_done;
 }
 
-static int split_name(const struct gstate *s, const struct convert_ctx *c, size_t k, char *buf,
+static int split_name(const struct gstate *s, size_t k, char *buf,
 		      size_t n, qk_err *err)
 {
 	int rc;
 
 	if (s->n_splits == 1) {
-		if ((size_t)snprintf(buf, n, "%s", c->out) >= n)
-			return qk_err_set(err, QK_E_USAGE, "%s: output name too long", c->out);
+		if ((size_t)snprintf(buf, n, "%s", s->out) >= n)
+			return qk_err_set(err, QK_E_USAGE, "%s: output name too long", s->out);
 		return QK_OK;
 	}
 	if ((rc = gs_split_path(buf, n, s->prefix, (unsigned)k + 1, (unsigned)s->n_splits)))
@@ -210,14 +236,14 @@ static int split_name(const struct gstate *s, const struct convert_ctx *c, size_
 
 /* Before any work: every file the run will write may be written, and the
  * filesystem has room for the whole plan. */
-static int check_targets(const struct gstate *s, const struct convert_ctx *c, qk_err *err)
+static int check_targets(const struct gstate *s, qk_err *err)
 {
 	char name[sizeof(s->prefix) + 32];
 	uint64_t planned = wp_data_bytes(&s->plan);
 	int rc = QK_OK;
 
 	for (size_t k = 0; k < s->n_splits && !rc; k++)
-		if (!(rc = split_name(s, c, k, name, sizeof(name), err)))
+		if (!(rc = split_name(s, k, name, sizeof(name), err)))
 			rc = qk_out_check(name, k == 0 ? planned : 0, err);
 	return rc;
 }
@@ -246,7 +272,7 @@ static int write_all(struct gstate *s, const struct convert_ctx *c, struct wp_st
 		struct wp_stats st = { 0, -1, 0 };
 		struct gf_writer *w;
 
-		if ((rc = split_name(s, c, k, name, sizeof(name), err)))
+		if ((rc = split_name(s, k, name, sizeof(name), err)))
 			break;
 		rc = write_gguf(s, c, name, k, first, n, &sp, &st, &w, err);
 		add_stats(sum, &st);
@@ -285,15 +311,20 @@ int convert_to_gguf(const struct convert_ctx *c, struct qk_input *in, qk_err *er
 		cli_warn("%s", s.md.note);
 	if ((c->split_bytes || c->split_tensors) && s.n_splits == 1)
 		convert_note(c, "the model fits the split limits in one file: writing %s without "
-			     "split keys", c->out ? c->out : "it");
+			     "split keys", s.out ? s.out : "it");
+	if (c->dry_run && c->json) {
+		rc = convert_plan_json(&s.plan, &s.md, &s.vocab, s.out, s.out ? s.prefix : NULL,
+				       s.first, s.n_splits, err);
+		goto out;
+	}
 	if (c->dry_run) {
-		convert_print_plan(stdout, &s.plan, &s.md, &s.vocab, c->out);
+		convert_print_plan(stdout, &s.plan, &s.md, &s.vocab, s.out);
 		if (s.n_splits > 1)
-			convert_print_splits(stdout, &s.plan, c->out ? s.prefix : NULL, s.first,
+			convert_print_splits(stdout, &s.plan, s.out ? s.prefix : NULL, s.first,
 					     s.n_splits);
 		goto out;
 	}
-	if ((rc = cli_forbid_inputs(c->in, &in->cat, err)) || (rc = check_targets(&s, c, err)) ||
+	if ((rc = cli_forbid_inputs(c->in, &in->cat, err)) || (rc = check_targets(&s, err)) ||
 	    (rc = write_all(&s, c, &st, err)))
 		goto out;
 	if (st.f16_overflow)
@@ -309,7 +340,7 @@ int convert_to_gguf(const struct convert_ctx *c, struct qk_input *in, qk_err *er
 			(unsigned long long)st.bytes_done, (unsigned)s.plan.ftype);
 	} else if (!c->quiet) {
 		fprintf(stderr, "%s: wrote %s: %zu tensors, %llu bytes of data, file type %u\n",
-			cli_prog, c->out, s.plan.n, (unsigned long long)st.bytes_done,
+			cli_prog, s.out, s.plan.n, (unsigned long long)st.bytes_done,
 			(unsigned)s.plan.ftype);
 	}
 out:

@@ -157,9 +157,12 @@ static int dry_run(const struct convert_ctx *c, const struct hx_plan *p, bool to
 
 	if ((rc = hx_config_json(p, &cfg, err)))
 		return rc;
-	convert_print_export(stdout, p, c->out, c->outtype, tok, cfg);
+	if (c->json)
+		rc = convert_export_json(p, c->out, c->outtype, tok, cfg, err);
+	else
+		convert_print_export(stdout, p, c->out, c->outtype, tok, cfg);
 	free(cfg);
-	return QK_OK;
+	return rc;
 }
 
 static void report(const struct convert_ctx *c, const struct hx_report *r, int outtype)

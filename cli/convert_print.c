@@ -7,7 +7,9 @@
 
 #include "../formats/base/dtype.h"
 #include "../formats/container/gguf_split.h"
+#include "../quant/mix.h"
 #include "../quant/qtype.h"
+#include "common.h"
 
 static const char *const why_names[] = {
 	[WP_WHY_OUTTYPE] = "outtype", [WP_WHY_SOURCE] = "source precision",
@@ -74,12 +76,8 @@ void convert_print_plan(FILE *f, const struct wp_plan *p, const struct wp_meta *
 		const struct wp_tensor *t = &p->t[i];
 		const struct qt_type *q = qt_type_get(t->type);
 		char ne[96];
-		int k = 0;
 
-		for (int d = 0; d < t->n_dims; d++)
-			k += snprintf(ne + k, sizeof(ne) - (size_t)k, "%s%" PRId64, d ? ", " : "{",
-				      t->ne[d]);
-		snprintf(ne + k, sizeof(ne) - (size_t)k, "}");
+		cli_ne_str(t->ne, t->n_dims, ne, sizeof(ne));
 		fprintf(f, "  %-36s %-5s %-22s %12" PRIu64 "  %-16s %s %s (%s)\n", t->name,
 			q ? q->name : "?", ne, t->nbytes, why_names[t->why],
 			t->b->f32 && t->b->src ? qk_dtype_name(t->b->src->dtype)
@@ -184,4 +182,198 @@ void convert_print_export(FILE *f, const struct hx_plan *p, const char *out, int
 	fprintf(f, "%zu tensors, %" PRIu64 " parameters, %" PRIu64 " bytes in %zu shard%s\n", p->n,
 		p->n_params, p->total_size, p->n_shards, p->n_shards == 1 ? "" : "s");
 	fprintf(f, "config.json:\n%s", config_json);
+}
+
+static const char *const why_keys[] = {
+	[WP_WHY_OUTTYPE] = "outtype", [WP_WHY_SOURCE] = "source", [WP_WHY_F32_RULE] = "f32_rule",
+	[WP_WHY_FALLBACK] = "fallback", [WP_WHY_CALLER] = "override",
+};
+
+static cJSON *kv_json(const struct wp_kv *kv)
+{
+	cJSON *a;
+
+	switch (kv->kind) {
+	case WP_KV_U32: return cJSON_CreateNumber(kv->u32);
+	case WP_KV_I32: return cJSON_CreateNumber(kv->i32);
+	case WP_KV_F32: return cJSON_CreateNumber((double)kv->f32);
+	case WP_KV_STR: return cJSON_CreateString(kv->str);
+	case WP_KV_ARR_BOOL:
+		a = cJSON_CreateArray();
+		for (uint64_t i = 0; a && i < kv->n; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateBool(kv->bools[i]));
+		return a;
+	case WP_KV_ARR_STR:
+		a = cJSON_CreateArray();
+		for (uint64_t i = 0; a && i < kv->n; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(kv->strs[i]));
+		return a;
+	}
+	return cJSON_CreateNull();
+}
+
+static void tokenizer_json(cJSON *root, const struct tk_vocab *v)
+{
+	static const char *const ids[] = { "bos_token_id", "eos_token_id", "unknown_token_id",
+					    "seperator_token_id", "padding_token_id",
+					    "mask_token_id" };
+	const int64_t vals[] = { v->bos, v->eos, v->unk, v->sep, v->pad, v->mask };
+	cJSON *t = cJSON_AddObjectToObject(root, "tokenizer");
+
+	if (!t)
+		return;
+	cJSON_AddStringToObject(t, "model", v->model);
+	cJSON_AddStringToObject(t, "pre", v->pre);
+	cJSON_AddNumberToObject(t, "n_tokens", v->n_tokens);
+	cJSON_AddNumberToObject(t, "n_merges", v->n_merges);
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (vals[i] >= 0)
+			cJSON_AddNumberToObject(t, ids[i], (double)vals[i]);
+	if (v->chat_template)
+		cJSON_AddNumberToObject(t, "chat_template_bytes", (double)strlen(v->chat_template));
+}
+
+int convert_plan_json(const struct wp_plan *p, const struct wp_meta *md, const struct tk_vocab *v,
+		      const char *out, const char *prefix, const size_t *first, size_t n_splits,
+		      qk_err *err)
+{
+	const struct qm_mix *mix = qm_mix_by_ftype((int)p->ftype);
+	cJSON *root = cJSON_CreateObject(), *kvs, *arr;
+	uint64_t total, shared, expert, n_expert, bytes = 0, elems = 0;
+	char path[4160];
+
+	if (!root)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory building JSON");
+	cJSON_AddStringToObject(root, "path", p->m->cat->path);
+	if (out)
+		cJSON_AddStringToObject(root, "output", out);
+	else
+		cJSON_AddNullToObject(root, "output");
+	cJSON_AddStringToObject(root, "architecture", qk_arch_gguf_name(p->m->hp.arch));
+	cJSON_AddStringToObject(root, "outtype", wp_outtype_name(p->outtype));
+	if (mix)
+		cJSON_AddStringToObject(root, "file_type", mix->name);
+	cJSON_AddNumberToObject(root, "file_type_id", p->ftype);
+	kvs = cJSON_AddObjectToObject(root, "kv");
+	for (size_t i = 0; kvs && i < md->n; i++)
+		cJSON_AddItemToObject(kvs, md->kv[i].key, kv_json(&md->kv[i]));
+	if (v)
+		tokenizer_json(root, v);
+	arr = cJSON_AddArrayToObject(root, "tensors");
+	for (size_t i = 0; arr && i < p->n; i++) {
+		const struct wp_tensor *t = &p->t[i];
+		const struct qt_type *q = qt_type_get(t->type);
+		cJSON *e = cJSON_CreateObject();
+
+		if (!e)
+			break;
+		cJSON_AddStringToObject(e, "name", t->name);
+		cJSON_AddStringToObject(e, "type", q ? q->name : "?");
+		cJSON_AddItemToObject(e, "ne", cli_ne_json(t->ne, t->n_dims));
+		cJSON_AddNumberToObject(e, "bytes", (double)t->nbytes);
+		cJSON_AddNumberToObject(e, "bpw", t->n_elem ? 8.0 * (double)t->nbytes /
+							      (double)t->n_elem : 0.0);
+		cJSON_AddStringToObject(e, "from", t->b->f32 && t->b->src
+				       ? qk_dtype_name(t->b->src->dtype)
+				       : t->src_type >= 0 ? qk_dtype_name(t->src_type) : "mixed");
+		cJSON_AddStringToObject(e, "why", why_keys[t->why]);
+		cJSON_AddStringToObject(e, "source", t->b->src ? t->b->src->name : "?");
+		cJSON_AddStringToObject(e, "transform", qk_xform_name(t->b->xform));
+		cJSON_AddItemToArray(arr, e);
+		bytes += t->nbytes;
+		elems += t->n_elem;
+	}
+	if (n_splits > 1 && (arr = cJSON_AddArrayToObject(root, "splits"))) {
+		for (size_t k = 0; k < n_splits; k++) {
+			cJSON *e = cJSON_CreateObject();
+			uint64_t b = 0;
+
+			if (!e)
+				break;
+			for (size_t i = first[k]; i < first[k + 1]; i++)
+				b += p->t[i].nbytes;
+			if (prefix && !gs_split_path(path, sizeof(path), prefix, (unsigned)k + 1,
+						     (unsigned)n_splits))
+				cJSON_AddStringToObject(e, "path", path);
+			else
+				cJSON_AddNullToObject(e, "path");
+			cJSON_AddNumberToObject(e, "n_tensors", (double)(first[k + 1] - first[k]));
+			cJSON_AddNumberToObject(e, "bytes", (double)b);
+			cJSON_AddItemToArray(arr, e);
+		}
+	}
+	wp_param_counts(p, &total, &shared, &expert, &n_expert);
+	cJSON_AddNumberToObject(root, "n_tensors", (double)p->n);
+	cJSON_AddNumberToObject(root, "n_params", (double)total);
+	cJSON_AddNumberToObject(root, "n_weights", (double)elems);
+	cJSON_AddNumberToObject(root, "bytes", (double)bytes);
+	cJSON_AddNumberToObject(root, "bpw", elems ? 8.0 * (double)bytes / (double)elems : 0.0);
+	return cli_emit_json(root, err);
+}
+
+int convert_export_json(const struct hx_plan *p, const char *out, int outtype, bool tokenizer,
+			const char *config_json, qk_err *err)
+{
+	cJSON *root = cJSON_CreateObject(), *files, *arr, *cfg;
+	char file[256];
+
+	if (!root)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory building JSON");
+	cJSON_AddStringToObject(root, "path", p->m->cat->path);
+	if (out)
+		cJSON_AddStringToObject(root, "output", out);
+	else
+		cJSON_AddNullToObject(root, "output");
+	cJSON_AddStringToObject(root, "architecture", qk_arch_gguf_name(p->m->hp.arch));
+	cJSON_AddStringToObject(root, "outtype", hx_outtype_name(outtype));
+	files = cJSON_AddArrayToObject(root, "files");
+	for (size_t s = 0; files && s < p->n_shards; s++) {
+		cJSON *e = cJSON_CreateObject();
+		uint64_t bytes = 0;
+		size_t n = 0;
+
+		if (!e)
+			break;
+		for (size_t i = 0; i < p->n; i++)
+			if (p->t[i].shard == s) {
+				n++;
+				bytes += p->t[i].nbytes;
+			}
+		hx_shard_name(p, s, file, sizeof(file));
+		cJSON_AddStringToObject(e, "name", file);
+		cJSON_AddNumberToObject(e, "n_tensors", (double)n);
+		cJSON_AddNumberToObject(e, "bytes", (double)bytes);
+		cJSON_AddItemToArray(files, e);
+	}
+	if (files && p->n_shards > 1)
+		cJSON_AddItemToArray(files, cJSON_CreateString("model.safetensors.index.json"));
+	if (files)
+		cJSON_AddItemToArray(files, cJSON_CreateString("config.json"));
+	if (files && tokenizer) {
+		cJSON_AddItemToArray(files, cJSON_CreateString("tokenizer.json"));
+		cJSON_AddItemToArray(files, cJSON_CreateString("tokenizer_config.json"));
+	}
+	arr = cJSON_AddArrayToObject(root, "tensors");
+	for (size_t i = 0; arr && i < p->n; i++) {
+		const struct hx_tensor *t = &p->t[i];
+		cJSON *e = cJSON_CreateObject(), *sh;
+
+		if (!e)
+			break;
+		cJSON_AddStringToObject(e, "name", t->name);
+		cJSON_AddStringToObject(e, "dtype", qk_dtype_name(t->dtype));
+		sh = cJSON_AddArrayToObject(e, "shape");
+		for (int d = 0; sh && d < t->n_dims; d++)
+			cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)t->shape[d]));
+		cJSON_AddNumberToObject(e, "bytes", (double)t->nbytes);
+		cJSON_AddNumberToObject(e, "shard", (double)(t->shard + 1));
+		cJSON_AddStringToObject(e, "source", t->b && t->b->src ? t->b->src->name : "?");
+		cJSON_AddItemToArray(arr, e);
+	}
+	cJSON_AddNumberToObject(root, "n_tensors", (double)p->n);
+	cJSON_AddNumberToObject(root, "n_params", (double)p->n_params);
+	cJSON_AddNumberToObject(root, "bytes", (double)p->total_size);
+	if ((cfg = cJSON_Parse(config_json)))
+		cJSON_AddItemToObject(root, "config", cfg);
+	return cli_emit_json(root, err);
 }

@@ -93,36 +93,6 @@ static void tensor_role(const struct qk_model *m, size_t i, const char **role, c
 		snprintf(layer, size, "%d", c->layer);
 }
 
-/* general.file_type of a GGUF input: its value, or -1 when absent. */
-static int64_t gguf_file_type(const struct qk_catalog *cat)
-{
-	int64_t i, v;
-
-	if (cat->format != QK_FMT_GGUF)
-		return -1;
-	i = gf_find_key(cat->gguf[0], "general.file_type");
-	if (i < 0 || !gf_kv_int(cat->gguf[0], i, 0, INT32_MAX, &v))
-		return -1;
-	return v;
-}
-
-/* "Q4_K_M", or NULL for a file type this build has no name for */
-static const char *file_type_name(int64_t ft)
-{
-	const struct qm_mix *m = ft >= 0 ? qm_mix_by_ftype((int)ft) : NULL;
-	return m ? m->name : NULL;
-}
-
-/* sum of the element counts of every tensor (the parameter count of a
- * container that is not a Qwen model) */
-static uint64_t catalog_elems(const struct qk_catalog *cat)
-{
-	uint64_t n = 0;
-	for (size_t i = 0; i < cat->n_tensors; i++)
-		n += cat->tensors[i].n_elem;
-	return n;
-}
-
 /* the model lines of the summary: what the Qwen view says */
 static void print_model(const struct qk_input *in)
 {
@@ -165,9 +135,10 @@ static void print_model(const struct qk_input *in)
 /* a valid container that is not a Qwen model: what it holds, and why */
 static void print_container(const struct qk_input *in, const char *why)
 {
-	uint64_t n = catalog_elems(&in->cat);
+	uint64_t bytes, n;
 	char buf[64];
 
+	cli_catalog_size(&in->cat, &bytes, &n);
 	human_count(n, buf, sizeof(buf));
 	printf("qwen model:    no: %s\n", why);
 	printf("elements:      %s (%" PRIu64 ", every tensor)\n", buf, n);
@@ -180,7 +151,7 @@ static void print_text(const struct qk_input *in, const struct inspect_opts *o, 
 	const struct qk_hparams *hp = &in->hp;
 	struct dt_total tot[N_DT_SLOTS];
 	uint64_t bytes = 0;
-	int64_t ft = gguf_file_type(cat);
+	int64_t ft = cli_file_type(cat);
 	char buf[128], buf2[64];
 
 	format_desc(cat, buf, sizeof(buf));
@@ -188,7 +159,7 @@ static void print_text(const struct qk_input *in, const struct inspect_opts *o, 
 	printf("format:        %s\n", buf);
 	if (ft >= 0)
 		printf("file type:     %s (general.file_type %" PRId64 ")\n",
-		       file_type_name(ft) ? file_type_name(ft) : "unknown to this build", ft);
+		       cli_file_type_name(ft) ? cli_file_type_name(ft) : "unknown to this build", ft);
 	if (in->bound)
 		print_model(in);
 	else
@@ -264,7 +235,7 @@ static cJSON *build_json(const struct qk_input *in, const struct inspect_opts *o
 {
 	const struct qk_catalog *cat = &in->cat;
 	struct dt_total tot[N_DT_SLOTS];
-	int64_t ft = gguf_file_type(cat);
+	int64_t ft = cli_file_type(cat);
 	cJSON *root = cJSON_CreateObject(), *dts;
 
 	if (!root)
@@ -274,8 +245,8 @@ static cJSON *build_json(const struct qk_input *in, const struct inspect_opts *o
 	cJSON_AddNumberToObject(root, "n_files", (double)cat->n_files);
 	if (ft >= 0) {
 		cJSON_AddNumberToObject(root, "file_type_id", (double)ft);
-		if (file_type_name(ft))
-			cJSON_AddStringToObject(root, "file_type", file_type_name(ft));
+		if (cli_file_type_name(ft))
+			cJSON_AddStringToObject(root, "file_type", cli_file_type_name(ft));
 		else
 			cJSON_AddNullToObject(root, "file_type");
 	}
@@ -284,7 +255,10 @@ static cJSON *build_json(const struct qk_input *in, const struct inspect_opts *o
 		model_json(root, in);
 	} else {
 		cJSON_AddStringToObject(root, "qwen_model_error", why);
-		cJSON_AddNumberToObject(root, "n_elements", (double)catalog_elems(cat));
+		uint64_t bytes, n;
+
+		cli_catalog_size(cat, &bytes, &n);
+		cJSON_AddNumberToObject(root, "n_elements", (double)n);
 	}
 	cJSON_AddNumberToObject(root, "n_tensors", (double)cat->n_tensors);
 	dtype_totals(cat, tot);

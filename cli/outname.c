@@ -17,6 +17,7 @@
 
 #include "../formats/base/path.h"
 #include "../formats/base/strbuf.h"
+#include "../formats/container/catalog.h"
 #include "../formats/container/gguf.h"
 #include "../formats/plan/plan.h"
 
@@ -116,4 +117,31 @@ char *cli_fill_template(const char *out, const char *type)
 		return NULL;
 	}
 	return b.s;
+}
+
+int cli_output_name(const char *out, const struct qk_catalog *cat,
+		    const char *const parts[CLI_NAME_N], const char *type, char **owned,
+		    qk_err *err)
+{
+	const char *slash;
+	char *dir;
+
+	*owned = NULL;
+	if (out && !strchr(out, '{'))
+		return QK_OK;
+	if (out) {
+		*owned = cli_fill_template(out, type);
+	} else {
+		if (cat->dir)
+			dir = strdup(cat->dir);
+		else if ((slash = strrchr(cat->path, '/')))
+			dir = strndup(cat->path, (size_t)(slash - cat->path) + (slash == cat->path));
+		else
+			dir = strdup(".");
+		*owned = dir ? cli_default_output(dir, parts, type) : NULL;
+		free(dir);
+	}
+	if (!*owned)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory naming the output");
+	return QK_OK;
 }

@@ -32,11 +32,8 @@ static void print_tensor(FILE *f, const struct quant_job *j, size_t i)
 	const struct wp_tensor *t = &j->plan.t[i];
 	const struct quant_info *in = &j->info[i];
 	char ne[96], why[64];
-	int k = 0;
 
-	for (int d = 0; d < t->n_dims; d++)
-		k += snprintf(ne + k, sizeof(ne) - (size_t)k, "%s%" PRId64, d ? ", " : "{", t->ne[d]);
-	snprintf(ne + k, sizeof(ne) - (size_t)k, "}");
+	cli_ne_str(t->ne, t->n_dims, ne, sizeof(ne));
 	if (in->rule >= 0)
 		snprintf(why, sizeof(why), "%s, recipe line %u", why_names[in->why],
 			 j->recipe.rules[in->rule].line);
@@ -94,15 +91,13 @@ static cJSON *tensor_json(const struct quant_job *j, size_t i)
 {
 	const struct wp_tensor *t = &j->plan.t[i];
 	const struct quant_info *in = &j->info[i];
-	cJSON *e = cJSON_CreateObject(), *ne;
+	cJSON *e = cJSON_CreateObject();
 
 	if (!e)
 		return NULL;
 	cJSON_AddStringToObject(e, "name", t->name);
 	cJSON_AddStringToObject(e, "type", type_name(t->type));
-	ne = cJSON_AddArrayToObject(e, "ne");
-	for (int d = 0; ne && d < t->n_dims; d++)
-		cJSON_AddItemToArray(ne, cJSON_CreateNumber((double)t->ne[d]));
+	cJSON_AddItemToObject(e, "ne", cli_ne_json(t->ne, t->n_dims));
 	cJSON_AddNumberToObject(e, "bytes", (double)t->nbytes);
 	cJSON_AddNumberToObject(e, "bpw", bpw(t->nbytes, t->n_elem));
 	cJSON_AddStringToObject(e, "from", type_name(in->src_type));

@@ -25,7 +25,7 @@
 #include "opts.h"
 
 enum { O_OUTPUT = 1, O_TO, O_OUTTYPE, O_NAME, O_KEEP_MTP, O_SHARD_SIZE, O_SPLIT_SIZE,
-       O_SPLIT_TENSORS, O_FORCE, O_ALLOW_NONFINITE, O_THREADS, O_DRY_RUN, O_QUIET, O_HELP,
+       O_SPLIT_TENSORS, O_FORCE, O_ALLOW_NONFINITE, O_THREADS, O_DRY_RUN, O_JSON, O_QUIET, O_HELP,
        O_VERSION };
 
 static const struct cli_opt options[] = {
@@ -52,6 +52,7 @@ static const struct cli_opt options[] = {
 	  CLI_ALLOW_NONFINITE_HELP },
 	{ O_THREADS, 't', "threads", CLI_ARG_REQUIRED, "N", "converter threads (default: all cores); the output does not depend on it" },
 	{ O_DRY_RUN, 0, "dry-run", CLI_ARG_NONE, NULL, "print the plan, write nothing" },
+	{ O_JSON, 0, "json", CLI_ARG_NONE, NULL, "--dry-run: print the plan as one JSON object" },
 	{ O_QUIET, 'q', "quiet", CLI_ARG_NONE, NULL, "no progress bar, notes or summary" },
 	{ O_HELP, 'h', "help", CLI_ARG_NONE, NULL, "print this help and exit" },
 	{ O_VERSION, 0, "version", CLI_ARG_NONE, NULL, "print the version and exit" },
@@ -107,6 +108,7 @@ static bool on_opt(void *p, int id, const char *arg)
 	case O_ALLOW_NONFINITE: c->allow_nonfinite = true; break;
 	case O_THREADS: return cli_parse_u64("--threads", arg, 1, 256, &c->threads);
 	case O_DRY_RUN: c->dry_run = true; break;
+	case O_JSON: c->json = true; break;
 	case O_QUIET: c->quiet = true; break;
 	case O_HELP: a->help = true; break;
 	case O_VERSION: a->version = true; break;
@@ -215,16 +217,13 @@ int main(int argc, char **argv)
 	}
 	if (n_pos != 1)
 		return cli_usage_error("missing MODEL_DIR");
+	if (c->json && !c->dry_run)
+		return cli_usage_error("option '--json' prints the plan of --dry-run: give both");
 	if (!c->threads)
 		c->threads = cli_default_threads();
 	c->in = pos[0];
-	if (!c->out && !c->dry_run)
-		return cli_usage_error(c->to == CONVERT_TO_SAFETENSORS
-				       ? "missing the output directory (-o OUT_DIR)"
-				       : c->to == CONVERT_TO_GGUF
-				       ? "missing the output file (-o OUT.gguf)"
-				       : "missing the output file (-o OUT.gguf, or -o OUT_DIR for a "
-					 "safetensors output)");
+	if (!c->out && !c->dry_run && c->to == CONVERT_TO_SAFETENSORS)
+		return cli_usage_error("missing the output directory (-o OUT_DIR)");
 	if ((rc = check_direction(&a, c->to)))
 		return rc;
 	if ((rc = qk_input_open(&in, c->in, &err)))
@@ -243,6 +242,11 @@ int main(int argc, char **argv)
 			qk_input_close(&in);
 			return rc;
 		}
+	}
+	if (!c->out && !c->dry_run && c->to == CONVERT_TO_SAFETENSORS) {
+		qk_input_close(&in);
+		return cli_usage_error("missing the output directory (-o OUT_DIR): a GGUF input "
+				       "converts to a Hugging Face directory");
 	}
 	if (c->to == CONVERT_TO_GGUF && in.cat.format == QK_FMT_GGUF)
 		rc = qk_err_set(&err, QK_E_UNSUPPORTED,

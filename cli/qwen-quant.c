@@ -195,31 +195,16 @@ static void warnings(const struct quant_job *j, const struct quant_opts *o, bool
 static int output_name(struct ctx *c, const struct quant_job *j, char **owned, qk_err *err)
 {
 	const char *parts[CLI_NAME_N];
-	const char *path = j->in.cat.path, *slash;
-	char *dir;
+	int rc;
 
-	*owned = NULL;
-	if (c->o.out && !strchr(c->o.out, '{'))
-		return QK_OK;
-	if (c->o.out) {
-		*owned = cli_fill_template(c->o.out, c->o.mix->name);
-	} else {
-		if (j->gguf)
-			cli_name_parts_gguf(j->in.cat.gguf[0], parts);
-		else
-			cli_name_parts_meta(&j->md, parts);
-		if (j->in.cat.dir)
-			dir = strdup(j->in.cat.dir);
-		else if ((slash = strrchr(path, '/')))
-			dir = strndup(path, (size_t)(slash - path) + (slash == path));
-		else
-			dir = strdup(".");
-		*owned = dir ? cli_default_output(dir, parts, c->o.mix->name) : NULL;
-		free(dir);
-	}
-	if (!*owned)
-		return qk_err_set(err, QK_E_NOMEM, "out of memory naming the output");
-	c->o.out = *owned;
+	if (j->gguf)
+		cli_name_parts_gguf(j->in.cat.gguf[0], parts);
+	else
+		cli_name_parts_meta(&j->md, parts);
+	if ((rc = cli_output_name(c->o.out, &j->in.cat, parts, c->o.mix->name, owned, err)))
+		return rc;
+	if (*owned)
+		c->o.out = *owned;
 	return QK_OK;
 }
 

@@ -5,6 +5,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +49,18 @@ static const char *format_name(int f)
 
 void verify_describe(const struct verify_model *m, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s %s, %u layers, n_embd %u, n_vocab %u",
-		 qk_arch_gguf_name(m->in.hp.arch), format_name(m->in.cat.format), (unsigned)m->in.hp.n_layer,
-		 (unsigned)m->in.hp.n_embd, (unsigned)m->in.hp.n_vocab);
+	int64_t ft = cli_file_type(&m->in.cat);
+	const char *ftn = cli_file_type_name(ft);
+	uint64_t bytes, n;
+	char type[48] = "";
+
+	cli_catalog_size(&m->in.cat, &bytes, &n);
+	if (ft >= 0)
+		snprintf(type, sizeof(type), " %s", ftn ? ftn : "file type unknown to this build");
+	snprintf(buf, size, "%s %s%s, %u layers, n_embd %u, n_vocab %u, %" PRIu64 " bytes, %.2f bpw",
+		 qk_arch_gguf_name(m->in.hp.arch), format_name(m->in.cat.format), type,
+		 (unsigned)m->in.hp.n_layer, (unsigned)m->in.hp.n_embd, (unsigned)m->in.hp.n_vocab,
+		 bytes, n ? 8.0 * (double)bytes / (double)n : 0.0);
 }
 
 cJSON *verify_model_json(const struct verify_model *m)
@@ -65,6 +75,7 @@ cJSON *verify_model_json(const struct verify_model *m)
 	cJSON_AddNumberToObject(o, "n_layer", m->in.hp.n_layer);
 	cJSON_AddNumberToObject(o, "n_embd", m->in.hp.n_embd);
 	cJSON_AddNumberToObject(o, "n_vocab", m->in.hp.n_vocab);
+	cli_json_file_size(o, &m->in.cat);
 	return o;
 }
 

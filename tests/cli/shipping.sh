@@ -1,0 +1,117 @@
+#!/bin/sh
+# Choosing and naming what to ship (issue 15): default output names as
+# llama.cpp's converter gives them (testdata/llamacpp/default_names.tsv,
+# recorded from convert_hf_to_gguf.py), {ftype} templates, the --dry-run
+# plan as JSON, the candidate's file type, size and bits per weight in
+# qwen-verify compare.
+BINDIR=${BINDIR:-bin}
+C="$BINDIR/qwen-convert"
+Q="$BINDIR/qwen-quant"
+V="$BINDIR/qwen-verify"
+M=testdata/models
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; }
+show() { sed 's/^/#   /' "$1" | head -5; }
+# jstr FILE KEY: the first string value of "KEY" in a tool's JSON
+jstr() { awk -F'"' -v k="$2" '$2 == k { print $4; exit }' "$1"; }
+# jnum FILE KEY [DEPTH]: the first number value of "KEY" at DEPTH tabs of
+# cJSON's indentation (default: any)
+jnum() {
+	ind='[[:space:]]*'
+	[ -n "$3" ] && ind=$(printf '%*s' "$3" '' | tr ' ' '\t')
+	sed -n "s/^$ind\"$2\":[[:space:]]*\([-0-9.e+]*\),*\$/\1/p" "$1" | head -n 1
+}
+
+# ---- default names: what llama.cpp's converter names the same directory ----
+grep -v '^#' testdata/llamacpp/default_names.tsv | while IFS="$(printf '\t')" read -r dir fx outtype want; do
+	[ -n "$dir" ] || continue
+	rm -rf "${tmp:?}/$dir"
+	cp -r "$M/$fx" "$tmp/$dir"
+	if "$C" -q "$tmp/$dir" --outtype "$outtype" 2>"$tmp/err" && [ -f "$tmp/$dir/$want" ]; then
+		ok "qwen-convert $dir --outtype $outtype (no -o) writes $dir/$want as llama.cpp names it"
+	else
+		notok "qwen-convert $dir --outtype $outtype: no $want"; show "$tmp/err"; ls "$tmp/$dir" | sed 's/^/#   /'
+	fi
+	"$C" "$tmp/$dir" --outtype "$outtype" --dry-run --json >"$tmp/plan.json" 2>"$tmp/err"
+	if [ "$(jstr "$tmp/plan.json" output)" = "$tmp/$dir/$want" ]; then
+		ok "--dry-run --json names the file it would write ($want)"
+	else
+		notok "--dry-run --json output is '$(jstr "$tmp/plan.json" output)'"; show "$tmp/err"
+	fi
+done
+
+# ---- templates ----
+if "$C" -q "$M/qwen3" -o "$tmp/q3-{ftype}.gguf" --outtype q8_0 2>"$tmp/err" &&
+   "$C" -q "$M/qwen3" -o "$tmp/Q3-{FTYPE}.gguf" --outtype bf16 2>>"$tmp/err" &&
+   [ -f "$tmp/q3-q8_0.gguf" ] && [ -f "$tmp/Q3-BF16.gguf" ]; then
+	ok "-o with {ftype} and {FTYPE} gives q3-q8_0.gguf and Q3-BF16.gguf"
+else
+	notok "-o templates"; show "$tmp/err"; ls "$tmp" | sed 's/^/#   /'
+fi
+
+# ---- --dry-run --json: the text plan's tensors, types and totals ----
+if "$C" "$M/qwen3_moe" --dry-run --outtype q8_0 >"$tmp/plan.txt" 2>"$tmp/err" &&
+   "$C" "$M/qwen3_moe" --dry-run --outtype q8_0 --json >"$tmp/plan.json" 2>>"$tmp/err"; then
+	sed -n '/^tensors:/,/^[0-9]* tensors/p' "$tmp/plan.txt" | awk 'NF > 3 && $1 != "tensors:" && $1 !~ /^[0-9]/ { print $1, $2 }' >"$tmp/a"
+	awk -F'"' '/^\t\t\t"name":/{n=$4} /^\t\t\t"type":/{print n, $4}' "$tmp/plan.json" >"$tmp/b"
+	total=$(sed -n 's/^\([0-9]*\) tensors, [0-9]* parameters, \([0-9]*\) data bytes.*/\1 \2/p' "$tmp/plan.txt")
+	if [ -s "$tmp/a" ] && cmp -s "$tmp/a" "$tmp/b" &&
+	   [ "$total" = "$(jnum "$tmp/plan.json" n_tensors 1) $(jnum "$tmp/plan.json" bytes 1)" ] &&
+	   [ "$(jstr "$tmp/plan.json" file_type)" = Q8_0 ]; then
+		ok "--dry-run --json: $(wc -l <"$tmp/a") tensors with the text plan's names, types and totals ($total)"
+	else
+		notok "--dry-run --json differs from the text plan ($total)"; diff "$tmp/a" "$tmp/b" | head -5
+	fi
+else
+	notok "--dry-run --json"; show "$tmp/err"
+fi
+if "$C" "$M/qwen3" --dry-run --json --split-max-tensors 5 -o "$tmp/s.gguf" >"$tmp/split.json" 2>"$tmp/err" &&
+   grep -q "\"path\":[[:space:]]*\"$tmp/s-00001-of-0000[0-9].gguf\"" "$tmp/split.json" && [ ! -e "$tmp/s-00001-of-00002.gguf" ]; then
+	ok "--dry-run --json lists the split files and writes none"
+else
+	notok "--dry-run --json with a split limit"; show "$tmp/err"
+fi
+if "$C" "$M/qwen2" --to safetensors --dry-run --json -o "$tmp/hf" >"$tmp/ex.json" 2>"$tmp/err" &&
+   [ "$(jstr "$tmp/ex.json" name)" = model.safetensors ] && grep -q '"Qwen2ForCausalLM"' "$tmp/ex.json" &&
+   [ ! -e "$tmp/hf" ]; then
+	ok "--to safetensors --dry-run --json: files, tensors and config.json, nothing written"
+else
+	notok "--to safetensors --dry-run --json"; show "$tmp/err"
+fi
+"$C" "$M/qwen2" --json -o "$tmp/j.gguf" >"$tmp/out" 2>"$tmp/err"
+if [ $? -eq 2 ] && grep -q "dry-run" "$tmp/err" && [ ! -e "$tmp/j.gguf" ]; then
+	ok "--json without --dry-run is a usage error (exit 2), nothing written"
+else
+	notok "--json without --dry-run"; show "$tmp/err"
+fi
+"$C" "$tmp/q3-q8_0.gguf" >"$tmp/out" 2>"$tmp/err"
+if [ $? -eq 2 ] && grep -q "missing the output directory" "$tmp/err"; then
+	ok "a GGUF input still needs -o (the Hugging Face directory has no default name)"
+else
+	notok "GGUF input without -o"; show "$tmp/err"
+fi
+
+# ---- compare --json: what the candidate is made of ----
+if "$Q" -q "$M/qwen2" -o "$tmp/q4.gguf" --type Q4_K_M 2>"$tmp/err" &&
+   "$Q" plan "$M/qwen2" --type Q4_K_M --json >"$tmp/qp.json" 2>>"$tmp/err"; then
+	"$V" compare "$M/qwen2" "$tmp/q4.gguf" --json >"$tmp/cmp.json" 2>>"$tmp/err"
+	cand=$(sed -n '/"candidate":/,/}/p' "$tmp/cmp.json")
+	printf '%s\n' "$cand" >"$tmp/cand.json"
+	if [ "$(jstr "$tmp/cand.json" file_type)" = Q4_K_M ] &&
+	   [ "$(jnum "$tmp/cand.json" bytes)" = "$(jnum "$tmp/qp.json" bytes 1)" ] &&
+	   [ -n "$(jnum "$tmp/cand.json" bpw)" ]; then
+		ok "compare --json: candidate file_type Q4_K_M, bytes $(jnum "$tmp/cand.json" bytes) as the plan counts, bpw $(jnum "$tmp/cand.json" bpw)"
+	else
+		notok "compare --json candidate block"; show "$tmp/cand.json"
+	fi
+	if "$V" compare "$M/qwen2" "$tmp/q4.gguf" 2>&1 | grep -q "^candidate: .*gguf Q4_K_M, .* bpw)"; then
+		ok "compare text names the candidate's file type and bits per weight"
+	else
+		notok "compare text header"
+	fi
+else
+	notok "quantize for compare"; show "$tmp/err"
+fi
