@@ -44,7 +44,7 @@ no_output() {
 
 M=testdata/models
 expect 2 "missing MODEL_DIR" --
-expect 2 "missing the output file" -- $M/qwen2
+expect 2 "missing the output directory" -- $M/qwen2 --to safetensors
 expect 2 "unknown option '--bogus'" -- --bogus $M/qwen2 -o "$tmp/x.gguf"
 expect 2 "is not one of auto, f32, f16, bf16, q8_0" -- --outtype q4 $M/qwen2 -o "$tmp/x.gguf"
 expect 2 "qwen-quant makes it (qwen-quant MODEL -o OUT.gguf --type Q4_K_M)" -- --outtype q4_k $M/qwen2 -o "$tmp/x.gguf"
