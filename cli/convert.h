@@ -61,13 +61,9 @@ void convert_print_plan(FILE *f, const struct wp_plan *p, const struct wp_meta *
  * tokenizer (summary), tensors (name, type, ne, bytes, bpw, from, why,
  * source, transform), splits (path, n_tensors, bytes) for a split set, and
  * the totals n_tensors, n_params, n_weights, bytes, bpw. */
+struct gguf_set;
 int convert_plan_json(const struct wp_plan *p, const struct wp_meta *md, const struct tk_vocab *v,
-		      const char *out, const char *prefix, const size_t *first, size_t n_splits,
-		      qk_err *err);
-/* The files of a split set: name, tensor count and data bytes of each.
- * first[k] .. first[k + 1] - 1 are the plan indexes of split k. */
-void convert_print_splits(FILE *f, const struct wp_plan *p, const char *prefix,
-			  const size_t *first, size_t n_splits);
+		      const struct gguf_set *set, qk_err *err);
 /* The safetensors export plan: the files (shards with their tensor counts and
  * bytes, the index, config.json, the tokenizer files), one line per tensor
  * (HF name, dtype, shape, bytes, shard, source and the transform undone),

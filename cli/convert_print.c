@@ -10,6 +10,7 @@
 #include "../quant/mix.h"
 #include "../quant/qtype.h"
 #include "common.h"
+#include "gguf_set.h"
 
 static const char *const why_names[] = {
 	[WP_WHY_OUTTYPE] = "outtype", [WP_WHY_SOURCE] = "source precision",
@@ -88,25 +89,6 @@ void convert_print_plan(FILE *f, const struct wp_plan *p, const struct wp_meta *
 	wp_param_counts(p, &total, &shared, &expert, &n_expert);
 	fprintf(f, "%zu tensors, %" PRIu64 " parameters, %" PRIu64 " data bytes, file type %" PRIu32
 		   "\n", p->n, total, data, p->ftype);
-}
-
-void convert_print_splits(FILE *f, const struct wp_plan *p, const char *prefix,
-			  const size_t *first, size_t n_splits)
-{
-	char path[4160];
-
-	fprintf(f, "split files (%zu; key/values in the first):\n", n_splits);
-	for (size_t k = 0; k < n_splits; k++) {
-		uint64_t bytes = 0;
-
-		for (size_t i = first[k]; i < first[k + 1]; i++)
-			bytes += p->t[i].nbytes;
-		if (!prefix || gs_split_path(path, sizeof(path), prefix, (unsigned)k + 1,
-					     (unsigned)n_splits))
-			snprintf(path, sizeof(path), "split %zu of %zu", k + 1, n_splits);
-		fprintf(f, "  %-48s %6zu tensors %14" PRIu64 " bytes  first %s\n", path,
-			first[k + 1] - first[k], bytes, p->t[first[k]].name);
-	}
 }
 
 /* where an exported tensor comes from: "token_embd.weight", "rows 0-15 of
@@ -234,14 +216,12 @@ static void tokenizer_json(cJSON *root, const struct tk_vocab *v)
 }
 
 int convert_plan_json(const struct wp_plan *p, const struct wp_meta *md, const struct tk_vocab *v,
-		      const char *out, const char *prefix, const size_t *first, size_t n_splits,
-		      qk_err *err)
+		      const struct gguf_set *set, qk_err *err)
 {
+	const char *out = set->out;
 	const struct qm_mix *mix = qm_mix_by_ftype((int)p->ftype);
 	cJSON *root = cJSON_CreateObject(), *kvs, *arr;
 	uint64_t total, shared, expert, n_expert, bytes = 0, elems = 0;
-	char path[4160];
-
 	if (!root)
 		return qk_err_set(err, QK_E_NOMEM, "out of memory building JSON");
 	cJSON_AddStringToObject(root, "path", p->m->cat->path);
@@ -283,25 +263,7 @@ int convert_plan_json(const struct wp_plan *p, const struct wp_meta *md, const s
 		bytes += t->nbytes;
 		elems += t->n_elem;
 	}
-	if (n_splits > 1 && (arr = cJSON_AddArrayToObject(root, "splits"))) {
-		for (size_t k = 0; k < n_splits; k++) {
-			cJSON *e = cJSON_CreateObject();
-			uint64_t b = 0;
-
-			if (!e)
-				break;
-			for (size_t i = first[k]; i < first[k + 1]; i++)
-				b += p->t[i].nbytes;
-			if (prefix && !gs_split_path(path, sizeof(path), prefix, (unsigned)k + 1,
-						     (unsigned)n_splits))
-				cJSON_AddStringToObject(e, "path", path);
-			else
-				cJSON_AddNullToObject(e, "path");
-			cJSON_AddNumberToObject(e, "n_tensors", (double)(first[k + 1] - first[k]));
-			cJSON_AddNumberToObject(e, "bytes", (double)b);
-			cJSON_AddItemToArray(arr, e);
-		}
-	}
+	gguf_set_json(root, set);
 	wp_param_counts(p, &total, &shared, &expert, &n_expert);
 	cJSON_AddNumberToObject(root, "n_tensors", (double)p->n);
 	cJSON_AddNumberToObject(root, "n_params", (double)total);

@@ -40,7 +40,17 @@ struct quant_opts {
 	bool quiet;
 	bool json;                     /* plan --json */
 	unsigned threads;
+	uint64_t split_bytes;          /* --split-max-size, 0: none */
+	uint64_t split_tensors;        /* --split-max-tensors, 0: none */
 };
+
+/* --type COPY (llama-quantize's): every tensor of a GGUF input copied as it
+ * is, general.file_type kept; with a split limit, a GGUF of any type
+ * re-split (or a split set joined). */
+extern const struct qm_mix quant_copy_mix;
+/* The file type's name: the mix's, or for COPY the input's ("Q4_K_M"). */
+struct quant_job;
+const char *quant_type_label(const struct quant_job *j, const struct quant_opts *o);
 
 /* why a tensor has its type */
 enum quant_why {
@@ -50,6 +60,7 @@ enum quant_why {
 	QW_RECIPE,     /* a recipe rule */
 	QW_OPTION,     /* --output-tensor-type / --token-embedding-type */
 	QW_FALLBACK,   /* rows not a multiple of the chosen type's block */
+	QW_COPY,       /* --type COPY: the input's type */
 };
 
 struct quant_info {
@@ -96,14 +107,18 @@ bool quant_meta_u32(const struct quant_job *j, const char *key, uint32_t *out);
 /* general.architecture of the input's metadata, or NULL. */
 const char *quant_meta_arch(const struct quant_job *j);
 
-/* Write the file (quant_write.c). st (may be NULL) gets the data counts. */
-int quant_write(struct quant_job *j, const struct quant_opts *o, struct wp_stats *st,
-		qk_err *err);
+/* Write the file or split set `set` (gguf_set_plan of j->plan) (quant_write.c);
+ * st gets the data counts. */
+struct gguf_set;
+int quant_write(struct quant_job *j, const struct quant_opts *o, const struct gguf_set *set,
+		struct wp_stats *st, qk_err *err);
 
 /* The plan as `qwen-quant plan` prints it: one line per tensor (name, type,
  * ggml ne, bytes, bits per weight, why), then totals by type and overall. */
-void quant_print_plan(FILE *f, const struct quant_job *j, const struct quant_opts *o);
+void quant_print_plan(FILE *f, const struct quant_job *j, const struct quant_opts *o,
+		      const struct gguf_set *set);
 /* The same as one JSON object on stdout (plan --json). */
-int quant_plan_json(const struct quant_job *j, const struct quant_opts *o, qk_err *err);
+int quant_plan_json(const struct quant_job *j, const struct quant_opts *o,
+		    const struct gguf_set *set, qk_err *err);
 
 #endif

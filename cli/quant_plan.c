@@ -12,6 +12,8 @@
 #include "../formats/base/io.h"
 #include "../quant/qtype.h"
 
+const struct qm_mix quant_copy_mix = { "COPY", -1, -1 };
+
 void quant_job_free(struct quant_job *j)
 {
 	if (!j)
@@ -161,6 +163,36 @@ static int decide(struct quant_job *j, const struct quant_opts *o, struct qm_sta
 	return wp_set_type(&j->plan, i, type, err);
 }
 
+const char *quant_type_label(const struct quant_job *j, const struct quant_opts *o)
+{
+	const struct qm_mix *m = o->mix == &quant_copy_mix ? qm_mix_by_ftype((int)j->ftype) : o->mix;
+
+	return m ? m->name : o->mix->name;
+}
+
+/* COPY: every tensor keeps the input's type and bytes (a raw copy) */
+static void copy_all(struct quant_job *j)
+{
+	for (size_t i = 0; i < j->plan.n; i++) {
+		j->info[i].src_type = j->plan.t[i].type;
+		j->info[i].why = QW_COPY;
+		j->info[i].rule = -1;
+	}
+}
+
+/* COPY keeps general.file_type; llama-quantize takes it from the input's key */
+static int copy_ftype(struct quant_job *j, qk_err *err)
+{
+	const struct gf_file *f = j->in.cat.gguf[0];
+	int64_t i = gf_find_key(f, "general.file_type"), v;
+
+	if (i < 0 || !gf_kv_int(f, i, 0, INT32_MAX, &v))
+		return qk_err_set(err, QK_E_UNSUPPORTED, "%s: no integer general.file_type to keep "
+				  "(--type COPY copies it)", j->in.cat.path);
+	j->ftype = (uint32_t)v;
+	return QK_OK;
+}
+
 static int decide_all(struct quant_job *j, const struct quant_opts *o, qk_err *err)
 {
 	const size_t n = j->plan.n;
@@ -217,6 +249,12 @@ int quant_prepare(struct quant_job *j, const struct quant_opts *o, const char *p
 		return rc;
 	j->opened = true;
 	j->gguf = j->in.cat.format == QK_FMT_GGUF;
+	if (o->mix == &quant_copy_mix && !j->gguf)
+		return qk_err_set(err, QK_E_USAGE, "%s: --type COPY copies the tensors of a GGUF "
+				  "file; a safetensors checkpoint becomes a GGUF with qwen-convert",
+				  path);
+	if (o->mix == &quant_copy_mix && (rc = copy_ftype(j, err)))
+		return rc;
 	if (j->gguf && o->keep_mtp)
 		return qk_err_set(err, QK_E_USAGE, "--keep-mtp applies to safetensors inputs: a "
 				  "GGUF input's tensors are all kept");
@@ -232,7 +270,9 @@ int quant_prepare(struct quant_job *j, const struct quant_opts *o, const char *p
 	j->rule_hits = calloc(j->recipe.n ? j->recipe.n : 1, sizeof(*j->rule_hits));
 	if (!j->info || !j->rule_hits)
 		return qk_err_set(err, QK_E_NOMEM, "out of memory planning %zu tensors", j->plan.n);
-	if ((rc = decide_all(j, o, err)))
+	if (o->mix == &quant_copy_mix)
+		copy_all(j);
+	else if ((rc = decide_all(j, o, err)))
 		return rc;
 	/* binding read the small tensors (norms, biases) scattered through the
 	 * input; drop the pages it touched so that the resident set stays the

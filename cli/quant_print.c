@@ -7,12 +7,13 @@
 #include <cJSON.h>
 
 #include "common.h"
+#include "gguf_set.h"
 #include "../quant/qtype.h"
 
 static const char *const why_names[] = {
 	[QW_KEPT] = "kept (never quantized)", [QW_DEFAULT] = "mix default",
 	[QW_MIX] = "mix rule", [QW_RECIPE] = "recipe", [QW_OPTION] = "option",
-	[QW_FALLBACK] = "fallback (row length)",
+	[QW_FALLBACK] = "fallback (row length)", [QW_COPY] = "copied (COPY)",
 };
 
 static double bpw(uint64_t bytes, uint64_t elems)
@@ -43,12 +44,13 @@ static void print_tensor(FILE *f, const struct quant_job *j, size_t i)
 		ne, t->nbytes, bpw(t->nbytes, t->n_elem), type_name(in->src_type), why);
 }
 
-void quant_print_plan(FILE *f, const struct quant_job *j, const struct quant_opts *o)
+void quant_print_plan(FILE *f, const struct quant_job *j, const struct quant_opts *o,
+		      const struct gguf_set *set)
 {
 	uint64_t elems = 0, bytes = 0;
 
 	fprintf(f, "plan for %s: %s (general.file_type %" PRIu32 ")%s%s%s\n", j->in.cat.path,
-		o->mix->name, j->ftype, o->recipe ? ", recipe " : "", o->recipe ? o->recipe : "",
+		quant_type_label(j, o), j->ftype, o->recipe ? ", recipe " : "", o->recipe ? o->recipe : "",
 		o->qopt.pure ? ", pure" : "");
 	fprintf(f, "  %-40s %-5s %-22s %12s %6s  %-5s %s\n", "tensor", "type", "ne", "bytes", "bpw",
 		"from", "why");
@@ -78,13 +80,14 @@ void quant_print_plan(FILE *f, const struct quant_job *j, const struct quant_opt
 	if (j->n_fallback)
 		fprintf(f, "%d of %zu tensors required fallback quantization\n", j->n_fallback,
 			j->plan.n);
+	gguf_set_print(f, set);
 }
 
 /* ---- JSON ---- */
 
 static const char *const why_keys[] = {
 	[QW_KEPT] = "kept", [QW_DEFAULT] = "default", [QW_MIX] = "mix", [QW_RECIPE] = "recipe",
-	[QW_OPTION] = "option", [QW_FALLBACK] = "fallback",
+	[QW_OPTION] = "option", [QW_FALLBACK] = "fallback", [QW_COPY] = "copy",
 };
 
 static cJSON *tensor_json(const struct quant_job *j, size_t i)
@@ -107,7 +110,8 @@ static cJSON *tensor_json(const struct quant_job *j, size_t i)
 	return e;
 }
 
-int quant_plan_json(const struct quant_job *j, const struct quant_opts *o, qk_err *err)
+int quant_plan_json(const struct quant_job *j, const struct quant_opts *o,
+		    const struct gguf_set *set, qk_err *err)
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *by;
 	uint64_t elems = 0, bytes = 0;
@@ -115,7 +119,7 @@ int quant_plan_json(const struct quant_job *j, const struct quant_opts *o, qk_er
 	if (!root)
 		return qk_err_set(err, QK_E_NOMEM, "out of memory building JSON");
 	cJSON_AddStringToObject(root, "path", j->in.cat.path);
-	cJSON_AddStringToObject(root, "file_type", o->mix->name);
+	cJSON_AddStringToObject(root, "file_type", quant_type_label(j, o));
 	cJSON_AddNumberToObject(root, "file_type_id", j->ftype);
 	if (o->recipe)
 		cJSON_AddStringToObject(root, "recipe", o->recipe);
@@ -150,5 +154,6 @@ int quant_plan_json(const struct quant_job *j, const struct quant_opts *o, qk_er
 	cJSON_AddNumberToObject(root, "bpw", bpw(bytes, elems));
 	cJSON_AddNumberToObject(root, "input_bytes", (double)j->src_bytes);
 	cJSON_AddNumberToObject(root, "n_fallback", j->n_fallback);
+	gguf_set_json(root, set);
 	return cli_emit_json(root, err);
 }

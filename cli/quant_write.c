@@ -1,6 +1,6 @@
 /* quant_write.c - write a quant job's file: key/values in llama-quantize's
- * order, tensor infos, then the data streamed by wp_write_data; a progress
- * bar on a terminal. See quant.h. */
+ * order, tensor infos, then the data streamed by wp_write_data, as one file
+ * or a split set (gguf_set.h); a progress bar on a terminal. See quant.h. */
 #include "quant.h"
 #include "common.h"
 
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../formats/container/gguf.h"
+#include "gguf_set.h"
 
 #define QNT_VERSION 2u /* general.quantization_version (ggml's GGML_QNT_VERSION) */
 
@@ -49,26 +50,16 @@ static int write_kvs(const struct quant_job *j, struct gf_writer *w, qk_err *err
 	return rc;
 }
 
-int quant_write(struct quant_job *j, const struct quant_opts *o, struct wp_stats *st,
-		qk_err *err)
+static int kv_fn(void *ctx, struct gf_writer *w, qk_err *err)
 {
-	struct cli_progress pr = { "quantizing", -1 };
-	const struct wp_write_opts wo = {
-		o->threads, 0, !o->quiet && isatty(STDERR_FILENO) ? cli_progress : NULL, &pr,
-		o->allow_nonfinite,
-	};
-	struct gf_writer *w = NULL;
-	int rc;
+	return write_kvs(ctx, w, err);
+}
 
-	if ((rc = gf_writer_open(&w, o->out, err)))
-		return rc;
-	if ((rc = write_kvs(j, w, err)) || (rc = wp_declare_tensors(&j->plan, w, err)) ||
-	    (rc = gf_writer_write_header(w, err)) ||
-	    (rc = wp_write_data(&j->plan, w, &wo, st, err))) {
-		cli_progress_end(&pr);
-		gf_writer_abort(w);
-		return rc;
-	}
-	cli_progress_end(&pr);
-	return gf_writer_commit(w, err);
+int quant_write(struct quant_job *j, const struct quant_opts *o, const struct gguf_set *set,
+		struct wp_stats *st, qk_err *err)
+{
+	const struct gguf_set_opts so = { o->threads, !o->quiet && isatty(STDERR_FILENO),
+					  "quantizing", o->allow_nonfinite };
+
+	return gguf_set_write(set, kv_fn, j, &so, st, err);
 }

@@ -10,11 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "../formats/base/outfile.h"
+#include "../formats/base/units.h"
 #include "../quant/qtype.h"
 #include "common.h"
+#include "gguf_set.h"
 #include "opts.h"
 #include "quant.h"
 
@@ -22,8 +25,8 @@ enum { C_QUANT = 1, C_PLAN = 2, C_ALL = 3 };
 
 enum {
 	O_OUTPUT = 1, O_TYPE, O_RECIPE, O_THREADS, O_ALLOW_REQUANT, O_PURE, O_LEAVE_OUTPUT,
-	O_OUTPUT_TYPE, O_TOKEN_EMBD_TYPE, O_KEEP_MTP, O_ALLOW_NONFINITE, O_QUIET, O_JSON, O_HELP,
-	O_VERSION,
+	O_OUTPUT_TYPE, O_TOKEN_EMBD_TYPE, O_KEEP_MTP, O_SPLIT_SIZE, O_SPLIT_TENSORS,
+	O_ALLOW_NONFINITE, O_QUIET, O_JSON, O_HELP, O_VERSION,
 };
 
 struct opt_row {
@@ -35,7 +38,7 @@ static const struct opt_row rows[] = {
 	{ { O_OUTPUT, 'o', "output", CLI_ARG_REQUIRED, "FILE", "the GGUF file to write" },
 	  C_QUANT },
 	{ { O_TYPE, 0, "type", CLI_ARG_REQUIRED, "TYPE",
-	    "the llama.cpp mix or type: Q4_K_M, Q8_0, ... (required)" }, C_ALL },
+	    "the llama.cpp mix or type: Q4_K_M, Q8_0, ..., or COPY (required)" }, C_ALL },
 	{ { O_TYPE, 0, "outtype", CLI_ARG_REQUIRED, "TYPE", "the same as --type" }, C_ALL },
 	{ { O_RECIPE, 0, "recipe", CLI_ARG_REQUIRED, "FILE.yaml",
 	    "per-tensor type overrides (man qwen-quant: RECIPES)" }, C_ALL },
@@ -54,6 +57,11 @@ static const struct opt_row rows[] = {
 	    "the type of token_embd.weight" }, C_ALL },
 	{ { O_KEEP_MTP, 0, "keep-mtp", CLI_ARG_NONE, NULL,
 	    "keep Qwen3-Next MTP tensors (safetensors input; llama.cpp's nextn layout)" }, C_ALL },
+	{ { O_SPLIT_SIZE, 0, "split-max-size", CLI_ARG_REQUIRED, "SIZE",
+	    "cut the output into llama.cpp split files of at most SIZE tensor bytes (e.g. 4G)" },
+	  C_ALL },
+	{ { O_SPLIT_TENSORS, 0, "split-max-tensors", CLI_ARG_REQUIRED, "N",
+	    "cut the output into llama.cpp split files of at most N tensors" }, C_ALL },
 	{ { O_ALLOW_NONFINITE, 0, "allow-nonfinite", CLI_ARG_NONE, NULL,
 	    CLI_ALLOW_NONFINITE_HELP }, C_QUANT },
 	{ { O_QUIET, 'q', "quiet", CLI_ARG_NONE, NULL, "no progress bar, notes or summary" },
@@ -100,7 +108,8 @@ static bool tensor_type(const char *opt, const char *arg, int *out)
 /* --type (or the type given as llama-quantize's positional argument) */
 static bool set_type(struct ctx *c, const char *arg)
 {
-	const struct qm_mix *m = qm_mix_by_name(arg);
+	const struct qm_mix *m = strcasecmp(arg, quant_copy_mix.name) == 0 ? &quant_copy_mix
+									   : qm_mix_by_name(arg);
 	const char *names[64], *best;
 	char list[256];
 	size_t n = 0;
@@ -144,6 +153,13 @@ static bool on_opt(void *p, int id, const char *arg)
 	case O_TOKEN_EMBD_TYPE:
 		return tensor_type("token-embedding-type", arg, &c->o.qopt.token_embd_type);
 	case O_KEEP_MTP: c->o.keep_mtp = true; break;
+	case O_SPLIT_SIZE:
+		if (!qk_parse_size(arg, &c->o.split_bytes))
+			return cli_usage_error("option '--split-max-size': '%s' is not a size "
+					       "(" QK_SIZE_SYNTAX ")", arg), false;
+		break;
+	case O_SPLIT_TENSORS:
+		return cli_parse_u64("--split-max-tensors", arg, 1, UINT32_MAX, &c->o.split_tensors);
 	case O_QUIET: c->o.quiet = true; break;
 	case O_JSON: c->o.json = true; break;
 	case O_HELP: c->help = true; break;
@@ -166,16 +182,16 @@ static void usage(FILE *f)
 		   "(or requantizing\nwithout --allow-requantize), 4 i/o error\n");
 }
 
-/* the files the job reads may not be its output; then the target itself,
- * before any data is read */
-static int check_output(const char *out, const struct quant_job *j, const char *recipe,
-			qk_err *err)
+/* the files the job reads may not be its output; then the targets
+ * themselves, before any data is read */
+static int check_output(const struct gguf_set *set, const struct quant_job *j,
+			const char *recipe, qk_err *err)
 {
 	int rc = cli_forbid_inputs(j->in.cat.path, &j->in.cat, err);
 
 	if (!rc && recipe)
 		rc = qk_out_forbid(recipe, err);
-	return rc ? rc : qk_out_check(out, wp_data_bytes(&j->plan), err);
+	return rc ? rc : gguf_set_check(set, err);
 }
 
 static void warnings(const struct quant_job *j, const struct quant_opts *o, bool plan)
@@ -201,7 +217,8 @@ static int output_name(struct ctx *c, const struct quant_job *j, char **owned, q
 		cli_name_parts_gguf(j->in.cat.gguf[0], parts);
 	else
 		cli_name_parts_meta(&j->md, parts);
-	if ((rc = cli_output_name(c->o.out, &j->in.cat, parts, c->o.mix->name, owned, err)))
+	if ((rc = cli_output_name(c->o.out, &j->in.cat, parts, quant_type_label(j, &c->o), owned,
+				  err)))
 		return rc;
 	if (*owned)
 		c->o.out = *owned;
@@ -211,6 +228,7 @@ static int output_name(struct ctx *c, const struct quant_job *j, char **owned, q
 static int run(struct ctx *c, const char *model)
 {
 	char *out_owned = NULL;
+	struct gguf_set set = { 0 };
 	struct quant_job j;
 	struct wp_stats st;
 	uint64_t elems = 0;
@@ -222,17 +240,26 @@ static int run(struct ctx *c, const char *model)
 		goto fail;
 	warnings(&j, &c->o, c->cmd == C_PLAN);
 	if (c->cmd == C_PLAN) {
-		if (c->o.json)
-			rc = quant_plan_json(&j, &c->o, &err);
-		else
-			quant_print_plan(stdout, &j, &c->o);
+		if (!(rc = gguf_set_plan(&set, &j.plan, NULL, c->o.split_bytes, c->o.split_tensors,
+					 &err))) {
+			if (c->o.json)
+				rc = quant_plan_json(&j, &c->o, &set, &err);
+			else
+				quant_print_plan(stdout, &j, &c->o, &set);
+		}
+		gguf_set_free(&set);
 		quant_job_free(&j);
 		return rc ? cli_fail(&err) : EXIT_OK;
 	}
 	if ((rc = output_name(c, &j, &out_owned, &err)) ||
-	    (rc = check_output(c->o.out, &j, c->o.recipe, &err)) ||
-	    (rc = quant_write(&j, &c->o, &st, &err)))
+	    (rc = gguf_set_plan(&set, &j.plan, c->o.out, c->o.split_bytes, c->o.split_tensors,
+				&err)) ||
+	    (rc = check_output(&set, &j, c->o.recipe, &err)) ||
+	    (rc = quant_write(&j, &c->o, &set, &st, &err)))
 		goto fail;
+	if ((c->o.split_bytes || c->o.split_tensors) && set.n_splits == 1 && !c->o.quiet)
+		fprintf(stderr, "%s: note: the output fits the split limits in one file: wrote it "
+			"without split keys\n", cli_prog);
 	if (st.f16_overflow)
 		cli_warn("%llu finite value%s became infinite in F16 (beyond +-65504; first in '%s')",
 			 (unsigned long long)st.f16_overflow, st.f16_overflow == 1 ? "" : "s",
@@ -240,14 +267,17 @@ static int run(struct ctx *c, const char *model)
 	for (size_t i = 0; i < j.plan.n; i++)
 		elems += j.plan.t[i].n_elem;
 	if (!c->o.quiet)
-		fprintf(stderr, "%s: wrote %s: %s, %zu tensors, %llu -> %llu bytes of data "
-			"(%.2f bits per weight)\n", cli_prog, c->o.out, c->o.mix->name, j.plan.n,
+		fprintf(stderr, "%s: wrote %s%s: %s, %zu tensors, %llu -> %llu bytes of data "
+			"(%.2f bits per weight)\n", cli_prog, c->o.out,
+			set.n_splits > 1 ? " as a split set" : "", quant_type_label(&j, &c->o), j.plan.n,
 			(unsigned long long)j.src_bytes, (unsigned long long)st.bytes_done,
 			elems ? (double)st.bytes_done * 8.0 / (double)elems : 0.0);
+	gguf_set_free(&set);
 	quant_job_free(&j);
 	free(out_owned);
 	return EXIT_OK;
 fail:
+	gguf_set_free(&set);
 	quant_job_free(&j);
 	free(out_owned);
 	return cli_fail(&err);

@@ -115,3 +115,68 @@ if "$Q" -q "$M/qwen2" -o "$tmp/q4.gguf" --type Q4_K_M 2>"$tmp/err" &&
 else
 	notok "quantize for compare"; show "$tmp/err"
 fi
+
+# ---- split output of qwen-quant, --type COPY (testdata/llamacpp/split_truths.tsv) ----
+T=testdata/llamacpp/split_truths.tsv
+truth() { awk -F'\t' -v c="$1" -v f="$2" '$1 == c && $2 == f { print $3 }' "$T"; }
+digest() { sha256sum "$1" | cut -d' ' -f1; }
+# same_set PREFIX: every split file of the truths, under PREFIX-0000k-of-0000n.gguf
+same_set() {
+	n=0; bad=""
+	for f in $(awk -F'\t' '$1 == "split" { print $2 }' "$T"); do
+		n=$((n + 1))
+		[ "$(digest "$1-${f#split-}" 2>/dev/null)" = "$(truth split "$f")" ] || bad="$bad ${f#split-}"
+	done
+	[ "$n" -gt 1 ] && [ -z "$bad" ] && [ "$(ls "$1"-*.gguf | wc -l)" -eq "$n" ]
+}
+mkdir -p "$tmp/sp"
+if "$Q" -q "$M/qwen2_moe_256" -o "$tmp/sp/q4.gguf" --type Q4_K_M 2>"$tmp/err" &&
+   [ "$(digest "$tmp/sp/q4.gguf")" = "$(truth input q4.gguf)" ]; then
+	ok "the split cases start from the bytes the truths were recorded from"
+	if "$Q" -q "$tmp/sp/q4.gguf" --type COPY -o "$tmp/sp/copy.gguf" 2>"$tmp/err" &&
+	   [ "$(digest "$tmp/sp/copy.gguf")" = "$(truth copy copy.gguf)" ]; then
+		ok "--type COPY of a Q4_K_M file = llama-quantize COPY (sha256)"
+	else
+		notok "--type COPY"; show "$tmp/err"
+	fi
+	if "$Q" -q "$tmp/sp/q4.gguf" --type COPY --split-max-tensors 7 -o "$tmp/sp/c.gguf" 2>"$tmp/err" &&
+	   same_set "$tmp/sp/c"; then
+		ok "--type COPY --split-max-tensors 7: every file = llama-gguf-split --split's (sha256)"
+	else
+		notok "COPY split differs from llama-gguf-split:$bad"; show "$tmp/err"
+	fi
+	if "$Q" -q "$M/qwen2_moe_256" --type Q4_K_M --split-max-tensors 7 -o "$tmp/sp/d.gguf" 2>"$tmp/err" &&
+	   same_set "$tmp/sp/d"; then
+		ok "safetensors -> Q4_K_M split set in one pass: every file = llama-gguf-split's of the unsplit file"
+	else
+		notok "direct split differs:$bad"; show "$tmp/err"
+	fi
+	if "$Q" -q "$tmp/sp/c-00001-of-00003.gguf" --type COPY -o "$tmp/sp/joined.gguf" 2>"$tmp/err" &&
+	   [ "$(digest "$tmp/sp/joined.gguf")" = "$(truth joined joined.gguf)" ]; then
+		ok "a split set joined by --type COPY = llama-quantize COPY of the set"
+	else
+		notok "joining a split set"; show "$tmp/err"
+	fi
+	"$Q" plan "$tmp/sp/q4.gguf" --type COPY --split-max-tensors 7 >"$tmp/plan" 2>"$tmp/err"
+	if grep -q "^split files (3; key/values in the first)" "$tmp/plan" &&
+	   grep -q "^plan for .*: Q4_K_M (general.file_type 15)" "$tmp/plan" &&
+	   [ "$(grep -c 'copied (COPY)' "$tmp/plan")" -gt 0 ]; then
+		ok "plan --type COPY --split-max-tensors 7: the input's file type kept, three split files"
+	else
+		notok "plan with COPY and a split limit"; show "$tmp/plan"
+	fi
+else
+	notok "Q4_K_M of qwen2_moe_256 is not the truths' input (did the bytes change?)"; show "$tmp/err"
+fi
+"$Q" "$M/qwen2" --type COPY -o "$tmp/x.gguf" >"$tmp/out" 2>"$tmp/err"
+if [ $? -eq 2 ] && grep -q "copies the tensors of a GGUF file" "$tmp/err" && [ ! -e "$tmp/x.gguf" ]; then
+	ok "--type COPY of a safetensors checkpoint: exit 2, pointing at qwen-convert"
+else
+	notok "COPY of safetensors"; show "$tmp/err"
+fi
+"$Q" "$M/qwen2" --type Q8_0 --split-max-size 3Q -o "$tmp/x.gguf" >"$tmp/out" 2>"$tmp/err"
+if [ $? -eq 2 ] && grep -q "is not a size" "$tmp/err"; then
+	ok "--split-max-size 3Q: exit 2, the size syntax named"
+else
+	notok "bad --split-max-size"; show "$tmp/err"
+fi
