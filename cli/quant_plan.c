@@ -146,7 +146,7 @@ static int decide(struct quant_job *j, const struct quant_opts *o, struct qm_sta
 		j->rule_hits[in->rule]++;
 	if (type == t->type)
 		return QK_OK;
-	if (!qt_type_get(type) || !qt_type_get(type)->quantize || type == QT_Q8_K)
+	if (!qt_has_quantizer(qt_type_get(type)) || type == QT_Q8_K)
 		return qk_err_set(err, QK_E_UNSUPPORTED, "tensor '%s': llama-quantize would make it "
 				  "%s, which qwen-quant cannot write", t->name,
 				  qt_type_get(type) ? qt_type_get(type)->name : "?");

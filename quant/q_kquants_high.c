@@ -16,6 +16,21 @@
 
 /* ---- Q5_K ---- */
 
+/* qkern.h: low 4 bits as Q4_K; bit 4 of element 64c + l goes to bit 2c of
+ * qh[l], of element 64c + l + 32 to bit 2c + 1 */
+void qt_pack_q5_K_qs(struct qt_block_q5_K *y, const uint8_t L[256])
+{
+	memset(y->qh, 0, sizeof(y->qh));
+	for (int c = 0; c < 4; c++) {
+		for (int l = 0; l < 32; l++) {
+			const int l1 = L[64 * c + l], l2 = L[64 * c + l + 32];
+
+			y->qh[l] |= (uint8_t)((l1 >> 4 & 1) << (2 * c) | (l2 >> 4 & 1) << (2 * c + 1));
+			y->qs[32 * c + l] = (uint8_t)((l1 & 0x0f) | (l2 & 0x0f) << 4);
+		}
+	}
+}
+
 void qt_quantize_q5_K(const float *x, void *vy, int64_t n)
 {
 	uint8_t *dst = vy; /* any alignment: each block goes through yb */
@@ -26,17 +41,7 @@ void qt_quantize_q5_K(const float *x, void *vy, int64_t n)
 		uint8_t L[QT_QK_K]; /* levels 0..31 */
 
 		qt_kquant_scales_k4(x, 31, -0.5f, 15, yb.scales, &yb.d, &yb.dmin, L);
-		/* low 4 bits as Q4_K; bit 4 of element 64c + l goes to bit 2c of
-		 * qh[l], of element 64c + l + 32 to bit 2c + 1 */
-		memset(yb.qh, 0, sizeof(yb.qh));
-		for (int c = 0; c < 4; c++) {
-			for (int l = 0; l < 32; l++) {
-				const int l1 = L[64 * c + l], l2 = L[64 * c + l + 32];
-
-				yb.qh[l] |= (uint8_t)((l1 >> 4 & 1) << (2 * c) | (l2 >> 4 & 1) << (2 * c + 1));
-				yb.qs[32 * c + l] = (uint8_t)((l1 & 0x0f) | (l2 & 0x0f) << 4);
-			}
-		}
+		qt_pack_q5_K_qs(&yb, L);
 		memcpy(dst + b * sizeof(yb), &yb, sizeof(yb));
 	}
 }
@@ -86,6 +91,13 @@ static void quantize_q6_K_block(const float *x, struct qt_block_q6_K *y)
 			max_scale = scales[j];
 		}
 	}
+	qt_q6_K_finish(x, y, scales, max_scale, max_abs_scale, L);
+}
+
+/* qkern.h: shared with the weighted Q6_K (q_weighted.c) */
+void qt_q6_K_finish(const float *x, struct qt_block_q6_K *y, const float scales[16],
+		    float max_scale, float max_abs_scale, int8_t L[256])
+{
 	if (max_abs_scale < QT_GROUP_MAX_EPS) {
 		memset(y, 0, sizeof(*y)); /* d = fp16(0) = 0 too */
 		return;

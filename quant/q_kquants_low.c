@@ -79,6 +79,12 @@ static void quantize_q2_K_block(const float *x, struct qt_block_q2_K *y)
 	} else {
 		y->dmin = qt_fp32_to_fp16(0.0f);
 	}
+	qt_q2_K_finish(x, y, L);
+}
+
+/* qkern.h: shared with the weighted Q2_K (q_weighted.c) */
+void qt_q2_K_finish(const float *x, struct qt_block_q2_K *y, uint8_t L[256])
+{
 	for (int j = 0; j < 16; j++) {
 		const float d = qt_fp16_to_fp32(y->d) * (float)(y->scales[j] & 0x0f);
 
@@ -170,6 +176,12 @@ static void quantize_q3_K_block(const float *x, struct qt_block_q3_K *y)
 	} else {
 		y->d = qt_fp32_to_fp16(0.0f);
 	}
+	qt_q3_K_finish(x, y, L);
+}
+
+/* qkern.h: shared with the weighted Q3_K (q_weighted.c) */
+void qt_q3_K_finish(const float *x, struct qt_block_q3_K *y, int8_t L[256])
+{
 	for (int j = 0; j < 16; j++) {
 		const float d = qt_fp16_to_fp32(y->d) * (float)q3_scale(y->scales, j);
 
@@ -233,8 +245,9 @@ void qt_dequantize_q3_K(const void *vx, float *y, int64_t n)
 
 /* ---- Q4_K ---- */
 
-/* Store the 8 six-bit scales ls[] and mins lm[] (get_scale_min_k4 layout). */
-static void pack_scale_min_k4(uint8_t q[12], const int ls[8], const int lm[8])
+/* qkern.h: store the 8 six-bit scales ls[] and mins lm[] (get_scale_min_k4
+ * layout); shared with the weighted Q4_K/Q5_K */
+void qt_pack_scale_min_k4(uint8_t q[12], const int ls[8], const int lm[8])
 {
 	for (int j = 0; j < 8; j++) {
 		if (j < 4) {
@@ -284,22 +297,36 @@ void qt_kquant_scales_k4(const float *x, int nmax, float rmin, int nstep,
 		ls[j] = qt_imin(63, qt_nearest_int(inv_scale * scales[j]) & 0xff);
 		lm[j] = qt_imin(63, qt_nearest_int(inv_min * mins[j]) & 0xff);
 	}
-	pack_scale_min_k4(scales_out, ls, lm);
+	qt_pack_scale_min_k4(scales_out, ls, lm);
 	*d_out = qt_fp32_to_fp16(max_scale / 63.0f);
 	*dmin_out = qt_fp32_to_fp16(max_min / 63.0f);
+	qt_kquant_requant_k4(x, nmax, scales_out, *d_out, *dmin_out, L);
+}
+
+void qt_kquant_requant_k4(const float *x, int nmax, const uint8_t scales[12], uint16_t d16,
+			  uint16_t dmin16, uint8_t L[256])
+{
 	for (int j = 0; j < 8; j++) {
 		int sc, m;
 
-		qt_get_scale_min_k4(j, scales_out, &sc, &m);
-		const float d = qt_fp16_to_fp32(*d_out) * (float)sc;
+		qt_get_scale_min_k4(j, scales, &sc, &m);
+		const float d = qt_fp16_to_fp32(d16) * (float)sc;
 
 		if (d == 0.0f)
 			continue;
-		const float dm = qt_fp16_to_fp32(*dmin_out) * (float)m;
+		const float dm = qt_fp16_to_fp32(dmin16) * (float)m;
 
 		for (int i = 0; i < 32; i++)
 			L[32 * j + i] = (uint8_t)qt_imax(0, qt_imin(nmax, qt_nearest_int((x[32 * j + i] + dm) / d)));
 	}
+}
+
+/* qkern.h: chunk c of 64: byte 32c + l = element 64c + l | element 64c + l + 32 << 4 */
+void qt_pack_q4_K_qs(uint8_t qs[128], const uint8_t L[256])
+{
+	for (int c = 0; c < 4; c++)
+		for (int l = 0; l < 32; l++)
+			qs[32 * c + l] = (uint8_t)(L[64 * c + l] | L[64 * c + l + 32] << 4);
 }
 
 void qt_quantize_q4_K(const float *x, void *vy, int64_t n)
@@ -312,10 +339,7 @@ void qt_quantize_q4_K(const float *x, void *vy, int64_t n)
 		uint8_t L[QT_QK_K];
 
 		qt_kquant_scales_k4(x, 15, -1.0f, 20, yb.scales, &yb.d, &yb.dmin, L);
-		/* chunk c of 64: byte 32c + l = element 64c + l | element 64c + l + 32 << 4 */
-		for (int c = 0; c < 4; c++)
-			for (int l = 0; l < 32; l++)
-				yb.qs[32 * c + l] = (uint8_t)(L[64 * c + l] | L[64 * c + l + 32] << 4);
+		qt_pack_q4_K_qs(yb.qs, L);
 		memcpy(dst + b * sizeof(yb), &yb, sizeof(yb));
 	}
 }

@@ -44,8 +44,8 @@ static void min_max(const float *x, int n, float *min, float *max)
 	*max = hi;
 }
 
-/* 5th bits of the 32 quants q[] as the little-endian word qh */
-static void put_qh(uint8_t qh[4], const int q[32])
+/* qkern.h: 5th bits of the 32 quants q[] as the little-endian word qh */
+void qt_put_qh(uint8_t qh[4], const int q[32])
 {
 	uint32_t bits = 0;
 
@@ -166,7 +166,7 @@ void qt_quantize_q5_0(const float *x, void *vy, int64_t n)
 			q[j] = qt_imin(31, qt_cast_i8(x[j] * id + 16.5f)) & 0xff;
 		for (int j = 0; j < 16; j++)
 			yb.qs[j] = (uint8_t)((q[j] & 0x0f) | (q[j + 16] & 0x0f) << 4);
-		put_qh(yb.qh, q);
+		qt_put_qh(yb.qh, q);
 		memcpy(dst + b * sizeof(yb), &yb, sizeof(yb));
 	}
 }
@@ -214,7 +214,7 @@ void qt_quantize_q5_1(const float *x, void *vy, int64_t n)
 			q[j] = qt_cast_u8((x[j] - min) * id + 0.5f);
 		for (int j = 0; j < 16; j++)
 			yb.qs[j] = (uint8_t)((q[j] & 0x0f) | (q[j + 16] & 0x0f) << 4);
-		put_qh(yb.qh, q);
+		qt_put_qh(yb.qh, q);
 		memcpy(dst + b * sizeof(yb), &yb, sizeof(yb));
 	}
 }

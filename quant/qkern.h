@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "blocks.h"
+
 /* ggml's GROUP_MAX_EPS: a group with max |x| below this is "all zero" */
 #define QT_GROUP_MAX_EPS 1e-15f
 
@@ -99,5 +101,26 @@ float qt_make_qkx2_quants(int n, int nmax, const float *x, const float *weights,
 void qt_kquant_scales_k4(const float *x, int nmax, float rmin, int nstep,
 			 uint8_t scales_out[12], uint16_t *d_out, uint16_t *dmin_out,
 			 uint8_t L[256]);
+
+/* ggml's make_qp_quants: non-negative x to [0, nmax] with weights qw (the
+ * sub-block scales of the weighted k-quants); L gets the levels. */
+float qt_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *qw);
+
+/* The tails the reference and the weighted quantizers share: the levels
+ * requantized with the stored (fp16-rounded) scales and packed. L comes in
+ * with the search's levels (kept where a decoded scale is 0). */
+void qt_q2_K_finish(const float *x, struct qt_block_q2_K *y, uint8_t L[256]);
+void qt_q3_K_finish(const float *x, struct qt_block_q3_K *y, int8_t L[256]);
+/* Q4_K/Q5_K: levels in [0, nmax] from the packed scales, d and dmin */
+void qt_kquant_requant_k4(const float *x, int nmax, const uint8_t scales[12], uint16_t d16,
+			  uint16_t dmin16, uint8_t L[256]);
+void qt_pack_scale_min_k4(uint8_t q[12], const int ls[8], const int lm[8]);
+void qt_pack_q4_K_qs(uint8_t qs[128], const uint8_t L[256]);
+void qt_pack_q5_K_qs(struct qt_block_q5_K *y, const uint8_t L[256]);
+/* Q6_K from the 16 sub-block scales (max_scale: the one of largest |.|) */
+void qt_q6_K_finish(const float *x, struct qt_block_q6_K *y, const float scales[16],
+		    float max_scale, float max_abs_scale, int8_t L[256]);
+/* Q5_0/Q5_1: the 5th bits of the 32 quants q[] as the little-endian qh */
+void qt_put_qh(uint8_t qh[4], const int q[32]);
 
 #endif

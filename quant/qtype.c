@@ -7,28 +7,32 @@
 
 #include "quants.h"
 
-#define ROW(n, b, by, q) [QT_##n] = { #n, QT_##n, (b), (by), (q), NULL, NULL }
+#define ROW(n, b, by, q) [QT_##n] = { #n, QT_##n, (b), (by), (q), NULL, NULL, NULL }
 /* a row whose data quant/ can convert both ways (kernels in quants.h) */
 #define KROW(n, fn, b, by, q) \
-	[QT_##n] = { #n, QT_##n, (b), (by), (q), qt_quantize_##fn, qt_dequantize_##fn }
+	[QT_##n] = { #n, QT_##n, (b), (by), (q), qt_quantize_##fn, qt_dequantize_##fn, NULL }
+/* ... and that also takes importance weights (qt_quantize_w_<fn>) */
+#define WROW(n, fn, b, by, q)                                                         \
+	[QT_##n] = { #n, QT_##n, (b), (by), (q), qt_quantize_##fn, qt_dequantize_##fn, \
+		     qt_quantize_w_##fn }
 
 static const struct qt_type table[QT_COUNT] = {
 	KROW(F32, f32, 1, 4, false),
 	KROW(F16, f16, 1, 2, false),
-	KROW(Q4_0, q4_0, 32, 18, true),
-	KROW(Q4_1, q4_1, 32, 20, true),
-	KROW(Q5_0, q5_0, 32, 22, true),
-	KROW(Q5_1, q5_1, 32, 24, true),
+	WROW(Q4_0, q4_0, 32, 18, true),
+	WROW(Q4_1, q4_1, 32, 20, true),
+	WROW(Q5_0, q5_0, 32, 22, true),
+	WROW(Q5_1, q5_1, 32, 24, true),
 	KROW(Q8_0, q8_0, 32, 34, true),
 	ROW(Q8_1, 32, 36, true),
-	KROW(Q2_K, q2_K, 256, 84, true),
-	KROW(Q3_K, q3_K, 256, 110, true),
-	KROW(Q4_K, q4_K, 256, 144, true),
-	KROW(Q5_K, q5_K, 256, 176, true),
-	KROW(Q6_K, q6_K, 256, 210, true),
+	WROW(Q2_K, q2_K, 256, 84, true),
+	WROW(Q3_K, q3_K, 256, 110, true),
+	WROW(Q4_K, q4_K, 256, 144, true),
+	WROW(Q5_K, q5_K, 256, 176, true),
+	WROW(Q6_K, q6_K, 256, 210, true),
 	/* Q8_K is only ggml's dot-product intermediate, never a file type: the
 	 * table reads it but offers no quantizer (qt_quantize_q8_K exists) */
-	[QT_Q8_K] = { "Q8_K", QT_Q8_K, 256, 292, true, NULL, qt_dequantize_q8_K },
+	[QT_Q8_K] = { "Q8_K", QT_Q8_K, 256, 292, true, NULL, qt_dequantize_q8_K, NULL },
 	ROW(IQ2_XXS, 256, 66, true),
 	ROW(IQ2_XS, 256, 74, true),
 	ROW(IQ3_XXS, 256, 98, true),
@@ -65,6 +69,20 @@ const struct qt_type *qt_type_by_name(const char *name)
 		if (table[i].name && strcasecmp(table[i].name, name) == 0)
 			return &table[i];
 	return NULL;
+}
+
+bool qt_has_quantizer(const struct qt_type *t)
+{
+	return t && (t->quantize || t->quantize_w);
+}
+
+void qt_quantize_row(const struct qt_type *t, const float *x, void *y, int64_t n,
+		     const float *qw)
+{
+	if (t->quantize_w && (qw || !t->quantize))
+		t->quantize_w(x, y, n, qw);
+	else
+		t->quantize(x, y, n);
 }
 
 bool qt_row_bytes(const struct qt_type *t, uint64_t n, uint64_t *bytes)

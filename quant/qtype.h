@@ -33,6 +33,13 @@ enum qt_id {
 typedef void (*qt_quantize_fn)(const float *x, void *y, int64_t n);
 /* x: n/blck blocks in; y: n floats out. */
 typedef void (*qt_dequantize_fn)(const void *x, float *y, int64_t n);
+/* Weighted quantization of ONE WHOLE ROW, as ggml's quantize_<t>(src, dst,
+ * 1, n, quant_weights): x: the row's n floats; y: its n/blck blocks out;
+ * qw: n importance weights, one per column of the row (an imatrix entry,
+ * or an expert's slice of one), or NULL for none. A row may not be split:
+ * some types (Q4_0..Q5_1) use statistics of the whole row. With qw NULL the
+ * bytes are exactly those of the type's quantize (when it has one). */
+typedef void (*qt_quantize_w_fn)(const float *x, void *y, int64_t n, const float *qw);
 
 struct qt_type {
 	const char *name;          /* "Q4_K", as llama.cpp prints it */
@@ -42,12 +49,23 @@ struct qt_type {
 	bool is_quant;             /* a block-quantized type (not a plain number) */
 	qt_quantize_fn quantize;   /* NULL if not implemented */
 	qt_dequantize_fn dequantize; /* NULL if not implemented */
+	qt_quantize_w_fn quantize_w; /* weighted row quantizer; NULL: the type takes
+				    * no weights (ggml ignores them: F16, Q8_0, ...) */
 };
 
 /* The row for id, or NULL if id is not a valid ggml type. */
 const struct qt_type *qt_type_get(int id);
 /* Look up by name, case-insensitive ("q4_k", "BF16"); NULL if unknown. */
 const struct qt_type *qt_type_by_name(const char *name);
+/* Can quant/ write type t at all (quantize or quantize_w)? */
+bool qt_has_quantizer(const struct qt_type *t);
+/* Quantize one row of n floats x into y with importance weights qw
+ * (n floats, one per column; NULL for none): quantize_w where the type has
+ * one and (qw is given or it has no plain quantizer), else quantize, which
+ * ignores the weights as ggml_quantize_chunk does for types without them.
+ * n must be a multiple of t's block size and t must have a quantizer. */
+void qt_quantize_row(const struct qt_type *t, const float *x, void *y, int64_t n,
+		     const float *qw);
 /* Byte size of n elements of type t; false if n is not a multiple of the
  * block size or the size overflows. */
 bool qt_row_bytes(const struct qt_type *t, uint64_t n, uint64_t *bytes);

@@ -61,4 +61,18 @@ void qt_dequantize_q6_K(const void *x, float *y, int64_t n);
 void qt_quantize_q8_K(const float *x, void *y, int64_t n);
 void qt_dequantize_q8_K(const void *x, float *y, int64_t n);
 
+/* Weighted quantizers (q_weighted.c): ggml's quantize_<t> with
+ * quant_weights for ONE WHOLE ROW (qtype.h qt_quantize_w_fn): x[n] the row,
+ * qw[n] one importance weight per column or NULL (then the bytes of the
+ * unweighted function above). Q8_0 and the plain types take no weights. */
+void qt_quantize_w_q4_0(const float *x, void *y, int64_t n, const float *qw);
+void qt_quantize_w_q4_1(const float *x, void *y, int64_t n, const float *qw);
+void qt_quantize_w_q5_0(const float *x, void *y, int64_t n, const float *qw);
+void qt_quantize_w_q5_1(const float *x, void *y, int64_t n, const float *qw);
+void qt_quantize_w_q2_K(const float *x, void *y, int64_t n, const float *qw);
+void qt_quantize_w_q3_K(const float *x, void *y, int64_t n, const float *qw);
+void qt_quantize_w_q4_K(const float *x, void *y, int64_t n, const float *qw);
+void qt_quantize_w_q5_K(const float *x, void *y, int64_t n, const float *qw);
+void qt_quantize_w_q6_K(const float *x, void *y, int64_t n, const float *qw);
+
 #endif

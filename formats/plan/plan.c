@@ -159,7 +159,7 @@ static int size_of(struct wp_tensor *t, int type, qk_err *err)
 	const struct qt_type *q = qt_type_get(type);
 	uint64_t row;
 
-	if (!q || !q->quantize)
+	if (!qt_has_quantizer(q))
 		return qk_err_set(err, QK_E_USAGE, "tensor '%s': no converter to %s", t->name,
 				  q ? q->name : "an unknown type");
 	if (!qt_row_bytes(q, t->cols, &row))

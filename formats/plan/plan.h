@@ -35,8 +35,9 @@
  *
  * Data path (wp_write_data), generic over target types: rows of the logical
  * tensor are produced as fp32 (qk_view_read_row, or the canonical array) and
- * converted by qt_type_get(type)->quantize, which covers F32, F16, BF16 and
- * every quantized type quant/ implements. Where the source rows already have
+ * converted by qt_quantize_row (quant/qtype.h) with the row's importance
+ * weights (wp_tensor.qw, if set), which covers F32, F16, BF16 and every
+ * quantized type quant/ implements. Where the source rows already have
  * the target type (bf16 -> BF16, f16 -> F16, f32 -> F32) the row bytes are
  * copied as they are: bit-identical, NaN payloads included. The output bytes
  * depend only on the plan, never on n_threads.
@@ -120,6 +121,12 @@ struct wp_tensor {
 	int type;                      /* ggml type written (qtype.h) */
 	int why;                       /* enum wp_why */
 	uint64_t nbytes;               /* bytes of data, unpadded */
+	const float *qw;               /* importance weights or NULL (set by the caller,
+					* qwen-quant --imatrix; not owned):
+					* [rows / qw_rows][cols], slice s for rows
+					* [s * qw_rows, (s + 1) * qw_rows), one slice per
+					* expert of a stacked tensor */
+	uint64_t qw_rows;              /* rows per slice of qw (>= 1 when qw is set) */
 };
 
 struct wp_opts {

@@ -87,7 +87,8 @@ static void run_part(const struct job *j, struct part *pt, uint64_t a, uint64_t 
 			memcpy(dst, qk_view_row_data(&bd->view, r, NULL), (size_t)j->out_row);
 			continue;
 		}
-		j->q->quantize(x, dst, (int64_t)t->cols);
+		qt_quantize_row(j->q, x, dst, (int64_t)t->cols,
+				t->qw ? t->qw + r / t->qw_rows * t->cols : NULL);
 		if (t->type == QT_F16)
 			for (uint64_t c = 0; c < t->cols; c++)
 				if (isfinite(x[c]) && (qk_ld16(dst + 2 * c) & 0x7fffu) == 0x7c00u)
@@ -305,7 +306,7 @@ int wp_write_data(const struct wp_plan *p, struct gf_writer *w, const struct wp_
 				 !(o && o->allow_nonfinite) };
 		uint64_t per;
 
-		if (!j.q || !j.q->quantize || !qt_row_bytes(j.q, t->cols, &j.out_row) || !j.out_row) {
+		if (!qt_has_quantizer(j.q) || !qt_row_bytes(j.q, t->cols, &j.out_row) || !j.out_row) {
 			rc = qk_err_set(err, QK_E_USAGE, "tensor '%s': cannot write type %d", t->name,
 					t->type);
 			goto out;

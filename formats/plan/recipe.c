@@ -25,7 +25,7 @@ bool rc_type_ok(int type)
 	const struct qt_type *q = qt_type_get(type);
 
 	/* Q8_K is ggml's dot-product intermediate, never a tensor type */
-	return q && q->quantize && type != QT_Q8_K;
+	return qt_has_quantizer(q) && type != QT_Q8_K;
 }
 
 /* "Q4_0 Q4_1 ..." for messages */
