@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { C_RUN = 1, C_GOLDEN = 2, C_COMPARE = 4, C_PPL = 8, C_ALL = 15 };
+enum { C_RUN = 1, C_GOLDEN = 2, C_COMPARE = 4, C_PPL = 8, C_SWEEP = 16, C_ALL = 31 };
 
 typedef int (*cmd_fn)(const struct verify_opts *o, const char **pos, size_t n_pos,
 		      qk_err *err);
@@ -34,13 +34,16 @@ static const struct cmd {
 	  "KLD, same-top-1, RMS dp, perplexities, per-layer NMSE; thresholds" },
 	{ "perplexity", verify_cmd_perplexity, C_PPL, "perplexity [OPTIONS] MODEL",
 	  "llama-perplexity's perplexity: chunks of --ctx tokens, PPL +/- error" },
+	{ "sweep", verify_cmd_sweep, C_SWEEP, "sweep [OPTIONS] MODEL --types A,B,...",
+	  "quantize to each type and compare on text: size, bpw, PPL, KLD, same top p" },
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
 enum {
 	O_THREADS = 1, O_TOKENS, O_TOKENS_FILE, O_TOP_K, O_DUMP, O_LOGIT_RTOL, O_HIDDEN_RTOL,
 	O_THRESHOLDS, O_JSON, O_HELP, O_VERSION, O_CTX, O_CHUNKS, O_SAVE_BASE, O_BASE,
-	O_SAVE_EXPECTED, O_TEXT, O_TEXT_FILE, O_CHAT, O_ALLOW_NONFINITE, O_MTP, O_QUIET,
+	O_SAVE_EXPECTED, O_TEXT, O_TEXT_FILE, O_CHAT, O_ALLOW_NONFINITE, O_MTP, O_QUIET, O_TYPES,
+	O_KEEP_DIR,
 	O_THRESH0 = 100 /* + enum vt_id */
 };
 
@@ -53,19 +56,25 @@ static const struct opt_row head_rows[] = {
 	{ { O_THREADS, 't', "threads", CLI_ARG_REQUIRED, "N",
 	    "threads for the forward pass (default: all cores)" }, C_ALL },
 	{ { O_TOKENS, 0, "tokens", CLI_ARG_REQUIRED, "LIST",
-	    "one sequence of token ids, e.g. 1,2,3" }, C_RUN | C_COMPARE | C_PPL },
+	    "one sequence of token ids, e.g. 1,2,3" }, C_RUN | C_COMPARE | C_PPL | C_SWEEP },
 	{ { O_TOKENS_FILE, 0, "tokens-file", CLI_ARG_REQUIRED, "FILE",
-	    "token ids, one sequence per line" }, C_RUN | C_COMPARE | C_PPL },
+	    "token ids, one sequence per line" }, C_RUN | C_COMPARE | C_PPL | C_SWEEP },
 	{ { O_TEXT, 0, "text", CLI_ARG_REQUIRED, "STRING",
-	    "text, tokenized with the model's tokenizer" }, C_RUN | C_COMPARE | C_PPL },
+	    "text, tokenized with the model's tokenizer" }, C_RUN | C_COMPARE | C_PPL | C_SWEEP },
 	{ { O_TEXT_FILE, 0, "text-file", CLI_ARG_REQUIRED, "FILE",
-	    "the text of FILE (compare: llama-perplexity's chunks)" }, C_RUN | C_COMPARE | C_PPL },
+	    "the text of FILE (compare: llama-perplexity's chunks)" },
+	  C_RUN | C_COMPARE | C_PPL | C_SWEEP },
 	{ { O_CHAT, 0, "chat", CLI_ARG_REQUIRED, "FILE",
-	    "'role: text' turns rendered as Qwen's ChatML" }, C_RUN | C_COMPARE | C_PPL },
+	    "'role: text' turns rendered as Qwen's ChatML" }, C_RUN | C_COMPARE | C_PPL | C_SWEEP },
 	{ { O_CTX, 0, "ctx", CLI_ARG_REQUIRED, "N",
-	    "llama-perplexity's chunks of N tokens (default 512)" }, C_COMPARE | C_PPL },
+	    "llama-perplexity's chunks of N tokens (default 512)" }, C_COMPARE | C_PPL | C_SWEEP },
 	{ { O_CHUNKS, 0, "chunks", CLI_ARG_REQUIRED, "N",
-	    "at most N chunks (default: every whole chunk)" }, C_COMPARE | C_PPL },
+	    "at most N chunks (default: every whole chunk)" }, C_COMPARE | C_PPL | C_SWEEP },
+	{ { O_TYPES, 0, "types", CLI_ARG_REQUIRED, "A,B,...",
+	    "the qwen-quant types to try, e.g. Q4_K_M,Q5_K_M,Q8_0" }, C_SWEEP },
+	{ { O_KEEP_DIR, 0, "keep-dir", CLI_ARG_REQUIRED, "DIR",
+	    "write the quantized files into DIR and keep them (default: a temporary directory)" },
+	  C_SWEEP },
 	{ { O_SAVE_BASE, 0, "save-base", CLI_ARG_REQUIRED, "FILE",
 	    "write the (reference's) log-probs as llama-perplexity's KL-divergence base file" },
 	  C_COMPARE | C_PPL },
@@ -87,7 +96,7 @@ static const struct opt_row head_rows[] = {
 	{ { O_BASE, 0, "base", CLI_ARG_REQUIRED, "FILE",
 	    "the reference from a llama-perplexity base file (then one CANDIDATE)" }, C_COMPARE },
 	{ { O_THRESHOLDS, 0, "thresholds", CLI_ARG_REQUIRED, "FILE.yaml",
-	    "thresholds from a YAML mapping (options win)" }, C_COMPARE },
+	    "thresholds from a YAML mapping (options win)" }, C_COMPARE | C_SWEEP },
 };
 
 static const struct opt_row tail_rows[] = {
@@ -118,7 +127,7 @@ static void build_rows(void)
 
 		rows[n].o = (struct cli_opt){ O_THRESH0 + i, 0, vt_rows[i].name, CLI_ARG_REQUIRED,
 					      pct ? "PCT" : "X", vt_rows[i].help };
-		rows[n++].mask = C_COMPARE;
+		rows[n++].mask = C_COMPARE | C_SWEEP;
 	}
 	for (size_t i = 0; i < N_TAIL; i++)
 		rows[n++] = tail_rows[i];
@@ -214,6 +223,8 @@ static bool on_opt(void *p, int id, const char *arg)
 	case O_LOGIT_RTOL: return parse_real("--logit-rtol", arg, &c->o.logit_rtol);
 	case O_HIDDEN_RTOL: return parse_real("--hidden-rtol", arg, &c->o.hidden_rtol);
 	case O_THRESHOLDS: c->o.thresholds = arg; break;
+	case O_TYPES: c->o.types = arg; break;
+	case O_KEEP_DIR: c->o.keep_dir = arg; break;
 	case O_JSON: c->o.json = true; break;
 	case O_QUIET: verify_quiet = true; break;
 	case O_ALLOW_NONFINITE: c->o.allow_nonfinite = true; break;
@@ -234,6 +245,40 @@ static void help_section(FILE *f, unsigned mask, bool exact)
 	cli_opts_help(f, sub, n);
 }
 
+/* every option once, under the subcommands it applies to: "options of
+ * every subcommand", then "run, compare, perplexity and sweep", ... in the
+ * order the groups first appear in the table */
+static void print_groups(FILE *f)
+{
+	unsigned seen[N_ROWS];
+	size_t n_seen = 0;
+
+	for (size_t i = 0; i < N_ROWS; i++) {
+		unsigned m = rows[i].mask;
+		bool dup = false;
+		size_t k = 0, n_cmd = 0;
+
+		for (size_t j = 0; j < n_seen; j++)
+			dup |= seen[j] == m;
+		if (dup)
+			continue;
+		seen[n_seen++] = m;
+		if (m == C_ALL) {
+			fprintf(f, "\noptions of every subcommand:\n");
+		} else {
+			for (size_t c = 0; c < N_CMDS; c++)
+				n_cmd += (m & cmds[c].mask) != 0;
+			fputc('\n', f);
+			for (size_t c = 0; c < N_CMDS; c++)
+				if (m & cmds[c].mask)
+					fprintf(f, "%s%s", k++ ? (k == n_cmd ? " and " : ", ") : "",
+						cmds[c].name);
+			fprintf(f, ":\n");
+		}
+		help_section(f, m, true);
+	}
+}
+
 static void usage(FILE *f, const struct cmd *only)
 {
 	for (size_t i = 0, n = 0; i < N_CMDS; i++)
@@ -248,16 +293,7 @@ static void usage(FILE *f, const struct cmd *only)
 	} else {
 		for (size_t i = 0; i < N_CMDS; i++)
 			fprintf(f, "  %-11s %s\n", cmds[i].name, cmds[i].summary);
-		fprintf(f, "\noptions of every subcommand:\n");
-		help_section(f, C_ALL, true);
-		fprintf(f, "\nrun, compare and perplexity:\n");
-		help_section(f, C_RUN | C_COMPARE | C_PPL, true);
-		fprintf(f, "\ncompare and perplexity:\n");
-		help_section(f, C_COMPARE | C_PPL, true);
-		for (size_t i = 0; i < N_CMDS; i++) {
-			fprintf(f, "\n%s:\n", cmds[i].name);
-			help_section(f, cmds[i].mask, true);
-		}
+		print_groups(f);
 	}
 	fprintf(f, "\nexit status: 0 ok, 1 outside the thresholds or budgets, 2 usage, "
 		   "3 invalid or unsupported input, 4 i/o error\n");
@@ -285,8 +321,8 @@ int main(int argc, char **argv)
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				c.cmd = &cmds[i];
 		if (!c.cmd)
-			return cli_usage_error("unknown subcommand '%s' (run, golden, compare or "
-					       "perplexity)", argv[1]);
+			return cli_usage_error("unknown subcommand '%s' (run, golden, compare, "
+					       "perplexity or sweep)", argv[1]);
 		first = 2;
 	}
 	if (!cli_opts_parse(opts, N_ROWS, argc, argv, first, on_opt, &c, pos, 3, &n_pos))
@@ -300,7 +336,8 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!c.cmd)
-		return cli_usage_error("missing subcommand: run, golden, compare or perplexity");
+		return cli_usage_error("missing subcommand: run, golden, compare, perplexity or "
+				       "sweep");
 	if (!!c.o.tokens + !!c.o.tokens_file + !!c.o.text + !!c.o.text_file + !!c.o.chat > 1)
 		return cli_usage_error("--tokens, --tokens-file, --text, --text-file and --chat "
 				       "exclude each other");

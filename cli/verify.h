@@ -93,6 +93,8 @@ struct verify_opts {
 	const char *base;           /* --base FILE */
 	const char *save_expected;  /* --save-expected FILE.safetensors */
 	bool allow_nonfinite;       /* --allow-nonfinite */
+	const char *types;          /* --types A,B,... (sweep) */
+	const char *keep_dir;       /* --keep-dir DIR (sweep) */
 };
 
 /* ---- an opened model (verify_input.c) ---- */
@@ -290,6 +292,9 @@ int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_po
 		      qk_err *err);
 int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_pos,
 		       qk_err *err);
+/* sweep (verify_sweep.c): qwen-quant each of --types, compare each with
+ * the reference on the same text, one table. */
+int verify_cmd_sweep(const struct verify_opts *o, const char **pos, size_t n_pos, qk_err *err);
 int verify_cmd_perplexity(const struct verify_opts *o, const char **pos, size_t n_pos,
 			  qk_err *err);
 

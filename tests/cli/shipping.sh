@@ -180,3 +180,50 @@ if [ $? -eq 2 ] && grep -q "is not a size" "$tmp/err"; then
 else
 	notok "bad --split-max-size"; show "$tmp/err"
 fi
+
+# ---- qwen-verify sweep: the table equals the commands run by hand ----
+TXT=testdata/tokenizer/corpus/en.txt
+mkdir -p "$tmp/tt"
+if TMPDIR="$tmp/tt" "$V" sweep "$M/qwen2" --types Q8_0,Q2_K --text-file "$TXT" --ctx 64 --chunks 2 \
+	--json -q >"$tmp/sw.json" 2>"$tmp/err" &&
+   "$V" perplexity "$M/qwen2" --text-file "$TXT" --ctx 64 --chunks 2 --save-base "$tmp/b.kld" -q \
+	>/dev/null 2>>"$tmp/err" &&
+   "$Q" -q "$M/qwen2" -o "$tmp/s2.gguf" --type Q2_K 2>>"$tmp/err" &&
+   "$V" compare --base "$tmp/b.kld" "$tmp/s2.gguf" --json -q >"$tmp/c2.json" 2>>"$tmp/err"; then
+	sed -n '/"type":[[:space:]]*"Q2_K"/,/}/p' "$tmp/sw.json" >"$tmp/sw2.json"
+	if [ -s "$tmp/sw2.json" ] &&
+	   [ "$(jnum "$tmp/sw2.json" kld_mean)" = "$(jnum "$tmp/c2.json" kld_mean 1)" ] &&
+	   [ "$(jnum "$tmp/sw2.json" top1_agreement)" = "$(jnum "$tmp/c2.json" top1_agreement 1)" ] &&
+	   [ "$(jnum "$tmp/sw2.json" bytes)" = "$(jnum "$tmp/c2.json" bytes 2)" ]; then
+		ok "sweep --json: Q2_K's KLD, same top p and bytes = qwen-quant + compare --base by hand"
+	else
+		notok "sweep's Q2_K row differs from the commands by hand"; show "$tmp/sw2.json"
+	fi
+	if [ -z "$(ls -A "$tmp/tt")" ]; then
+		ok "sweep leaves nothing in TMPDIR"
+	else
+		notok "sweep left files in TMPDIR: $(ls "$tmp/tt")"
+	fi
+else
+	notok "sweep"; show "$tmp/err"
+fi
+"$V" sweep "$M/qwen2" --types Q8_0,Q2_K --text-file "$TXT" --ctx 64 --chunks 2 --max-kld 0.5 -q \
+	--keep-dir "$tmp/kd" >"$tmp/out" 2>"$tmp/err"
+if [ $? -eq 1 ] && grep -q "^Q8_0 .* pass$" "$tmp/out" && grep -q "^Q2_K .* FAIL$" "$tmp/out" &&
+   grep -q "sweep: Q2_K is outside the thresholds" "$tmp/err" && [ -f "$tmp/kd/Q2_K.gguf" ]; then
+	ok "sweep --max-kld 0.5: Q8_0 pass, Q2_K FAIL, exit 1; --keep-dir keeps the files"
+else
+	notok "sweep with a threshold"; show "$tmp/out"; show "$tmp/err"
+fi
+"$V" sweep "$M/qwen2" --types Q8_0,Q4_KM --text-file "$TXT" >"$tmp/out" 2>"$tmp/err"
+if [ $? -eq 2 ] && grep -q "did you mean 'Q4_K_M'" "$tmp/err"; then
+	ok "sweep --types Q4_KM: exit 2 before any work, with the closest type"
+else
+	notok "sweep with a bad type"; show "$tmp/err"
+fi
+"$V" sweep "$M/qwen2" --types Q8_0 >"$tmp/out" 2>"$tmp/err"
+if [ $? -eq 2 ] && grep -q "sweep measures on text" "$tmp/err"; then
+	ok "sweep without text: exit 2"
+else
+	notok "sweep without text"; show "$tmp/err"
+fi
