@@ -145,6 +145,13 @@ static void print_container(const struct qk_input *in, const char *why)
 	printf("tensors:       %zu\n", in->cat.n_tensors);
 }
 
+/* a GGUF tensor's ggml ne: its row-major shape reversed */
+static void tensor_ne(const struct qk_tensor *t, int64_t *ne)
+{
+	for (int d = 0; d < t->n_dims; d++)
+		ne[d] = (int64_t)t->shape[t->n_dims - 1 - d];
+}
+
 static void print_text(const struct qk_input *in, const struct inspect_opts *o, const char *why)
 {
 	const struct qk_catalog *cat = &in->cat;
@@ -181,16 +188,27 @@ static void print_text(const struct qk_input *in, const struct inspect_opts *o, 
 		inspect_layers_text(stdout, hp);
 	}
 	if (o->tensors) {
+		const bool gguf = cat->format == QK_FMT_GGUF;
+
+		/* one notation in every tool (common.h): a GGUF's ggml ne {..}, a
+		 * safetensors shape [..] */
 		printf("tensors:\n");
-		printf("  %-56s %-22s %-6s %-8s %-22s %s\n", "name", "role", "layer", "dtype", "shape",
-		       "bytes");
+		printf("  %-56s %-22s %-6s %-8s %-22s %s\n", "name", "role", "layer", "dtype",
+		       gguf ? "ne" : "shape", "bytes");
 		for (size_t i = 0; i < cat->n_tensors; i++) {
 			const struct qk_tensor *t = &cat->tensors[i];
 			const char *role;
 			char layer[32], shape[128];
 
 			tensor_role(&in->model, i, &role, layer, sizeof(layer));
-			qk_shape_str(t->shape, t->n_dims, shape, sizeof(shape));
+			if (gguf) {
+				int64_t ne[QK_MAX_DIMS];
+
+				tensor_ne(t, ne);
+				cli_ne_str(ne, t->n_dims, shape, sizeof(shape));
+			} else {
+				qk_shape_str(t->shape, t->n_dims, shape, sizeof(shape));
+			}
 			printf("  %-56s %-22s %-6s %-8s %-22s %" PRIu64 "\n", t->name, role, layer,
 			       qk_dtype_name(t->dtype), shape, t->nbytes);
 		}
@@ -289,6 +307,12 @@ static cJSON *build_json(const struct qk_input *in, const struct inspect_opts *o
 			cJSON_AddBoolToObject(e, "mtp", c->mtp);
 			cJSON_AddStringToObject(e, "dtype", qk_dtype_name(t->dtype));
 			cJSON_AddItemToObject(e, "shape", shape_json(t));
+			if (cat->format == QK_FMT_GGUF) {
+				int64_t ne[QK_MAX_DIMS];
+
+				tensor_ne(t, ne);
+				cJSON_AddItemToObject(e, "ne", cli_ne_json(ne, t->n_dims));
+			}
 			cJSON_AddNumberToObject(e, "bytes", (double)t->nbytes);
 			cJSON_AddItemToArray(arr, e);
 		}

@@ -227,3 +227,28 @@ if [ $? -eq 2 ] && grep -q "sweep measures on text" "$tmp/err"; then
 else
 	notok "sweep without text"; show "$tmp/err"
 fi
+
+# ---- one shape notation: a GGUF tensor's ne {..} is the same in every tool ----
+I="$BINDIR/qwen-inspect"
+if "$Q" plan "$M/qwen2" --type Q4_K_M >"$tmp/p.txt" 2>"$tmp/err" &&
+   "$I" "$tmp/q4.gguf" --tensors >"$tmp/i.txt" 2>>"$tmp/err" &&
+   "$C" "$M/qwen2" --dry-run --outtype q8_0 >"$tmp/c.txt" 2>>"$tmp/err"; then
+	# name and ne, sorted: plan "  name type {a, b} ...", inspect "  name role layer dtype {a, b} ..."
+	sed -n 's/^  \([^ ]*\) .*\({[0-9, ]*}\).*/\1 \2/p' "$tmp/p.txt" | sort >"$tmp/a"
+	sed -n '/^  name /,$p' "$tmp/i.txt" | sed -n 's/^  \([^ ]*\) .*\({[0-9, ]*}\).*/\1 \2/p' | sort >"$tmp/b"
+	sed -n '/^tensors:/,$p' "$tmp/c.txt" | sed -n 's/^  \([^ ]*\) .*\({[0-9, ]*}\).*/\1 \2/p' | sort >"$tmp/c"
+	if [ "$(wc -l <"$tmp/a")" -gt 20 ] && cmp -s "$tmp/a" "$tmp/b" && cmp -s "$tmp/a" "$tmp/c" &&
+	   grep -q "^  name .* ne  *bytes$" "$tmp/i.txt"; then
+		ok "qwen-quant plan, qwen-convert --dry-run and qwen-inspect --tensors of the GGUF write the same ne {..} for all $(wc -l <"$tmp/a") tensors"
+	else
+		notok "ne differs between the tools"; diff "$tmp/a" "$tmp/b" | head -4; diff "$tmp/a" "$tmp/c" | head -4
+	fi
+else
+	notok "shape notation"; show "$tmp/err"
+fi
+if "$I" "$tmp/q4.gguf" --tensors --json 2>"$tmp/err" | grep -A3 '"name":[[:space:]]*"token_embd.weight"' >/dev/null &&
+   "$I" "$tmp/q4.gguf" --tensors --json | tr -d ' \t\n' | grep -q '"name":"token_embd.weight".*"shape":\[512,256\],"ne":\[256,512\]'; then
+	ok "qwen-inspect --json: a GGUF tensor has shape [512, 256] (row-major) and ne [256, 512]"
+else
+	notok "inspect JSON shape/ne"
+fi
