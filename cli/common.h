@@ -93,8 +93,9 @@ char *cli_default_output(const char *dir, const char *const parts[CLI_NAME_N],
 char *cli_fill_template(const char *out, const char *type);
 /* The output a writer uses: out as given (*owned NULL) unless it is NULL
  * (the default name, beside the input: in its model directory, or in the
- * directory of an input file) or holds a template (filled in); then *owned
- * is the malloc'd name, for the caller to use and free. */
+ * directory of an input file), an existing directory (the default name in
+ * it) or holds a template (filled in); then *owned is the malloc'd name, for
+ * the caller to use and free. */
 int cli_output_name(const char *out, const struct qk_catalog *cat,
 		    const char *const parts[CLI_NAME_N], const char *type, char **owned,
 		    qk_err *err);

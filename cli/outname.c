@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../formats/base/path.h"
 #include "../formats/base/strbuf.h"
@@ -126,10 +127,16 @@ int cli_output_name(const char *out, const struct qk_catalog *cat,
 	const char *slash;
 	char *dir;
 
+	struct stat st;
+
 	*owned = NULL;
-	if (out && !strchr(out, '{'))
+	if (out && *out && stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* an existing directory: the default name inside it, as
+		 * convert_hf_to_gguf.py does with --outfile DIR */
+		*owned = cli_default_output(out, parts, type);
+	} else if (out && !strchr(out, '{')) {
 		return QK_OK;
-	if (out) {
+	} else if (out) {
 		*owned = cli_fill_template(out, type);
 	} else {
 		if (cat->dir)

@@ -234,5 +234,5 @@ if [ "$(id -u)" = 0 ] && mkdir "$tmp/small" && mount -t tmpfs -o size=4m tmpfs "
 		-o "$tmp/small/x.gguf"
 	umount "$tmp/small"
 else
-	echo "ok - # SKIP a real full filesystem needs root and tmpfs"
+	echo "skip - a real full filesystem needs root and tmpfs"
 fi

@@ -45,7 +45,14 @@ for f in config.json tokenizer.json tokenizer_config.json generation_config.json
 done
 expect 2 "output path is one of the inputs" qwen-verify run "$tmp/m" \
 	--tokens-file "$tmp/tokens.txt" --dump "$tmp/tokens.txt"
-expect 2 "output path is one of the inputs" qwen-convert "$tmp/m" -o "$tmp/m"
+# -o naming the model directory itself: the default name inside it (what no
+# -o gives), never one of its files
+if "$BINDIR/qwen-convert" -q "$tmp/m" -o "$tmp/m" 2>"$tmp/err" && [ -f "$tmp/m/M-854K-BF16.gguf" ]; then
+	ok "-o MODEL_DIR writes MODEL_DIR/M-854K-BF16.gguf beside the inputs"
+else
+	notok "-o MODEL_DIR"; sed 's/^/#   /' "$tmp/err" | head -3
+fi
+rm -f "$tmp/m/M-854K-BF16.gguf"
 no_temps "$tmp/m"
 
 # non-regular targets: a FIFO, a device node (as root), a symlink to one
@@ -64,7 +71,7 @@ if [ "$(id -u)" = 0 ] && mknod "$tmp/null" c 1 3 2>/dev/null; then
 	expect 2 "exists and is not a regular file" qwen-quant "$tmp/m" -o "$tmp/null" --type Q8_0
 	if [ -c "$tmp/null" ]; then ok "the device node is still one"; else notok "device node replaced"; fi
 else
-	echo "ok - # SKIP mknod needs root"
+	echo "skip - mknod needs root"
 fi
 no_temps "$tmp"
 
@@ -73,8 +80,17 @@ expect 2 "the output path is empty" qwen-convert "$tmp/m" -o ""
 expect 2 "the output path is empty" qwen-quant "$tmp/m" -o "" --type Q8_0
 expect 2 "the output path is empty" qwen-verify run "$tmp/m" --tokens 1 --dump ""
 mkdir "$tmp/d"
-expect 2 "$tmp/d: is a directory" qwen-quant "$tmp/m" -o "$tmp/d" --type Q8_0
-expect 2 "$tmp/d: is a directory" qwen-convert "$tmp/m" -o "$tmp/d" --to gguf
+# a GGUF writer given a directory writes llama.cpp's default name into it
+# (convert_hf_to_gguf.py --outfile DIR)
+if "$BINDIR/qwen-quant" "$tmp/m" -o "$tmp/d" --type Q8_0 -q 2>"$tmp/err" &&
+   "$BINDIR/qwen-convert" "$tmp/m" -o "$tmp/d/" --to gguf -q 2>>"$tmp/err" &&
+   [ "$(ls "$tmp/d" | grep -c -- '-Q8_0\.gguf$')" -eq 1 ] &&
+   [ "$(ls "$tmp/d" | grep -c -- '-BF16\.gguf$')" -eq 1 ]; then
+	ok "-o DIR: qwen-quant and qwen-convert write their default names into DIR"
+else
+	notok "-o DIR"; sed 's/^/#   /' "$tmp/err" | head -3; ls "$tmp/d" | sed 's/^/#   /'
+fi
+rm -f "$tmp"/d/*
 expect 2 "$tmp/d: is a directory" qwen-verify run "$tmp/m" --tokens 1 --dump "$tmp/d"
 expect 4 "$tmp/nodir/x.gguf: cannot write there" qwen-quant "$tmp/m" -o "$tmp/nodir/x.gguf" \
 	--type Q8_0
@@ -97,7 +113,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		notok "unwritable directory: exit $rc"; sed 's/^/#   /' "$tmp/err" | head -3
 	fi
 else
-	echo "ok - # SKIP unwritable directory needs root and setpriv"
+	echo "skip - unwritable directory needs root and setpriv"
 fi
 
 # a symlinked target: the file it points to is replaced, the link stays
