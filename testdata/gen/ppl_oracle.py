@@ -33,6 +33,29 @@ def adds_bos(d):
     return bool(json.load(open(p, encoding="utf-8")).get("add_bos_token", False))
 
 
+def chunk_nll(lg, tok, n_ctx):
+    """llama-perplexity's scored positions of one chunk of n_ctx tokens
+    (logits lg [n_ctx, V] as float64, tokens tok [n_ctx]): the negative
+    log-likelihoods of token j+1 at positions j = n_ctx/2 .. n_ctx-2"""
+    nll = []
+    for j in range(n_ctx // 2, n_ctx - 1):
+        row = lg[j]
+        m = row.max()
+        lse = m + np.log(np.exp(row - m).sum())
+        nll.append(lse - row[tok[j + 1]])
+    return nll
+
+
+def summary(nll):
+    """(mean nll, PPL, PPL error) as llama-perplexity prints them"""
+    n = len(nll)
+    mean = nll.mean()
+    var = (nll * nll).mean() - mean * mean
+    ppl = np.exp(mean)
+    err = ppl * np.sqrt(var / (n - 1)) if var > 0 else 0.0
+    return mean, ppl, err
+
+
 def main():
     print("# fixture\tn_ctx\tn_tokens\ttokens\tnll_mean\tppl\tppl_err")
     for fx in sorted(os.listdir(ROOT)):
@@ -44,19 +67,7 @@ def main():
         tok = t["tokens.0"].astype(np.int64)
         lg = t["logits.0"].astype(np.float64)
         n_ctx = len(tok) // 2
-        first = n_ctx // 2
-        nll = []
-        for j in range(first, n_ctx - 1):
-            row = lg[j]
-            m = row.max()
-            lse = m + np.log(np.exp(row - m).sum())
-            nll.append(lse - row[tok[j + 1]])
-        nll = np.array(nll)
-        n = len(nll)
-        mean = nll.mean()
-        var = (nll * nll).mean() - mean * mean
-        ppl = np.exp(mean)
-        err = ppl * np.sqrt(var / (n - 1)) if var > 0 else 0.0
+        mean, ppl, err = summary(np.array(chunk_nll(lg[:n_ctx], tok[:n_ctx], n_ctx)))
         ids = ",".join(str(int(x)) for x in tok)
         print(f"{fx}\t{n_ctx}\t{len(tok)}\t{ids}\t{mean:.12g}\t{ppl:.12g}\t{err:.12g}")
 

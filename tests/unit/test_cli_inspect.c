@@ -37,6 +37,7 @@ static const struct {
 	{ "qwen3_next_256", "qwen3next", "Qwen3", 1 },
 	{ "qwen3_5", "qwen35", "Qwen3.5", 0 },
 	{ "qwen3_5_moe", "qwen35moe", "Qwen3.5", 1 },
+	{ "qwen3_tiny", "qwen3", "Qwen3", 0 },
 };
 _Static_assert(sizeof(fixtures) / sizeof(fixtures[0]) == QK_FIXTURE_COUNT, "one row per fixture");
 
