@@ -14,9 +14,15 @@ M=testdata/models
 # the trained tiny Qwen3 when it is there (its numbers mean something), else
 # the random-weight qwen2 fixture
 MODEL=$M/qwen2
-[ -f "$M/qwen3_tiny/config.json" ] && MODEL=$M/qwen3_tiny
 TEXT=testdata/tokenizer/corpus/en.txt
-[ -f "$MODEL/heldout.txt" ] && TEXT=$MODEL/heldout.txt
+if [ -f "$M/qwen3_tiny/heldout.tsv" ]; then
+	# its held-out text: byte ranges of the corpus it was never trained on
+	MODEL=$M/qwen3_tiny
+	TEXT=$out/heldout.txt
+	grep -v '^#' "$MODEL/heldout.tsv" | while IFS="$(printf '\t')" read -r f off len; do
+		tail -c +"$((off + 1))" "testdata/tokenizer/corpus/$f" | head -c "$len"
+	done >"$TEXT"
+fi
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 # run CMD...: print the command, run it, show a non-zero exit status
@@ -54,7 +60,7 @@ run qwen-inspect "$G" --kv
 
 step "4. the reference forward pass on text, then against Hugging Face transformers' outputs"
 run qwen-verify run "$G" --text "The train leaves at 8:45." --top-k 3
-run qwen-verify golden $M/qwen2 $M/qwen2/expected.safetensors
+run qwen-verify golden "$MODEL" "$MODEL/expected.safetensors"
 
 step "5. plan a quantization with a recipe (man/examples/keep.yaml), then make it"
 run cat man/examples/keep.yaml
