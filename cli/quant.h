@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../formats/imatrix/imatrix.h"
 #include "../formats/model/open.h"
 #include "../formats/plan/plan.h"
 #include "../formats/plan/recipe.h"
@@ -42,6 +43,7 @@ struct quant_opts {
 	unsigned threads;
 	uint64_t split_bytes;          /* --split-max-size, 0: none */
 	uint64_t split_tensors;        /* --split-max-tensors, 0: none */
+	const char *imatrix;           /* --imatrix FILE or NULL (qopt.has_imatrix set too) */
 };
 
 /* --type COPY (llama-quantize's): every tensor of a GGUF input copied as it
@@ -84,6 +86,11 @@ struct quant_job {
 	size_t *rule_hits;             /* [recipe.n] tensors each rule decided */
 	int n_fallback;                /* llama-quantize's fallback count */
 	uint32_t ftype;                /* general.file_type written */
+	struct im_file imat;           /* --imatrix: the file */
+	const char *imat_path;         /* its path as given; NULL without --imatrix */
+	float *imat_w;                 /* every entry's weights, back to back */
+	uint64_t *imat_at;             /* [imat.n] where entry i's weights start */
+	size_t imat_used, imat_missing; /* quantized tensors with / without weights */
 	uint64_t src_bytes;            /* data bytes of the tensors as the input holds them
 					* (safetensors: as qwen-convert --outtype auto writes) */
 };
@@ -106,6 +113,14 @@ int quant_gguf_copy_kv(const struct quant_job *j, struct gf_writer *w, qk_err *e
 bool quant_meta_u32(const struct quant_job *j, const char *key, uint32_t *out);
 /* general.architecture of the input's metadata, or NULL. */
 const char *quant_meta_arch(const struct quant_job *j);
+
+/* --imatrix (quant_imatrix.c): load `path` and give every quantized tensor
+ * of the plan its weights (wp_tensor.qw), by llama-quantize's rules. */
+int quant_imatrix_attach(struct quant_job *j, const char *path, qk_err *err);
+/* The quantize.imatrix.* keys llama-quantize adds after general.file_type
+ * (nothing without --imatrix). */
+int quant_imatrix_kvs(const struct quant_job *j, struct gf_writer *w, qk_err *err);
+void quant_imatrix_free(struct quant_job *j);
 
 /* Write the file or split set `set` (gguf_set_plan of j->plan) (quant_write.c);
  * st gets the data counts. */

@@ -26,6 +26,7 @@ void quant_job_free(struct quant_job *j)
 	free(j->info);
 	free(j->gbind);
 	free(j->gpiece);
+	quant_imatrix_free(j);
 	if (j->opened)
 		qk_input_close(&j->in);
 	memset(j, 0, sizeof(*j));
@@ -273,6 +274,8 @@ int quant_prepare(struct quant_job *j, const struct quant_opts *o, const char *p
 	if (o->mix == &quant_copy_mix)
 		copy_all(j);
 	else if ((rc = decide_all(j, o, err)))
+		return rc;
+	if (o->imatrix && (rc = quant_imatrix_attach(j, o->imatrix, err)))
 		return rc;
 	/* binding read the small tensors (norms, biases) scattered through the
 	 * input; drop the pages it touched so that the resident set stays the

@@ -32,7 +32,7 @@ static void print_tensor(FILE *f, const struct quant_job *j, size_t i)
 {
 	const struct wp_tensor *t = &j->plan.t[i];
 	const struct quant_info *in = &j->info[i];
-	char ne[96], why[64];
+	char ne[96], why[80];
 
 	cli_ne_str(t->ne, t->n_dims, ne, sizeof(ne));
 	if (in->rule >= 0)
@@ -40,6 +40,8 @@ static void print_tensor(FILE *f, const struct quant_job *j, size_t i)
 			 j->recipe.rules[in->rule].line);
 	else
 		snprintf(why, sizeof(why), "%s", why_names[in->why]);
+	if (t->qw) /* --imatrix: this tensor is quantized with weights */
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), ", imatrix");
 	fprintf(f, "  %-40s %-5s %-22s %12" PRIu64 " %6.2f  %-5s %s\n", t->name, type_name(t->type),
 		ne, t->nbytes, bpw(t->nbytes, t->n_elem), type_name(in->src_type), why);
 }
@@ -52,6 +54,9 @@ void quant_print_plan(FILE *f, const struct quant_job *j, const struct quant_opt
 	fprintf(f, "plan for %s: %s (general.file_type %" PRIu32 ")%s%s%s\n", j->in.cat.path,
 		quant_type_label(j, o), j->ftype, o->recipe ? ", recipe " : "", o->recipe ? o->recipe : "",
 		o->qopt.pure ? ", pure" : "");
+	if (j->imat_path)
+		fprintf(f, "imatrix %s: %zu entries; %zu quantized tensors with weights, %zu without\n",
+			j->imat_path, j->imat.n, j->imat_used, j->imat_missing);
 	fprintf(f, "  %-40s %-5s %-22s %12s %6s  %-5s %s\n", "tensor", "type", "ne", "bytes", "bpw",
 		"from", "why");
 	for (size_t i = 0; i < j->plan.n; i++) {
@@ -107,6 +112,8 @@ static cJSON *tensor_json(const struct quant_job *j, size_t i)
 	cJSON_AddStringToObject(e, "why", why_keys[in->why]);
 	if (in->rule >= 0)
 		cJSON_AddNumberToObject(e, "recipe_line", j->recipe.rules[in->rule].line);
+	if (j->imat_path)
+		cJSON_AddBoolToObject(e, "imatrix", t->qw != NULL);
 	return e;
 }
 
@@ -124,6 +131,10 @@ int quant_plan_json(const struct quant_job *j, const struct quant_opts *o,
 	if (o->recipe)
 		cJSON_AddStringToObject(root, "recipe", o->recipe);
 	cJSON_AddBoolToObject(root, "pure", o->qopt.pure);
+	if (j->imat_path) {
+		cJSON_AddStringToObject(root, "imatrix", j->imat_path);
+		cJSON_AddNumberToObject(root, "imatrix_entries", (double)j->imat.n);
+	}
 	arr = cJSON_AddArrayToObject(root, "tensors");
 	for (size_t i = 0; arr && i < j->plan.n; i++) {
 		cJSON_AddItemToArray(arr, tensor_json(j, i));

@@ -47,7 +47,7 @@ static int write_kvs(const struct quant_job *j, struct gf_writer *w, qk_err *err
 		rc = gf_writer_add_u32(w, "general.quantization_version", QNT_VERSION, err);
 	if (!rc)
 		rc = gf_writer_add_u32(w, "general.file_type", j->ftype, err);
-	return rc;
+	return rc ? rc : quant_imatrix_kvs(j, w, err);
 }
 
 static int kv_fn(void *ctx, struct gf_writer *w, qk_err *err)

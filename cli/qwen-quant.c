@@ -26,7 +26,7 @@ enum { C_QUANT = 1, C_PLAN = 2, C_ALL = 3 };
 enum {
 	O_OUTPUT = 1, O_TYPE, O_RECIPE, O_THREADS, O_ALLOW_REQUANT, O_PURE, O_LEAVE_OUTPUT,
 	O_OUTPUT_TYPE, O_TOKEN_EMBD_TYPE, O_KEEP_MTP, O_SPLIT_SIZE, O_SPLIT_TENSORS,
-	O_ALLOW_NONFINITE, O_QUIET, O_JSON, O_HELP, O_VERSION,
+	O_ALLOW_NONFINITE, O_IMATRIX, O_QUIET, O_JSON, O_HELP, O_VERSION,
 };
 
 struct opt_row {
@@ -45,6 +45,9 @@ static const struct opt_row rows[] = {
 	{ { O_THREADS, 't', "threads", CLI_ARG_REQUIRED, "N",
 	    "quantizer threads (default: all cores); the output does not depend on it" },
 	  C_QUANT },
+	{ { O_IMATRIX, 0, "imatrix", CLI_ARG_REQUIRED, "FILE",
+	    "importance matrix (llama-imatrix's GGUF or .dat) for the weighted quantizers" },
+	  C_ALL },
 	{ { O_ALLOW_REQUANT, 0, "allow-requantize", CLI_ARG_NONE, NULL,
 	    "quantize tensors that are already quantized" }, C_ALL },
 	{ { O_PURE, 0, "pure", CLI_ARG_NONE, NULL,
@@ -145,6 +148,10 @@ static bool on_opt(void *p, int id, const char *arg)
 	case O_ALLOW_NONFINITE: c->o.allow_nonfinite = true; break;
 	case O_TYPE: return set_type(c, arg);
 	case O_RECIPE: c->o.recipe = arg; break;
+	case O_IMATRIX:
+		c->o.imatrix = arg;
+		c->o.qopt.has_imatrix = true;
+		break;
 	case O_THREADS: return cli_parse_u64("--threads", arg, 1, 256, &c->threads);
 	case O_ALLOW_REQUANT: c->o.allow_requantize = true; break;
 	case O_PURE: c->o.qopt.pure = true; break;
@@ -200,6 +207,10 @@ static void warnings(const struct quant_job *j, const struct quant_opts *o, bool
 		if (!j->rule_hits[r])
 			cli_warn("%s:%u: rule decides no tensor (none matches, or llama-quantize never "
 				 "quantizes the ones that do)", j->recipe.path, j->recipe.rules[r].line);
+	if (j->imat_missing && !o->quiet && !plan) /* plan prints it itself */
+		fprintf(stderr, "%s: note: %zu quantized tensor%s without an imatrix entry (quantized "
+			"without weights, as llama-quantize does)\n", cli_prog, j->imat_missing,
+			j->imat_missing == 1 ? "" : "s");
 	if (j->n_fallback && !o->quiet && !plan) /* plan prints it itself */
 		cli_warn("%d of %zu tensors required fallback quantization (rows not a multiple of "
 			 "the type's block)", j->n_fallback, j->plan.n);

@@ -170,6 +170,7 @@ enum cond {
 	I_LT,          /* i < arg */
 	I_LT_N_OVER,   /* i < n / arg */
 	MORE_BITS,     /* use_more_bits(i, n) */
+	IMAT_I_LT_N_OVER, /* an importance matrix is given and i < n / arg */
 };
 
 struct rule {
@@ -193,9 +194,10 @@ struct mix_row {
  * attn_output with 8 experts. Common to all: output head, 70B and 8-expert
  * rules in mix_rules(); the row-length fallback in fallback(). */
 static const struct mix_row mixes[] = {
-	{ { "Q4_0", 2, QT_Q4_0 }, NONE, NONE, NONE, NONE },
+	/* with an imatrix, ffn_down of the first eighth of the layers one up */
+	{ { "Q4_0", 2, QT_Q4_0 }, NONE, IF(IMAT_I_LT_N_OVER, 8, Q4_1), NONE, NONE },
 	{ { "Q4_1", 3, QT_Q4_1 }, NONE, NONE, NONE, NONE },
-	{ { "Q5_0", 8, QT_Q5_0 }, NONE, NONE, NONE, NONE },
+	{ { "Q5_0", 8, QT_Q5_0 }, NONE, IF(IMAT_I_LT_N_OVER, 8, Q5_1), NONE, NONE },
 	{ { "Q5_1", 9, QT_Q5_1 }, NONE, NONE, NONE, NONE },
 	{ { "Q8_0", 7, QT_Q8_0 }, NONE, NONE, NONE, NONE },
 	{ { "Q2_K", 10, QT_Q2_K }, IF_ELSE(GQA_GE_4, 0, Q4_K, Q3_K), IF(ALWAYS, 0, Q3_K),
@@ -315,13 +317,14 @@ static bool use_more_bits(int i, int n)
 	return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
 }
 
-static int apply(const struct rule *r, int type, int i, int n, int n_gqa)
+static int apply(const struct rule *r, int type, int i, int n, const struct qm_state *st)
 {
 	bool hit;
 
 	switch (r->cond) {
 	case ALWAYS: hit = true; break;
-	case GQA_GE_4: hit = n_gqa >= 4; break;
+	case GQA_GE_4: hit = st->n_gqa >= 4; break;
+	case IMAT_I_LT_N_OVER: hit = st->opt.has_imatrix && i < n / r->arg; break;
 	case I_LT: hit = i < r->arg; break;
 	case I_LT_N_OVER: hit = i < n / r->arg; break;
 	case MORE_BITS: hit = use_more_bits(i, n); break;
@@ -370,7 +373,7 @@ static int mix_rules(struct qm_state *st, const char *name, enum cat c,
 		return type == QT_Q8_0 ? QT_Q8_0 : QT_Q6_K;
 	}
 	if (is_attn_v_like(c)) {
-		type = apply(&r->attn_v, type, st->i_attention_wv, st->n_attention_wv, st->n_gqa);
+		type = apply(&r->attn_v, type, st->i_attention_wv, st->n_attention_wv, st);
 		if (st->is_70b && (type == QT_Q3_K || type == QT_Q4_K))
 			type = QT_Q5_K;
 		if (st->n_expert == 8)
@@ -382,12 +385,11 @@ static int mix_rules(struct qm_state *st, const char *name, enum cat c,
 	case CAT_ATTN_K:
 		return st->n_expert == 8 ? QT_Q8_0 : type;
 	case CAT_ATTN_OUT:
-		return apply(st->n_expert == 8 ? &r->attn_out_8x : &r->attn_out, type, 0, 0,
-			     st->n_gqa);
+		return apply(st->n_expert == 8 ? &r->attn_out_8x : &r->attn_out, type, 0, 0, st);
 	case CAT_FFN_DOWN:
 		if ((err = ffn_layer(st, name, st->i_ffn_down, &layer)) != QM_OK)
 			return err;
-		type = apply(&r->ffn_down, type, layer, st->n_layer, st->n_gqa);
+		type = apply(&r->ffn_down, type, layer, st->n_layer, st);
 		st->i_ffn_down++;
 		return type;
 	case CAT_FFN_GATE:  /* no rule for our mixes, but the layer check holds */

@@ -84,8 +84,10 @@ struct qm_options {
 	bool keep_output;     /* --leave-output-tensor: output.weight keeps its type */
 	int output_type;      /* --output-tensor-type */
 	int token_embd_type;  /* --token-embedding-type */
+	bool has_imatrix;     /* --imatrix given (llama-quantize's has_imatrix: some
+			       * rules depend on it) */
 };
-#define QM_OPTIONS_DEFAULT { false, false, -1, -1 }
+#define QM_OPTIONS_DEFAULT { false, false, -1, -1, false }
 
 /* The running state of one pass over a model. Read-only to callers except
  * n_fallback, which they may report (llama-quantize prints it). */

@@ -11,14 +11,15 @@
 static const struct {
 	const struct cc_table *table;
 	const char *tool;      /* "qwen-inspect": TOOL PATH; "qwen-verify-base": qwen-verify
-				* compare --base PATH on the qwen3 fixture; others: TOOL
+				* compare --base PATH on the qwen3 fixture; "qwen-quant-imatrix":
+				* qwen-quant --imatrix PATH on qwen3_256; others: TOOL
 				* PATH -o OUT.gguf */
 } tables[] = {
 	{ &cc_st_cases, "qwen-inspect" },     { &cc_index_cases, "qwen-inspect" },
 	{ &cc_gguf_cases, "qwen-inspect" },   { &cc_config_cases, "qwen-inspect" },
 	{ &cc_model_cases, "qwen-inspect" },  { &cc_tok_cases, "qwen-convert" },
 	{ &cc_split_cases, "qwen-inspect" },  { &cc_config_writer_cases, "qwen-convert" },
-	{ &cc_kb_cases, "qwen-verify-base" },
+	{ &cc_kb_cases, "qwen-verify-base" },  { &cc_im_cases, "qwen-quant-imatrix" },
 };
 
 int main(int argc, char **argv)

@@ -20,6 +20,9 @@ while IFS="$tab" read -r name path code frag tool; do
 		"$BINDIR/qwen-inspect" "$path" >"$out/stdout" 2>"$out/stderr"
 	elif [ "$tool" = qwen-verify-base ]; then
 		"$BINDIR/qwen-verify" compare --base "$path" testdata/models/qwen3 >"$out/stdout" 2>"$out/stderr"
+	elif [ "$tool" = qwen-quant-imatrix ]; then
+		"$BINDIR/qwen-quant" --imatrix "$path" testdata/models/qwen3_256 --type Q4_K_M \
+			-o "$out/o.gguf" >"$out/stdout" 2>"$out/stderr"
 	else
 		"$BINDIR/$tool" "$path" -o "$out/o.gguf" >"$out/stdout" 2>"$out/stderr"
 	fi
