@@ -21,9 +21,8 @@ static const struct {
 	const char *name, *hint;
 } foreign[] = {
 	{ "outfile", "write the output with -o/--output" },
-	{ "imatrix", "importance matrices are not supported yet" },
-	{ "include-weights", "importance matrices are not supported yet" },
-	{ "exclude-weights", "importance matrices are not supported yet" },
+	{ "include-weights", "--imatrix uses every entry of the file (no name filters)" },
+	{ "exclude-weights", "--imatrix uses every entry of the file (no name filters)" },
 	{ "vocab-only", "qwenkit writes whole models only" },
 	{ "tensor-type", "per-tensor types come from a YAML recipe: --recipe FILE.yaml" },
 	{ "kl-divergence", "use qwen-verify compare BASE CANDIDATE" },

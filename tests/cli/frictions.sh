@@ -35,7 +35,7 @@ expect 2 "did you mean '--outtype'?" "$C" "$M/qwen2" -o "$tmp/x.gguf" --outype f
 expect 2 "did you mean '--allow-requantize'?" "$Q" "$M/qwen2" --allow-requantise
 expect 2 "did you mean '--tokens'?" "$V" run "$M/qwen2" --tokns 1
 expect 2 "write the output with -o/--output" "$Q" "$M/qwen2" --outfile x.gguf
-expect 2 "importance matrices are not supported yet" "$Q" "$M/qwen2" --imatrix m.dat
+expect 2 "--imatrix uses every entry of the file" "$Q" "$M/qwen2" --exclude-weights attn
 expect 2 "unknown option '--frobnicate'" "$Q" "$M/qwen2" --frobnicate
 if grep -q "did you mean" "$tmp/err"; then notok "--frobnicate gets no suggestion"; else ok "a word far from every option gets no suggestion"; fi
 expect 2 "did you mean 'Q4_K_M'?" "$Q" "$M/qwen2" -o "$tmp/x.gguf" --type Q4_KM
