@@ -14,7 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { C_RUN = 1, C_GOLDEN = 2, C_COMPARE = 4, C_PPL = 8, C_SWEEP = 16, C_ALL = 31 };
+enum { C_RUN = 1, C_GOLDEN = 2, C_COMPARE = 4, C_PPL = 8, C_SWEEP = 16, C_IMATRIX = 32,
+       C_ALL = 63 };
 
 typedef int (*cmd_fn)(const struct verify_opts *o, const char **pos, size_t n_pos,
 		      qk_err *err);
@@ -36,6 +37,8 @@ static const struct cmd {
 	  "llama-perplexity's perplexity: chunks of --ctx tokens, PPL +/- error" },
 	{ "sweep", verify_cmd_sweep, C_SWEEP, "sweep [OPTIONS] MODEL --types A,B,...",
 	  "quantize to each type and compare on text: size, bpw, PPL, KLD, same top p" },
+	{ "imatrix", verify_cmd_imatrix, C_IMATRIX, "imatrix [OPTIONS] MODEL --text-file F -o FILE",
+	  "llama-imatrix's importance matrix from the reference pass (GGUF or .dat)" },
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -43,7 +46,7 @@ enum {
 	O_THREADS = 1, O_TOKENS, O_TOKENS_FILE, O_TOP_K, O_DUMP, O_LOGIT_RTOL, O_HIDDEN_RTOL,
 	O_THRESHOLDS, O_JSON, O_HELP, O_VERSION, O_CTX, O_CHUNKS, O_SAVE_BASE, O_BASE,
 	O_SAVE_EXPECTED, O_TEXT, O_TEXT_FILE, O_CHAT, O_ALLOW_NONFINITE, O_MTP, O_QUIET, O_TYPES,
-	O_KEEP_DIR,
+	O_KEEP_DIR, O_OUTPUT, O_PROCESS_OUTPUT, O_OUTPUT_FORMAT, O_AGAINST,
 	O_THRESH0 = 100 /* + enum vt_id */
 };
 
@@ -56,20 +59,31 @@ static const struct opt_row head_rows[] = {
 	{ { O_THREADS, 't', "threads", CLI_ARG_REQUIRED, "N",
 	    "threads for the forward pass (default: all cores)" }, C_ALL },
 	{ { O_TOKENS, 0, "tokens", CLI_ARG_REQUIRED, "LIST",
-	    "one sequence of token ids, e.g. 1,2,3" }, C_RUN | C_COMPARE | C_PPL | C_SWEEP },
+	    "one sequence of token ids, e.g. 1,2,3" }, C_RUN | C_COMPARE | C_PPL | C_SWEEP | C_IMATRIX },
 	{ { O_TOKENS_FILE, 0, "tokens-file", CLI_ARG_REQUIRED, "FILE",
-	    "token ids, one sequence per line" }, C_RUN | C_COMPARE | C_PPL | C_SWEEP },
+	    "token ids, one sequence per line" }, C_RUN | C_COMPARE | C_PPL | C_SWEEP | C_IMATRIX },
 	{ { O_TEXT, 0, "text", CLI_ARG_REQUIRED, "STRING",
-	    "text, tokenized with the model's tokenizer" }, C_RUN | C_COMPARE | C_PPL | C_SWEEP },
+	    "text, tokenized with the model's tokenizer" }, C_RUN | C_COMPARE | C_PPL | C_SWEEP | C_IMATRIX },
 	{ { O_TEXT_FILE, 0, "text-file", CLI_ARG_REQUIRED, "FILE",
 	    "the text of FILE (compare: llama-perplexity's chunks)" },
-	  C_RUN | C_COMPARE | C_PPL | C_SWEEP },
+	  C_RUN | C_COMPARE | C_PPL | C_SWEEP | C_IMATRIX },
 	{ { O_CHAT, 0, "chat", CLI_ARG_REQUIRED, "FILE",
-	    "'role: text' turns rendered as Qwen's ChatML" }, C_RUN | C_COMPARE | C_PPL | C_SWEEP },
+	    "'role: text' turns rendered as Qwen's ChatML" }, C_RUN | C_COMPARE | C_PPL | C_SWEEP | C_IMATRIX },
 	{ { O_CTX, 0, "ctx", CLI_ARG_REQUIRED, "N",
-	    "llama-perplexity's chunks of N tokens (default 512)" }, C_COMPARE | C_PPL | C_SWEEP },
+	    "llama-perplexity's chunks of N tokens (default 512)" },
+	  C_COMPARE | C_PPL | C_SWEEP | C_IMATRIX },
 	{ { O_CHUNKS, 0, "chunks", CLI_ARG_REQUIRED, "N",
-	    "at most N chunks (default: every whole chunk)" }, C_COMPARE | C_PPL | C_SWEEP },
+	    "at most N chunks (default: every whole chunk)" },
+	  C_COMPARE | C_PPL | C_SWEEP | C_IMATRIX },
+	{ { O_OUTPUT, 'o', "output", CLI_ARG_REQUIRED, "FILE",
+	    "the importance matrix to write (imatrix.gguf)" }, C_IMATRIX },
+	{ { O_OUTPUT_FORMAT, 0, "output-format", CLI_ARG_REQUIRED, "gguf|dat",
+	    "llama-imatrix's GGUF format (default) or its legacy .dat format" }, C_IMATRIX },
+	{ { O_PROCESS_OUTPUT, 0, "process-output", CLI_ARG_NONE, NULL,
+	    "also collect output.weight (llama-imatrix --process-output)" }, C_IMATRIX },
+	{ { O_AGAINST, 0, "against", CLI_ARG_REQUIRED, "FILE",
+	    "compare with another imatrix (llama-imatrix's): exit 1 past 1e-2 relative" },
+	  C_IMATRIX },
 	{ { O_TYPES, 0, "types", CLI_ARG_REQUIRED, "A,B,...",
 	    "the qwen-quant types to try, e.g. Q4_K_M,Q5_K_M,Q8_0" }, C_SWEEP },
 	{ { O_KEEP_DIR, 0, "keep-dir", CLI_ARG_REQUIRED, "DIR",
@@ -225,6 +239,16 @@ static bool on_opt(void *p, int id, const char *arg)
 	case O_THRESHOLDS: c->o.thresholds = arg; break;
 	case O_TYPES: c->o.types = arg; break;
 	case O_KEEP_DIR: c->o.keep_dir = arg; break;
+	case O_OUTPUT: c->o.out = arg; break;
+	case O_PROCESS_OUTPUT: c->o.process_output = true; break;
+	case O_AGAINST: c->o.against = arg; break;
+	case O_OUTPUT_FORMAT:
+		if (strcmp(arg, "gguf") != 0 && strcmp(arg, "dat") != 0) {
+			cli_usage_error("option '--output-format': '%s' is not gguf or dat", arg);
+			return false;
+		}
+		c->o.imat_dat = strcmp(arg, "dat") == 0;
+		break;
 	case O_JSON: c->o.json = true; break;
 	case O_QUIET: verify_quiet = true; break;
 	case O_ALLOW_NONFINITE: c->o.allow_nonfinite = true; break;
@@ -322,7 +346,7 @@ int main(int argc, char **argv)
 				c.cmd = &cmds[i];
 		if (!c.cmd)
 			return cli_usage_error("unknown subcommand '%s' (run, golden, compare, "
-					       "perplexity or sweep)", argv[1]);
+					       "perplexity, sweep or imatrix)", argv[1]);
 		first = 2;
 	}
 	if (!cli_opts_parse(opts, N_ROWS, argc, argv, first, on_opt, &c, pos, 3, &n_pos))
@@ -336,8 +360,8 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!c.cmd)
-		return cli_usage_error("missing subcommand: run, golden, compare, perplexity or "
-				       "sweep");
+		return cli_usage_error("missing subcommand: run, golden, compare, perplexity, "
+				       "sweep or imatrix");
 	if (!!c.o.tokens + !!c.o.tokens_file + !!c.o.text + !!c.o.text_file + !!c.o.chat > 1)
 		return cli_usage_error("--tokens, --tokens-file, --text, --text-file and --chat "
 				       "exclude each other");

@@ -95,6 +95,12 @@ struct verify_opts {
 	bool allow_nonfinite;       /* --allow-nonfinite */
 	const char *types;          /* --types A,B,... (sweep) */
 	const char *keep_dir;       /* --keep-dir DIR (sweep) */
+	const char *out;            /* -o FILE (imatrix) */
+	bool process_output;        /* --process-output (imatrix) */
+	bool imat_dat;              /* --output-format dat (imatrix) */
+	const char *against;        /* --against FILE (imatrix) */
+	rf_mm_fn on_matmul;         /* an observer for verify_forward's passes, or NULL */
+	void *on_matmul_user;
 };
 
 /* ---- an opened model (verify_input.c) ---- */
@@ -295,6 +301,8 @@ int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_p
 /* sweep (verify_sweep.c): qwen-quant each of --types, compare each with
  * the reference on the same text, one table. */
 int verify_cmd_sweep(const struct verify_opts *o, const char **pos, size_t n_pos, qk_err *err);
+int verify_cmd_imatrix(const struct verify_opts *o, const char **pos, size_t n_pos,
+		       qk_err *err);
 int verify_cmd_perplexity(const struct verify_opts *o, const char **pos, size_t n_pos,
 			  qk_err *err);
 

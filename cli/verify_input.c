@@ -388,6 +388,8 @@ int verify_forward(const struct verify_model *m, const struct verify_opts *o, bo
 	ro.keep_hidden = hidden;
 	ro.mtp = o->mtp;
 	ro.logits_from = s->from;
+	ro.on_matmul = o->on_matmul;
+	ro.on_matmul_user = o->on_matmul_user;
 	progress(label, i, n, s->T);
 	t0 = now();
 	rc = rf_run(&m->in.model, s->ids, s->T, &ro, out, err);

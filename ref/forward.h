@@ -60,6 +60,21 @@
 #include "../formats/base/err.h"
 #include "../formats/model/model.h"
 
+/* One matrix multiply of the pass, as an observer sees it (qwen-verify
+ * imatrix collects its input statistics from these): y = W[row0 .. row0 +
+ * n_rows) x for T input rows x [T, cols]. w is the weight's view, one of the
+ * model's bindings' (b is NULL), or for a one-row fp32 role that the pass
+ * dots directly (the shared-expert gate) w is NULL and b its binding. */
+struct rf_mm {
+	const struct qk_view *w;
+	const struct qk_binding *b;
+	uint64_t row0;
+	size_t n_rows;
+	const float *x;       /* [T, cols] */
+	size_t T, cols;
+};
+typedef void (*rf_mm_fn)(void *user, const struct rf_mm *mm);
+
 struct rf_opts {
 	unsigned n_threads;   /* 1 .. 256; 0 means 1 */
 	bool keep_hidden;     /* fill rf_out.hidden */
@@ -69,6 +84,9 @@ struct rf_opts {
 	size_t logits_from;   /* logits only for positions logits_from .. T-1 (the
 			       * output head is skipped for the others; every
 			       * computed value is the same bits); < T */
+	rf_mm_fn on_matmul;   /* called before every matrix multiply with T >= 1,
+			       * on the calling thread; NULL: none */
+	void *on_matmul_user;
 };
 
 /* n_threads 1, keep_hidden false, simd true, logits_from 0 */

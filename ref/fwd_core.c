@@ -187,6 +187,11 @@ int rf_matmul(struct rf_ctx *c, const struct qk_view *w, uint64_t row0, size_t n
 				  (unsigned long long)w->rows, (unsigned long long)w->cols);
 	if (!n_rows || !T)
 		return QK_OK;
+	if (c->on_matmul) { /* the one observation point of every weight multiply */
+		const struct rf_mm mm = { w, NULL, row0, n_rows, x, T, (size_t)w->cols };
+
+		c->on_matmul(c->on_matmul_user, &mm);
+	}
 	memset(c->trc, 0, c->nt * sizeof(*c->trc));
 	rf_pool_run(c->pool, mm_rows, &k, n_rows);
 	for (unsigned i = 0; i < c->nt; i++) {
@@ -474,6 +479,8 @@ int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
 	c.nt = rf_pool_size(c.pool);
 	rf_dot_pick(&c.dot, o->simd);
 	c.with_mtp = o->mtp;
+	c.on_matmul = o->on_matmul;
+	c.on_matmul_user = o->on_matmul_user;
 	if (o->mtp && m->n_mtp == 0) {
 		rc = qk_err_set(err, QK_E_USAGE, "the model has no MTP layers (no mtp.* tensors, "
 				"or a GGUF without nextn blocks)");

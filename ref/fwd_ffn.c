@@ -186,6 +186,12 @@ static int shared_expert(struct rf_ctx *c, int l, const float *a, float *y, floa
 				  "expected n_ff_shexp %zu", l, (unsigned long long)v[0]->rows, nff);
 	if ((rc = swiglu(c, v[0], v[1], v[2], 0, 0, nff, a, c->T, s, err)))
 		return rc;
+	if (gw && c->on_matmul) { /* the gate is a one-row matrix llama.cpp multiplies */
+		const struct rf_mm mm = { NULL, qk_model_get(c->m, QK_R_FFN_GATE_INP_SHEXP, l), 0, 1,
+					  a, c->T, E };
+
+		c->on_matmul(c->on_matmul_user, &mm);
+	}
 	for (size_t t = 0; t < c->T; t++) {
 		const float g = gw ? rf_sigmoidf(c->dot.dot(a + t * E, gw, E)) : 1.0f;
 

@@ -13,6 +13,7 @@
 
 #include "../formats/model/model.h"
 #include "dot.h"
+#include "forward.h"
 #include "fwd_pool.h"
 
 /* view rows dequantized together by one thread before their dot products */
@@ -33,6 +34,8 @@ struct rf_ctx {
 	qk_err *terr;               /* [nt] its message */
 	float *rope_cos, *rope_sin; /* [T, n_rot / 2], built by the first attention layer */
 	bool with_mtp;              /* the MTP layers and head run too */
+	rf_mm_fn on_matmul;         /* rf_opts.on_matmul and its user pointer */
+	void *on_matmul_user;
 };
 
 /* the residual-stream buffers of a pass */
