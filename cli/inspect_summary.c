@@ -121,7 +121,11 @@ static void print_model(const struct qk_input *in)
 	if (pc.vision) {
 		human_count(pc.vision, buf, sizeof(buf));
 		printf("vision:        %s (%" PRIu64 "; %zu tensors, not part of a GGUF "
-		       "conversion)\n", buf, pc.vision, in->model.n_vision);
+		       "conversion; qwen-convert --mmproj)\n", buf, pc.vision, in->model.n_vision);
+		human_count(pc.vision - pc.projector, buf, sizeof(buf));
+		printf("  encoder:     %s (%" PRIu64 ")\n", buf, pc.vision - pc.projector);
+		human_count(pc.projector, buf, sizeof(buf));
+		printf("  projector:   %s (%" PRIu64 ")\n", buf, pc.projector);
 	}
 	if (pc.vision || pc.mtp) {
 		human_count(total + pc.vision + pc.mtp, buf, sizeof(buf));
@@ -239,6 +243,7 @@ static void model_json(cJSON *root, const struct qk_input *in)
 	cJSON_AddNumberToObject(root, "n_params_active", (double)active);
 	qk_model_param_counts(&in->model, &pc);
 	cJSON_AddNumberToObject(root, "n_params_vision", (double)pc.vision);
+	cJSON_AddNumberToObject(root, "n_params_projector", (double)pc.projector);
 	cJSON_AddNumberToObject(root, "n_params_mtp", (double)pc.mtp);
 	cJSON_AddNumberToObject(root, "n_params_mtp_active", (double)pc.active_mtp);
 	cJSON_AddNumberToObject(root, "n_vision_tensors", (double)in->model.n_vision);

@@ -71,13 +71,13 @@ int quant_gguf_plan(struct quant_job *j, qk_err *err)
 		t->why = WP_WHY_SOURCE;
 		t->nbytes = ct->nbytes;
 		t->b = b;
-		*pc = (struct qk_piece){ ct, 0, t->rows, 0, ct->nbytes / t->rows, ct->dtype };
+		*pc = (struct qk_piece){ ct, 0, t->rows, 0, ct->nbytes / t->rows, ct->dtype, 0 };
 		b->form = QK_FORM_GGUF;
 		b->src = ct;
 		snprintf(b->gguf_name, sizeof(b->gguf_name), "%s", ct->name);
 		b->n_dims = ct->n_dims;
 		memcpy(b->shape, t->shape, sizeof(b->shape));
-		b->view = (struct qk_view){ t->rows, t->cols, 1, pc, 0, 0 };
+		b->view = (struct qk_view){ t->rows, t->cols, 1, pc, 0, 0, false };
 		bind_role(&j->in.model, ct, b);
 	}
 	p->n = n;

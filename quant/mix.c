@@ -266,6 +266,7 @@ static const struct { const char *name; uint32_t layers_70b; } archs[] = {
 	{ "qwen", 0 }, { "qwen2", 80 }, { "qwen2moe", 0 },
 	{ "qwen3", 0 }, { "qwen3moe", 0 }, { "qwen3next", 0 },
 	{ "qwen35", 0 }, { "qwen35moe", 0 },
+	{ "qwen2vl", 0 }, { "qwen3vl", 0 }, { "qwen3vlmoe", 0 },
 };
 
 static bool type_ok(int t)

@@ -31,12 +31,19 @@
 #include "hf_priv.h"
 
 #define A(x) (1u << QK_ARCH_##x)
+/* the Qwen-VL text towers take the keys of the text model they extend
+ * (Qwen2_5_VLTextConfig, Qwen3VLTextConfig, Qwen3VLMoeTextConfig) inside
+ * text_config (vl_wrap) */
+#define AQ2 (A(QWEN2) | A(QWEN2VL))
+#define AQ3 (A(QWEN3) | A(QWEN3VL))
+#define AQ3MOE (A(QWEN3MOE) | A(QWEN3VLMOE))
+#define VL (A(QWEN2VL) | A(QWEN3VL) | A(QWEN3VLMOE))
 /* Qwen3.5 is exported as its text model (Qwen3_5TextConfig /
  * Qwen3_5MoeTextConfig, the classes Qwen3_5(Moe)ForCausalLM load): a GGUF
  * holds no vision tower */
 #define Q35 (A(QWEN35) | A(QWEN35MOE))
-#define MODERN (A(QWEN2) | A(QWEN2MOE) | A(QWEN3) | A(QWEN3MOE) | A(QWEN3NEXT) | Q35)
-#define MOE (A(QWEN2MOE) | A(QWEN3MOE) | A(QWEN3NEXT) | A(QWEN35MOE))
+#define MODERN (AQ2 | A(QWEN2MOE) | AQ3 | AQ3MOE | A(QWEN3NEXT) | Q35)
+#define MOE (A(QWEN2MOE) | AQ3MOE | A(QWEN3NEXT) | A(QWEN35MOE))
 #define MOE_OLD (MOE & ~A(QWEN35MOE))  /* with decoder_sparse_step and friends */
 #define HYBRID (A(QWEN3NEXT) | Q35)
 #define ALL (A(QWEN) | MODERN)
@@ -45,12 +52,16 @@
 static const char *const text_class[QK_ARCH_COUNT][2] = {
 	[QK_ARCH_QWEN35] = { "Qwen3_5ForCausalLM", "qwen3_5_text" },
 	[QK_ARCH_QWEN35MOE] = { "Qwen3_5MoeForCausalLM", "qwen3_5_moe_text" },
+	[QK_ARCH_QWEN2VL] = { NULL, "qwen2_5_vl_text" },
+	[QK_ARCH_QWEN3VL] = { NULL, "qwen3_vl_text" },
+	[QK_ARCH_QWEN3VLMOE] = { NULL, "qwen3_vl_moe_text" },
 };
 
 static const char *const bias_keys[QK_ARCH_COUNT] = {
 	[QK_ARCH_QWEN2MOE] = "qkv_bias", [QK_ARCH_QWEN3] = "attention_bias",
 	[QK_ARCH_QWEN3MOE] = "attention_bias", [QK_ARCH_QWEN3NEXT] = "attention_bias",
 	[QK_ARCH_QWEN35] = "attention_bias", [QK_ARCH_QWEN35MOE] = "attention_bias",
+	[QK_ARCH_QWEN3VL] = "attention_bias", [QK_ARCH_QWEN3VLMOE] = "attention_bias",
 };
 
 const char *hx_bias_key(int arch)
@@ -214,8 +225,8 @@ static void k_head_dim(struct cctx *c, cJSON *o, const char *k)
 {
 	const struct qk_hparams *hp = c->hp;
 
-	if (hp->arch == QK_ARCH_QWEN3 || hp->arch == QK_ARCH_QWEN3MOE ||
-	    (HYBRID & (1u << hp->arch)) || (uint64_t)hp->head_dim * hp->n_head != hp->n_embd)
+	if (((AQ3 | AQ3MOE | HYBRID) & (1u << hp->arch)) ||
+	    (uint64_t)hp->head_dim * hp->n_head != hp->n_embd)
 		put_u(c, o, k, hp->head_dim);
 }
 
@@ -361,7 +372,7 @@ struct key {
 
 static const struct key keys[] = {
 	FN("architectures", ALL, k_architectures),
-	FN("attention_bias", A(QWEN3) | A(QWEN3MOE) | HYBRID, k_bias),
+	FN("attention_bias", AQ3 | AQ3MOE | HYBRID, k_bias),
 	F("attention_dropout", MODERN, 0.0),
 	FN("bos_token_id", MODERN, k_bos),
 	FN("decoder_sparse_step", MOE_OLD, k_sparse_step),
@@ -372,14 +383,14 @@ static const struct key keys[] = {
 	U("hidden_size", ALL, n_embd),
 	F("initializer_range", ALL, 0.02),
 	FN("intermediate_size", ALL, k_ff),
-	FN("layer_types", A(QWEN2) | A(QWEN2MOE) | A(QWEN3) | HYBRID, k_layer_types),
+	FN("layer_types", AQ2 | A(QWEN2MOE) | AQ3 | HYBRID, k_layer_types),
 	U("linear_conv_kernel_dim", HYBRID, ssm_d_conv),
 	U("linear_key_head_dim", HYBRID, ssm_head_k_dim),
 	U("linear_num_key_heads", HYBRID, ssm_n_k_heads),
 	U("linear_num_value_heads", HYBRID, ssm_n_v_heads),
 	U("linear_value_head_dim", HYBRID, ssm_head_v_dim),
 	U("max_position_embeddings", ALL, n_ctx_train),
-	FN("max_window_layers", A(QWEN2) | A(QWEN2MOE) | A(QWEN3) | A(QWEN3MOE), k_n_layer),
+	FN("max_window_layers", AQ2 | A(QWEN2MOE) | AQ3 | AQ3MOE, k_n_layer),
 	FN("mlp_only_layers", MOE_OLD, k_mlp_only),
 	FN("model_type", ALL, k_model_type),
 	U("moe_intermediate_size", MOE, n_ff_exp),
@@ -391,7 +402,7 @@ static const struct key keys[] = {
 	U("num_experts_per_tok", MOE, n_expert_used),
 	U("num_hidden_layers", ALL, n_layer),
 	U("num_key_value_heads", MODERN, n_head_kv),
-	U("num_local_experts", A(QWEN3MOE), n_expert),
+	U("num_local_experts", AQ3MOE, n_expert),
 	C("output_router_logits", MOE, K_FALSE),
 	FN("pad_token_id", MODERN, k_pad),
 	FN("qkv_bias", A(QWEN2MOE), k_bias),
@@ -400,7 +411,7 @@ static const struct key keys[] = {
 	F("router_aux_loss_coef", MOE, 0.001),
 	U("shared_expert_intermediate_size", A(QWEN2MOE) | A(QWEN3NEXT) | A(QWEN35MOE),
 	  n_ff_shexp),
-	C("sliding_window", A(QWEN2) | A(QWEN3) | A(QWEN3MOE), K_NULL),
+	C("sliding_window", AQ2 | AQ3 | AQ3MOE, K_NULL),
 	{ "sliding_window", A(QWEN2MOE), K_U32, (size_t)-1, NULL, 0, NULL }, /* 0 */
 	FN("tie_word_embeddings", ALL, k_tie),
 	S("transformers_version", MODERN, "5.23.0"),
@@ -542,6 +553,28 @@ static void emit_value(struct qk_sb *b, const cJSON *v, int depth)
 	}
 }
 
+/* A Qwen-VL text tower as its multimodal class's config: the text keys
+ * (architectures left out) become text_config; the GGUF holds no vision
+ * tower, so there is no vision_config (transformers then builds its class
+ * default tower, with random weights, beside the exported text model) */
+static cJSON *vl_wrap(struct cctx *c, cJSON *text)
+{
+	cJSON *root = cJSON_CreateObject();
+
+	chk(c, root);
+	if (!root) {
+		cJSON_Delete(text);
+		return NULL;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(text, "architectures");
+	k_architectures(c, root, "architectures");
+	chk(c, cJSON_AddStringToObject(root, "model_type", qk_arch_model_type(c->hp->arch)));
+	k_tie(c, root, "tie_word_embeddings");
+	chk(c, cJSON_AddStringToObject(root, "transformers_version", "5.23.0"));
+	cJSON_AddItemToObject(root, "text_config", text);
+	return root;
+}
+
 int hx_config_json(const struct hx_plan *p, char **json, qk_err *err)
 {
 	struct cctx c = { p, &p->m->hp, p->m->form == QK_FORM_GGUF, false };
@@ -553,6 +586,8 @@ int hx_config_json(const struct hx_plan *p, char **json, qk_err *err)
 	for (size_t i = 0; root && i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (keys[i].archs & (1u << c.hp->arch))
 			add_key(&c, root, &keys[i]);
+	if (root && (VL & (1u << c.hp->arch)))
+		root = vl_wrap(&c, root);
 	if (!c.oom) {
 		emit_value(&b, root, 0);
 		qk_sb_puts(&b, "\n");

@@ -190,7 +190,13 @@ static int name_shape(struct builder *bd, const struct qk_role_row *r, int layer
 		block = m->table->mtp_block;
 		num = layer - (long)m->hp.n_layer;
 	}
-	if (!qk_name_expand(r->hf, block, num, e, t->name, sizeof(t->name)))
+	char flat[HX_NAME_MAX];
+
+	/* Qwen-VL text towers (tables with both vision layouts) in the
+	 * transformers 5.x layout: model.language_model.* */
+	if (!qk_name_expand(r->hf, block, num, e, flat, sizeof(flat)) ||
+	    !qk_name_nest(flat, m->table->hf_vision_old ? m->table->hf_nest : NULL, t->name,
+			  sizeof(t->name)))
 		return qk_err_set(bd->err, QK_E_USAGE, "hf name pattern '%s' does not expand",
 				  r->hf);
 	if (!qk_shape_eval(rule, &m->hp, t->shape))

@@ -58,6 +58,7 @@ static const struct {
 	[QK_R_MTP_NORM_HID] = { "mtp_pre_fc_norm_hidden", QK_KIND_SMALL, false },
 	[QK_R_MTP_NORM] = { "mtp_norm", QK_KIND_SMALL, false },
 	[QK_R_VISION] = { "vision", QK_KIND_NONE, false },
+	[QK_R_PROJECTOR] = { "projector", QK_KIND_NONE, false },
 };
 
 static const char *const xform_names[QK_X_COUNT] = {
@@ -69,6 +70,7 @@ static const char *const xform_names[QK_X_COUNT] = {
 	[QK_X_PLUS_ONE] = "w+1",
 	[QK_X_SQUEEZE] = "squeeze",
 	[QK_X_V_REORDER] = "v-head reorder",
+	[QK_X_TRANSPOSE] = "transpose",
 };
 
 const char *qk_role_name(int role)

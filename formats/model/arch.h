@@ -81,6 +81,8 @@ enum qk_role {
 	QK_R_MTP_NORM,        /* [n_embd] */
 	QK_R_VISION,          /* any tensor of a vision tower (Qwen3.5 model.visual.*):
 			       * claimed and counted, not bound (no row) */
+	QK_R_PROJECTOR,       /* the vision tower's merger (projector to the text
+			       * width, deepstack mergers): claimed and counted */
 	QK_ROLE_COUNT
 };
 
@@ -124,6 +126,9 @@ enum qk_xform {
 	QK_X_SQUEEZE,        /* conv1d [conv_dim, 1, K] -> [conv_dim, K] */
 	QK_X_V_REORDER,      /* Qwen3.5 value heads grouped by key head -> tiled
 			      * (the rows or columns of each value head move) */
+	QK_X_TRANSPOSE,      /* released Qwen3-VL-MoE fused experts, stored with the
+			      * last two dims swapped (gate_up [E, H, 2*Im], down
+			      * [E, Im, H]): read transposed (and split) */
 	QK_X_COUNT
 };
 
@@ -192,6 +197,9 @@ enum {
 	QK_F_V_COLS = 1u << 2,   /* HF source: value heads are column blocks of
 				  * head_v_dim, reordered grouped -> tiled as
 				  * QK_S_VT_* do for rows (Qwen3.5 out_proj) */
+	QK_F_FUSED_T = 1u << 3,  /* the fused expert tensor may also come with its
+				  * last two dims swapped (released Qwen3-VL-MoE;
+				  * transformers 5.x saves the fused_shape form) */
 };
 
 struct qk_role_row {
@@ -225,6 +233,9 @@ struct qk_arch_table {
 	const char *hf_nest;        /* "model.language_model." */
 	const char *hf_vision;      /* prefix of the vision tower's tensors
 				     * ("model.visual."), claimed as QK_R_VISION */
+	const char *hf_vision_old;  /* the same in checkpoints saved before
+				     * transformers 4.52 ("visual.", text model
+				     * under "model."), or NULL */
 	const struct qk_role_row *rows;
 	size_t n_rows;
 };

@@ -73,22 +73,24 @@
 
 /* Routed experts: per-expert hub layout, or transformers 5.x fused
  * gate_up_proj [E, 2*Im, H] (first half gate) and down_proj [E, H, Im]. */
-#define MOE_FFN                                                                     \
+#define MOE_FFN MOE_FFN_F(0)
+/* fl: QK_F_FUSED_T where the fused tensors may also come transposed */
+#define MOE_FFN_F(fl)                                                               \
 	ROW(FFN_GATE_INP, MOE, .shape = SH2(EXPERT, EMBD),                          \
 	    .hf = "@.mlp.gate.weight", .gguf = "@.ffn_gate_inp.weight"),            \
-	ROW(FFN_GATE_EXPS, MOE, .xform = QK_X_STACK, .hf_sel = QK_S_EXPERTS,        \
+	ROW(FFN_GATE_EXPS, MOE, .xform = QK_X_STACK, .hf_sel = QK_S_EXPERTS, .flags = fl, \
 	    .fused_sel = QK_S_GATEUP_GATE, .shape = SH3(EXPERT, FF_EXP, EMBD),      \
 	    .hf = "@.mlp.experts.#.gate_proj.weight", .hf_shape = SH2(FF_EXP, EMBD), \
 	    .hf_fused = "@.mlp.experts.gate_up_proj",                               \
 	    .fused_shape = SH3(EXPERT, 2FF_EXP, EMBD),                              \
 	    .gguf = "@.ffn_gate_exps.weight"),                                      \
-	ROW(FFN_UP_EXPS, MOE, .xform = QK_X_STACK, .hf_sel = QK_S_EXPERTS,          \
+	ROW(FFN_UP_EXPS, MOE, .xform = QK_X_STACK, .hf_sel = QK_S_EXPERTS, .flags = fl, \
 	    .fused_sel = QK_S_GATEUP_UP, .shape = SH3(EXPERT, FF_EXP, EMBD),        \
 	    .hf = "@.mlp.experts.#.up_proj.weight", .hf_shape = SH2(FF_EXP, EMBD),  \
 	    .hf_fused = "@.mlp.experts.gate_up_proj",                               \
 	    .fused_shape = SH3(EXPERT, 2FF_EXP, EMBD),                              \
 	    .gguf = "@.ffn_up_exps.weight"),                                        \
-	ROW(FFN_DOWN_EXPS, MOE, .xform = QK_X_STACK, .hf_sel = QK_S_EXPERTS,        \
+	ROW(FFN_DOWN_EXPS, MOE, .xform = QK_X_STACK, .hf_sel = QK_S_EXPERTS, .flags = fl, \
 	    .fused_sel = QK_S_WHOLE, .shape = SH3(EXPERT, EMBD, FF_EXP),            \
 	    .hf = "@.mlp.experts.#.down_proj.weight", .hf_shape = SH2(EMBD, FF_EXP), \
 	    .hf_fused = "@.mlp.experts.down_proj",                                  \
@@ -304,11 +306,43 @@ static const struct qk_role_row qwen35moe_rows[] = {
 	MTP_ROWS,
 };
 
+/* ---- Qwen-VL text towers (llama.cpp's Qwen2VLModel, Qwen3VLTextModel,
+ * Qwen3VLMoeTextModel): Qwen2, Qwen3 and Qwen3-MoE tensors; the vision
+ * tower goes to the mmproj file. Qwen3-VL-MoE's fused experts come as
+ * transformers 5.x saves them or transposed, as the released checkpoints
+ * hold them ---- */
+
+static const struct qk_role_row qwen3vl_rows[] = {
+	GLOBALS(QK_X_NONE),
+	ATTN_NORM(QK_X_NONE),
+	ATTN(Q),
+	ATTN_OUT_BIAS,
+	QK_NORMS(QK_X_NONE),
+	FFN_NORM,
+	DENSE_FFN,
+};
+
+static const struct qk_role_row qwen3vlmoe_rows[] = {
+	GLOBALS(QK_X_NONE),
+	ATTN_NORM(QK_X_NONE),
+	ATTN(Q),
+	ATTN_OUT_BIAS,
+	QK_NORMS(QK_X_NONE),
+	FFN_NORM,
+	DENSE_FFN,
+	MOE_FFN_F(QK_F_FUSED_T),
+};
+
 #define TABLE(a, rows, hfb, mtpb)                                                   \
-	[a] = { a, hfb, mtpb, "blk.", NULL, NULL, rows, sizeof(rows) / sizeof(rows[0]) }
+	[a] = { a, hfb, mtpb, "blk.", NULL, NULL, NULL, rows, sizeof(rows) / sizeof(rows[0]) }
 #define TABLE_MM(a, rows)                                                           \
 	[a] = { a, "model.layers.", "mtp.layers.", "blk.", "model.language_model.",   \
-		"model.visual.", rows, sizeof(rows) / sizeof(rows[0]) }
+		"model.visual.", NULL, rows, sizeof(rows) / sizeof(rows[0]) }
+/* both layouts: model.language_model.* + model.visual.*, or (saved before
+ * transformers 4.52) model.* + visual.* */
+#define TABLE_VL(a, rows)                                                           \
+	[a] = { a, "model.layers.", NULL, "blk.", "model.language_model.",            \
+		"model.visual.", "visual.", rows, sizeof(rows) / sizeof(rows[0]) }
 
 static const struct qk_arch_table tables[QK_ARCH_COUNT] = {
 	TABLE(QK_ARCH_QWEN, qwen_rows, "transformer.h.", NULL),
@@ -319,6 +353,9 @@ static const struct qk_arch_table tables[QK_ARCH_COUNT] = {
 	TABLE(QK_ARCH_QWEN3NEXT, qwen3next_rows, "model.layers.", "mtp.layers."),
 	TABLE_MM(QK_ARCH_QWEN35, qwen35_rows),
 	TABLE_MM(QK_ARCH_QWEN35MOE, qwen35moe_rows),
+	TABLE_VL(QK_ARCH_QWEN2VL, qwen2_rows),
+	TABLE_VL(QK_ARCH_QWEN3VL, qwen3vl_rows),
+	TABLE_VL(QK_ARCH_QWEN3VLMOE, qwen3vlmoe_rows),
 };
 
 const struct qk_arch_table *qk_arch_table(int arch)

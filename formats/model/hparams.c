@@ -20,6 +20,11 @@ static const struct {
 	[QK_ARCH_QWEN35] = { "qwen35", "Qwen3_5ForConditionalGeneration", "qwen3_5", "Qwen3.5" },
 	[QK_ARCH_QWEN35MOE] = { "qwen35moe", "Qwen3_5MoeForConditionalGeneration", "qwen3_5_moe",
 				"Qwen3.5-MoE" },
+	[QK_ARCH_QWEN2VL] = { "qwen2vl", "Qwen2_5_VLForConditionalGeneration", "qwen2_5_vl",
+			      "Qwen2-VL" },
+	[QK_ARCH_QWEN3VL] = { "qwen3vl", "Qwen3VLForConditionalGeneration", "qwen3_vl", "Qwen3-VL" },
+	[QK_ARCH_QWEN3VLMOE] = { "qwen3vlmoe", "Qwen3VLMoeForConditionalGeneration", "qwen3_vl_moe",
+				 "Qwen3-VL-MoE" },
 };
 
 /* Other class names llama.cpp's converter maps to the same arch. */
@@ -31,6 +36,8 @@ static const struct {
 	{ "Qwen3Model", QK_ARCH_QWEN3 },
 	{ "Qwen3_5ForCausalLM", QK_ARCH_QWEN35 },
 	{ "Qwen3_5MoeForCausalLM", QK_ARCH_QWEN35MOE },
+	{ "Qwen2VLForConditionalGeneration", QK_ARCH_QWEN2VL },
+	{ "Qwen2VLModel", QK_ARCH_QWEN2VL },
 };
 
 /* Text-model model_types of the same arch (Qwen3_5ForCausalLM saves its
@@ -41,6 +48,11 @@ static const struct {
 } type_alias[] = {
 	{ "qwen3_5_text", QK_ARCH_QWEN35 },
 	{ "qwen3_5_moe_text", QK_ARCH_QWEN35MOE },
+	{ "qwen2_vl", QK_ARCH_QWEN2VL },
+	{ "qwen2_vl_text", QK_ARCH_QWEN2VL },
+	{ "qwen2_5_vl_text", QK_ARCH_QWEN2VL },
+	{ "qwen3_vl_text", QK_ARCH_QWEN3VL },
+	{ "qwen3_vl_moe_text", QK_ARCH_QWEN3VLMOE },
 };
 
 static const char *const rope_names[] = {

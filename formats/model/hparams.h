@@ -25,6 +25,9 @@ enum qk_arch {
 	QK_ARCH_QWEN3NEXT,
 	QK_ARCH_QWEN35,    /* Qwen3.5 / Qwen3.6 dense (qwen3_5) */
 	QK_ARCH_QWEN35MOE, /* Qwen3.5 / Qwen3.6 MoE (qwen3_5_moe) */
+	QK_ARCH_QWEN2VL,   /* Qwen2-VL and Qwen2.5-VL text towers (chunked M-RoPE) */
+	QK_ARCH_QWEN3VL,   /* Qwen3-VL text tower (interleaved M-RoPE, deepstack) */
+	QK_ARCH_QWEN3VLMOE, /* Qwen3-VL-MoE text tower */
 	QK_ARCH_COUNT
 };
 
@@ -94,6 +97,9 @@ struct qk_hparams {
 	uint32_t rope_sections[4];
 	bool has_rope_sections;    /* the config (or GGUF) states them */
 	bool mrope_interleaved;
+	/* Qwen2-VL / Qwen3-VL: the class default sections fill rope_sections
+	 * when the config states none (has_rope_sections stays false) */
+	uint32_t n_deepstack;      /* Qwen3-VL: len(vision_config.deepstack_visual_indexes) */
 
 	/* Qwen1 */
 	uint32_t seq_length;       /* training length for dynamic NTK / logn */

@@ -29,6 +29,8 @@ static const struct {
 	bool norm_topk;    /* top-k weights renormalised (hard-coded in llama.cpp) */
 	bool qk_norm, bias, next;
 	bool q35;          /* value heads tiled, rope.dimension_sections */
+	uint8_t vl;        /* Qwen-VL text tower: 1 MROPE (qwen2vl), 2 IMROPE with
+			    * n_deepstack_layers (qwen3vl, qwen3vlmoe); 0 otherwise */
 } rules[QK_ARCH_COUNT] = {
 	[QK_ARCH_QWEN] = { true, false, false, false, false, true, false, false },
 	[QK_ARCH_QWEN2] = { true, false, false, false, false, true, false, false },
@@ -38,6 +40,9 @@ static const struct {
 	[QK_ARCH_QWEN3NEXT] = { false, true, true, true, true, false, true, false },
 	[QK_ARCH_QWEN35] = { true, false, false, false, true, false, true, true },
 	[QK_ARCH_QWEN35MOE] = { false, true, true, true, true, false, true, true },
+	[QK_ARCH_QWEN2VL] = { true, false, false, false, false, true, false, false, 1 },
+	[QK_ARCH_QWEN3VL] = { true, false, false, false, true, false, false, false, 2 },
+	[QK_ARCH_QWEN3VLMOE] = { false, true, false, true, true, false, false, false, 2 },
 };
 
 /* "{arch}.suffix" (suffix starting with '.' = a full key without prefix) */
@@ -368,6 +373,20 @@ static int read_sections(const struct gk *g, struct qk_hparams *hp)
 	return QK_OK;
 }
 
+/* Qwen-VL text towers: rope.dimension_sections (MROPE for qwen2vl, IMROPE
+ * for qwen3vl/qwen3vlmoe, as llama.cpp's rope type table has them) and the
+ * deepstack count (default 0) */
+static int read_vl(const struct gk *g, struct qk_hparams *hp)
+{
+	int rc = read_sections(g, hp);
+
+	hp->mrope_interleaved = rules[hp->arch].vl == 2;
+	if (rc || rules[hp->arch].vl != 2)
+		return rc;
+	return get_u32(g, "n_deepstack_layers", false, 0, 0, QK_MAX_LAYERS, false, 0,
+		       &hp->n_deepstack);
+}
+
 static int read_ssm(const struct gk *g, struct qk_hparams *hp)
 {
 	uint32_t inner;
@@ -488,6 +507,7 @@ static int read_all(struct gk *g, struct qk_hparams *hp)
 	hp->rope.beta_slow = 1;
 	hp->rope.truncate = true;
 	if ((rc = read_attention(g, hp)) || (rc = read_rope_scaling(g, hp)) ||
+	    (rules[hp->arch].vl && (rc = read_vl(g, hp))) ||
 	    (rules[hp->arch].moe && (rc = read_moe(g, hp))) ||
 	    (rules[hp->arch].next && (rc = read_ssm(g, hp))) || (rc = read_vocab(g, hp)) ||
 	    (rc = get_token(g, ".tokenizer.ggml.bos_token_id", &hp->bos_token_id)) ||

@@ -39,6 +39,16 @@ static const struct arch_rule rules[QK_ARCH_COUNT] = {
 			     true, 0.25, 0, 0, 0, 0, false, false, true },
 	[QK_ARCH_QWEN35MOE] = { "rms_norm_eps", 32768, 0, 256, "attention_bias", false, true,
 				true, 0.25, 256, 8, 512, 512, true, true, true },
+	/* Qwen2VLTextConfig / Qwen2_5_VLTextConfig: Qwen2 with q/k/v bias always,
+	 * rms_norm_eps 1e-5 by default */
+	[QK_ARCH_QWEN2VL] = { "rms_norm_eps", 32768, 0, 0, NULL, true, false, false, 1.0,
+			      0, 0, 0, 0, false, false, false, QK_VL_CHUNKED, 1e-5 },
+	[QK_ARCH_QWEN3VL] = { "rms_norm_eps", 128000, 0, 128, "attention_bias", false, true,
+			      false, 1.0, 0, 0, 0, 0, false, false, false, QK_VL_INTERLEAVED, 0 },
+	/* Qwen3VLMoeTextConfig: num_experts (5.x configs: num_local_experts) */
+	[QK_ARCH_QWEN3VLMOE] = { "rms_norm_eps", 128000, 5632, 128, "attention_bias", false, true,
+				 false, 1.0, 60, 4, 1408, 0, true, false, false, QK_VL_INTERLEAVED,
+				 0 },
 };
 
 /* architectures[0] (or model_type) -> arch */
@@ -377,7 +387,8 @@ static int parse(const struct cfg *c, struct qk_hparams *hp)
 			   : hf_req_u32(c, "intermediate_size", 1, UINT32_MAX, &hp->n_ff_config))) ||
 	    (rc = hf_opt_u32(c, "max_position_embeddings", r->ctx_def, 1, UINT32_MAX,
 			  &hp->n_ctx_train)) ||
-	    (rc = hf_opt_num(c, NULL, "", r->eps_key, 1e-6, 0, 1, true, "a number in (0, 1]",
+	    (rc = hf_opt_num(c, NULL, "", r->eps_key, r->eps_def > 0 ? r->eps_def : 1e-6, 0, 1,
+			  true, "a number in (0, 1]",
 			  &hp->norm_eps)) ||
 	    (rc = hf_opt_bool(c, NULL, "", "tie_word_embeddings", false, &hp->tie_word_embeddings)))
 		return rc;
@@ -400,11 +411,13 @@ static int parse(const struct cfg *c, struct qk_hparams *hp)
 		return rc;
 	if (r->n_expert_def && (rc = parse_moe(c, r, hp)))
 		return rc;
-	/* Qwen3_5MoeSparseMoeBlock renormalises the top-k weights whatever the
-	 * config says (it has no norm_topk_prob) */
-	if (r->q35 && r->n_expert_def)
+	/* Qwen3_5MoeSparseMoeBlock and Qwen3VLMoeTextTopKRouter renormalise the
+	 * top-k weights whatever the config says (they have no norm_topk_prob) */
+	if ((r->q35 || r->vl) && r->n_expert_def)
 		hp->norm_topk_prob = true;
 	hp->ssm_v_tiled = r->q35;
+	if (r->vl == QK_VL_INTERLEAVED && (rc = hf_parse_deepstack(c, hp)))
+		return rc;
 	if (r->next && (rc = parse_next(c, hp)))
 		return rc;
 	if (hp->arch == QK_ARCH_QWEN && (rc = parse_qwen1(c, hp)))

@@ -47,7 +47,13 @@ struct arch_rule {
 	bool q35;                  /* Qwen3.5: split linear projections (value heads
 				    * tiled in GGUF form), M-RoPE sections, top-k
 				    * always renormalised */
+	uint8_t vl;                /* Qwen-VL text tower: QK_VL_CHUNKED (Qwen2-VL,
+				    * Qwen2.5-VL) or QK_VL_INTERLEAVED (Qwen3-VL)
+				    * M-RoPE; 0 otherwise */
+	double eps_def;            /* rms_norm_eps default; 0 = 1e-6 */
 };
+
+enum { QK_VL_NONE = 0, QK_VL_CHUNKED, QK_VL_INTERLEAVED };
 
 /* ---- lookups, checked conversions, messages (hparams_hf_get.c) ---- */
 
@@ -84,5 +90,13 @@ int hf_opt_bool(const struct cfg *c, const cJSON *obj, const char *prefix, const
 /* ---- RoPE of every architecture but Qwen1 (hparams_rope.c) ---- */
 
 int hf_parse_rope(const struct cfg *c, const struct arch_rule *r, struct qk_hparams *hp);
+
+/* ---- Qwen-VL text towers (hparams_vl.c) ---- */
+
+/* M-RoPE of a VL arch: the class's interleaving, and its default
+ * mrope_section when the config states none (has_rope_sections false) */
+void hf_vl_mrope_defaults(const struct arch_rule *r, struct qk_hparams *hp);
+/* n_deepstack = len(vision_config.deepstack_visual_indexes), 0 when absent */
+int hf_parse_deepstack(const struct cfg *c, struct qk_hparams *hp);
 
 #endif

@@ -88,10 +88,14 @@ int hf_parse_rope(const struct cfg *c, const struct arch_rule *r, struct qk_hpar
 			   "a number in (0, 1]", &hp->partial_rotary_factor)))
 		return rc;
 
+	if (r->vl)
+		hf_vl_mrope_defaults(r, hp);
 	if (!d)
 		return QK_OK;
-	if (r->q35 && (rc = parse_mrope(c, d, pre, hp)))
+	if ((r->q35 || r->vl) && (rc = parse_mrope(c, d, pre, hp)))
 		return rc;
+	if (r->vl)
+		hf_vl_mrope_defaults(r, hp); /* the interleaving is the class's */
 	/* rope_type wins over its older alias type */
 	if ((rc = hf_look(c, d, pre, "rope_type", &it)))
 		return rc;
@@ -106,6 +110,10 @@ int hf_parse_rope(const struct cfg *c, const struct arch_rule *r, struct qk_hpar
 		for (int k = QK_ROPE_DEFAULT; k <= QK_ROPE_YARN; k++)
 			if (strcmp(it.v->valuestring, qk_rope_type_name(k)) == 0)
 				t = k;
+		/* released Qwen2-VL configs say "mrope": the default rope over
+		 * three position streams (the config classes rename it) */
+		if (r->vl && strcmp(it.v->valuestring, "mrope") == 0)
+			t = QK_ROPE_DEFAULT;
 		if (t < 0) {
 			hf_describe(it.v, val, sizeof(val));
 			return qk_err_set(c->err, QK_E_UNSUPPORTED,

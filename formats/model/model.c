@@ -312,6 +312,56 @@ static int bind_one(struct ctx *c, const struct qk_role_row *r, int layer,
 	return rc;
 }
 
+/* A fused expert tensor stored transposed (released Qwen3-VL-MoE: gate_up
+ * [E, H, 2*Im], down [E, Im, H]): one transposed piece per expert, taking
+ * the gate or up half of the columns, or all of them */
+static int bind_fused_t(struct ctx *c, const struct qk_role_row *r, int layer,
+			const struct qk_tensor *t)
+{
+	struct qk_shape_rule rule = r->fused_shape;
+	struct qk_binding *b;
+	struct qk_piece *p;
+	char w[512];
+	uint64_t per, src_rows;
+	int rc;
+
+	rule.d[1] = r->fused_shape.d[2];
+	rule.d[2] = r->fused_shape.d[1];
+	if ((rc = check_tensor(c, t, &rule, r, layer)))
+		return rc;
+	if (!qk_dtype_is_float(t->dtype)) {
+		qk_model_where(c->cat, t, w, sizeof(w));
+		return qk_err_set(c->err, QK_E_UNSUPPORTED,
+				  "%stensor '%s': dtype %s, expected F32, F16 or BF16 (a transposed "
+				  "expert tensor is read column by column)", w, t->name,
+				  qk_dtype_name(t->dtype));
+	}
+	claim(c, t, r->role, layer, -1);
+	if ((rc = new_binding(c, r, layer, t, &b)))
+		return rc;
+	b->xform = QK_X_TRANSPOSE;
+	per = b->shape[1];        /* view rows per expert: Im (gate, up) or H (down) */
+	src_rows = t->shape[1];   /* source rows per expert = view cols */
+	p = calloc(b->shape[0] ? b->shape[0] : 1, sizeof(*p));
+	if (!p)
+		return qk_err_set(c->err, QK_E_NOMEM, "out of memory building a view");
+	b->view.pieces = p;
+	b->view.n_pieces = b->shape[0];
+	b->view.cols = src_rows;
+	b->view.rows = b->shape[0] * per;
+	b->view.transposed = true;
+	for (uint64_t e = 0; e < b->shape[0]; e++) {
+		p[e].t = t;
+		p[e].row0 = e * src_rows;
+		p[e].n_rows = per;
+		p[e].start = e * per;
+		p[e].dtype = t->dtype;
+		p[e].tcol0 = r->fused_sel == QK_S_GATEUP_UP ? per : 0;
+		qk_dtype_nbytes(t->dtype, t->shape[2], &p[e].row_bytes);
+	}
+	return QK_OK;
+}
+
 /* Routed experts from an HF checkpoint: one tensor per expert, or the fused
  * transformers 5.x tensor (with or without ".weight"), never both. */
 static int bind_experts(struct ctx *c, const struct qk_role_row *r, int layer)
@@ -350,6 +400,9 @@ static int bind_experts(struct ctx *c, const struct qk_role_row *r, int layer)
 				  tfw ? fusedw : fused, rn, n_pe ? "per-expert and fused" : "two fused");
 	if (tf || tfw) {
 		t = tf ? tf : tfw;
+		if ((r->flags & QK_F_FUSED_T) && qk_fused_transposed(c->m->table, c->cat, c->hp,
+								   c->m->hf_nested, layer, t))
+			return bind_fused_t(c, r, layer, t);
 		if ((rc = check_tensor(c, t, &r->fused_shape, r, layer)))
 			return rc;
 		claim(c, t, r->role, layer, -1);
@@ -477,28 +530,41 @@ static int check_hparams(const struct qk_hparams *hp, qk_err *err)
 	return QK_OK;
 }
 
+/* Names under a vision prefix that are the projector (the merger to the
+ * text width; Qwen3-VL's deepstack mergers), not the encoder */
+static const char *const projector_parts[] = { "merger.", "deepstack_merger_list." };
+
+static bool vision_prefix(const char *name, const char *prefix, size_t *n)
+{
+	*n = prefix ? strlen(prefix) : 0;
+	return *n && strncmp(name, prefix, *n) == 0;
+}
+
 /* A multimodal checkpoint: the text model nested under hf_nest (detected
  * by any name with that prefix) and the vision tower's tensors, claimed
- * as QK_R_VISION without being bound (their conversion is another file's:
- * llama.cpp's mmproj) */
+ * as QK_R_VISION or QK_R_PROJECTOR without being bound (their conversion
+ * is another file's: llama.cpp's mmproj) */
 static void claim_vision(struct ctx *c)
 {
 	const struct qk_arch_table *t = c->m->table;
-	size_t nn = t->hf_nest ? strlen(t->hf_nest) : 0;
-	size_t nv = t->hf_vision ? strlen(t->hf_vision) : 0;
+	size_t nn = t->hf_nest ? strlen(t->hf_nest) : 0, nv;
 
 	if (c->gguf)
 		return;
 	for (size_t i = 0; i < c->cat->n_tensors; i++) {
 		const char *name = c->cat->tensors[i].name;
+		struct qk_claim *cl = &c->m->claims[i];
 
 		if (nn && strncmp(name, t->hf_nest, nn) == 0)
 			c->m->hf_nested = true;
-		if (nv && strncmp(name, t->hf_vision, nv) == 0 &&
-		    c->m->claims[i].role == CLAIM_NONE) {
-			c->m->claims[i].role = QK_R_VISION;
-			c->m->n_vision++;
-		}
+		if (cl->role != CLAIM_NONE || (!vision_prefix(name, t->hf_vision, &nv) &&
+					       !vision_prefix(name, t->hf_vision_old, &nv)))
+			continue;
+		cl->role = QK_R_VISION;
+		for (size_t k = 0; k < sizeof(projector_parts) / sizeof(projector_parts[0]); k++)
+			if (strncmp(name + nv, projector_parts[k], strlen(projector_parts[k])) == 0)
+				cl->role = QK_R_PROJECTOR;
+		c->m->n_vision++;
 	}
 }
 
@@ -650,13 +716,15 @@ void qk_model_param_counts(const struct qk_model *m, struct qk_param_counts *pc)
 
 		if (cl->role < 0)
 			continue;
-		if (cl->role == QK_R_VISION)
+		if (cl->role == QK_R_PROJECTOR)
+			pc->projector += n;
+		if (cl->role == QK_R_VISION || cl->role == QK_R_PROJECTOR)
 			pc->vision += n;
 		else if (mtp)
 			pc->mtp += n;
 		else
 			pc->text += n;
-		if (cl->role != QK_R_VISION && qk_role_is_expert(cl->role))
+		if (qk_role_is_expert(cl->role))
 			exp[mtp] += n;
 	}
 	pc->active = pc->text;

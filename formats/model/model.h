@@ -75,6 +75,9 @@ struct qk_piece {
 	uint64_t start;             /* first view row this piece provides */
 	uint64_t row_bytes;         /* bytes per source row (the row stride) */
 	int dtype;                  /* enum qk_dtype of the source */
+	uint64_t tcol0;             /* transposed view: view row start + k is source
+				     * column tcol0 + k of source rows [row0, row0 +
+				     * view cols) */
 };
 
 struct qk_view {
@@ -87,6 +90,10 @@ struct qk_view {
 	 * value heads per key head). qk_view_row_data returns NULL for such a
 	 * view; read it with qk_view_read_row. */
 	uint32_t cperm_a, cperm_b;
+	/* pieces read transposed (released Qwen3-VL-MoE experts; F32/F16/BF16
+	 * sources only): qk_view_row_data returns NULL, qk_view_read_row
+	 * gathers the column */
+	bool transposed;
 };
 
 struct qk_binding {
@@ -126,7 +133,7 @@ struct qk_model {
 	bool tied;                  /* no output tensor: the output is token_embd */
 	bool hf_nested;             /* HF names nested under the table's hf_nest
 				     * ("model.language_model.") */
-	size_t n_vision;            /* tensors claimed as QK_R_VISION */
+	size_t n_vision;            /* tensors claimed as QK_R_VISION or QK_R_PROJECTOR */
 	size_t n_bind;
 	struct qk_binding *bind;    /* [n_bind] globals, then layer by layer */
 	struct qk_claim *claims;    /* [cat->n_tensors] */
@@ -159,11 +166,13 @@ unsigned qk_model_layer_flags(const struct qk_model *m, uint32_t layer);
 void qk_model_n_params(const struct qk_model *m, uint64_t *total, uint64_t *active);
 
 /* Parameter counts by part. text: the main model (a tied output counted
- * once); vision: the vision tower's tensors; mtp: the MTP layers and head;
+ * once); vision: the vision tower's tensors (encoder and projector);
+ * projector: the part of vision that is the merger(s) to the text width;
+ * mtp: the MTP layers and head;
  * active: what one token uses of text (of the routed experts only
  * n_expert_used of n_expert count); active_mtp: the same for the MTP part. */
 struct qk_param_counts {
-	uint64_t text, vision, mtp, active, active_mtp;
+	uint64_t text, vision, projector, mtp, active, active_mtp;
 };
 void qk_model_param_counts(const struct qk_model *m, struct qk_param_counts *pc);
 

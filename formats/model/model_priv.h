@@ -37,4 +37,11 @@ void qk_model_where(const struct qk_catalog *cat, const struct qk_tensor *t, cha
 int qk_unclaimed_error(const struct qk_model *m, const struct qk_tensor *t, size_t more,
 		       qk_err *err);
 
+/* Does this layer's fused expert tensor t (a row with QK_F_FUSED_T) come
+ * transposed, as released Qwen3-VL-MoE checkpoints store it? Decided by
+ * the shapes of the layer's fused tensors (model_vl.c). */
+bool qk_fused_transposed(const struct qk_arch_table *tb, const struct qk_catalog *cat,
+			 const struct qk_hparams *hp, bool nested, int layer,
+			 const struct qk_tensor *t);
+
 #endif

@@ -195,7 +195,7 @@ const uint8_t *qk_view_row_data(const struct qk_view *v, uint64_t row, int *dtyp
 {
 	const struct qk_piece *p = piece_of(v, row);
 
-	if (!p || v->cperm_a)
+	if (!p || v->cperm_a || v->transposed)
 		return NULL;
 	if (dtype)
 		*dtype = p->dtype;
@@ -211,6 +211,22 @@ int qk_view_read_row(const struct qk_view *v, uint64_t row, float *out, qk_err *
 	if (!p)
 		return qk_err_set(err, QK_E_USAGE, "row %llu of a %llu-row view",
 				  (unsigned long long)row, (unsigned long long)v->rows);
+	if (v->transposed) {
+		/* one source column: element k of the row is at source row
+		 * row0 + k; model assembly sets this only for F32/F16/BF16 */
+		uint64_t esz = 0;
+
+		if (!qk_dtype_nbytes(p->dtype, 1, &esz))
+			esz = 0;
+
+		data = p->t->data + p->row0 * p->row_bytes + (p->tcol0 + (row - p->start)) * esz;
+		for (uint64_t k = 0; k < v->cols; k++)
+			if (!widen(p->dtype, data + k * p->row_bytes, out + k, 1))
+				return qk_err_set(err, QK_E_UNSUPPORTED,
+						  "tensor '%s': cannot transpose %s data", p->t->name,
+						  qk_dtype_name(p->dtype));
+		return QK_OK;
+	}
 	data = p->t->data + (p->row0 + (row - p->start)) * p->row_bytes;
 	if (v->cperm_a) {
 		/* block-transposed columns; model assembly sets this only for

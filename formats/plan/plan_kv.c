@@ -233,12 +233,15 @@ typedef bool (*kget_fn)(const struct kctx *c, struct kval *v);
 
 #define A(x) (1u << QK_ARCH_##x)
 #define ALL_ARCHS ((1u << QK_ARCH_COUNT) - 1u)
-#define MOE_ARCHS (A(QWEN2MOE) | A(QWEN3MOE) | A(QWEN3NEXT) | A(QWEN35MOE))
+#define MOE_ARCHS (A(QWEN2MOE) | A(QWEN3MOE) | A(QWEN3NEXT) | A(QWEN35MOE) | A(QWEN3VLMOE))
 #define Q35_ARCHS (A(QWEN35) | A(QWEN35MOE))
+/* Qwen-VL text towers; with deepstack (Qwen3VLTextModel, Qwen3VLMoeTextModel) */
+#define VL_ARCHS (A(QWEN2VL) | A(QWEN3VL) | A(QWEN3VLMOE))
+#define DS_ARCHS (A(QWEN3VL) | A(QWEN3VLMOE))
 /* Gated DeltaNet hybrids (Qwen3NextModel's keys) */
 #define HYBRID_ARCHS (A(QWEN3NEXT) | Q35_ARCHS)
 /* archs whose configs always state head_dim (class defaults 128 / 256) */
-#define HEAD_DIM_ARCHS (A(QWEN3) | A(QWEN3MOE) | HYBRID_ARCHS)
+#define HEAD_DIM_ARCHS (A(QWEN3) | A(QWEN3MOE) | HYBRID_ARCHS | DS_ARCHS)
 
 static bool g_block_count(const struct kctx *c, struct kval *v)
 {
@@ -467,6 +470,12 @@ static bool g_sections_default(const struct kctx *c, struct kval *v)
 	return sections(c, v, false);
 }
 
+static bool g_deepstack(const struct kctx *c, struct kval *v)
+{
+	v->u32 = c->hp->n_deepstack;
+	return true;
+}
+
 static bool g_rot(const struct kctx *c, struct kval *v)
 {
 	v->u32 = c->hp->n_rot;
@@ -498,7 +507,7 @@ static const struct arch_key arch_keys[] = {
 	{ ".rope.scaling.yarn_attn_factor", WP_KV_F32, ALL_ARCHS, g_yarn_attn },
 	{ ".rope.scaling.yarn_beta_fast", WP_KV_F32, ALL_ARCHS, g_yarn_beta_fast },
 	{ ".rope.scaling.yarn_beta_slow", WP_KV_F32, ALL_ARCHS, g_yarn_beta_slow },
-	{ ".rope.dimension_sections", WP_KV_ARR_I32, Q35_ARCHS, g_sections },
+	{ ".rope.dimension_sections", WP_KV_ARR_I32, Q35_ARCHS | VL_ARCHS, g_sections },
 	{ ".rope.freq_base", WP_KV_F32, ALL_ARCHS, g_theta },
 	{ ".attention.layer_norm_rms_epsilon", WP_KV_F32, ALL_ARCHS, g_rms_eps },
 	{ ".expert_count", WP_KV_U32, MOE_ARCHS, g_n_expert },
@@ -519,6 +528,7 @@ static const struct arch_key arch_keys[] = {
 	{ ".full_attention_interval", WP_KV_U32, HYBRID_ARCHS, g_fa_interval },
 	{ ".rope.dimension_count", WP_KV_U32, HYBRID_ARCHS, g_rot },
 	{ ".rope.dimension_sections", WP_KV_ARR_I32, Q35_ARCHS, g_sections_default },
+	{ ".n_deepstack_layers", WP_KV_U32, DS_ARCHS, g_deepstack },
 };
 
 /* dense layers of a MoE arch must be a leading run: GGUF can say how many

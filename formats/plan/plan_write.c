@@ -283,7 +283,8 @@ int wp_declare_tensors(const struct wp_plan *p, struct gf_writer *w, qk_err *err
  * order (a view that reorders columns is read through qk_view_read_row) */
 static bool raw_rows(const struct wp_tensor *t)
 {
-	return !t->b->f32 && t->src_type == t->type && !t->b->view.cperm_a;
+	return !t->b->f32 && t->src_type == t->type && !t->b->view.cperm_a &&
+	       !t->b->view.transposed;
 }
 
 int wp_write_data(const struct wp_plan *p, struct gf_writer *w, const struct wp_write_opts *o,

@@ -140,6 +140,7 @@ static const int8_t arch_pre[QK_ARCH_COUNT] = {
 	[QK_ARCH_QWEN] = 0, [QK_ARCH_QWEN2] = 0, [QK_ARCH_QWEN2MOE] = 0,
 	[QK_ARCH_QWEN3] = 0, [QK_ARCH_QWEN3MOE] = 0, [QK_ARCH_QWEN3NEXT] = 0,
 	[QK_ARCH_QWEN35] = 1, [QK_ARCH_QWEN35MOE] = 1,
+	[QK_ARCH_QWEN2VL] = 0, [QK_ARCH_QWEN3VL] = 0, [QK_ARCH_QWEN3VLMOE] = 0,
 };
 
 const struct tk_pre *tk_pre_for_arch(int arch)

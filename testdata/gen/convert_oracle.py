@@ -57,6 +57,8 @@ base.TextModel.get_vocab_base_pre = \
     lambda self, tok: "qwen35" if self.model_arch in Q35 else "qwen2"
 qwen.Qwen2Model.set_vocab = lambda self: self._set_vocab_gpt2()
 qwen.QwenModel.set_vocab = lambda self: None
+import conversion.qwenvl as qwenvl
+qwenvl.Qwen2VLModel.set_vocab = lambda self: self._set_vocab_gpt2()
 sys.argv = ["convert_hf_to_gguf.py"] + sys.argv[2:]
 runpy.run_path(LC + "/convert_hf_to_gguf.py", run_name="__main__")
 '''

@@ -12,6 +12,7 @@ and FFN widths multiples of 256) are qwen1, qwen2, qwen3_moe and the three
 """
 
 import fx_tok
+import vl_fx
 
 SMALL_VOCAB = 512          # config vocab_size; tokenizer has 448 entries
 QWEN1_VOCAB = SMALL_VOCAB  # 445 ranks + 3 specials used, padded
@@ -440,6 +441,32 @@ FIXTURES = [
                    "expert, 1 Gated DeltaNet + 1 gated-attention layer, 4 value "
                    "heads on 2 key heads, M-RoPE [2,1,1] on 8 of 32 dims, untied, "
                    "MoE mtp.* layer; hidden and expert widths 256 (k-quants)"),
+    # Qwen vision-language text towers (vl_fx.py), each in its family's
+    # released checkpoint layout, with a two-block vision tower
+    dict(name="qwen2_5_vl", seed=114, dtype="bf16", layout="vl_old", tok="small",
+         logit_gain=10.0,
+         config=vl_fx.qwen2_5_vl_cfg(32, 2, 2, 1, 64, SMALL_VOCAB, EOT, [2, 3, 3]),
+         exercises="Qwen2.5-VL as released before transformers 4.52 (model.* text, "
+                   "visual.* vision tower, flat config, rope_scaling type mrope): "
+                   "q/k/v bias, GQA 2:1, chunked M-RoPE [2,3,3] on 16 dims, tied; "
+                   "window-attention vision tower with a SiLU merger"),
+    dict(name="qwen3_vl", seed=115, dtype="bf16", layout="vl_nested", tok="small",
+         logit_gain=10.0,
+         config=vl_fx.qwen3_vl_cfg(False, 32, 2, 2, 1, 16, 64, SMALL_VOCAB, EOT,
+                                   [3, 3, 2], False),
+         exercises="Qwen3-VL as released (text_config, model.language_model.*, "
+                   "model.visual.*): QK-norm, interleaved M-RoPE [3,3,2] on 16 "
+                   "dims, untied, deepstack merger on vision block 0"),
+    dict(name="qwen3_vl_moe", seed=116, dtype="bf16", layout="vl_nested",
+         tok="small", logit_gain=10.0, experts_transposed=True,
+         config=vl_fx.qwen3_vl_cfg(True, 32, 2, 2, 1, 16, 64, SMALL_VOCAB, EOT,
+                                   [3, 3, 2], True, decoder_sparse_step=1,
+                                   moe_intermediate_size=8, num_experts=4,
+                                   num_experts_per_tok=2, mlp_only_layers=[]),
+         exercises="Qwen3-VL-MoE as released: fused experts transposed (gate_up "
+                   "[E, H, 2I], down [E, I, H]; H != 2I, as transformers' loader "
+                   "needs to tell the layouts apart), 4 experts of 8 top-2 always "
+                   "renormalised, interleaved M-RoPE, tied"),
 ]
 
 # Texts for the expected outputs. Small-vocabulary fixtures: a plain text

@@ -45,6 +45,7 @@ import fx_report  # noqa: E402
 import fx_specs  # noqa: E402
 import fx_tok  # noqa: E402
 import fx_weights  # noqa: E402
+import vl_fx  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REAL_TOK_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared",
@@ -379,7 +380,7 @@ def acceptable(st):
 
 
 def write_expected(path, fx, results, n_layer, n_params, extra_meta=None,
-                   mtp=None):
+                   mtp=None, extra_tensors=None):
     t = {}
     meta = {
         # transformers' own parameter count (tied weights counted once,
@@ -406,6 +407,7 @@ def write_expected(path, fx, results, n_layer, n_params, extra_meta=None,
         t[f"logits.{s}"] = r["logits"].to(torch.float32).contiguous()
         t[f"hidden.{s}"] = r["hidden"].to(torch.float32).contiguous()
         meta[f"text.{s}"] = r["text"]
+    t.update(extra_tensors or {})
     fx_weights.save_ordered(t, path, meta)
 
 
@@ -494,6 +496,7 @@ def make_fixture(fx, tok, out_root):
     fx_tok.write_json(os.path.join(d, "config.json"), fx["config"])
     write_tokenizer(fx, tok, d)
     tmp = tempfile.mkdtemp(prefix="qwenkit-fx-")
+    vl = fx["layout"].startswith("vl")
     try:
         hf_dir = d
         if fx["layout"] == "qwen1":
@@ -508,25 +511,45 @@ def make_fixture(fx, tok, out_root):
         else:
             seqs = small_sequences(tok, d if fx["tok"] == "small" else hf_dir)
             check_lengths(name, seqs)
+            if vl:
+                seqs = seqs[:1]  # the plain text only (testdata budget)
         for attempt in range(MAX_SEED_TRIES):
             seed = fx["seed"] * 1000 + attempt
             for f in os.listdir(d):
                 if f.endswith(".safetensors") or f.endswith(".index.json") \
                         or f == "generation_config.json":
                     os.remove(os.path.join(d, f))
-            state = build_checkpoint(fx, seed, d, hf_dir)
-            model = load_fp32(hf_dir)
-            check_params(model, state)
-            check_loaded(fx, model)
-            results, routers = run(model, seqs)
+            if vl:
+                state = vl_fx.build(fx, seed, d)
+                model = vl_fx.load(d)
+                vl_fx.check_params(model, state)
+                results, routers = vl_fx.run(model, seqs)
+            else:
+                state = build_checkpoint(fx, seed, d, hf_dir)
+                model = load_fp32(hf_dir)
+                check_params(model, state)
+                check_loaded(fx, model)
+                results, routers = run(model, seqs)
             st = robustness(results, routers)
             if acceptable(st):
                 break
             print(f"  {name}: seed {seed} rejected {st}", flush=True)
         else:
             raise SystemExit(f"{name}: no acceptable seed")
-        n_layer = model.config.num_hidden_layers
-        extra, mtp = None, None
+        n_layer = model.config.get_text_config().num_hidden_layers
+        extra, mtp, extra_t = None, None, None
+        n_params = model.num_parameters()
+        if vl:
+            # transformers' count of the text tower (the multimodal model
+            # less its vision tower), and the vision tower's own parts
+            nv, npj = vl_fx.vision_params(state)
+            n_params -= nv
+            extra = {"n_params_vision": str(nv), "n_params_projector": str(npj),
+                     "mrope_layout": "mrope.positions = transformers get_rope_index "
+                                     "(t, h, w) for mrope.tokens with positions "
+                                     f"{vl_fx.MROPE_SPAN[0]}..{vl_fx.MROPE_SPAN[1] - 1} "
+                                     f"an image of grid {vl_fx.MROPE_GRID}"}
+            extra_t = vl_fx.mrope_case(model, results[0]["ids"])
         if fx["layout"] == "nested":
             # parameter counts of the parts transformers' CausalLM does not
             # hold: the vision tower (ForConditionalGeneration's modules)
@@ -540,7 +563,7 @@ def make_fixture(fx, tok, out_root):
                                    "t+1 and the final normed hidden state at t"}
             mtp = run_mtp(model, fx, d, results)
         write_expected(os.path.join(d, "expected.safetensors"), fx, results,
-                       n_layer, model.num_parameters(), extra, mtp)
+                       n_layer, n_params, extra, mtp, extra_t)
         # save_pretrained rewrote config.json in transformers' own form
         info = dict(seed=seed, stats=st, n_layer=n_layer,
                     seq_lens=[len(r["ids"]) for r in results],

@@ -60,7 +60,7 @@ desc() {
 	"$I" --json "$1" 2>/dev/null | grep -v '"path"\|"format"\|"n_files"\|"n_tensors"' |
 		grep -v '"bos_token_id"\|"eos_token_id"\|"seq_length"\|"use_dynamic_ntk"\|"use_logn_attn"' |
 		if [ "${2:-}" = vision ]; then
-			grep -v '"n_params_vision"\|"n_vision_tensors"\|"BF16":\|"F16":\|"F32":'
+			grep -v '"n_params_vision"\|"n_params_projector"\|"n_vision_tensors"\|"BF16":\|"F16":\|"F32":'
 		else
 			cat
 		fi

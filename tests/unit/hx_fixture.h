@@ -148,6 +148,53 @@ static inline void same_bytes(const struct qk_tensor *u, int dt, const uint64_t 
 				 u->data[i], data[i]);
 }
 
+/* the Qwen-VL fixtures (exported in the model.language_model.* layout) */
+static inline bool vl_fixture(const char *fixture)
+{
+	return strstr(fixture, "_vl") != NULL;
+}
+
+/* fixtures whose fused experts are stored transposed (released Qwen3-VL-MoE) */
+static inline bool transposed_experts(const char *fixture)
+{
+	return strcmp(fixture, "qwen3_vl_moe") == 0;
+}
+
+/* a transposed fused tensor t ([E, H, 2I] gate_up or [E, I, H] down)
+ * against the per-expert tensors of `out`, element by element; returns
+ * how many tensors it compared */
+static inline size_t compare_transposed(const struct qk_catalog *out, const struct qk_tensor *t,
+					const char *flat, bool gate_up)
+{
+	const uint64_t E = t->shape[0], A = t->shape[1], B = t->shape[2];
+	const uint64_t esz = t->nbytes / (E * A * B), rows = gate_up ? B / 2 : B;
+	const char *parts[2] = { gate_up ? "gate_proj" : "down_proj", "up_proj" };
+	char base[512], name[600];
+	size_t n = 0;
+
+	snprintf(base, sizeof(base), "%.*s", (int)(strrchr(flat, '.') - flat), flat);
+	for (uint64_t e = 0; e < E; e++)
+		for (int k = 0; k < (gate_up ? 2 : 1); k++) {
+			const struct qk_tensor *u;
+
+			snprintf(name, sizeof(name), "%s.%llu.%s.weight", base, (unsigned long long)e,
+				 parts[k]);
+			u = qk_catalog_find(out, name);
+			assert_non_null(u);
+			assert_int_equal(u->n_dims, 2);
+			assert_int_equal(u->shape[0], rows);
+			assert_int_equal(u->shape[1], A);
+			for (uint64_t r = 0; r < rows; r++)
+				for (uint64_t c = 0; c < A; c++)
+					if (memcmp(u->data + (r * A + c) * esz,
+						   t->data + ((e * A + c) * B + k * rows + r) * esz, esz))
+						fail_msg("%s: element (%llu, %llu) differs", name,
+							 (unsigned long long)r, (unsigned long long)c);
+			n++;
+		}
+	return n;
+}
+
 /* every original tensor (the fused expert layout per expert) is in `out`
  * with the same dtype, shape and bytes, and nothing else is */
 static inline void compare_tensors(const char *fixture, const struct qk_catalog *out, bool with_mtp)
@@ -166,12 +213,21 @@ static inline void compare_tensors(const char *fixture, const struct qk_catalog 
 		char flat[512];
 
 		if (qk_name_ignored(t->name) || (!with_mtp && strncmp(t->name, "mtp.", 4) == 0) ||
-		    strncmp(t->name, "model.visual.", 13) == 0)
+		    strncmp(t->name, "model.visual.", 13) == 0 || strncmp(t->name, "visual.", 7) == 0)
 			continue; /* a vision tower is not exported (no GGUF holds it) */
-		/* Qwen3.5 comes back as its text model: model.language_model.X is model.X */
+		/* Qwen3.5 comes back as its text model: model.language_model.X is
+		 * model.X; a Qwen-VL text tower in the 5.x layout: model.X is
+		 * model.language_model.X */
 		snprintf(flat, sizeof(flat), "%s%s",
 			 strncmp(t->name, lm, strlen(lm)) == 0 ? "model." : "",
 			 t->name + (strncmp(t->name, lm, strlen(lm)) == 0 ? strlen(lm) : 0));
+		if (vl_fixture(fixture) && strncmp(flat, "model.", 6) == 0)
+			snprintf(flat, sizeof(flat), "%s%s", lm,
+				 t->name + (strncmp(t->name, lm, strlen(lm)) == 0 ? strlen(lm) : 6));
+		if ((gate_up || down) && transposed_experts(fixture)) {
+			want += compare_transposed(out, t, flat, gate_up);
+			continue;
+		}
 		if (!gate_up && !down) {
 			same_bytes(qk_catalog_find(out, flat), t->dtype, t->shape, t->n_dims,
 				   t->data, t->nbytes, t->name);

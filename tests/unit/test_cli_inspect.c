@@ -38,6 +38,9 @@ static const struct {
 	{ "qwen3_5", "qwen35", "Qwen3.5", 0 },
 	{ "qwen3_5_moe", "qwen35moe", "Qwen3.5", 1 },
 	{ "qwen3_tiny", "qwen3", "Qwen3", 0 },
+	{ "qwen2_5_vl", "qwen2vl", "Qwen2-VL", 0 },
+	{ "qwen3_vl", "qwen3vl", "Qwen3-VL", 0 },
+	{ "qwen3_vl_moe", "qwen3vlmoe", "Qwen3-VL", 1 },
 };
 _Static_assert(sizeof(fixtures) / sizeof(fixtures[0]) == QK_FIXTURE_COUNT, "one row per fixture");
 
