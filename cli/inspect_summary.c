@@ -121,7 +121,7 @@ static void print_model(const struct qk_input *in)
 	if (pc.vision) {
 		human_count(pc.vision, buf, sizeof(buf));
 		printf("vision:        %s (%" PRIu64 "; %zu tensors, not part of a GGUF "
-		       "conversion; qwen-convert --mmproj)\n", buf, pc.vision, in->model.n_vision);
+		       "conversion)\n", buf, pc.vision, in->model.n_vision);
 		human_count(pc.vision - pc.projector, buf, sizeof(buf));
 		printf("  encoder:     %s (%" PRIu64 ")\n", buf, pc.vision - pc.projector);
 		human_count(pc.projector, buf, sizeof(buf));

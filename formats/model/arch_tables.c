@@ -312,16 +312,6 @@ static const struct qk_role_row qwen35moe_rows[] = {
  * transformers 5.x saves them or transposed, as the released checkpoints
  * hold them ---- */
 
-static const struct qk_role_row qwen3vl_rows[] = {
-	GLOBALS(QK_X_NONE),
-	ATTN_NORM(QK_X_NONE),
-	ATTN(Q),
-	ATTN_OUT_BIAS,
-	QK_NORMS(QK_X_NONE),
-	FFN_NORM,
-	DENSE_FFN,
-};
-
 static const struct qk_role_row qwen3vlmoe_rows[] = {
 	GLOBALS(QK_X_NONE),
 	ATTN_NORM(QK_X_NONE),
@@ -354,7 +344,7 @@ static const struct qk_arch_table tables[QK_ARCH_COUNT] = {
 	TABLE_MM(QK_ARCH_QWEN35, qwen35_rows),
 	TABLE_MM(QK_ARCH_QWEN35MOE, qwen35moe_rows),
 	TABLE_VL(QK_ARCH_QWEN2VL, qwen2_rows),
-	TABLE_VL(QK_ARCH_QWEN3VL, qwen3vl_rows),
+	TABLE_VL(QK_ARCH_QWEN3VL, qwen3_rows),
 	TABLE_VL(QK_ARCH_QWEN3VLMOE, qwen3vlmoe_rows),
 };
 

@@ -200,8 +200,8 @@ def qwen1_as_qwen2(cfg):
 
 # --------------------------------------------------------------- forward --
 
-def load_fp32(model_dir):
-    model, info = AutoModelForCausalLM.from_pretrained(
+def load_fp32(model_dir, cls=AutoModelForCausalLM):
+    model, info = cls.from_pretrained(
         model_dir, dtype=torch.float32, attn_implementation="eager",
         experts_implementation="eager", output_loading_info=True)
     bad = [k for k in info["unexpected_keys"] if not k.startswith("mtp.")]
@@ -212,14 +212,15 @@ def load_fp32(model_dir):
     return model
 
 
-def check_params(model, state):
-    """Every in-memory parameter equals the stored value widened to fp32."""
+def check_params(model, state, text="model."):
+    """Every in-memory parameter equals the stored value widened to fp32
+    (text: the text model's prefix)."""
     sd = model.state_dict()
     for k, v in state.items():
         if not torch.equal(sd[k], v.to(torch.float32)):
             raise SystemExit(f"parameter {k} differs after loading")
     if model.config.tie_word_embeddings:
-        if not torch.equal(sd["lm_head.weight"], sd["model.embed_tokens.weight"]):
+        if not torch.equal(sd["lm_head.weight"], sd[text + "embed_tokens.weight"]):
             raise SystemExit("tied lm_head differs from embed_tokens")
 
 
@@ -521,8 +522,8 @@ def make_fixture(fx, tok, out_root):
                     os.remove(os.path.join(d, f))
             if vl:
                 state = vl_fx.build(fx, seed, d)
-                model = vl_fx.load(d)
-                vl_fx.check_params(model, state)
+                model = load_fp32(d, AutoModelForImageTextToText)
+                check_params(model, state, "model.language_model.")
                 results, routers = vl_fx.run(model, seqs)
             else:
                 state = build_checkpoint(fx, seed, d, hf_dir)

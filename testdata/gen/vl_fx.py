@@ -124,24 +124,6 @@ def build(fx, seed, d):
     return state
 
 
-def load(d):
-    model, info = AutoModelForImageTextToText.from_pretrained(
-        d, dtype=torch.float32, attn_implementation="eager",
-        experts_implementation="eager", output_loading_info=True)
-    if info["missing_keys"] or info["unexpected_keys"] or info["mismatched_keys"] \
-            or info["error_msgs"]:
-        raise SystemExit(f"{d}: loading info {info}")
-    model.eval()
-    return model
-
-
-def check_params(model, state):
-    sd = model.state_dict()
-    for k, v in state.items():
-        if not torch.equal(sd[k], v.to(torch.float32)):
-            raise SystemExit(f"parameter {k} differs after loading")
-
-
 def lm(model):
     return model.model.language_model
 
