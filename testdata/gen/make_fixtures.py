@@ -261,13 +261,15 @@ def check_loaded(fx, model):
 
 
 @torch.no_grad()
-def run(model, seqs):
+def run(model, seqs, tm=None):
     """Per sequence: tokens, logits [T,V], hidden [L+1,T,H] (embedding
     output, then each decoder layer's output before the final norm), and
-    router probabilities for the margin check."""
-    layers = model.model.layers
+    router probabilities for the margin check. tm: the text model (of a
+    multimodal model), else model.model."""
+    tm = tm or model.model
+    layers = tm.layers
     captured, routers = {}, []
-    hooks = [model.model.embed_tokens.register_forward_hook(
+    hooks = [tm.embed_tokens.register_forward_hook(
         lambda m, i, o: captured.__setitem__(-1, o))]
     for n, layer in enumerate(layers):
         hooks.append(layer.register_forward_hook(
@@ -290,7 +292,7 @@ def run(model, seqs):
             for n in range(len(layers)):
                 if not torch.equal(hs[n][0], hid[n]):
                     raise SystemExit(f"hidden_states[{n}] differs from hook")
-            normed = model.model.norm(hid[-1])
+            normed = tm.norm(hid[-1])
             if not torch.equal(hs[-1][0], normed):
                 raise SystemExit("last hidden_states is not the normed output")
             out.append(dict(text=text, ids=ids, logits=r.logits[0].clone(),
@@ -524,7 +526,7 @@ def make_fixture(fx, tok, out_root):
                 state = vl_fx.build(fx, seed, d)
                 model = load_fp32(d, AutoModelForImageTextToText)
                 check_params(model, state, "model.language_model.")
-                results, routers = vl_fx.run(model, seqs)
+                results, routers = run(model, seqs, vl_fx.lm(model))
             else:
                 state = build_checkpoint(fx, seed, d, hf_dir)
                 model = load_fp32(hf_dir)

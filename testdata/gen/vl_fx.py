@@ -129,35 +129,6 @@ def lm(model):
 
 
 @torch.no_grad()
-def run(model, seqs):
-    """As make_fixtures.run, over the text tower of the multimodal model."""
-    tm = lm(model)
-    captured, routers = {}, []
-    hooks = [tm.embed_tokens.register_forward_hook(
-        lambda m, i, o: captured.__setitem__(-1, o))]
-    for n, layer in enumerate(tm.layers):
-        hooks.append(layer.register_forward_hook(
-            lambda m, i, o, n=n: captured.__setitem__(n, o[0] if isinstance(o, tuple) else o)))
-    for mod in model.modules():
-        if type(mod).__name__.endswith("TopKRouter"):
-            hooks.append(mod.register_forward_hook(
-                lambda m, i, o: routers.append((m.top_k, o[0]))))
-    out = []
-    try:
-        for text, ids in seqs:
-            captured.clear()
-            x = torch.tensor([ids], dtype=torch.long)
-            r = model(input_ids=x, use_cache=False)
-            hid = torch.stack([captured[n][0] for n in range(-1, len(tm.layers))])
-            out.append(dict(text=text, ids=ids, logits=r.logits[0].clone(),
-                            hidden=hid.clone()))
-    finally:
-        for h in hooks:
-            h.remove()
-    return out, routers
-
-
-@torch.no_grad()
 def mrope_case(model, ids):
     """get_rope_index positions for ids with MROPE_SPAN as image tokens, and
     the logits for those positions."""
