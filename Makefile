@@ -9,6 +9,7 @@
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds (clang)
 #   make soak            the fault suite with many random kill points (SOAK_ROUNDS=25)
 #   make bench           run the benchmarks tests/bench/*.sh (speed, peak memory)
+#                        and print the table of ours beside theirs
 #   make install PREFIX=/usr/local   (make uninstall PREFIX=... removes it)
 #
 # Sources are found by directory, so a new module is a new file, not a
@@ -199,8 +200,12 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIB)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
 BENCH_GEN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
+# then the table of every figure beside its peer (tests/bench/table.awk)
 bench: $(BINS) $(BENCH_GEN)
+	@rm -rf $(BUILD)/bench/rows
 	@for s in tests/bench/*.sh; do BUILD=$(BUILD) BINDIR=$(BINDIR) sh "$$s" || exit 1; done
+	@echo; echo "make bench: each figure beside its peer, from this run"
+	@cat $(BUILD)/bench/rows/*.tsv 2>/dev/null | awk -f tests/bench/table.awk
 
 # ---- cross-checks against reference implementations (llama.cpp, gguf-py) ----
 # Every testdata/gen/*_crosscheck.py runs under the llama.cpp venv

@@ -17,53 +17,69 @@
  * rf_cpu_has_avx2() is true. The AVX2 code is compiled with a function
  * target attribute, so the rest of the build needs no -mavx2.
  *
- * rf_dot4 computes four dot products of one vector w with x0..x3 (the same
- * bits as four rf_dot calls); it lets a matrix row be loaded once for several
- * tokens. rf_dot4x4 computes the sixteen products of four rows w0..w3 with
- * four vectors x0..x3, out[4 r + k] = w_r . x_k (the same bits as sixteen
- * rf_dot calls). rf_dot4x4_avx512 holds the partial sums of two rows in the
- * two 256-bit halves of one 512-bit register (lane j of half h is s[j] of row
- * 2p + h), so every lane performs exactly the scalar operations; it may only
- * be called when rf_cpu_has_avx512() is true.
+ * Blocked form (the matmul, fwd_mm.c): rf_acc4x4 carries the eight partial
+ * sums of sixteen dot products across calls, so that a long product can be
+ * computed a chunk of columns at a time with the same bits. acc holds
+ * acc[(4 r + k) * 8 + j] = s[j] of w_r . x_k (rows w0..w3, vectors x0..x3);
+ * one call adds elements [0, n) of the pointers given (already advanced to
+ * the chunk), element i into s[i mod 8], and every call but the last of a
+ * product must have n % 8 == 0, so that element i of the chunk is element
+ * i mod 8 of the whole. rf_dot_fold combines the eight sums of one product in
+ * the canonical order. Starting from acc = +0 and folding after the last
+ * chunk gives exactly rf_dot_scalar's bits, whatever the chunking.
+ * rf_acc4x4_avx2 keeps the sums of two rows in eight 256-bit registers;
+ * rf_acc4x4_avx512 keeps those of one row and two vectors in each 512-bit
+ * register (lane j of half h is s[j] of x_{2p+h}), so every lane performs
+ * exactly the scalar operations; it may only be called when
+ * rf_cpu_has_avx512() is true.
  */
 #ifndef RF_DOT_H
 #define RF_DOT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef float (*rf_dot_fn)(const float *a, const float *b, size_t n);
-typedef void (*rf_dot4_fn)(const float *w, const float *const x[4], size_t n, float out[4]);
-typedef void (*rf_dot4x4_fn)(const float *const w[4], const float *const x[4], size_t n,
-			     float out[16]);
+typedef void (*rf_acc4x4_fn)(const float *const w[4], const float *const x[4], size_t n,
+			     float acc[128]);
+/* n bf16 values (little-endian, any alignment) to fp32: exact, every path
+ * the same bits (the bf16 bits shifted into the high half) */
+typedef void (*rf_widen_fn)(const uint8_t *src, float *dst, size_t n);
+void rf_widen_bf16_scalar(const uint8_t *src, float *dst, size_t n);
+void rf_widen_bf16_avx2(const uint8_t *src, float *dst, size_t n);
 
 float rf_dot_scalar(const float *a, const float *b, size_t n);
-void rf_dot4_scalar(const float *w, const float *const x[4], size_t n, float out[4]);
-void rf_dot4x4_scalar(const float *const w[4], const float *const x[4], size_t n,
-		      float out[16]);
+void rf_acc4x4_scalar(const float *const w[4], const float *const x[4], size_t n,
+		      float acc[128]);
+/* ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)) */
+static inline float rf_dot_fold(const float s[8])
+{
+	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
 
 /* true when the CPU (and this build) can run the AVX2 path */
 bool rf_cpu_has_avx2(void);
 /* only when rf_cpu_has_avx2() */
 float rf_dot_avx2(const float *a, const float *b, size_t n);
-void rf_dot4_avx2(const float *w, const float *const x[4], size_t n, float out[4]);
-void rf_dot4x4_avx2(const float *const w[4], const float *const x[4], size_t n,
-		    float out[16]);
+void rf_acc4x4_avx2(const float *const w[4], const float *const x[4], size_t n,
+		    float acc[128]);
 /* true when the CPU (and this build) can run the AVX-512 kernel */
 bool rf_cpu_has_avx512(void);
 /* only when rf_cpu_has_avx512() */
-void rf_dot4x4_avx512(const float *const w[4], const float *const x[4], size_t n,
-		      float out[16]);
+void rf_acc4x4_avx512(const float *const w[4], const float *const x[4], size_t n,
+		      float acc[128]);
 
 /* The kernels a forward pass uses: the AVX2 path when simd is true and the
- * CPU has it (and rf_dot4x4_avx512 when it also has AVX-512), else the
- * scalar path. */
+ * CPU has it (and rf_acc4x4_avx512 when avx512 is also true and the CPU has
+ * AVX-512), else the scalar path. */
 struct rf_dot_impl {
 	rf_dot_fn dot;
-	rf_dot4_fn dot4;
-	rf_dot4x4_fn dot4x4;
-	bool simd;  /* which one was picked */
+	rf_acc4x4_fn acc4x4;
+	rf_widen_fn widen_bf16;
+	bool simd;    /* which one was picked */
+	bool avx512;
 };
-void rf_dot_pick(struct rf_dot_impl *d, bool simd);
+void rf_dot_pick(struct rf_dot_impl *d, bool simd, bool avx512);
 
 #endif

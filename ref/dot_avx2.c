@@ -1,5 +1,5 @@
-/* dot_avx2.c - the canonical dot product with AVX2, and the four-row kernel
- * with AVX-512; see dot.h.
+/* dot_avx2.c - the canonical dot product with AVX2, and the blocked
+ * four-row kernels (rf_acc4x4) with AVX2 and AVX-512; see dot.h.
  *
  * Lane j of an accumulator is partial sum s[j]: element i = 8q + j lands in
  * lane j, as in the scalar specification. _mm256_mul_ps then _mm256_add_ps
@@ -10,7 +10,8 @@
  * they add 0 * 0 = +0 to their partial sum. That changes nothing: a partial
  * sum starts at +0 and a round-to-nearest sum is -0 only when both operands
  * are -0, so no partial sum is ever -0, and s + (+0) is s exactly (a NaN s
- * stays the first operand and keeps its payload).
+ * stays the first operand and keeps its payload). The blocked kernels carry
+ * their sums across calls in memory (exact) and start from +0 too.
  *
  * The combine ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7)) is done for four
  * accumulators at once with shuffles that put each left operand (the even
@@ -66,38 +67,74 @@ float rf_dot_avx2(const float *a, const float *b, size_t n)
 	return _mm_cvtss_f32(combine4(acc, acc, acc, acc));
 }
 
+/* one step of two rows into their accumulators: a<r><k> += w_r * x_k */
+#define STEP2(w0v, w1v, x0, x1, x2, x3) \
+	do { \
+		a00 = _mm256_add_ps(a00, _mm256_mul_ps(w0v, x0)); \
+		a01 = _mm256_add_ps(a01, _mm256_mul_ps(w0v, x1)); \
+		a02 = _mm256_add_ps(a02, _mm256_mul_ps(w0v, x2)); \
+		a03 = _mm256_add_ps(a03, _mm256_mul_ps(w0v, x3)); \
+		a10 = _mm256_add_ps(a10, _mm256_mul_ps(w1v, x0)); \
+		a11 = _mm256_add_ps(a11, _mm256_mul_ps(w1v, x1)); \
+		a12 = _mm256_add_ps(a12, _mm256_mul_ps(w1v, x2)); \
+		a13 = _mm256_add_ps(a13, _mm256_mul_ps(w1v, x3)); \
+	} while (0)
+
+/* rows 2p and 2p + 1 against the four vectors: acc + 64 p holds their
+ * 8 x 8 partial sums. Named accumulators: they must stay in registers. */
 __attribute__((target("avx2")))
-void rf_dot4_avx2(const float *w, const float *const x[4], size_t n, float out[4])
+static void acc2x4_avx2(const float *w0, const float *w1, const float *const x[4], size_t n,
+			float *acc)
 {
-	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+	__m256 a00 = _mm256_loadu_ps(acc), a01 = _mm256_loadu_ps(acc + 8);
+	__m256 a02 = _mm256_loadu_ps(acc + 16), a03 = _mm256_loadu_ps(acc + 24);
+	__m256 a10 = _mm256_loadu_ps(acc + 32), a11 = _mm256_loadu_ps(acc + 40);
+	__m256 a12 = _mm256_loadu_ps(acc + 48), a13 = _mm256_loadu_ps(acc + 56);
 	size_t i = 0;
 
-	for (; i + 8 <= n; i += 8) {
-		const __m256 wv = _mm256_loadu_ps(w + i);
-
-		a0 = _mm256_add_ps(a0, _mm256_mul_ps(wv, _mm256_loadu_ps(x[0] + i)));
-		a1 = _mm256_add_ps(a1, _mm256_mul_ps(wv, _mm256_loadu_ps(x[1] + i)));
-		a2 = _mm256_add_ps(a2, _mm256_mul_ps(wv, _mm256_loadu_ps(x[2] + i)));
-		a3 = _mm256_add_ps(a3, _mm256_mul_ps(wv, _mm256_loadu_ps(x[3] + i)));
-	}
+	for (; i + 8 <= n; i += 8)
+		STEP2(_mm256_loadu_ps(w0 + i), _mm256_loadu_ps(w1 + i), _mm256_loadu_ps(x[0] + i),
+		      _mm256_loadu_ps(x[1] + i), _mm256_loadu_ps(x[2] + i),
+		      _mm256_loadu_ps(x[3] + i));
 	if (i < n) {
 		const __m256i m = _mm256_loadu_si256((const __m256i *)(const void *)
 						     (tail_mask + 8 - (n - i)));
-		const __m256 wv = _mm256_maskload_ps(w + i, m);
 
-		a0 = _mm256_add_ps(a0, _mm256_mul_ps(wv, _mm256_maskload_ps(x[0] + i, m)));
-		a1 = _mm256_add_ps(a1, _mm256_mul_ps(wv, _mm256_maskload_ps(x[1] + i, m)));
-		a2 = _mm256_add_ps(a2, _mm256_mul_ps(wv, _mm256_maskload_ps(x[2] + i, m)));
-		a3 = _mm256_add_ps(a3, _mm256_mul_ps(wv, _mm256_maskload_ps(x[3] + i, m)));
+		STEP2(_mm256_maskload_ps(w0 + i, m), _mm256_maskload_ps(w1 + i, m),
+		      _mm256_maskload_ps(x[0] + i, m), _mm256_maskload_ps(x[1] + i, m),
+		      _mm256_maskload_ps(x[2] + i, m), _mm256_maskload_ps(x[3] + i, m));
 	}
-	_mm_storeu_ps(out, combine4(a0, a1, a2, a3));
+	_mm256_storeu_ps(acc, a00);
+	_mm256_storeu_ps(acc + 8, a01);
+	_mm256_storeu_ps(acc + 16, a02);
+	_mm256_storeu_ps(acc + 24, a03);
+	_mm256_storeu_ps(acc + 32, a10);
+	_mm256_storeu_ps(acc + 40, a11);
+	_mm256_storeu_ps(acc + 48, a12);
+	_mm256_storeu_ps(acc + 56, a13);
 }
 
-void rf_dot4x4_avx2(const float *const w[4], const float *const x[4], size_t n,
-		    float out[16])
+#undef STEP2
+
+void rf_acc4x4_avx2(const float *const w[4], const float *const x[4], size_t n,
+		    float acc[128])
 {
-	for (int r = 0; r < 4; r++)
-		rf_dot4_avx2(w[r], x, n, out + 4 * r);
+	acc2x4_avx2(w[0], w[1], x, n, acc);
+	acc2x4_avx2(w[2], w[3], x, n, acc + 64);
+}
+
+__attribute__((target("avx2")))
+void rf_widen_bf16_avx2(const uint8_t *src, float *dst, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		const __m128i h = _mm_loadu_si128((const __m128i *)(const void *)(src + 2 * i));
+
+		_mm256_storeu_ps(dst + i, _mm256_castsi256_ps(
+			_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)));
+	}
+	rf_widen_bf16_scalar(src + 2 * i, dst + i, n - i);
 }
 
 bool rf_cpu_has_avx512(void)
@@ -121,29 +158,25 @@ static inline __m512 twice(__m256 v)
 	return _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(v)));
 }
 
-__attribute__((target("avx512f")))
-static inline __m256 high(__m512 v)
-{
-	return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-}
-
-/* one step of row r into its two accumulators: tokens 0|1 and 2|3 */
+/* one step of row r into its two accumulators: vectors 0|1 and 2|3 */
 #define STEP(wv, lo, hi) \
 	do { \
 		lo = _mm512_add_ps(lo, _mm512_mul_ps(wv, x01)); \
 		hi = _mm512_add_ps(hi, _mm512_mul_ps(wv, x23)); \
 	} while (0)
 
-/* r<q><h>: row q with tokens 2h (low half) and 2h + 1 (high half), so lane j
- * of each half is s[j] of one (row, token) pair. Lanes past the end of a
- * tail load 0 in w and x, adding +0 (see the top). Named accumulators, not
- * an array: they must stay in registers. */
+/* r<q><h>: row q with vectors 2h (low half) and 2h + 1 (high half): the 16
+ * floats at acc + (4 q + 2 h) * 8, so lane j of each half is s[j] of one
+ * (row, vector) pair. Lanes past the end of a tail load 0 in w and x,
+ * adding +0 (see the top). Named accumulators: they must stay in registers. */
 __attribute__((target("avx512f")))
-void rf_dot4x4_avx512(const float *const w[4], const float *const x[4], size_t n,
-		      float out[16])
+void rf_acc4x4_avx512(const float *const w[4], const float *const x[4], size_t n,
+		      float acc[128])
 {
-	__m512 r00 = _mm512_setzero_ps(), r01 = r00, r10 = r00, r11 = r00;
-	__m512 r20 = r00, r21 = r00, r30 = r00, r31 = r00;
+	__m512 r00 = _mm512_loadu_ps(acc), r01 = _mm512_loadu_ps(acc + 16);
+	__m512 r10 = _mm512_loadu_ps(acc + 32), r11 = _mm512_loadu_ps(acc + 48);
+	__m512 r20 = _mm512_loadu_ps(acc + 64), r21 = _mm512_loadu_ps(acc + 80);
+	__m512 r30 = _mm512_loadu_ps(acc + 96), r31 = _mm512_loadu_ps(acc + 112);
 	size_t i = 0;
 
 	for (; i + 8 <= n; i += 8) {
@@ -168,14 +201,14 @@ void rf_dot4x4_avx512(const float *const w[4], const float *const x[4], size_t n
 		STEP(twice(_mm256_maskload_ps(w[2] + i, m)), r20, r21);
 		STEP(twice(_mm256_maskload_ps(w[3] + i, m)), r30, r31);
 	}
-	_mm_storeu_ps(out, combine4(_mm512_castps512_ps256(r00), high(r00),
-				    _mm512_castps512_ps256(r01), high(r01)));
-	_mm_storeu_ps(out + 4, combine4(_mm512_castps512_ps256(r10), high(r10),
-					_mm512_castps512_ps256(r11), high(r11)));
-	_mm_storeu_ps(out + 8, combine4(_mm512_castps512_ps256(r20), high(r20),
-					_mm512_castps512_ps256(r21), high(r21)));
-	_mm_storeu_ps(out + 12, combine4(_mm512_castps512_ps256(r30), high(r30),
-					 _mm512_castps512_ps256(r31), high(r31)));
+	_mm512_storeu_ps(acc, r00);
+	_mm512_storeu_ps(acc + 16, r01);
+	_mm512_storeu_ps(acc + 32, r10);
+	_mm512_storeu_ps(acc + 48, r11);
+	_mm512_storeu_ps(acc + 64, r20);
+	_mm512_storeu_ps(acc + 80, r21);
+	_mm512_storeu_ps(acc + 96, r30);
+	_mm512_storeu_ps(acc + 112, r31);
 }
 
 #undef STEP
@@ -192,15 +225,15 @@ float rf_dot_avx2(const float *a, const float *b, size_t n)
 	return rf_dot_scalar(a, b, n);
 }
 
-void rf_dot4_avx2(const float *w, const float *const x[4], size_t n, float out[4])
+void rf_acc4x4_avx2(const float *const w[4], const float *const x[4], size_t n,
+		    float acc[128])
 {
-	rf_dot4_scalar(w, x, n, out);
+	rf_acc4x4_scalar(w, x, n, acc);
 }
 
-void rf_dot4x4_avx2(const float *const w[4], const float *const x[4], size_t n,
-		    float out[16])
+void rf_widen_bf16_avx2(const uint8_t *src, float *dst, size_t n)
 {
-	rf_dot4x4_scalar(w, x, n, out);
+	rf_widen_bf16_scalar(src, dst, n);
 }
 
 bool rf_cpu_has_avx512(void)
@@ -208,10 +241,10 @@ bool rf_cpu_has_avx512(void)
 	return false;
 }
 
-void rf_dot4x4_avx512(const float *const w[4], const float *const x[4], size_t n,
-		      float out[16])
+void rf_acc4x4_avx512(const float *const w[4], const float *const x[4], size_t n,
+		      float acc[128])
 {
-	rf_dot4x4_scalar(w, x, n, out);
+	rf_acc4x4_scalar(w, x, n, acc);
 }
 
 #endif

@@ -80,6 +80,8 @@ struct rf_opts {
 	bool keep_hidden;     /* fill rf_out.hidden */
 	bool simd;            /* use the AVX2 (and AVX-512) path when the CPU has it
 			       * (same bits) */
+	bool no_avx512;       /* with simd: the AVX2 kernels even where the CPU has
+			       * AVX-512 (same bits; tests compare the paths) */
 	bool mtp;             /* also run the MTP head (rf_out.mtp_logits) */
 	size_t logits_from;   /* logits only for positions logits_from .. T-1 (the
 			       * output head is skipped for the others; every

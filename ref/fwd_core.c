@@ -104,81 +104,12 @@ void rf_l2norm(const struct rf_ctx *c, float *x, size_t n)
 		x[i] = x[i] * inv;
 }
 
-/* ---- matmul: threads take contiguous ranges of matrix rows ---- */
-
-struct mm_task {
-	struct rf_ctx *c;
-	const struct qk_view *w;
-	uint64_t row0;
-	size_t n_rows, cols, T;
-	const float *bias;          /* [n_rows] or NULL */
-	const float *x;             /* [T, cols] */
-	float *y;                   /* [T, n_rows] */
-};
-
-static void mm_rows(void *arg, size_t b, size_t e, unsigned tid)
-{
-	const struct mm_task *k = arg;
-	struct rf_ctx *c = k->c;
-	const size_t cols = k->cols, nr_all = k->n_rows, T = k->T;
-	float *buf = c->rowbuf + (size_t)tid * RF_ROW_BLOCK * c->max_cols;
-
-	for (size_t r0 = b; r0 < e; r0 += RF_ROW_BLOCK) {
-		const size_t nr = e - r0 < RF_ROW_BLOCK ? e - r0 : RF_ROW_BLOCK;
-		size_t t = 0;
-
-		for (size_t i = 0; i < nr; i++) {
-			int rc = qk_view_read_row(k->w, k->row0 + r0 + i, buf + i * cols,
-						  &c->terr[tid]);
-
-			if (rc) {
-				c->trc[tid] = rc;
-				return;
-			}
-		}
-		for (; t + 4 <= T; t += 4) {
-			const float *const xs[4] = { k->x + t * cols, k->x + (t + 1) * cols,
-						     k->x + (t + 2) * cols, k->x + (t + 3) * cols };
-			size_t i = 0;
-
-			for (; i + 4 <= nr; i += 4) {
-				const float *const ws[4] = { buf + i * cols, buf + (i + 1) * cols,
-							     buf + (i + 2) * cols, buf + (i + 3) * cols };
-				float o[16];
-
-				c->dot.dot4x4(ws, xs, cols, o);
-				for (size_t q = 0; q < 4; q++) {
-					const size_t r = r0 + i + q;
-
-					for (size_t j = 0; j < 4; j++)
-						k->y[(t + j) * nr_all + r] = k->bias ? o[4 * q + j] +
-							k->bias[r] : o[4 * q + j];
-				}
-			}
-			for (; i < nr; i++) {
-				const size_t r = r0 + i;
-				float o[4];
-
-				c->dot.dot4(buf + i * cols, xs, cols, o);
-				for (size_t j = 0; j < 4; j++)
-					k->y[(t + j) * nr_all + r] = k->bias ? o[j] + k->bias[r] : o[j];
-			}
-		}
-		for (; t < T; t++) {
-			for (size_t i = 0; i < nr; i++) {
-				const size_t r = r0 + i;
-				const float o = c->dot.dot(buf + i * cols, k->x + t * cols, cols);
-
-				k->y[t * nr_all + r] = k->bias ? o + k->bias[r] : o;
-			}
-		}
-	}
-}
+/* ---- matmul: threads take contiguous ranges of matrix rows (fwd_mm.c) ---- */
 
 int rf_matmul(struct rf_ctx *c, const struct qk_view *w, uint64_t row0, size_t n_rows,
 	      const float *bias, const float *x, size_t T, float *y, qk_err *err)
 {
-	struct mm_task k = { c, w, row0, n_rows, (size_t)w->cols, T, bias, x, y };
+	struct rf_mm_task k = { c, w, row0, n_rows, (size_t)w->cols, T, bias, x, y };
 
 	if (row0 > w->rows || n_rows > w->rows - row0 || w->cols > c->max_cols)
 		return qk_err_set(err, QK_E_USAGE, "rows [%llu, %llu) of a [%llu x %llu] view",
@@ -193,7 +124,7 @@ int rf_matmul(struct rf_ctx *c, const struct qk_view *w, uint64_t row0, size_t n
 		c->on_matmul(c->on_matmul_user, &mm);
 	}
 	memset(c->trc, 0, c->nt * sizeof(*c->trc));
-	rf_pool_run(c->pool, mm_rows, &k, n_rows);
+	rf_pool_run(c->pool, rf_mm_rows, &k, n_rows);
 	for (unsigned i = 0; i < c->nt; i++) {
 		if (c->trc[i]) {
 			if (err)
@@ -477,7 +408,7 @@ int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
 	if ((rc = rf_pool_open(&c.pool, o->n_threads ? o->n_threads : 1, err)))
 		return rc;
 	c.nt = rf_pool_size(c.pool);
-	rf_dot_pick(&c.dot, o->simd);
+	rf_dot_pick(&c.dot, o->simd, !o->no_avx512);
 	c.with_mtp = o->mtp;
 	c.on_matmul = o->on_matmul;
 	c.on_matmul_user = o->on_matmul_user;

@@ -16,8 +16,12 @@
 #include "forward.h"
 #include "fwd_pool.h"
 
-/* view rows dequantized together by one thread before their dot products */
-#define RF_ROW_BLOCK 8
+/* view rows widened together by one thread before their dot products
+ * (fwd_mm.c; a multiple of 4). The block sizes never change a bit: tests
+ * build with other values (-DRF_ROW_BLOCK=4, tests/cli/determinism.sh). */
+#ifndef RF_ROW_BLOCK
+#define RF_ROW_BLOCK 16
+#endif
 
 struct rf_ctx {
 	const struct qk_model *m;
@@ -71,6 +75,18 @@ int rf_small(const struct rf_ctx *c, int role, int layer, uint64_t n, const floa
  * among the threads. */
 int rf_matmul(struct rf_ctx *c, const struct qk_view *w, uint64_t row0, size_t n_rows,
 	      const float *bias, const float *x, size_t T, float *y, qk_err *err);
+/* one rf_matmul: threads run rf_mm_rows over output rows [0, n_rows)
+ * (fwd_mm.c) */
+struct rf_mm_task {
+	struct rf_ctx *c;
+	const struct qk_view *w;
+	uint64_t row0;
+	size_t n_rows, cols, T;
+	const float *bias;          /* [n_rows] or NULL */
+	const float *x;             /* [T, cols] */
+	float *y;                   /* [T, n_rows] */
+};
+void rf_mm_rows(void *arg, size_t b, size_t e, unsigned tid);
 /* The same for a whole bound matrix role, with its bias role (QK_ROLE_COUNT:
  * none) added when bound. */
 int rf_linear(struct rf_ctx *c, int role, int bias_role, int layer, const float *x,

@@ -60,27 +60,45 @@ def run(cmd, **kw):
     return r.stdout + r.stderr
 
 
-def llama_perplexity():
-    exe = os.environ.get("LLAMA_PERPLEXITY")
+def llama_sdist():
+    """vendor/llama.cpp of the pinned sdist: $LLAMA_CPP_DIR when set, else
+    fetched and unpacked under build/llama-sdist/ (once)."""
+    if os.environ.get("LLAMA_CPP_DIR"):
+        return os.environ["LLAMA_CPP_DIR"]
+    sd = os.path.join(ROOT, "build", "llama-sdist")
+    os.makedirs(sd, exist_ok=True)
+    tgz = [f for f in os.listdir(sd) if f.endswith(".tar.gz")]
+    if not tgz:
+        pip = os.path.join(os.path.dirname(sys.executable), "pip")
+        run([pip, "download", "--no-deps", "--no-binary", ":all:", SDIST, "-d", sd])
+        tgz = [f for f in os.listdir(sd) if f.endswith(".tar.gz")]
+    src = os.path.join(sd, tgz[0][:-len(".tar.gz")], "vendor", "llama.cpp")
+    if not os.path.isdir(src):
+        run(["tar", "xzf", os.path.join(sd, tgz[0]), "-C", sd])
+    return src
+
+
+def llama_tool(target, env):
+    """A llama.cpp tool of the pinned sdist: $env when set, else
+    build/llama.cpp/bin/TARGET, built there (and the sdist fetched) when
+    missing. tests/bench/ref_bench.sh takes llama-bench from here too."""
+    exe = os.environ.get(env)
     if exe:
         return exe
     bdir = os.path.join(ROOT, "build", "llama.cpp")
-    exe = os.path.join(bdir, "bin", "llama-perplexity")
+    exe = os.path.join(bdir, "bin", target)
     if os.path.exists(exe):
         return exe
-    sd = os.path.join(ROOT, "build", "llama-sdist")
-    os.makedirs(sd, exist_ok=True)
-    pip = os.path.join(os.path.dirname(sys.executable), "pip")
-    run([pip, "download", "--no-deps", "--no-binary", ":all:", SDIST, "-d", sd])
-    tgz = [f for f in os.listdir(sd) if f.endswith(".tar.gz")][0]
-    run(["tar", "xzf", os.path.join(sd, tgz), "-C", sd])
-    src = os.path.join(sd, tgz[:-len(".tar.gz")], "vendor", "llama.cpp")
-    run(["nice", "cmake", "-S", src, "-B", bdir, "-DGGML_NATIVE=OFF", "-DLLAMA_CURL=OFF",
+    run(["nice", "cmake", "-S", llama_sdist(), "-B", bdir, "-DGGML_NATIVE=OFF", "-DLLAMA_CURL=OFF",
          "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_TOOLS=ON",
          "-DLLAMA_BUILD_SERVER=OFF", "-DCMAKE_BUILD_TYPE=Release",
          "-DCMAKE_C_FLAGS=-ffp-contract=off", "-DCMAKE_CXX_FLAGS=-ffp-contract=off"])
-    run(["nice", "cmake", "--build", bdir, "-j2", "--target", "llama-perplexity"])
+    run(["nice", "cmake", "--build", bdir, "-j2", "--target", target])
     return exe
+
+
+def llama_perplexity():
+    return llama_tool("llama-perplexity", "LLAMA_PERPLEXITY")
 
 
 def parse_llama(out):

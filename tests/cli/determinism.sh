@@ -2,17 +2,21 @@
 # The reference forward pass is a pure function of (model bytes, tokens)
 # (ref/README.md, "Numerics contract"): the logits and residual streams of every golden fixture have
 # the same bits from an -O0 build (build-O0/) and the -O2 build (build/), with
-# 1, 2 or 4 threads, and with the AVX2 path on or off. Builds the test-only
-# runner tests/tools/ref_dump.c both ways (plain, without sanitizers, so the
-# two object trees never mix flags) and compares its hex output byte for byte.
+# 1, 2, 3 or 4 threads, with the AVX-512 kernel, the AVX2 path or the scalar
+# one, and whatever the matmul's block sizes (ref/fwd_mm.c): the -O0 build
+# uses the smallest (4 rows, 4 tokens, 8 columns), so that the tiny fixtures
+# still cross many column chunks and token tiles. Builds the test-only runner
+# tests/tools/ref_dump.c both ways (plain, without sanitizers, so the two
+# object trees never mix flags) and compares its hex output byte for byte.
 O2=build
-O0=build-O0
+O0=build-O0s
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for b in "$O2:-O2" "$O0:-O0"; do
+for b in "$O2:-O2:" "$O0:-O0:-DRF_ROW_BLOCK=4 -DRF_TOK_BLOCK=4 -DRF_COL_BLOCK=8"; do
 	dir=${b%%:*}
-	opt=${b#*:}
-	if ! make -s -j2 SANITIZE= BUILD="$dir" OPT="$opt" \
+	rest=${b#*:}
+	opt=${rest%%:*}
+	if ! make -s -j2 SANITIZE= BUILD="$dir" OPT="$opt" CFLAGS="${rest#*:}" \
 		"$dir/tools/ref_dump" >"$out/make.log" 2>&1; then
 		echo "not ok - building $dir/tools/ref_dump with $opt"
 		sed 's/^/#   /' "$out/make.log" | tail -n 20
@@ -29,7 +33,8 @@ for d in testdata/models/*/; do
 		sed 's/^/#   /' "$out/err" | head -n 5
 		continue
 	fi
-	for run in "$O2:-t 2" "$O2:-t 4 --scalar" "$O0:-t 1" "$O0:-t 1 --scalar" "$O0:-t 2"; do
+	for run in "$O2:-t 2" "$O2:-t 4 --scalar" "$O2:-t 3 --no-avx512" "$O0:-t 1" \
+		"$O0:-t 1 --scalar" "$O0:-t 2 --no-avx512"; do
 		bin=${run%%:*}/tools/ref_dump
 		opts=${run#*:}
 		# shellcheck disable=SC2086 # opts is a list of options

@@ -2,14 +2,15 @@
  * model directory and print the logits as hex, so that builds and options can
  * be compared byte for byte (tests/cli/determinism.sh).
  *
- *   ref_dump [-t THREADS] [--scalar] [--hidden] [--time] DIR [ID ...]
+ *   ref_dump [-t THREADS] [--scalar] [--no-avx512] [--hidden] [--time] DIR [ID ...]
  *
  * Without IDs it runs every sequence tokens.0, tokens.1, ... of
  * DIR/expected.safetensors (the golden fixtures' layout). Output, per
  * sequence: "seq S T=N", then one line per position with the fp32 bit
  * patterns of the n_vocab logits as 8 hex digits each; with --hidden, then
  * one line per (stream, position) of the residual streams. --scalar turns
- * the AVX2 path off; --time prints tokens per second to stderr instead of the
+ * the AVX2 path off; --no-avx512 keeps the AVX2 kernels where the CPU has
+ * AVX-512; --time prints tokens per second to stderr instead of the
  * hex (a quick benchmark).
  * Exit status: 0, 2 for usage errors, else qk_err_exit_code of the failure.
  */
@@ -28,7 +29,7 @@
 
 struct args {
 	unsigned threads;
-	int scalar, hidden, time;
+	int scalar, no_avx512, hidden, time;
 	const char *dir;
 	char **ids;
 	int n_ids;
@@ -36,7 +37,8 @@ struct args {
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ref_dump [-t THREADS] [--scalar] [--hidden] [--time] DIR [ID ...]\n");
+	fprintf(stderr, "usage: ref_dump [-t THREADS] [--scalar] [--no-avx512] [--hidden] [--time] "
+		"DIR [ID ...]\n");
 	return 2;
 }
 
@@ -62,6 +64,7 @@ static int run_seq(const struct qk_model *m, const struct args *a, int s, const 
 	rf_opts_init(&o);
 	o.n_threads = a->threads;
 	o.simd = !a->scalar;
+	o.no_avx512 = a->no_avx512 != 0;
 	o.keep_hidden = a->hidden != 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((rc = rf_run(m, ids, T, &o, &out, err)))
@@ -140,7 +143,7 @@ static int run_expected(const struct qk_model *m, const struct args *a, qk_err *
 
 int main(int argc, char **argv)
 {
-	struct args a = { 1, 0, 0, 0, NULL, NULL, 0 };
+	struct args a = { 1, 0, 0, 0, 0, NULL, NULL, 0 };
 	struct qk_catalog cat;
 	struct qk_hparams hp;
 	struct qk_model m;
@@ -159,6 +162,8 @@ int main(int argc, char **argv)
 			a.threads = (unsigned)v;
 		} else if (!strcmp(argv[i], "--scalar")) {
 			a.scalar = 1;
+		} else if (!strcmp(argv[i], "--no-avx512")) {
+			a.no_avx512 = 1;
 		} else if (!strcmp(argv[i], "--hidden")) {
 			a.hidden = 1;
 		} else if (!strcmp(argv[i], "--time")) {

@@ -186,46 +186,39 @@ static void test_avx2_special_values(void **state)
 	assert_int_equal(bits(rf_dot_avx2(a, b, 19)), bits(0.0f));
 }
 
-static void test_dot4(void **state)
+/* rf_dot_pick: the scalar path when asked, AVX2 where the CPU has it, the
+ * AVX-512 blocked kernel only when also allowed */
+static void test_pick(void **state)
 {
-	static float w[300], x[4][300];
-	const float *const xs[4] = { x[0], x[1], x[2], x[3] };
-	float o[4];
-	struct rf_dot_impl impl[2];
+	struct rf_dot_impl impl[3];
 
 	(void)state;
-	rf_dot_pick(&impl[0], false);
-	rf_dot_pick(&impl[1], true);
+	rf_dot_pick(&impl[0], false, true);
+	rf_dot_pick(&impl[1], true, false);
+	rf_dot_pick(&impl[2], true, true);
 	assert_false(impl[0].simd);
+	assert_true(impl[0].dot == rf_dot_scalar && impl[0].acc4x4 == rf_acc4x4_scalar);
 	assert_true(impl[1].simd == rf_cpu_has_avx2());
-	assert_true(impl[0].dot == rf_dot_scalar);
-	for (size_t n = 0; n < 300; n += 13) {
-		fill(w, n);
-		for (int k = 0; k < 4; k++)
-			fill(x[k], n);
-		for (int p = 0; p < 2; p++) {
-			impl[p].dot4(w, xs, n, o);
-			for (int k = 0; k < 4; k++)
-				assert_int_equal(bits(o[k]), bits(rf_dot_scalar(w, x[k], n)));
-		}
-	}
+	assert_false(impl[1].avx512);
+	assert_true(impl[2].avx512 == (rf_cpu_has_avx2() && rf_cpu_has_avx512()));
 }
 
-/* the four-row kernels: every (row, vector) pair the same bits as the
- * scalar specification, every tail length, special values in one row */
-static void test_dot4x4(void **state)
+/* the blocked kernels: for every chunking of the columns (chunks of 8, 16,
+ * 24, 256 or all; the last one takes the tail), every (row, vector) pair
+ * folds to the bits of the scalar specification; every tail length, special
+ * values in one row */
+static void test_acc4x4(void **state)
 {
-	static float w[4][300], x[4][300];
-	const float *const ws[4] = { w[0], w[1], w[2], w[3] };
-	const float *const xs[4] = { x[0], x[1], x[2], x[3] };
-	const rf_dot4x4_fn fns[3] = { rf_dot4x4_scalar, rf_dot4x4_avx2, rf_dot4x4_avx512 };
+	static float w[4][600], x[4][600];
+	const rf_acc4x4_fn fns[3] = { rf_acc4x4_scalar, rf_acc4x4_avx2, rf_acc4x4_avx512 };
 	const bool ok[3] = { true, rf_cpu_has_avx2(), rf_cpu_has_avx512() };
-	float o[16];
+	const size_t chunks[5] = { 8, 16, 24, 256, 0 };
+	float acc[128];
 
 	(void)state;
 	if (!ok[2])
 		print_message("no AVX-512 on this CPU: its kernel is not compared\n");
-	for (size_t n = 0; n < 300; n += n < 40 ? 1 : 37) {
+	for (size_t n = 0; n < 600; n += n < 40 ? 1 : 37) {
 		for (int k = 0; k < 4; k++) {
 			fill(w[k], n);
 			fill(x[k], n);
@@ -236,19 +229,56 @@ static void test_dot4x4(void **state)
 			w[3][n / 2] = 0x1p-140f;
 		}
 		for (int f = 0; f < 3; f++) {
-			if (!ok[f])
-				continue;
-			memset(o, 0, sizeof(o));
-			fns[f](ws, xs, n, o);
-			for (int r = 0; r < 4; r++)
-				for (int k = 0; k < 4; k++) {
-					const float want = rf_dot_scalar(w[r], x[k], n);
+			for (int ch = 0; ch < 5 && ok[f]; ch++) {
+				const size_t step = chunks[ch] ? chunks[ch] : n + 1;
 
-					if (bits(o[4 * r + k]) != bits(want) &&
-					    !(isnan(want) && isnan(o[4 * r + k])))
-						fail_msg("kernel %d n %zu row %d x %d: %a, scalar %a", f, n,
-							 r, k, (double)o[4 * r + k], (double)want);
+				memset(acc, 0, sizeof(acc));
+				for (size_t c0 = 0; c0 < n; c0 += step) {
+					const size_t m = n - c0 < step ? n - c0 : step;
+					const float *const ws[4] = { w[0] + c0, w[1] + c0, w[2] + c0,
+								     w[3] + c0 };
+					const float *const xs[4] = { x[0] + c0, x[1] + c0, x[2] + c0,
+								     x[3] + c0 };
+
+					fns[f](ws, xs, m, acc);
 				}
+				for (int r = 0; r < 4; r++)
+					for (int k = 0; k < 4; k++) {
+						const float want = rf_dot_scalar(w[r], x[k], n);
+						const float got = rf_dot_fold(acc + (4 * r + k) * 8);
+
+						if (bits(got) != bits(want) && !(isnan(want) && isnan(got)))
+							fail_msg("kernel %d n %zu chunk %zu row %d x %d: "
+								 "%a, scalar %a", f, n, chunks[ch], r, k,
+								 (double)got, (double)want);
+					}
+			}
+		}
+	}
+}
+
+/* bf16 widening: every path gives the bits shifted into the high half */
+static void test_widen_bf16(void **state)
+{
+	uint8_t src[2 * 37 + 1];
+	float a[37], b[37];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 37 + 11);
+	for (size_t n = 0; n <= 37; n++) {
+		memset(a, 0, sizeof(a));
+		memset(b, 0, sizeof(b));
+		rf_widen_bf16_scalar(src + 1, a, n);
+		if (rf_cpu_has_avx2())
+			rf_widen_bf16_avx2(src + 1, b, n);
+		else
+			memcpy(b, a, sizeof(b));
+		for (size_t i = 0; i < n; i++) {
+			const uint32_t want = (uint32_t)(src[1 + 2 * i] | src[2 + 2 * i] << 8) << 16;
+
+			assert_int_equal(bits(a[i]), want);
+			assert_int_equal(bits(b[i]), want);
 		}
 	}
 }
@@ -261,8 +291,9 @@ int main(void)
 		cmocka_unit_test(test_spec_no_fma),
 		cmocka_unit_test(test_avx2_same_bits),
 		cmocka_unit_test(test_avx2_special_values),
-		cmocka_unit_test(test_dot4),
-		cmocka_unit_test(test_dot4x4),
+		cmocka_unit_test(test_pick),
+		cmocka_unit_test(test_acc4x4),
+		cmocka_unit_test(test_widen_bf16),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,7 @@ static struct rf_ctx ctx(bool simd)
 	struct rf_ctx c;
 
 	memset(&c, 0, sizeof(c));
-	rf_dot_pick(&c.dot, simd);
+	rf_dot_pick(&c.dot, simd, true);
 	return c;
 }
 
