@@ -239,54 +239,126 @@ static int add_tensor(struct wp_plan *p, const struct qk_binding *b, qk_err *err
 	return QK_OK;
 }
 
-/* ---- order ---- */
+/* ---- order ----
+ *
+ * llama.cpp's converter reads the shards in name order (the index's shard
+ * names sorted, or the sorted model*.safetensors files) and each shard's
+ * tensors in name order (gguf-py's SafetensorsLocal sorts them, as the
+ * safetensors package does), whatever their byte offsets, and writes each
+ * output tensor when its source has been read. A tensor made of one source
+ * tensor (or row ranges of it: split QKVZ, gate_up) sits at that source; a
+ * stack of per-expert tensors is written once the layer's last expert
+ * tensor (of any projection) has been read, the layer's three stacks then
+ * in the converter's order down, gate, up (stack_rank). Position = (shard,
+ * name). */
 
 struct order_key {
-	int file;
-	uint64_t offset;
+	int gfile, file;            /* group position (stacks: the layer's last) */
+	const char *gname, *name;   /* and the tensor's own (its last piece) */
+	int rank;                   /* stack_rank within the group */
 	size_t bind;
 	size_t plan;
 };
 
-static void first_source(const struct qk_binding *b, int *file, uint64_t *off)
+/* the order in which llama.cpp's converter writes a layer's expert stacks */
+static int stack_rank(int role)
+{
+	static const struct {
+		int role, rank;
+	} ranks[] = { { QK_R_FFN_DOWN_EXPS, 0 }, { QK_R_FFN_GATE_EXPS, 1 }, { QK_R_FFN_UP_EXPS, 2 } };
+
+	for (size_t i = 0; i < sizeof(ranks) / sizeof(ranks[0]); i++)
+		if (ranks[i].role == role)
+			return ranks[i].rank;
+	return 0;
+}
+
+static int cmp_pos(int fa, const char *na, int fb, const char *nb)
+{
+	if (fa != fb)
+		return fa < fb ? -1 : 1;
+	return strcmp(na, nb);
+}
+
+/* the binding's last source tensor in read order; *stack when its pieces
+ * come from more than one tensor (stacked experts) */
+static void last_source(const struct qk_binding *b, int *file, const char **name, bool *stack)
 {
 	const struct qk_tensor *t = b->view.n_pieces ? b->view.pieces[0].t : b->src;
 
+	*stack = false;
+	for (size_t i = 1; i < b->view.n_pieces; i++) {
+		const struct qk_tensor *u = b->view.pieces[i].t;
+
+		*stack |= u != t;
+		if (cmp_pos(u->file, u->name, t->file, t->name) > 0)
+			t = u;
+	}
 	*file = t ? t->file : 0;
-	*off = t ? t->offset : 0;
+	*name = t ? t->name : "";
 }
 
 static int cmp_key(const void *x, const void *y)
 {
 	const struct order_key *a = x, *b = y;
+	int c = cmp_pos(a->gfile, a->gname, b->gfile, b->gname);
 
-	if (a->file != b->file)
-		return a->file < b->file ? -1 : 1;
-	if (a->offset != b->offset)
-		return a->offset < b->offset ? -1 : 1;
+	if (!c && a->rank != b->rank)
+		c = a->rank < b->rank ? -1 : 1;
+	if (!c)
+		c = cmp_pos(a->file, a->name, b->file, b->name);
+	if (c)
+		return c;
 	return a->bind < b->bind ? -1 : a->bind > b->bind;
+}
+
+/* a stack's group position: the last piece over every stack of its layer */
+static void group_stacks(const struct wp_plan *p, struct order_key *k, const bool *stack)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct qk_binding *bi = p->t[i].b;
+
+		if (!stack[i])
+			continue;
+		for (size_t j = 0; j < p->n; j++) {
+			const struct qk_binding *bj = p->t[j].b;
+
+			if (stack[j] && bj->layer == bi->layer && bj->mtp == bi->mtp &&
+			    cmp_pos(k[j].file, k[j].name, k[i].gfile, k[i].gname) > 0) {
+				k[i].gfile = k[j].file;
+				k[i].gname = k[j].name;
+			}
+		}
+	}
 }
 
 static int sort_plan(struct wp_plan *p, qk_err *err)
 {
 	struct order_key *k = malloc((p->n ? p->n : 1) * sizeof(*k));
 	struct wp_tensor *t = malloc((p->n ? p->n : 1) * sizeof(*t));
+	bool *stack = malloc(p->n ? p->n : 1);
 
-	if (!k || !t) {
+	if (!k || !t || !stack) {
 		free(k);
 		free(t);
+		free(stack);
 		return qk_err_set(err, QK_E_NOMEM, "out of memory ordering tensors");
 	}
 	for (size_t i = 0; i < p->n; i++) {
-		first_source(p->t[i].b, &k[i].file, &k[i].offset);
+		last_source(p->t[i].b, &k[i].file, &k[i].name, &stack[i]);
+		k[i].gfile = k[i].file;
+		k[i].gname = k[i].name;
+		k[i].rank = stack[i] ? stack_rank(p->t[i].b->role) : 0;
 		k[i].bind = (size_t)(p->t[i].b - p->m->bind);
 		k[i].plan = i;
 	}
+	group_stacks(p, k, stack);
 	qsort(k, p->n, sizeof(*k), cmp_key);
 	for (size_t i = 0; i < p->n; i++)
 		t[i] = p->t[k[i].plan];
 	free(p->t);
 	free(k);
+	free(stack);
 	p->t = t;
 	return QK_OK;
 }

@@ -12,11 +12,12 @@
  * chunks: memory is the chunk buffers, not the model, and source pages are
  * released (qk_map_evict) once their rows are written.
  *
- * File order: by the position of each tensor's first source tensor in the
- * input (file index, then byte offset), ties in binding order. For a
- * safetensors checkpoint whose names are sorted this is close to what
- * llama.cpp's converter writes (it follows the HF file order); llama.cpp
- * accepts any order.
+ * File order: llama.cpp's converter's, so that the whole file is byte for
+ * byte what it writes: by the position of each tensor's source in the input
+ * (shard in name order, then tensor name, never the byte offset); a stack of
+ * per-expert tensors comes after the last expert tensor of its layer (plan.c,
+ * "order"); ties in binding order. testdata/llamacpp/convert.tsv holds
+ * llama.cpp's order for every fixture and for sharded, shuffled variants.
  *
  * Types (llamacpp-gguf-mapping.md §4.6): F32 is forced for 1-D tensors,
  * names ending "_norm.weight", names not ending ".weight" (biases, ssm_a),

@@ -253,8 +253,9 @@ def die(msg, code=2):
     sys.exit(code)
 
 
-def ensure_venv():
-    """Re-execute under the fixture venv's python unless already there."""
+def ensure_venv(script=__file__):
+    """Re-execute script (this one by default) under the fixture venv's
+    python unless already there."""
     if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
         return
     py = os.path.join(VENV, "bin", "python")
@@ -265,7 +266,7 @@ def ensure_venv():
     if os.environ.get("QK_CROSSCHECK_REEXEC"):
         die(f"{py} does not run as the venv {VENV}")
     os.environ["QK_CROSSCHECK_REEXEC"] = "1"
-    os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
+    os.execv(py, [py, os.path.abspath(script)] + sys.argv[1:])
 
 
 def ggml_python():

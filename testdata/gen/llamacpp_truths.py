@@ -17,7 +17,9 @@ For each fixture (and, for a fixture with mtp.* tensors, a second model
                q8_0: every key/value (name, GGUF type, value; long strings
                and arrays as length + FNV-1a-64 of their stored bytes) in
                file order, every tensor (name, ggml ne) in file order, and
-               per outtype general.file_type and every tensor's type. "auto"
+               per outtype general.file_type, every tensor's type and the
+               size and SHA-256 of the whole file. Also for the layout
+               variants (VARIANTS below: sharded, shuffled copies). "auto"
                is the row of the fixture's storage dtype (qwen-convert's auto
                keeps the source precision; llama.cpp's own --outtype auto
                would narrow f32 to f16, a documented difference).
@@ -48,6 +50,7 @@ usage: .venv/bin/python testdata/gen/llamacpp_truths.py
 Deterministic: a second run writes identical files. Takes about 3 minutes.
 """
 import argparse
+import hashlib
 import json
 import os
 import struct
@@ -175,9 +178,58 @@ def llama_convert(lc, fxdir, out, outtype, no_mtp):
     return None
 
 
-def models_of(fx):
-    """(model id, keep mtp) pairs of a fixture."""
-    d = os.path.join(MODELS, fx)
+# Layout variants, "FIXTURE~shards": the fixture's tensors rewritten as two
+# shards with an index, the tensor of rank k in name order in shard k mod 2,
+# each shard's header and data in reverse name order. llama.cpp's converter
+# reads shards and tensors by name, not by byte offset; the variants record
+# what it writes then (tests/unit/test_llamacpp_truths.c makes the same
+# directories from testdata/models/ with its own code). Converter rows only.
+VARIANTS = ["qwen2_moe~shards", "qwen3_5~shards", "qwen3_next~shards"]
+SHARDS = ("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")
+
+
+def make_shards(src, dst):
+    """Write the "~shards" layout of checkpoint directory src into dst."""
+    tensors = {}
+    for f in sorted(os.listdir(src)):
+        p = os.path.join(src, f)
+        if f.endswith(".safetensors") and f != "expected.safetensors":
+            with open(p, "rb") as fh:
+                n = struct.unpack("<Q", fh.read(8))[0]
+                hdr = json.loads(fh.read(n))
+                base = 8 + n
+                for k, t in hdr.items():
+                    if k == "__metadata__":
+                        continue
+                    a, b = t["data_offsets"]
+                    fh.seek(base + a)
+                    tensors[k] = (t["dtype"], t["shape"], fh.read(b - a))
+        elif not f.endswith((".safetensors", ".index.json")) and os.path.isfile(p):
+            with open(p, "rb") as i, open(os.path.join(dst, f), "wb") as o:
+                o.write(i.read())
+    names = sorted(tensors)
+    wmap = {}
+    for s, shard in enumerate(SHARDS):
+        mine = [k for r, k in enumerate(names) if r % 2 == s][::-1]
+        hdr, off = {}, 0
+        for k in mine:
+            dt, shape, data = tensors[k]
+            hdr[k] = {"dtype": dt, "shape": shape, "data_offsets": [off, off + len(data)]}
+            off += len(data)
+            wmap[k] = shard
+        h = json.dumps(hdr, separators=(",", ":")).encode()
+        h += b" " * (-len(h) % 8)
+        with open(os.path.join(dst, shard), "wb") as fh:
+            fh.write(struct.pack("<Q", len(h)) + h)
+            for k in mine:
+                fh.write(tensors[k][2])
+    with open(os.path.join(dst, "model.safetensors.index.json"), "w") as fh:
+        json.dump({"metadata": {"total_size": sum(len(t[2]) for t in tensors.values())},
+                   "weight_map": wmap}, fh)
+
+
+def models_of(fx, d):
+    """(model id, keep mtp) pairs of a fixture (in directory d)."""
     with open(os.path.join(d, "config.json")) as f:
         arch = json.load(f)["architectures"][0]
     hybrid = arch.startswith("Qwen3Next") or arch.startswith("Qwen3_5")
@@ -201,15 +253,25 @@ def main():
     import gguf
     fixtures = a.fixtures or sorted(d for d in os.listdir(MODELS)
                                     if os.path.isfile(os.path.join(MODELS, d, "config.json")))
+    if not a.fixtures:
+        fixtures += VARIANTS
+    vtmp = tempfile.TemporaryDirectory(prefix="llamacpp-variants-")
     conv, quant, lver = [], [], None
     with tempfile.TemporaryDirectory(prefix="llamacpp-truths-") as tmp:
         for fx in fixtures:
             fxdir = os.path.join(MODELS, fx)
+            if "~" in fx:
+                base, var = fx.split("~")
+                if var != "shards":
+                    raise SystemExit(f"{fx}: unknown layout variant {var}")
+                fxdir = os.path.join(vtmp.name, fx)
+                os.makedirs(fxdir)
+                make_shards(os.path.join(MODELS, base), fxdir)
             src = storage_dtype(fxdir)
-            for model, keep_mtp, hybrid in models_of(fx):
+            for model, keep_mtp, hybrid in models_of(fx, fxdir):
                 print(f"{model} ...", flush=True)
                 no_mtp = hybrid and not keep_mtp
-                rows, base = {}, None
+                rows, files, base = {}, {}, None
                 qsrc = os.path.join(tmp, f"{model}.{src}.gguf")
                 refused = llama_convert(a.llama_cpp, fxdir, qsrc, src, no_mtp)
                 if refused:
@@ -231,6 +293,9 @@ def main():
                     kvs, tensors = read_converted(path, gguf)
                     ft = next(v for k, _, v in kvs if k == "general.file_type")
                     rows[ot] = (ft, [t for _, _, t in tensors])
+                    with open(path, "rb") as fh:
+                        digest = hashlib.sha256(fh.read()).hexdigest()
+                    files[ot] = (os.path.getsize(path), digest)
                     shape = ([(k, t, v) for k, t, v in kvs if k != "general.file_type"],
                              [(n, ne) for n, ne, _ in tensors])
                     if base is None:
@@ -249,6 +314,13 @@ def main():
                     for ot in ["auto"] + OUTTYPES:
                         ft, types = rows[src if ot == "auto" else ot]
                         conv.append("convert\t%s\t%s\t%s\t%s" % (model, ot, ft, " ".join(types)))
+                    for ot in ["auto"] + OUTTYPES:
+                        conv.append("file\t%s\t%s\t%d\t%s" % ((model, ot) + files[src if ot == "auto"
+                                                                             else ot]))
+                if "~" in fx:  # layout variants: converter rows only
+                    for f in os.listdir(tmp):
+                        os.remove(os.path.join(tmp, f))
+                    continue
                 # llama-quantize from the converter's file at the storage dtype;
                 # for Qwen1 (no tokenizer keys in that file: llama_model_quantize
                 # refuses it) and refused fixtures from qwen-convert's file

@@ -1,11 +1,15 @@
 #!/bin/sh
-# qwen-convert against llama.cpp's convert_hf_to_gguf.py on a synthetic
-# Qwen2.5-1.5B-shaped bf16 checkpoint ($BUILD/bench/gen_synth -m 1.5b, about
-# 3.1 GB, kept under $BUILD/bench/ between runs) with the real Qwen tokenizer
-# (testdata/models/qwen3_realvocab's tokenizer.json: 151669 entries in a
-# 151936 vocabulary). Both write bf16 (--outtype bf16). Prints wall time,
-# CPU time and peak RSS of each (/usr/bin/time -v), the wall-time ratio, the
-# load average around each run, and whether the two files are identical.
+# qwen-convert against llama.cpp's convert_hf_to_gguf.py and against copying
+# the same number of bytes (`cp` of a file of the output's size, then `sync
+# FILE`, which fsyncs it) on a synthetic Qwen2.5-1.5B-shaped bf16 checkpoint
+# ($BUILD/bench/gen_synth -m 1.5b, about 3.1 GB, kept under $BUILD/bench/
+# between runs; CONVERT_BENCH_MODEL=0.5b for the 988 MB one) with the real
+# Qwen tokenizer (testdata/models/qwen3_realvocab's tokenizer.json: 151669
+# entries in a 151936 vocabulary). Each writes --outtype bf16 (and f16 for
+# the two of ours). Prints wall time, CPU time and peak RSS of each
+# (/usr/bin/time -v), the wall-time ratios, the load average around each run,
+# and whether our file and llama.cpp's are identical (sha256). Rows of the
+# `make bench` table go to $BUILD/bench/rows/convert.tsv (tests/bench/table.sh).
 # Measures only; nothing is asserted but that the runs succeed.
 #
 # llama.cpp's converter is the one vendored in the llama-cpp-python 0.3.36
@@ -27,10 +31,11 @@ BUILD=${BUILD:-build}
 BINDIR=${BINDIR:-bin}
 CONV="$BINDIR/qwen-convert"
 GEN="$BUILD/bench/gen_synth"
-DIR="$BUILD/bench/qwen2.5-1.5b-synth"
+MODEL=${CONVERT_BENCH_MODEL:-1.5b}
+DIR="$BUILD/bench/qwen2.5-$MODEL-synth"
 VENV=${QK_VENV:-.venv}
 CV="$BUILD/bench/venv-convert"
-OUTTYPES=${CONVERT_BENCH_OUTTYPES:-bf16}
+OUTTYPES=${CONVERT_BENCH_OUTTYPES:-"bf16 f16"}
 THREADS=${CONVERT_BENCH_THREADS:-"1 2"}
 LCP=llama_cpp_python-0.3.36
 
@@ -69,7 +74,7 @@ print("torch", torch.__version__, "transformers", transformers.__version__, "num
 # (re)generate the checkpoint when missing or older than the generator
 if [ ! -f "$DIR/model.safetensors" ] || [ "$GEN" -nt "$DIR/model.safetensors" ]; then
 	echo "convert_bench: generating $DIR"
-	"$GEN" -m 1.5b "$DIR" || exit 1
+	"$GEN" -m "$MODEL" "$DIR" || exit 1
 fi
 for f in tokenizer.json tokenizer_config.json; do
 	cmp -s testdata/models/qwen3_realvocab/$f "$DIR/$f" ||
@@ -78,6 +83,8 @@ done
 
 tmp=$(mktemp -d "$BUILD/bench/convert-bench.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
+ROWS="$BUILD/bench/rows/convert.tsv"
+mkdir -p "$BUILD/bench/rows" && : >"$ROWS"
 size=$(du -m "$DIR/model.safetensors" | cut -f1)
 cat "$DIR/model.safetensors" >/dev/null
 echo "convert_bench: $DIR ($size MB bf16), $(nproc) CPUs online, $versions"
@@ -101,25 +108,50 @@ run() {
 	printf 'convert_bench: %-28s wall %7.1f s  cpu %6.1f s (user %5.1f)  peak RSS %6d MB  (load before: %s)\n' \
 		"$name" "$secs" "$(echo "$usr $sys" | awk '{ print $1 + $2 }')" "$usr" "$(( ${rss:-0} / 1024 ))" "$load"
 	last=$secs
+	last_rss=$(( ${rss:-0} / 1024 ))
+}
+
+# row FIGURE OURS THEIRS UNIT RSS_OURS RSS_THEIRS NOTE: one line of the table
+row() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" \
+		"$(echo "$2 $3" | awk '{ printf "%.2f", $1 / $2 }')" "$4" "$5" "$6" "$7" >>"$ROWS"
 }
 
 for ot in $OUTTYPES; do
-	run "llama.cpp --outtype $ot" env PYTHONPATH="$LL/gguf-py" "$CV/bin/python" \
-		"$LL/convert_hf_to_gguf.py" --outtype "$ot" --outfile "$tmp/llama.gguf" "$DIR"
-	llama=$last
-	t1=$(date +%s.%N)
-	sync
-	t2=$(date +%s.%N)
-	printf 'convert_bench: %-28s %7.1f s after it (its output was still in the page cache)\n' \
-		"sync" "$(echo "$t1 $t2" | awk '{ print $2 - $1 }')"
+	llama=""
+	if [ "$ot" = bf16 ]; then
+		run "llama.cpp --outtype $ot" env PYTHONPATH="$LL/gguf-py" "$CV/bin/python" \
+			"$LL/convert_hf_to_gguf.py" --outtype "$ot" --outfile "$tmp/llama.gguf" "$DIR"
+		llama=$last llama_rss=$last_rss
+		t1=$(date +%s.%N)
+		sync
+		t2=$(date +%s.%N)
+		printf 'convert_bench: %-28s %7.1f s after it (its output was still in the page cache)\n' \
+			"sync" "$(echo "$t1 $t2" | awk '{ print $2 - $1 }')"
+	fi
 	for t in $THREADS; do
+		rm -f "$tmp/ours.gguf"
 		run "qwen-convert --outtype $ot -t $t" "$CONV" -q -t "$t" --outtype "$ot" \
 			-o "$tmp/ours.gguf" "$DIR"
-		printf 'convert_bench: %-28s llama.cpp wall / qwen-convert wall = %.2f\n' "" \
-			"$(echo "$llama $last" | awk '{ print $1 / $2 }')"
+		ours=$last ours_rss=$last_rss ours_load=$load
+		# the same number of bytes copied from the page cache and fsynced
+		run "cp + fsync (same size)" sh -c 'cp "$1" "$2" && sync "$2"' sh "$tmp/ours.gguf" "$tmp/cp.gguf"
+		rm -f "$tmp/cp.gguf"
+		printf 'convert_bench: %-28s qwen-convert wall / (cp + fsync) wall = %.2f\n' "" \
+			"$(echo "$ours $last" | awk '{ print $1 / $2 }')"
+		row "convert $ot -t $t vs cp+fsync (s)" "$ours" "$last" s "$ours_rss" "$last_rss" \
+			"$(du -m "$tmp/ours.gguf" | cut -f1) MB written; load $ours_load"
+		if [ -n "$llama" ]; then
+			printf 'convert_bench: %-28s qwen-convert wall / llama.cpp wall = %.2f\n' "" \
+				"$(echo "$ours $llama" | awk '{ print $1 / $2 }')"
+			row "convert $ot -t $t vs convert_hf_to_gguf.py (s)" "$ours" "$llama" s "$ours_rss" \
+				"$llama_rss" "llama.cpp's run without fsync"
+		fi
 	done
+	[ -n "$llama" ] || { rm -f "$tmp/ours.gguf"; continue; }
 	if cmp -s "$tmp/ours.gguf" "$tmp/llama.gguf"; then
-		echo "convert_bench: --outtype $ot: the two files are identical"
+		echo "convert_bench: --outtype $ot: the two files are identical" \
+			"(sha256 $(sha256sum <"$tmp/ours.gguf" | cut -c1-16)...)"
 	else  # say how, by gguf-py (the sdist's)
 		PYTHONPATH="$LL/gguf-py" "$CV/bin/python" - "$tmp/ours.gguf" "$tmp/llama.gguf" "$ot" <<'EOF'
 import sys

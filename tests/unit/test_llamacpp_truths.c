@@ -44,13 +44,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../formats/base/dtype.h"
 #include "../../formats/base/io.h"
+#include "../../formats/container/catalog.h"
 #include "../../formats/container/gguf.h"
+#include "../../formats/container/safetensors.h"
 #include "../../quant/qtype.h"
 #include "fixture_list.h"
 #include "fnv.h"
+#include "sha256.h"
 #include "testdir.h"
 
 #define TRUTHS "testdata/llamacpp"
@@ -299,6 +304,13 @@ static bool skipped_key(const char *fixture, const char *key)
 	return strcmp(fixture, "qwen1") == 0 && strncmp(key, "tokenizer.", 10) == 0;
 }
 
+/* a fixture whose file differs from llama.cpp's by a documented difference
+ * (the keys above), so that only its keys, tensors and types are compared */
+static bool documented_difference(const char *fixture)
+{
+	return strcmp(fixture, "qwen1") == 0;
+}
+
 /* the name we write for a key llama.cpp's converter writes */
 static const char *our_key(const char *fixture, const char *key)
 {
@@ -309,6 +321,7 @@ static const char *our_key(const char *fixture, const char *key)
 
 struct report {
 	int bad;
+	bool documented;      /* a documented difference (value_may_differ) differed */
 	char what[96];        /* model and outtype/mix, for messages */
 };
 
@@ -361,9 +374,10 @@ static void check_converted(struct report *r, const char *fixture, const char *p
 		} else if (strcmp(gguf_type_names[gf_kv_type(g, k)], l.f[3]) != 0) {
 			mismatch(r, "key %s has type %s, llama.cpp %s", want_key,
 				 gguf_type_names[gf_kv_type(g, k)], l.f[3]);
-		} else if (!same_value(g, k, want_val, got, sizeof(got)) &&
-			   !value_may_differ(want_key)) {
-			mismatch(r, "key %s is %s, llama.cpp %s", want_key, got, want_val);
+		} else if (!same_value(g, k, want_val, got, sizeof(got))) {
+			if (!value_may_differ(want_key))
+				mismatch(r, "key %s is %s, llama.cpp %s", want_key, got, want_val);
+			r->documented = true;
 		}
 		k++;
 	}
@@ -399,17 +413,120 @@ static void check_converted(struct report *r, const char *fixture, const char *p
 	gf_close(g);
 }
 
+/* ---------------------------------------------------- layout variants -- */
+
+static int cmp_name(const void *x, const void *y)
+{
+	const struct qk_tensor *const *a = x, *const *b = y;
+
+	return strcmp((*a)->name, (*b)->name);
+}
+
+/* "FIXTURE~shards" (testdata/gen/llamacpp_truths.py make_shards): the
+ * fixture's tensors as two shards with an index, the tensor of rank k in
+ * name order in shard k mod 2, each shard's header and data in reverse name
+ * order; the other files copied. Written into dst (an empty directory). */
+static void make_shards(const char *fixture, const char *dst)
+{
+	static const char *const shard[2] = { "model-00001-of-00002.safetensors",
+					      "model-00002-of-00002.safetensors" };
+	struct qk_catalog cat;
+	const struct qk_tensor **by_name;
+	char path[512], cmd[1024], *index;
+	size_t cap = 1 << 20, len, total = 0;
+	qk_err e;
+
+	snprintf(path, sizeof(path), MODELS "/%s", fixture);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && for f in *; do case $f in *.safetensors|*.index.json) ;; "
+		 "*) [ -f \"$f\" ] && cp \"$f\" %s/ ;; esac; done", path, dst);
+	assert_int_equal(system(cmd), 0);
+	qk_catalog_init(&cat);
+	if (qk_catalog_open(&cat, path, &e) != QK_OK)
+		fail_msg("%s: %s", path, e.msg);
+	by_name = malloc(cat.n_tensors * sizeof(*by_name));
+	index = malloc(cap);
+	assert_non_null(by_name);
+	assert_non_null(index);
+	for (size_t i = 0; i < cat.n_tensors; i++)
+		by_name[i] = &cat.tensors[i];
+	qsort(by_name, cat.n_tensors, sizeof(*by_name), cmp_name);
+	len = (size_t)snprintf(index, cap, "{\"weight_map\": {");
+	for (int s = 0; s < 2; s++) {
+		struct st_writer *w;
+
+		snprintf(path, sizeof(path), "%s/%s", dst, shard[s]);
+		if (st_writer_open(&w, path, &e) != QK_OK)
+			fail_msg("%s: %s", path, e.msg);
+		for (size_t r = cat.n_tensors; r-- > 0;) {
+			const struct qk_tensor *t = by_name[r];
+
+			if (r % 2 != (size_t)s)
+				continue;
+			if (st_writer_add(w, t->name, t->dtype, t->n_dims, t->shape, &e) != QK_OK)
+				fail_msg("%s: %s", t->name, e.msg);
+			len += (size_t)snprintf(index + len, cap - len, "%s\"%s\": \"%s\"",
+						total++ ? ", " : "", t->name, shard[s]);
+			assert_true(len < cap);
+		}
+		for (size_t r = cat.n_tensors; r-- > 0;)
+			if (r % 2 == (size_t)s && by_name[r]->nbytes &&
+			    st_writer_write(w, by_name[r]->data, by_name[r]->nbytes, &e) != QK_OK)
+				fail_msg("%s: %s", by_name[r]->name, e.msg);
+		if (st_writer_commit(w, &e) != QK_OK)
+			fail_msg("%s: %s", path, e.msg);
+	}
+	snprintf(index + len, cap - len, "}}\n");
+	snprintf(path, sizeof(path), "%s/model.safetensors.index.json", dst);
+	assert_int_equal(td_put(path, index), 0);
+	free(index);
+	free(by_name);
+	qk_catalog_free(&cat);
+}
+
+/* the input directory of a model's fixture: testdata/models/FIXTURE, or its
+ * layout variant made under dir (once) */
+static void fixture_dir(const char *fixture, const char *dir, char *out, size_t cap)
+{
+	const char *tilde = strchr(fixture, '~');
+	char base[64];
+
+	if (!tilde) {
+		snprintf(out, cap, MODELS "/%s", fixture);
+		return;
+	}
+	assert_string_equal(tilde, "~shards");
+	snprintf(base, sizeof(base), "%.*s", (int)(tilde - fixture), fixture);
+	snprintf(out, cap, "%s/%s", dir, fixture);
+	if (access(out, F_OK) != 0) {
+		assert_int_equal(mkdir(out, 0700), 0);
+		make_shards(base, out);
+	}
+}
+
+/* the whole file against the size and SHA-256 of llama.cpp's (a "file" line) */
+static void check_whole(struct report *r, const char *path, const struct line *f)
+{
+	char hex[65];
+	size_t size;
+
+	assert_int_equal(sha256_file(path, hex, &size), 0);
+	if (strtoull(f->f[3], NULL, 10) != size || strcmp(hex, f->f[4]) != 0)
+		mismatch(r, "the file (%zu bytes, sha256 %.16s...) is not llama.cpp's (%s bytes, "
+			 "sha256 %.16s...)", size, hex, f->f[3], f->f[4]);
+}
+
 static void test_convert_truths(void **state)
 {
 	struct session S;
-	size_t i = 0, checked = 0, bad = 0;
+	size_t i = 0, checked = 0, bad = 0, wholes = 0, documented = 0;
 
 	(void)state;
 	session_open(&S, "convert.tsv", "out.gguf");
 	while (i < S.n) {
 		/* model MODEL FIXTURE keep_mtp|- llama.cpp|refused: WHY */
 		struct line m = fields(S.lines[i++]);
-		size_t kv0 = i, n_kv, t0, n_t;
+		size_t kv0 = i, n_kv, t0, n_t, r0;
 
 		assert_string_equal(m.f[0], "model");
 		assert_int_equal(m.n, 5);
@@ -427,23 +544,42 @@ static void test_convert_truths(void **state)
 		while (i < S.n && strncmp(S.lines[i], "tensor\t", 7) == 0)
 			i++;
 		n_t = i - t0;
-		while (i < S.n && strncmp(S.lines[i], "convert\t", 8) == 0) {
-			char buf[256];
-			struct line row = fields(S.lines[i++]);  /* convert MODEL OUTTYPE FT TYPES */
-			struct report r = { 0, "" };
+		r0 = i;
+		while (i < S.n && strncmp(S.lines[i], "convert\t", 8) == 0)
+			i++;
+		for (size_t c = r0; c < i; c++) {
+			char buf[512], in[256];
+			struct line row = fields(S.lines[c]);  /* convert MODEL OUTTYPE FT TYPES */
+			struct line file;  /* file MODEL OUTTYPE SIZE SHA */
+			struct report r = { 0, false, "" };
 
+			assert_true(i + c - r0 < S.n);
+			file = fields(S.lines[i + c - r0]);
+			assert_string_equal(file.f[0], "file");
+			assert_string_equal(file.f[2], row.f[2]);
 			snprintf(r.what, sizeof(r.what), "%s --outtype %s", m.f[1], row.f[2]);
-			snprintf(buf, sizeof(buf), "-q %s--outtype %s " MODELS "/%s -o %s",
-				 strcmp(m.f[3], "keep_mtp") == 0 ? "--keep-mtp " : "", row.f[2], m.f[2],
+			fixture_dir(m.f[2], S.dir, in, sizeof(in));
+			snprintf(buf, sizeof(buf), "-q %s--outtype %s %s -o %s",
+				 strcmp(m.f[3], "keep_mtp") == 0 ? "--keep-mtp " : "", row.f[2], in,
 				 S.out);
 			run_tool("qwen-convert", buf, "/dev/null", S.err);
 			check_converted(&r, m.f[2], S.out, S.lines + kv0, n_kv, S.lines + t0, n_t, &row);
+			/* whole files: all but the documented differences (Qwen1's
+			 * keys, a differing full_attention_interval) */
+			r.documented |= documented_difference(m.f[2]);
+			if (!r.bad && !r.documented)
+				check_whole(&r, S.out, &file);
+			wholes += !r.bad && !r.documented;
+			documented += r.documented;
 			unlink(S.out);
 			bad += r.bad != 0;
 			checked++;
 		}
+		i += i - r0;  /* the "file" rows, one per "convert" row (checked above) */
 	}
 	/* five outtypes per fixture, but for the one llama.cpp refuses */
+	print_message("qwen-convert files: %zu identical to llama.cpp's as whole files (sha256), "
+		      "%zu with a documented difference\n", wholes, documented);
 	session_close(&S, "qwen-convert files", checked, bad, 5 * (QK_FIXTURE_COUNT - 1));
 }
 
@@ -510,7 +646,7 @@ static void test_quant_truths(void **state)
 		assert_int_equal(m.n, 5);
 		while (i < S.n && strncmp(S.lines[i], "model\t", 6) != 0) {
 			struct line l = fields(S.lines[i++]);
-			struct report r = { 0, "" };
+			struct report r = { 0, false, "" };
 			char buf[512];
 
 			if (strcmp(l.f[0], "order") == 0) {
