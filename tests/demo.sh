@@ -69,16 +69,16 @@ run qwen-quant "$MODEL" -o "$out/model-Q4_K_M.gguf" --type Q4_K_M --recipe man/e
 
 step "6. compare on text with a thresholds file (man/examples/thresholds.yaml), as CI would"
 run cat man/examples/thresholds.yaml
-run qwen-verify compare "$MODEL" "$out/model-Q4_K_M.gguf" --text-file "$TEXT" --ctx 128 --chunks 8 \
+run qwen-verify compare "$MODEL" "$out/model-Q4_K_M.gguf" --text-file "$TEXT" --ctx 256 --chunks 40 \
 	--thresholds man/examples/thresholds.yaml
 [ "$MODEL" = "$M/qwen2" ] && printf '(random tiny weights quantize badly: a real checkpoint passes these thresholds)\n'
 
 step "7. the same as JSON for a CI script (perplexity of the candidate)"
-run qwen-verify perplexity "$out/model-Q4_K_M.gguf" --text-file "$TEXT" --ctx 128 --chunks 8 --json
+run qwen-verify perplexity "$out/model-Q4_K_M.gguf" --text-file "$TEXT" --ctx 256 --chunks 40 --json
 
 step "8. which type to ship: a sweep on the same text"
 run qwen-verify sweep "$MODEL" --types Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q3_K_M,Q2_K --text-file "$TEXT" \
-	--ctx 128 --chunks 8
+	--ctx 256 --chunks 40
 
 step "9. GGUF -> Hugging Face safetensors (every transform undone), and the difference"
 run qwen-convert -q "$G" -o "$out/model-hf"
