@@ -31,6 +31,7 @@ struct convert_ctx {
 	int outtype;                   /* enum wp_outtype (gguf) or hx_outtype (safetensors) */
 	bool keep_mtp, dry_run, quiet, force;
 	bool json;                     /* --json (with --dry-run) */
+	bool fp8_as_q8;                /* --fp8-as-q8 */
 	bool allow_nonfinite;          /* --allow-nonfinite */
 	uint64_t threads;
 	uint64_t shard_size;           /* --shard-size, 0: HX_DEFAULT_SHARD_SIZE */

@@ -87,7 +87,7 @@ static int output_name(struct gstate *s, const struct convert_ctx *c, const stru
 static int prepare(struct gstate *s, const struct convert_ctx *c, struct qk_input *in,
 		   qk_err *err)
 {
-	const struct wp_opts po = { c->outtype, c->keep_mtp };
+	const struct wp_opts po = { c->outtype, c->keep_mtp, c->fp8_as_q8 };
 	struct wp_meta_opts mo;
 	int rc;
 

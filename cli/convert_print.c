@@ -15,7 +15,7 @@
 static const char *const why_names[] = {
 	[WP_WHY_OUTTYPE] = "outtype", [WP_WHY_SOURCE] = "source precision",
 	[WP_WHY_F32_RULE] = "F32 rule", [WP_WHY_FALLBACK] = "Q8_0 fallback (row % 32)",
-	[WP_WHY_CALLER] = "override",
+	[WP_WHY_CALLER] = "override", [WP_WHY_FP8] = "--fp8-as-q8",
 };
 
 static void print_kv(FILE *f, const struct wp_kv *kv)

@@ -48,6 +48,14 @@ int inspect_kv_json(const struct qk_input *in, cJSON *root, qk_err *err);
  * model's tokenizer (inspect_tokenize.c). */
 int inspect_tokenize(const struct qk_input *in, const char *text, bool parse_special, bool json,
 		     qk_err *err);
+/* Matrices stored quantized (formats/container/pq.h), grouped by storage:
+ * text lines, root["quantized_storage"], and one storage as a JSON object
+ * {"method", "storage", "bits", "block" | "group_size", "scale_dtype",
+ * "bytes"} (inspect_pq.c). Nothing when the input has none. */
+struct pq_store;
+void inspect_pq_text(FILE *f, const struct qk_catalog *cat);
+void inspect_pq_json(cJSON *root, const struct qk_catalog *cat);
+cJSON *inspect_pq_store_json(const struct pq_store *s);
 /* *same: every tensor paired and compared, every difference 0. */
 int inspect_diff(const struct qk_input *a, const struct qk_input *b,
 		 const struct inspect_opts *o, bool *same, qk_err *err);

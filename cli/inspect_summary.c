@@ -187,6 +187,7 @@ static void print_text(const struct qk_input *in, const struct inspect_opts *o, 
 	}
 	human_bytes(bytes, buf2, sizeof(buf2));
 	printf("  %-8s %6zu tensors %14" PRIu64 " bytes (%s)\n", "total", cat->n_tensors, bytes, buf2);
+	inspect_pq_text(stdout, cat);
 	if (in->bound) {
 		inspect_hparams_text(stdout, hp);
 		inspect_layers_text(stdout, hp);
@@ -286,6 +287,7 @@ static cJSON *build_json(const struct qk_input *in, const struct inspect_opts *o
 	cJSON_AddNumberToObject(root, "n_tensors", (double)cat->n_tensors);
 	dtype_totals(cat, tot);
 	dts = cJSON_AddObjectToObject(root, "bytes_by_dtype");
+	inspect_pq_json(root, cat);
 	for (int d = 0; dts && d < N_DT_SLOTS; d++)
 		if (tot[d].n_tensors)
 			cJSON_AddNumberToObject(dts, qk_dtype_name(d), (double)tot[d].bytes);
@@ -319,6 +321,8 @@ static cJSON *build_json(const struct qk_input *in, const struct inspect_opts *o
 				cJSON_AddItemToObject(e, "ne", cli_ne_json(ne, t->n_dims));
 			}
 			cJSON_AddNumberToObject(e, "bytes", (double)t->nbytes);
+			if (t->pq)
+				cJSON_AddItemToObject(e, "quantized", inspect_pq_store_json(t->pq));
 			cJSON_AddItemToArray(arr, e);
 		}
 	}

@@ -36,7 +36,7 @@ void quant_job_free(struct quant_job *j)
  * precision), key/values and tokenizer */
 static int hf_plan(struct quant_job *j, const struct quant_opts *o, qk_err *err)
 {
-	const struct wp_opts po = { WP_OUT_AUTO, o->keep_mtp };
+	const struct wp_opts po = { WP_OUT_AUTO, o->keep_mtp, false };
 	struct wp_meta_opts mo = { NULL, j->in.cat.dir };
 	const struct qk_hparams *hp = &j->in.model.hp;
 	int rc;

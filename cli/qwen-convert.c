@@ -24,7 +24,7 @@
 #include "convert.h"
 #include "opts.h"
 
-enum { O_OUTPUT = 1, O_TO, O_OUTTYPE, O_NAME, O_KEEP_MTP, O_SHARD_SIZE, O_SPLIT_SIZE,
+enum { O_OUTPUT = 1, O_TO, O_OUTTYPE, O_NAME, O_KEEP_MTP, O_FP8_AS_Q8, O_SHARD_SIZE, O_SPLIT_SIZE,
        O_SPLIT_TENSORS, O_FORCE, O_ALLOW_NONFINITE, O_THREADS, O_DRY_RUN, O_JSON, O_QUIET, O_HELP,
        O_VERSION };
 
@@ -40,6 +40,8 @@ static const struct cli_opt options[] = {
 	  "general.name (default: from the model; gguf only)" },
 	{ O_KEEP_MTP, 0, "keep-mtp", CLI_ARG_NONE, NULL,
 	  "keep Qwen3-Next MTP tensors (llama.cpp's nextn layout; gguf only)" },
+	{ O_FP8_AS_Q8, 0, "fp8-as-q8", CLI_ARG_NONE, NULL,
+	  "write matrices stored as FP8 as Q8_0 (llama.cpp's --fp8-as-q8; gguf only)" },
 	{ O_SHARD_SIZE, 0, "shard-size", CLI_ARG_REQUIRED, "SIZE",
 	  "largest safetensors shard, e.g. 5GB, 500MiB (default 5GB; safetensors only)" },
 	{ O_SPLIT_SIZE, 0, "split-max-size", CLI_ARG_REQUIRED, "SIZE",
@@ -91,6 +93,7 @@ static bool on_opt(void *p, int id, const char *arg)
 		c->name = arg;
 		break;
 	case O_KEEP_MTP: c->keep_mtp = true; break;
+	case O_FP8_AS_Q8: c->fp8_as_q8 = true; break;
 	case O_SHARD_SIZE:
 		if (!qk_parse_size(arg, &c->shard_size))
 			return cli_usage_error("option '--shard-size': '%s' is not a size "
@@ -150,6 +153,7 @@ static const struct {
 } one_way[] = {
 	{ O_NAME, "--name", CONVERT_TO_GGUF },
 	{ O_KEEP_MTP, "--keep-mtp", CONVERT_TO_GGUF },
+	{ O_FP8_AS_Q8, "--fp8-as-q8", CONVERT_TO_GGUF },
 	{ O_SPLIT_SIZE, "--split-max-size", CONVERT_TO_GGUF },
 	{ O_SPLIT_TENSORS, "--split-max-tensors", CONVERT_TO_GGUF },
 	{ O_SHARD_SIZE, "--shard-size", CONVERT_TO_SAFETENSORS },

@@ -22,6 +22,9 @@ void qk_catalog_free(struct qk_catalog *cat)
 		free(cat->meta[i].val);
 	}
 	free(cat->meta);
+	for (size_t i = 0; i < cat->n_pq; i++)
+		free(cat->pq[i]);
+	free(cat->pq);
 	if (cat->gguf)
 		for (size_t i = 0; i < cat->n_files; i++)
 			if (cat->gguf[i])
@@ -188,4 +191,21 @@ void qk_shape_str(const uint64_t *shape, int n_dims, char *buf, size_t size)
 					 (unsigned long long)shape[i]);
 	if (used < size)
 		snprintf(buf + used, size - used, "]");
+}
+
+void qk_catalog_where(const struct qk_catalog *cat, const struct qk_tensor *t, char *buf,
+		      size_t n)
+{
+	const char *p = NULL, *slash;
+
+	if (t && cat->files && t->file >= 0 && (size_t)t->file < cat->n_files &&
+	    cat->files[t->file].path) {
+		p = cat->files[t->file].path;
+		slash = strrchr(p, '/');
+		if (slash && slash[1])
+			p = slash + 1;
+	}
+	if (!p)
+		p = cat->path;
+	snprintf(buf, n, "%s%s", p ? p : "", p ? ": " : "");
 }

@@ -16,6 +16,7 @@
 #ifndef QK_CATALOG_H
 #define QK_CATALOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,9 +40,15 @@ struct qk_tensor {
 	const uint8_t *data;          /* into files[file]; NULL if nbytes == 0 */
 	uint64_t offset;              /* absolute offset of data in its file */
 	int file;                     /* index into catalog files */
+	/* pre-quantized storage (pq.h): the matrix this tensor stands for is
+	 * read through pq; dtype, data and nbytes are those of its weight part */
+	const struct pq_store *pq;    /* NULL: a plain tensor */
+	bool pq_part;                 /* a part of a storage (scale, zero point,
+				       * packed words): bound only through it */
 };
 
 struct gf_file; /* gguf.h */
+struct pq_store; /* pq.h */
 
 /* One string key/value of an input file's own metadata (a safetensors
  * "__metadata__" entry). */
@@ -65,6 +72,8 @@ struct qk_catalog {
 	struct qk_tensor *tensors;    /* [n_tensors] in file order */
 	size_t n_meta;
 	struct qk_meta *meta;         /* [n_meta] file metadata, in file order */
+	size_t n_pq;
+	struct pq_store **pq;         /* [n_pq] pre-quantized storages, owned */
 	/* private */
 	size_t cap_tensors;
 	struct qk_hmap names;         /* tensor name -> index into tensors */
@@ -105,6 +114,11 @@ const struct qk_tensor *qk_catalog_find(const struct qk_catalog *cat, const char
 /* Index of a tensor by name, or -1. */
 long qk_catalog_index(const struct qk_catalog *cat, const char *name);
 
+/* "model.safetensors: " (the base name of t's file), else "<cat->path>: "
+ * (t NULL or without a file), else "": the prefix of messages about t. */
+void qk_catalog_where(const struct qk_catalog *cat, const struct qk_tensor *t, char *buf,
+		      size_t n);
+
 /* "[4096, 11008]" into buf (always NUL-terminated). */
 void qk_shape_str(const uint64_t *shape, int n_dims, char *buf, size_t size);
 
@@ -112,7 +126,8 @@ void qk_shape_str(const uint64_t *shape, int n_dims, char *buf, size_t size);
  * model.safetensors, or the single *.safetensors / *.gguf it holds), a
  * .safetensors file, a shard index (.json), or a .gguf file. Sets cat->dir to
  * the directory that holds config.json/tokenizer files for safetensors
- * inputs. */
+ * inputs. A safetensors input whose config.json has a "quantization_config"
+ * gets its quantized matrices as storages (pq.h). */
 int qk_catalog_open(struct qk_catalog *cat, const char *path, qk_err *err);
 
 #endif

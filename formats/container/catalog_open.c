@@ -3,9 +3,12 @@
  * GGUF set opens the whole set, gguf_split.h). */
 #define _GNU_SOURCE
 #include "catalog.h"
+#include "../base/json.h"
 #include "../base/path.h"
 #include "gguf.h"
 #include "gguf_split.h"
+#include "pq.h"
+#include "pt.h"
 #include "safetensors.h"
 #include "safetensors_index.h"
 
@@ -71,7 +74,34 @@ static const struct {
 	{ ".gguf", gs_to_catalog },
 	{ ".safetensors", st_open },
 	{ ".json", st_index_open },
+	{ ".bin", pt_open },
 };
+
+/* A checkpoint shipped quantized (config.json "quantization_config" beside
+ * its safetensors files): its quantized matrices become storages (pq.h). A
+ * config.json that cannot be read is left to the hyperparameter loader. */
+static int attach_quantized(struct qk_catalog *cat, qk_err *err)
+{
+	char *path;
+	cJSON *root = NULL;
+	const cJSON *q;
+	qk_err ignore;
+	int rc = QK_OK;
+
+	if (cat->format != QK_FMT_SAFETENSORS || !cat->dir)
+		return QK_OK;
+	path = qk_path_join(cat->dir, "config.json");
+	if (!path)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory");
+	if (qk_json_load(path, &root, &ignore) == QK_OK) {
+		q = cJSON_GetObjectItemCaseSensitive(root, "quantization_config");
+		if (q && !cJSON_IsNull(q))
+			rc = pq_attach(cat, q, path, err);
+		cJSON_Delete(root);
+	}
+	free(path);
+	return rc;
+}
 
 int qk_catalog_open(struct qk_catalog *cat, const char *path, qk_err *err)
 {
@@ -102,11 +132,15 @@ int qk_catalog_open(struct qk_catalog *cat, const char *path, qk_err *err)
 			rc = qk_err_set(err, QK_E_NOMEM, "out of memory");
 			goto fail;
 		}
-		rc = is_index ? st_index_open(cat, file, err) : st_open(cat, file, err);
+		rc = is_index ? st_index_open(cat, file, err)
+			      : has_suffix(file, ".bin") ? pt_open(cat, file, err)
+							 : st_open(cat, file, err);
 		free(file);
 		if (rc)
 			goto fail;
 		cat->format = QK_FMT_SAFETENSORS;
+		if ((rc = attach_quantized(cat, err)))
+			goto fail;
 		return QK_OK;
 	}
 	for (size_t i = 0; i < sizeof(openers) / sizeof(openers[0]); i++) {
@@ -124,6 +158,8 @@ int qk_catalog_open(struct qk_catalog *cat, const char *path, qk_err *err)
 				goto fail;
 			}
 		}
+		if ((rc = attach_quantized(cat, err)))
+			goto fail;
 		return QK_OK;
 	}
 	rc = qk_err_set(err, QK_E_UNSUPPORTED,

@@ -1,5 +1,6 @@
 /* safetensors_index.c - sharded safetensors checkpoints; see safetensors_index.h. */
 #include "safetensors_index.h"
+#include "pt.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -221,7 +222,10 @@ static int open_shard(struct qk_catalog *cat, const struct st_index *idx, size_t
 				  "%s: shard '%s' (holding tensor '%s') does not exist", file,
 				  idx->shards[s], tensor);
 	}
-	rc = st_open(cat, path, err);
+	/* pytorch_model.bin.index.json lists .bin shards (pt.h) */
+	rc = strlen(path) > 4 && strcmp(path + strlen(path) - 4, ".bin") == 0
+		     ? pt_open(cat, path, err)
+		     : st_open(cat, path, err);
 	if (rc)
 		return qk_err_prefix(err, "%s: shard '%s'", file, idx->shards[s]);
 	for (size_t t = first; t < cat->n_tensors; t++) {
@@ -301,7 +305,10 @@ int st_find_in_dir(const char *dir, char **path_out, int *is_index, qk_err *err)
 	static const struct {
 		const char *name;
 		int is_index;
-	} fixed[] = { { INDEX_NAME, 1 }, { SINGLE_NAME, 0 } };
+	} fixed[] = { { INDEX_NAME, 1 }, { SINGLE_NAME, 0 },
+		      /* PyTorch checkpoints (pt.h), after safetensors as transformers
+		       * looks for them */
+		      { "pytorch_model.bin.index.json", 1 }, { "pytorch_model.bin", 0 } };
 	size_t dl = strlen(dir), n = 0, cap = 0, used, n_bin = 0;
 	char **names = NULL, *p, list[768];
 	struct dirent *de;
@@ -364,9 +371,8 @@ int st_find_in_dir(const char *dir, char **path_out, int *is_index, qk_err *err)
 	if (!rc && n == 0)
 		rc = qk_err_set(err, QK_E_INVALID,
 				"%s: no %s, %s or other *%s file%s", dir, INDEX_NAME, SINGLE_NAME,
-				ST_SUFFIX, n_bin ? " (its pytorch_model*.bin PyTorch files are not read "
-				"yet: save the model as safetensors, e.g. save_pretrained(DIR, "
-				"safe_serialization=True))" : "");
+				ST_SUFFIX, n_bin ? " (and its pytorch_model*.bin files are neither "
+				"pytorch_model.bin nor listed by pytorch_model.bin.index.json)" : "");
 	if (!rc && n == 1) {
 		*path_out = qk_path_join_n(dir, dl, names[0]);
 		if (!*path_out)

@@ -81,7 +81,7 @@ static int put_row(struct wr *x, const struct qk_view *v, uint64_t r, int dtype)
 	const uint8_t *raw = qk_view_row_data(v, r, &src_dt);
 	uint8_t *at;
 
-	if (!raw && !v->cperm_a && !v->transposed)
+	if (r >= v->rows)
 		return qk_err_set(x->err, QK_E_USAGE, "export: row %llu of a %llu-row view",
 				  (unsigned long long)r, (unsigned long long)v->rows);
 	if ((rc = room(x, v->cols * esz, &at)))

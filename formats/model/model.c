@@ -148,7 +148,10 @@ static int check_tensor(const struct ctx *c, const struct qk_tensor *t,
 		return qk_err_set(c->err, QK_E_INVALID, "%stensor '%s': shape %s, expected %s (%s)",
 				  w, t->name, got, want, why);
 	}
-	if (kind == QK_KIND_SMALL ? !qk_dtype_is_float(t->dtype) : !matrix_dtype_ok(t->dtype))
+	if (t->pq && kind != QK_KIND_SMALL)
+		return QK_OK; /* a pre-quantized storage, checked when attached (pq.h) */
+	if (kind == QK_KIND_SMALL ? !qk_dtype_is_float(t->dtype) || t->pq
+				  : !matrix_dtype_ok(t->dtype))
 		return qk_err_set(c->err, QK_E_INVALID, "%stensor '%s': dtype %s, expected %s for %s",
 				  w, t->name, qk_dtype_name(t->dtype),
 				  kind == QK_KIND_SMALL ? "F32, F16 or BF16"
@@ -226,7 +229,9 @@ static int add_pieces(struct ctx *c, struct qk_binding *b, const struct qk_tenso
 	char w[512];
 
 	qk_model_where(c->cat, t, w, sizeof(w));
-	if (!qk_dtype_nbytes(t->dtype, cols, &row_bytes))
+	if (t->pq)
+		row_bytes = 0; /* rows are read through the storage (pq.h) */
+	else if (!qk_dtype_nbytes(t->dtype, cols, &row_bytes))
 		return qk_err_set(c->err, QK_E_INVALID,
 				  "%stensor '%s': a row of %llu elements is not a whole number of "
 				  "%s blocks", w, t->name, (unsigned long long)cols,
@@ -632,7 +637,8 @@ int qk_model_bind(struct qk_model *m, const struct qk_catalog *cat,
 	if (!m->claims)
 		return qk_err_set(err, QK_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < cat->n_tensors; i++) {
-		m->claims[i].role = qk_name_ignored(cat->tensors[i].name) ? -1 : CLAIM_NONE;
+		m->claims[i].role = qk_name_ignored(cat->tensors[i].name) ||
+				    cat->tensors[i].pq_part ? -1 : CLAIM_NONE;
 		m->claims[i].layer = -1;
 		m->claims[i].expert = -1;
 		m->claims[i].mtp = false;

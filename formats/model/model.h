@@ -177,10 +177,12 @@ struct qk_param_counts {
 void qk_model_param_counts(const struct qk_model *m, struct qk_param_counts *pc);
 
 /* Raw bytes of view row `row` (row_bytes of its piece); *dtype gets its dtype.
- * NULL if row >= v->rows or the view reorders columns. */
+ * NULL if row >= v->rows, the view reorders columns or the row's source is a
+ * pre-quantized storage (pq.h). */
 const uint8_t *qk_view_row_data(const struct qk_view *v, uint64_t row, int *dtype);
 /* View row `row` as v->cols fp32 values in out: F32/F16/BF16 exactly, ggml
- * quantized types through their dequantizer. QK_E_UNSUPPORTED naming the
+ * quantized types through their dequantizer, a pre-quantized storage (a
+ * tensor whose `pq` is set: FP8 with scales, GPTQ, ...) through pq_read_row. QK_E_UNSUPPORTED naming the
  * dtype when there is none; QK_E_USAGE for a row out of range. */
 int qk_view_read_row(const struct qk_view *v, uint64_t row, float *out, qk_err *err);
 

@@ -9,23 +9,13 @@
 #include "../../quant/qtype.h"
 #include "../base/dtype.h"
 #include "../base/io.h"
+#include "../container/pq.h"
 #include "model_priv.h"
 
 void qk_model_where(const struct qk_catalog *cat, const struct qk_tensor *t, char *buf,
 		    size_t n)
 {
-	const char *p = NULL, *slash;
-
-	if (t && cat->files && t->file >= 0 && (size_t)t->file < cat->n_files &&
-	    cat->files[t->file].path) {
-		p = cat->files[t->file].path;
-		slash = strrchr(p, '/');
-		if (slash && slash[1])
-			p = slash + 1;
-	}
-	if (!p)
-		p = cat->path;
-	snprintf(buf, n, "%s%s", p ? p : "", p ? ": " : "");
+	qk_catalog_where(cat, t, buf, n);
 }
 
 /* ---- selections ---- */
@@ -195,7 +185,7 @@ const uint8_t *qk_view_row_data(const struct qk_view *v, uint64_t row, int *dtyp
 {
 	const struct qk_piece *p = piece_of(v, row);
 
-	if (!p || v->cperm_a || v->transposed)
+	if (!p || v->cperm_a || v->transposed || p->t->pq)
 		return NULL;
 	if (dtype)
 		*dtype = p->dtype;
@@ -211,6 +201,8 @@ int qk_view_read_row(const struct qk_view *v, uint64_t row, float *out, qk_err *
 	if (!p)
 		return qk_err_set(err, QK_E_USAGE, "row %llu of a %llu-row view",
 				  (unsigned long long)row, (unsigned long long)v->rows);
+	if (p->t->pq && !v->cperm_a)
+		return pq_read_row(p->t->pq, p->row0 + (row - p->start), out, err);
 	if (v->transposed) {
 		/* one source column: element k of the row is at source row
 		 * row0 + k; model assembly sets this only for F32/F16/BF16 */

@@ -11,6 +11,7 @@
 #include "../../quant/qtype.h"
 #include "../base/dtype.h"
 #include "../base/io.h"
+#include "../container/pq.h"
 
 static const char *const outtype_names[WP_OUT_COUNT] = {
 	[WP_OUT_AUTO] = "auto", [WP_OUT_F32] = "f32", [WP_OUT_F16] = "f16",
@@ -122,6 +123,22 @@ static bool f32_rule(const struct wp_tensor *t)
 
 /* ---- one tensor ---- */
 
+/* a piece's dtype; for a pre-quantized storage the float type it stands
+ * for (pq.h), which --outtype auto keeps */
+static int piece_type(const struct qk_piece *pc)
+{
+	return pc->t->pq ? pq_auto_dtype(pc->t->pq) : pc->dtype;
+}
+
+/* from a storage dequantized from 8-bit floats (--fp8-as-q8)? */
+static bool from_fp8(const struct qk_binding *b)
+{
+	for (size_t i = 0; !b->f32 && i < b->view.n_pieces; i++)
+		if (!b->view.pieces[i].t->pq || !b->view.pieces[i].t->pq->from_fp8)
+			return false;
+	return !b->f32 && b->view.n_pieces > 0;
+}
+
 /* dtype shared by all source rows, -1 if they differ */
 static int source_type(const struct qk_binding *b)
 {
@@ -131,9 +148,9 @@ static int source_type(const struct qk_binding *b)
 		return QK_DT_F32;
 	if (!b->view.n_pieces)
 		return -1;
-	dt = b->view.pieces[0].dtype;
+	dt = piece_type(&b->view.pieces[0]);
 	for (size_t i = 1; i < b->view.n_pieces; i++)
-		if (b->view.pieces[i].dtype != dt)
+		if (piece_type(&b->view.pieces[i]) != dt)
 			return -1;
 	return dt;
 }
@@ -145,7 +162,7 @@ static int check_readable(const struct qk_binding *b, const char *name, qk_err *
 		const struct qk_piece *pc = &b->view.pieces[i];
 		const struct qt_type *q = pc->dtype < QK_DT_EXTRA ? qt_type_get(pc->dtype) : NULL;
 
-		if (qk_dtype_is_float(pc->dtype) || (q && q->dequantize))
+		if (qk_dtype_is_float(pc->dtype) || (q && q->dequantize) || pc->t->pq)
 			continue;
 		return qk_err_set(err, QK_E_UNSUPPORTED,
 				  "tensor '%s' (for %s): cannot convert %s data, only F32, F16 "
@@ -174,14 +191,21 @@ static int size_of(struct wp_tensor *t, int type, qk_err *err)
 }
 
 /* the type the outtype gives t */
-static int choose_type(struct wp_tensor *t, int outtype, qk_err *err)
+static int choose_type(struct wp_tensor *t, const struct wp_opts *o, qk_err *err)
 {
 	const struct qt_type *q8 = qt_type_get(QT_Q8_0);
+	const int outtype = o->outtype;
 	int type = outtype_type[outtype];
 
 	t->force_f32 = f32_rule(t);
 	t->why = WP_WHY_OUTTYPE;
-	if (t->force_f32) {
+	/* llama.cpp --fp8-as-q8: Q8_0 for what was FP8, except 1-D and norms */
+	if (o->fp8_as_q8 && from_fp8(t->b) && t->n_dims >= 2 &&
+	    !ends_with(t->name, "_norm.weight")) {
+		t->force_f32 = false;
+		t->why = WP_WHY_FP8;
+		type = t->cols % q8->blck ? QT_F16 : QT_Q8_0;
+	} else if (t->force_f32) {
 		type = QT_F32;
 		t->why = WP_WHY_F32_RULE;
 	} else if (outtype == WP_OUT_AUTO) {
@@ -194,7 +218,8 @@ static int choose_type(struct wp_tensor *t, int outtype, qk_err *err)
 	return size_of(t, type, err);
 }
 
-static int add_tensor(struct wp_plan *p, const struct qk_binding *b, qk_err *err)
+static int add_tensor(struct wp_plan *p, const struct qk_binding *b, const struct wp_opts *o,
+		      qk_err *err)
 {
 	const struct qk_model *m = p->m;
 	struct wp_tensor *t = &p->t[p->n];
@@ -233,7 +258,7 @@ static int add_tensor(struct wp_plan *p, const struct qk_binding *b, qk_err *err
 	if ((rc = check_readable(b, t->name, err)))
 		return rc;
 	t->src_type = source_type(b);
-	if ((rc = choose_type(t, p->outtype, err)))
+	if ((rc = choose_type(t, o, err)))
 		return rc;
 	p->n++;
 	return QK_OK;
@@ -407,7 +432,7 @@ int wp_build(struct wp_plan *p, const struct qk_model *m, const struct wp_opts *
 	if (!p->t)
 		return qk_err_set(err, QK_E_NOMEM, "out of memory planning %zu tensors", m->n_bind);
 	for (size_t i = 0; i < m->n_bind; i++)
-		if (planned(p, &m->bind[i]) && (rc = add_tensor(p, &m->bind[i], err)))
+		if (planned(p, &m->bind[i]) && (rc = add_tensor(p, &m->bind[i], o, err)))
 			goto fail;
 	if ((rc = sort_plan(p, err)))
 		goto fail;

@@ -105,6 +105,8 @@ enum wp_why {
 	WP_WHY_F32_RULE,    /* forced F32 (1-D, norm, bias, router, conv, ...) */
 	WP_WHY_FALLBACK,    /* Q8_0 asked, rows not a multiple of 32: F16 */
 	WP_WHY_CALLER,      /* wp_set_type */
+	WP_WHY_FP8,         /* --fp8-as-q8: dequantized from FP8, Q8_0 (F16 if
+			     * rows are not whole blocks) */
 };
 
 struct wp_tensor {
@@ -133,6 +135,8 @@ struct wp_tensor {
 struct wp_opts {
 	int outtype;                   /* enum wp_outtype */
 	bool keep_mtp;                 /* write Qwen3-Next MTP tensors (nextn layout) */
+	bool fp8_as_q8;                /* llama.cpp's --fp8-as-q8: matrices stored
+					* as FP8 (pq.h) become Q8_0 */
 };
 
 struct wp_plan {

@@ -283,6 +283,9 @@ int wp_declare_tensors(const struct wp_plan *p, struct gf_writer *w, qk_err *err
  * order (a view that reorders columns is read through qk_view_read_row) */
 static bool raw_rows(const struct wp_tensor *t)
 {
+	for (size_t i = 0; !t->b->f32 && i < t->b->view.n_pieces; i++)
+		if (t->b->view.pieces[i].t->pq)
+			return false; /* read through its storage (pq.h) */
 	return !t->b->f32 && t->src_type == t->type && !t->b->view.cperm_a &&
 	       !t->b->view.transposed;
 }

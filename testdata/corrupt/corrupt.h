@@ -66,5 +66,6 @@ extern const struct cc_table cc_tok_cases;
 extern const struct cc_table cc_split_cases;
 extern const struct cc_table cc_kb_cases;
 extern const struct cc_table cc_im_cases;
+extern const struct cc_table cc_pt_cases;
 
 #endif

@@ -20,6 +20,7 @@ static const struct {
 	{ &cc_model_cases, "qwen-inspect" },  { &cc_tok_cases, "qwen-convert" },
 	{ &cc_split_cases, "qwen-inspect" },  { &cc_config_writer_cases, "qwen-convert" },
 	{ &cc_kb_cases, "qwen-verify-base" },  { &cc_im_cases, "qwen-quant-imatrix" },
+	{ &cc_pt_cases, "qwen-inspect" },
 };
 
 int main(int argc, char **argv)

@@ -186,7 +186,7 @@ expect 3 "is one shard of a sharded checkpoint: open its directory or $M/qwen3_m
 mkdir "$tmp/binonly"
 cp "$M/qwen2/config.json" "$tmp/binonly/"
 : >"$tmp/binonly/pytorch_model.bin"
-expect 3 "pytorch_model*.bin PyTorch files are not read yet" "$I" "$tmp/binonly"
+expect 3 "pytorch_model.bin: not a PyTorch checkpoint (a zip archive starts with PK" "$I" "$tmp/binonly"
 printf 'rules:\n  - role: ffn_dwn\n    type: Q8_0\n' >"$tmp/role.yaml"
 expect 2 "unknown role 'ffn_dwn' (roles: token_embd, output_norm, output," "$Q" plan "$M/qwen2" --type Q8_0 --recipe "$tmp/role.yaml"
 for t in inspect convert quant verify; do

@@ -43,7 +43,7 @@ static inline void open_fixture(struct fixture *x, const char *name)
 
 static inline void plan_fixture(struct fixture *x, int outtype, bool keep_mtp)
 {
-	const struct wp_opts o = { outtype, keep_mtp };
+	const struct wp_opts o = { outtype, keep_mtp, false };
 	const struct wp_meta_opts mo = { NULL, x->cat.dir };
 	qk_err err;
 

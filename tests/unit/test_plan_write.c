@@ -102,7 +102,7 @@ static void test_threads_and_chunks(void **state)
  * above 65536: all those values overflow F16 */
 static void test_f16_overflow(void **state)
 {
-	const struct wp_opts o = { WP_OUT_F16, false };
+	const struct wp_opts o = { WP_OUT_F16, false, false };
 	struct fx f;
 	struct wp_plan p;
 	struct wp_meta md;
@@ -151,7 +151,7 @@ static void test_gguf_input_refused(void **state)
 	    qk_model_bind(&y.m, &y.cat, &y.hp, &err))
 		fail_msg("reading our own file back: %s", err.msg);
 	{
-		const struct wp_opts o = { WP_OUT_AUTO, false };
+		const struct wp_opts o = { WP_OUT_AUTO, false, false };
 
 		assert_int_equal(wp_build(&y.p, &y.m, &o, &err), QK_E_UNSUPPORTED);
 		assert_non_null(strstr(err.msg, "GGUF input is not supported"));

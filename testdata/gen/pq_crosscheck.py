@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+# venvs: .venv (re-executes itself with .venv/bin/python, from any python)
+"""make crosscheck: qwen-convert on the pre-quantized fixtures against
+llama.cpp's own converter (convert_hf_to_gguf.py as vendored in
+llama-cpp-python 0.3.36), byte for byte.
+
+For each fixture (qwen3_fp8, ...; testdata/gen/pq_fixtures.py) and each
+--outtype (auto, f32, f16, bf16, q8_0), and for FP8 fixtures also
+--fp8-as-q8 with --outtype bf16, both converters run on the checkpoint and
+convert_oracle.py's comparison holds: the same key/values in the same
+order, the same tensors with the same types, shapes and data bytes (the
+tensor order may differ; llama.cpp accepts any). llama.cpp's converter
+dequantizes FP8 (weight x block scale, fp32), GPTQ and compressed-tensors
+the way pq.h restates, so the bytes must agree; it refuses AWQ, which is
+not compared here.
+
+Needs .venv (torch, transformers: llama.cpp's converter runs there) and the
+llama.cpp sources: --llama-cpp DIR, else $QK_LLAMA_CPP, else the vendored
+copy of the pinned sdist at /tmp/vtext-sdist/llama_cpp_python-0.3.36/
+vendor/llama.cpp (pip download --no-deps --no-binary :all:
+llama-cpp-python==0.3.36 and unpack it there). Skipped (exit 0, with a
+message) when either is absent; exit 1 on a difference.
+
+usage: pq_crosscheck.py [--bin DIR] [--llama-cpp DIR] [--keep DIR] [FIXTURE...]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+VENV = os.environ.get("QK_VENV", os.path.join(ROOT, ".venv"))
+LLAMA_CPP = os.environ.get("QK_LLAMA_CPP",
+                           "/tmp/vtext-sdist/llama_cpp_python-0.3.36/vendor/llama.cpp")
+FIXTURES = ["qwen3_fp8", "qwen3_gptq", "qwen3_gptq2", "qwen3_ct"]
+FP8 = {"qwen3_fp8"}
+OUTTYPES = ["auto", "f32", "f16", "bf16", "q8_0"]
+
+
+def ensure_venv():
+    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
+        return
+    py = os.path.join(VENV, "bin", "python")
+    if not os.access(py, os.X_OK):
+        print(f"pq_crosscheck: no fixture venv {VENV}, skipped")
+        sys.exit(0)
+    if os.environ.get("QK_PQ_REEXEC"):
+        sys.exit(f"pq_crosscheck: {py} does not run as the venv {VENV}")
+    os.environ["QK_PQ_REEXEC"] = "1"
+    os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
+
+
+def main():
+    ensure_venv()
+    sys.path.insert(0, HERE)
+    import convert_oracle as co  # its llama.cpp runner and comparison
+
+    ap = argparse.ArgumentParser(description="pre-quantized fixtures vs llama.cpp's converter")
+    ap.add_argument("--bin", default=os.path.join(ROOT, "bin"))
+    ap.add_argument("--llama-cpp", default=LLAMA_CPP)
+    ap.add_argument("--keep", default=None)
+    ap.add_argument("fixtures", nargs="*")
+    a = ap.parse_args()
+    conv = os.path.abspath(os.path.join(a.bin, "qwen-convert"))
+    if not os.path.isfile(os.path.join(a.llama_cpp, "convert_hf_to_gguf.py")):
+        print(f"pq_crosscheck: no llama.cpp sources at {a.llama_cpp}, skipped")
+        return 0
+    if not os.access(conv, os.X_OK):
+        sys.exit(f"pq_crosscheck: {conv}: not built (make)")
+    gguf_py = os.path.join(a.llama_cpp, "gguf-py")
+    fails = 0
+    with tempfile.TemporaryDirectory(prefix="pq-crosscheck-") as tmp:
+        work = a.keep or tmp
+        os.makedirs(work, exist_ok=True)
+        for fx in a.fixtures or FIXTURES:
+            fxdir = os.path.join(ROOT, "testdata", "pq", fx)
+            runs = [(ot, []) for ot in OUTTYPES]
+            if fx in FP8:
+                runs += [("bf16", ["--fp8-as-q8"]), ("f16", ["--fp8-as-q8"])]
+            for ot, extra in runs:
+                tag = ot + "".join(extra)
+                ours = os.path.join(work, f"{fx}.{tag}.ours.gguf")
+                theirs = os.path.join(work, f"{fx}.{tag}.llama.gguf")
+                r = subprocess.run([conv, "-q", fxdir, "-o", ours, "--outtype", ot] + extra,
+                                   capture_output=True, text=True)
+                if r.returncode:
+                    print(f"FAIL {fx} {tag}: qwen-convert exit {r.returncode}: {r.stderr.strip()}")
+                    fails += 1
+                    continue
+                mine = co.load_gguf(ours, gguf_py)
+                lt = ot
+                if ot == "auto":
+                    ft = dict((k, v) for k, _, v in mine[0]).get("general.file_type")
+                    lt = co.AUTO_AS.get(ft, "auto")
+                r = subprocess.run([sys.executable, "-c", co.RUN_LLAMA, a.llama_cpp, fxdir,
+                                    "--outfile", theirs, "--outtype", lt] + extra,
+                                   capture_output=True, text=True)
+                if r.returncode:
+                    last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "?"
+                    print(f"FAIL {fx} {tag}: llama.cpp's converter fails: {last}")
+                    fails += 1
+                    continue
+                report = []
+                ok = co.compare(fx, mine, co.load_gguf(theirs, gguf_py), report)
+                fails += not ok
+                print(f"{'ok  ' if ok else 'FAIL'} {fx} {tag}: ours vs llama.cpp "
+                      f"--outtype {lt} {' '.join(extra)}")
+                for line in report:
+                    print(line)
+    print(f"pq_crosscheck: {'all conversions identical' if not fails else f'{fails} FAILED'}")
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
