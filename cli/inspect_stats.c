@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "../formats/base/dtype.h"
+#include "../formats/container/pq.h"
 
 #define CHUNK_ELEMS 65536 /* fp32 values per chunk (a multiple of every block size) */
 
@@ -37,6 +38,29 @@ const char *inspect_why_not(int dtype)
 				   : "integers or booleans, not weights";
 }
 
+/* a matrix stored pre-quantized (pq.h): its dequantized values, row by row */
+static bool pq_stats(const struct qk_tensor *t, struct ts_stats *s, const char **why)
+{
+	const struct pq_store *pq = t->pq;
+	float *row = malloc((size_t)pq->cols * sizeof(float)); /* [cols] */
+	qk_err err;
+
+	if (!row) {
+		*why = "out of memory";
+		return false;
+	}
+	for (uint64_t r = 0; r < pq->rows; r++) {
+		if (pq_read_row(pq, r, row, &err)) {
+			free(row);
+			*why = "unreadable storage";
+			return false;
+		}
+		ts_stats_add(s, row, (size_t)pq->cols);
+	}
+	free(row);
+	return true;
+}
+
 bool inspect_tensor_stats(const struct qk_tensor *t, struct ts_stats *s, const char **why)
 {
 	static float buf[CHUNK_ELEMS];
@@ -44,6 +68,8 @@ bool inspect_tensor_stats(const struct qk_tensor *t, struct ts_stats *s, const c
 	uint64_t done = 0;
 
 	ts_stats_init(s);
+	if (t->pq)
+		return pq_stats(t, s, why);
 	if (!qt || !qt->dequantize) {
 		*why = inspect_why_not(t->dtype);
 		return false;

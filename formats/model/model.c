@@ -270,11 +270,12 @@ static int v_cols(const struct ctx *c, struct qk_binding *b, const struct qk_ten
 
 	if (nk == nv)
 		return QK_OK;
-	if (!qk_dtype_is_float(t->dtype)) {
+	if (!qk_dtype_is_float(t->dtype) && !t->pq) {
 		qk_model_where(c->cat, t, w, sizeof(w));
 		return qk_err_set(c->err, QK_E_UNSUPPORTED,
-				  "%stensor '%s': dtype %s, expected F32, F16 or BF16 (its value "
-				  "heads are reordered column by column)", w, t->name,
+				  "%stensor '%s': dtype %s, expected F32, F16 or BF16 or a "
+				  "pre-quantized storage (its value heads are reordered column by "
+				  "column)", w, t->name,
 				  qk_dtype_name(t->dtype));
 	}
 	b->view.cperm_a = nk;

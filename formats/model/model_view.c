@@ -164,6 +164,28 @@ int qk_load_small(struct qk_binding *b, const struct qk_tensor *t,
 
 /* ---- view reads ---- */
 
+/* a row of a pre-quantized storage (pq.h), its column blocks reordered as
+ * the view says: dequantized whole into a scratch row first */
+static int pq_read_row_cperm(const struct qk_view *v, const struct qk_piece *p, uint64_t row,
+			     float *out, qk_err *err)
+{
+	const uint64_t a = v->cperm_a, b = v->cperm_b, bw = a ? v->cols / (a * b) : 0;
+	float *tmp; /* [cols] the row in storage order */
+	int rc;
+
+	if (!a)
+		return pq_read_row(p->t->pq, p->row0 + (row - p->start), out, err);
+	tmp = malloc((size_t)v->cols * sizeof(float));
+	if (!tmp)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory reading tensor '%s'", p->t->name);
+	rc = pq_read_row(p->t->pq, p->row0 + (row - p->start), tmp, err);
+	for (uint64_t x = 0; !rc && x < b; x++)
+		for (uint64_t y = 0; y < a; y++)
+			memcpy(out + (x * a + y) * bw, tmp + (y * b + x) * bw, bw * sizeof(float));
+	free(tmp);
+	return rc;
+}
+
 static const struct qk_piece *piece_of(const struct qk_view *v, uint64_t row)
 {
 	size_t lo = 0, hi = v->n_pieces;
@@ -201,8 +223,8 @@ int qk_view_read_row(const struct qk_view *v, uint64_t row, float *out, qk_err *
 	if (!p)
 		return qk_err_set(err, QK_E_USAGE, "row %llu of a %llu-row view",
 				  (unsigned long long)row, (unsigned long long)v->rows);
-	if (p->t->pq && !v->cperm_a)
-		return pq_read_row(p->t->pq, p->row0 + (row - p->start), out, err);
+	if (p->t->pq)
+		return pq_read_row_cperm(v, p, row, out, err);
 	if (v->transposed) {
 		/* one source column: element k of the row is at source row
 		 * row0 + k; model assembly sets this only for F32/F16/BF16 */

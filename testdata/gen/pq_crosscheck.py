@@ -35,8 +35,45 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 VENV = os.environ.get("QK_VENV", os.path.join(ROOT, ".venv"))
 LLAMA_CPP = os.environ.get("QK_LLAMA_CPP",
                            "/tmp/vtext-sdist/llama_cpp_python-0.3.36/vendor/llama.cpp")
-FIXTURES = ["qwen3_fp8", "qwen3_gptq", "qwen3_gptq2", "qwen3_ct"]
-FP8 = {"qwen3_fp8"}
+FIXTURES = ["qwen3_fp8", "qwen3_gptq", "qwen3_gptq2", "qwen3_ct", "qwen3_5_fp8"]
+FP8 = {"qwen3_fp8", "qwen3_5_fp8"}
+# made here in a scratch directory, not committed (testdata budget): the
+# qwen3_5 fixture with every 2-D linear weight of its text layers in FP8
+# (128 x 128 blocks), which exercises out_proj's column reordering on a
+# pre-quantized storage (llama.cpp reorders after dequantizing)
+GENERATED = {"qwen3_5_fp8": "qwen3_5"}
+
+
+def make_generated(name, work):
+    import json
+    import shutil
+    import torch  # noqa: F401  (pq_fixtures needs it)
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+    import pq_fixtures as pf
+    src = os.path.join(ROOT, "testdata", "models", GENERATED[name])
+    d = os.path.join(work, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    t = {}
+    with safe_open(os.path.join(src, "model.safetensors"), "pt") as f:
+        for k in f.keys():
+            v = f.get_tensor(k)
+            if k.startswith("model.language_model.layers.") and k.endswith(".weight") and \
+                    v.ndim == 2 and "norm" not in k and v.shape[0] > 1:
+                t[k], t[k + "_scale_inv"] = pf.fp8_quantize(v.float(), 128, 128)
+            else:
+                t[k] = v
+    save_file(t, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
+    cfg = json.load(open(os.path.join(src, "config.json")))
+    cfg["quantization_config"] = {"quant_method": "fp8", "weight_block_size": [128, 128],
+                                  "activation_scheme": "dynamic"}
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    for f in os.listdir(src):
+        if f.startswith("tokenizer"):
+            shutil.copy(os.path.join(src, f), d)
+    return d
 OUTTYPES = ["auto", "f32", "f16", "bf16", "q8_0"]
 
 
@@ -76,7 +113,8 @@ def main():
         work = a.keep or tmp
         os.makedirs(work, exist_ok=True)
         for fx in a.fixtures or FIXTURES:
-            fxdir = os.path.join(ROOT, "testdata", "pq", fx)
+            fxdir = make_generated(fx, work) if fx in GENERATED else \
+                os.path.join(ROOT, "testdata", "pq", fx)
             runs = [(ot, []) for ot in OUTTYPES]
             if fx in FP8:
                 runs += [("bf16", ["--fp8-as-q8"]), ("f16", ["--fp8-as-q8"])]
@@ -95,8 +133,11 @@ def main():
                 if ot == "auto":
                     ft = dict((k, v) for k, _, v in mine[0]).get("general.file_type")
                     lt = co.AUTO_AS.get(ft, "auto")
+                # llama.cpp keeps Qwen3.5's MTP layers unless told (qwen-convert
+                # drops them unless --keep-mtp)
+                nomtp = ["--no-mtp"] if fx in GENERATED else []
                 r = subprocess.run([sys.executable, "-c", co.RUN_LLAMA, a.llama_cpp, fxdir,
-                                    "--outfile", theirs, "--outtype", lt] + extra,
+                                    "--outfile", theirs, "--outtype", lt] + extra + nomtp,
                                    capture_output=True, text=True)
                 if r.returncode:
                     last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "?"

@@ -54,6 +54,12 @@ for spec in $FIXTURES; do
 	   ! grep -q '"quantized_storage"' "$tmp/out"; then
 		notok "$fx: --json has no quantized_storage"
 	fi
+	if run_ok "$fx: qwen-inspect --stats" "$BINDIR/qwen-inspect" --stats "$d" &&
+	   grep -q "layers.0.self_attn.q_proj.weight  *-*[0-9]" "$tmp/out"; then
+		ok "$fx: --stats computes the dequantized q_proj"
+	else
+		notok "$fx: --stats does not compute the dequantized q_proj"
+	fi
 	run_ok "$fx: golden on the checkpoint" \
 		"$BINDIR/qwen-verify" golden -q "$d" "$d/expected.safetensors"
 	for ot in auto f32 f16 bf16 q8_0; do
