@@ -77,7 +77,7 @@ for ty in $TYPES; do
 			2>"$tmp/llama.time" ||
 			{ echo "ref_bench: llama-bench failed"; tail -5 "$tmp/llama.time"; exit 1; }
 		theirs=$(tr -d '\n ' <"$tmp/llama.json" | sed -n 's/.*"samples_ts":\[\([^]]*\)\].*/\1/p' |
-			tr ',' '\n' | sort -g | tail -1)
+			tr ',' '\n' | sort -g | tail -1 | awk '{ printf "%.2f", $1 }')
 		printf 'ref_bench: %-5s -t %s  llama %8.2f tokens/s  peak RSS %5d MB   ours / llama.cpp = %.2f\n' \
 			"$ty" "$t" "$theirs" "$(rss "$tmp/llama.time")" \
 			"$(echo "$ours $theirs" | awk '{ print $1 / $2 }')"
