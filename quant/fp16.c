@@ -2,28 +2,45 @@
  * F32/F16/BF16 rows of the quantize/dequantize table. */
 #include "fp16.h"
 
+#include "qsimd.h"
 #include "quants.h"
 
 void qt_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n)
 {
+	if (qt_simd_avx2()) {
+		qt_avx2_fp32_to_fp16(x, y, n);
+		return;
+	}
 	for (int64_t i = 0; i < n; i++)
 		y[i] = qt_fp32_to_fp16(x[i]);
 }
 
 void qt_fp16_to_fp32_row(const uint16_t *x, float *y, int64_t n)
 {
+	if (qt_simd_avx2()) {
+		qt_avx2_fp16_to_fp32(x, y, n);
+		return;
+	}
 	for (int64_t i = 0; i < n; i++)
 		y[i] = qt_fp16_to_fp32(x[i]);
 }
 
 void qt_fp32_to_bf16_row(const float *x, uint16_t *y, int64_t n)
 {
+	if (qt_simd_avx2()) {
+		qt_avx2_fp32_to_bf16(x, y, n);
+		return;
+	}
 	for (int64_t i = 0; i < n; i++)
 		y[i] = qt_fp32_to_bf16(x[i]);
 }
 
 void qt_bf16_to_fp32_row(const uint16_t *x, float *y, int64_t n)
 {
+	if (qt_simd_avx2()) {
+		qt_avx2_bf16_to_fp32(x, y, n);
+		return;
+	}
 	for (int64_t i = 0; i < n; i++)
 		y[i] = qt_bf16_to_fp32(x[i]);
 }
@@ -42,6 +59,10 @@ void qt_dequantize_f32(const void *x, float *y, int64_t n)
 
 void qt_quantize_f16(const float *x, void *y, int64_t n)
 {
+	if (qt_simd_avx2()) {
+		qt_avx2_fp32_to_fp16(x, y, n);
+		return;
+	}
 	uint8_t *dst = y; /* any alignment */
 
 	for (int64_t i = 0; i < n; i++) {
@@ -53,6 +74,10 @@ void qt_quantize_f16(const float *x, void *y, int64_t n)
 
 void qt_dequantize_f16(const void *x, float *y, int64_t n)
 {
+	if (qt_simd_avx2()) {
+		qt_avx2_fp16_to_fp32(x, y, n);
+		return;
+	}
 	const uint8_t *src = x;
 
 	for (int64_t i = 0; i < n; i++) {
@@ -65,6 +90,10 @@ void qt_dequantize_f16(const void *x, float *y, int64_t n)
 
 void qt_quantize_bf16(const float *x, void *y, int64_t n)
 {
+	if (qt_simd_avx2()) {
+		qt_avx2_fp32_to_bf16(x, y, n);
+		return;
+	}
 	uint8_t *dst = y;
 
 	for (int64_t i = 0; i < n; i++) {
@@ -76,6 +105,10 @@ void qt_quantize_bf16(const float *x, void *y, int64_t n)
 
 void qt_dequantize_bf16(const void *x, float *y, int64_t n)
 {
+	if (qt_simd_avx2()) {
+		qt_avx2_bf16_to_fp32(x, y, n);
+		return;
+	}
 	const uint8_t *src = x;
 
 	for (int64_t i = 0; i < n; i++) {

@@ -12,6 +12,7 @@
 #include "blocks.h"
 #include "fp16.h"
 #include "qkern.h"
+#include "qsimd.h"
 #include "qtype.h"
 
 /* ---- Q5_K ---- */
@@ -31,17 +32,27 @@ void qt_pack_q5_K_qs(struct qt_block_q5_K *y, const uint8_t L[256])
 	}
 }
 
+void qt_q5_K_block(const float *x, struct qt_block_q5_K *y, qt_k4_search_fn search)
+{
+	uint8_t L[QT_QK_K]; /* levels 0..31 */
+
+	qt_kquant_scales_k4(x, 31, -0.5f, 15, search, y->scales, &y->d, &y->dmin, L);
+	qt_pack_q5_K_qs(y, L);
+}
+
 void qt_quantize_q5_K(const float *x, void *vy, int64_t n)
 {
 	uint8_t *dst = vy; /* any alignment: each block goes through yb */
 
 	assert(n % QT_QK_K == 0);
+	if (qt_simd_avx2()) {
+		qt_avx2_quantize_q5_K(x, vy, n);
+		return;
+	}
 	for (int64_t b = 0; b < n / QT_QK_K; b++, x += QT_QK_K) {
 		struct qt_block_q5_K yb;
-		uint8_t L[QT_QK_K]; /* levels 0..31 */
 
-		qt_kquant_scales_k4(x, 31, -0.5f, 15, yb.scales, &yb.d, &yb.dmin, L);
-		qt_pack_q5_K_qs(&yb, L);
+		qt_q5_K_block(x, &yb, qt_k4_search);
 		memcpy(dst + b * sizeof(yb), &yb, sizeof(yb));
 	}
 }
@@ -78,14 +89,21 @@ void qt_dequantize_q5_K(const void *vx, float *y, int64_t n)
 
 /* ---- Q6_K ---- */
 
-static void quantize_q6_K_block(const float *x, struct qt_block_q6_K *y)
+/* the 16 scale searches of a Q6_K super-block (qkern.h) */
+static void q6_K_search(const float *x, float scales[16], int8_t L[256])
+{
+	for (int j = 0; j < 16; j++)
+		scales[j] = qt_make_qx_quants(16, 32, x + 16 * j, L + 16 * j, 1, NULL);
+}
+
+void qt_q6_K_block(const float *x, struct qt_block_q6_K *y, qt_s16_search_fn search)
 {
 	int8_t L[QT_QK_K]; /* levels 0..63 (q + 32) */
 	float scales[16];  /* per sub-block of 16 */
 	float max_scale = 0.0f, max_abs_scale = 0.0f;
 
+	search(x, scales, L);
 	for (int j = 0; j < 16; j++) {
-		scales[j] = qt_make_qx_quants(16, 32, x + 16 * j, L + 16 * j, 1, NULL);
 		if (fabsf(scales[j]) > max_abs_scale) {
 			max_abs_scale = fabsf(scales[j]);
 			max_scale = scales[j];
@@ -138,10 +156,14 @@ void qt_quantize_q6_K(const float *x, void *vy, int64_t n)
 	uint8_t *dst = vy; /* any alignment: each block goes through yb */
 
 	assert(n % QT_QK_K == 0);
+	if (qt_simd_avx2()) {
+		qt_avx2_quantize_q6_K(x, vy, n);
+		return;
+	}
 	for (int64_t b = 0; b < n / QT_QK_K; b++) {
 		struct qt_block_q6_K yb;
 
-		quantize_q6_K_block(x + b * QT_QK_K, &yb);
+		qt_q6_K_block(x + b * QT_QK_K, &yb, q6_K_search);
 		memcpy(dst + b * sizeof(yb), &yb, sizeof(yb));
 	}
 }

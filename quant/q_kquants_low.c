@@ -16,6 +16,7 @@
 #include "blocks.h"
 #include "fp16.h"
 #include "qkern.h"
+#include "qsimd.h"
 #include "qtype.h"
 
 /* 2-bit levels L[256] into qs[64]: in each 128-element half, byte l holds
@@ -41,19 +42,28 @@ static int get_2bit(const uint8_t qs[64], int e)
 
 /* ---- Q2_K ---- */
 
-static void quantize_q2_K_block(const float *x, struct qt_block_q2_K *y)
+/* the 16 scale searches of a Q2_K super-block (qkern.h) */
+static void q2_K_search(const float *x, float scales[16], float mins[16], uint8_t L[256])
 {
-	uint8_t L[QT_QK_K];     /* levels 0..3 per element */
 	uint8_t Laux[16];
 	float weights[16];
-	float mins[16], scales[16]; /* per sub-block of 16 */
-	float max_scale = 0.0f, max_min = 0.0f;
 
 	for (int j = 0; j < 16; j++) {
 		for (int l = 0; l < 16; l++)
 			weights[l] = fabsf(x[16 * j + l]);
 		scales[j] = qt_make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j,
 						&mins[j], Laux, -0.5f, 0.1f, 15, true);
+	}
+}
+
+void qt_q2_K_block(const float *x, struct qt_block_q2_K *y, qt_q2_search_fn search)
+{
+	uint8_t L[QT_QK_K];     /* levels 0..3 per element */
+	float mins[16], scales[16]; /* per sub-block of 16 */
+	float max_scale = 0.0f, max_min = 0.0f;
+
+	search(x, scales, mins, L);
+	for (int j = 0; j < 16; j++) {
 		if (scales[j] > max_scale)
 			max_scale = scales[j];
 		if (mins[j] > max_min)
@@ -103,10 +113,14 @@ void qt_quantize_q2_K(const float *x, void *vy, int64_t n)
 	uint8_t *dst = vy; /* any alignment: each block goes through yb */
 
 	assert(n % QT_QK_K == 0);
+	if (qt_simd_avx2()) {
+		qt_avx2_quantize_q2_K(x, vy, n);
+		return;
+	}
 	for (int64_t b = 0; b < n / QT_QK_K; b++) {
 		struct qt_block_q2_K yb;
 
-		quantize_q2_K_block(x + b * QT_QK_K, &yb);
+		qt_q2_K_block(x + b * QT_QK_K, &yb, q2_K_search);
 		memcpy(dst + b * sizeof(yb), &yb, sizeof(yb));
 	}
 }
@@ -146,14 +160,21 @@ static int q3_scale(const uint8_t s[12], int j)
 	return (lo | hi << 4) - 32;
 }
 
-static void quantize_q3_K_block(const float *x, struct qt_block_q3_K *y)
+/* the 16 scale searches of a Q3_K super-block (qkern.h) */
+static void q3_K_search(const float *x, float scales[16], int8_t L[256])
+{
+	for (int j = 0; j < 16; j++)
+		scales[j] = qt_make_q3_quants(16, 4, x + 16 * j, L + 16 * j);
+}
+
+void qt_q3_K_block(const float *x, struct qt_block_q3_K *y, qt_s16_search_fn search)
 {
 	int8_t L[QT_QK_K];  /* levels 0..7 per element */
 	float scales[16];   /* per sub-block of 16 */
 	float max_scale = 0.0f, amax = 0.0f;
 
+	search(x, scales, L);
 	for (int j = 0; j < 16; j++) {
-		scales[j] = qt_make_q3_quants(16, 4, x + 16 * j, L + 16 * j);
 		if (fabsf(scales[j]) > amax) {
 			amax = fabsf(scales[j]);
 			max_scale = scales[j];
@@ -211,10 +232,14 @@ void qt_quantize_q3_K(const float *x, void *vy, int64_t n)
 	uint8_t *dst = vy; /* any alignment: each block goes through yb */
 
 	assert(n % QT_QK_K == 0);
+	if (qt_simd_avx2()) {
+		qt_avx2_quantize_q3_K(x, vy, n);
+		return;
+	}
 	for (int64_t b = 0; b < n / QT_QK_K; b++) {
 		struct qt_block_q3_K yb;
 
-		quantize_q3_K_block(x + b * QT_QK_K, &yb);
+		qt_q3_K_block(x + b * QT_QK_K, &yb, q3_K_search);
 		memcpy(dst + b * sizeof(yb), &yb, sizeof(yb));
 	}
 }
@@ -261,16 +286,12 @@ void qt_pack_scale_min_k4(uint8_t q[12], const int ls[8], const int lm[8])
 	}
 }
 
-/* qkern.h: shared with Q5_K (q_kquants_high.c) */
-void qt_kquant_scales_k4(const float *x, int nmax, float rmin, int nstep,
-			 uint8_t scales_out[12], uint16_t *d_out, uint16_t *dmin_out,
-			 uint8_t L[256])
+/* qkern.h: the 8 scale searches of a Q4_K / Q5_K super-block */
+void qt_k4_search(const float *x, int nmax, float rmin, int nstep, float scales[8],
+		  float mins[8], uint8_t L[256])
 {
 	uint8_t Laux[32];
 	float weights[32];
-	float mins[8], scales[8]; /* per sub-block of 32 */
-	int ls[8], lm[8];
-	float max_scale = 0.0f, max_min = 0.0f;
 
 	for (int j = 0; j < 8; j++) {
 		const float *xj = x + 32 * j;
@@ -284,6 +305,20 @@ void qt_kquant_scales_k4(const float *x, int nmax, float rmin, int nstep,
 			weights[l] = av_x + fabsf(xj[l]);
 		scales[j] = qt_make_qkx2_quants(32, nmax, xj, weights, L + 32 * j, &mins[j],
 						Laux, rmin, 0.1f, nstep, false);
+	}
+}
+
+/* qkern.h: shared with Q5_K (q_kquants_high.c) */
+void qt_kquant_scales_k4(const float *x, int nmax, float rmin, int nstep, qt_k4_search_fn search,
+			 uint8_t scales_out[12], uint16_t *d_out, uint16_t *dmin_out,
+			 uint8_t L[256])
+{
+	float mins[8], scales[8]; /* per sub-block of 32 */
+	int ls[8], lm[8];
+	float max_scale = 0.0f, max_min = 0.0f;
+
+	search(x, nmax, rmin, nstep, scales, mins, L);
+	for (int j = 0; j < 8; j++) {
 		if (scales[j] > max_scale)
 			max_scale = scales[j];
 		if (mins[j] > max_min)
@@ -329,17 +364,27 @@ void qt_pack_q4_K_qs(uint8_t qs[128], const uint8_t L[256])
 			qs[32 * c + l] = (uint8_t)(L[64 * c + l] | L[64 * c + l + 32] << 4);
 }
 
+void qt_q4_K_block(const float *x, struct qt_block_q4_K *y, qt_k4_search_fn search)
+{
+	uint8_t L[QT_QK_K];
+
+	qt_kquant_scales_k4(x, 15, -1.0f, 20, search, y->scales, &y->d, &y->dmin, L);
+	qt_pack_q4_K_qs(y->qs, L);
+}
+
 void qt_quantize_q4_K(const float *x, void *vy, int64_t n)
 {
 	uint8_t *dst = vy; /* any alignment: each block goes through yb */
 
 	assert(n % QT_QK_K == 0);
+	if (qt_simd_avx2()) {
+		qt_avx2_quantize_q4_K(x, vy, n);
+		return;
+	}
 	for (int64_t b = 0; b < n / QT_QK_K; b++, x += QT_QK_K) {
 		struct qt_block_q4_K yb;
-		uint8_t L[QT_QK_K];
 
-		qt_kquant_scales_k4(x, 15, -1.0f, 20, yb.scales, &yb.d, &yb.dmin, L);
-		qt_pack_q4_K_qs(yb.qs, L);
+		qt_q4_K_block(x, &yb, qt_k4_search);
 		memcpy(dst + b * sizeof(yb), &yb, sizeof(yb));
 	}
 }

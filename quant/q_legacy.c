@@ -15,6 +15,7 @@
 #include "blocks.h"
 #include "fp16.h"
 #include "qkern.h"
+#include "qsimd.h"
 
 /* The signed value of largest magnitude; the first one wins ties. */
 static float signed_absmax(const float *x, int n)
@@ -66,6 +67,10 @@ void qt_quantize_q4_0(const float *x, void *vy, int64_t n)
 	uint8_t *dst = vy; /* any alignment: each block goes through yb */
 
 	assert(n % QT_QK4_0 == 0);
+	if (qt_simd_avx2()) {
+		qt_avx2_quantize_q4_0(x, vy, n);
+		return;
+	}
 	for (int64_t b = 0; b < n / QT_QK4_0; b++, x += QT_QK4_0) {
 		struct qt_block_q4_0 yb;
 		const float max = signed_absmax(x, QT_QK4_0);
@@ -108,6 +113,10 @@ void qt_quantize_q4_1(const float *x, void *vy, int64_t n)
 	uint8_t *dst = vy; /* any alignment: each block goes through yb */
 
 	assert(n % QT_QK4_1 == 0);
+	if (qt_simd_avx2()) {
+		qt_avx2_quantize_q4_1(x, vy, n);
+		return;
+	}
 	for (int64_t b = 0; b < n / QT_QK4_1; b++, x += QT_QK4_1) {
 		struct qt_block_q4_1 yb;
 		float min, max;
@@ -153,6 +162,10 @@ void qt_quantize_q5_0(const float *x, void *vy, int64_t n)
 	uint8_t *dst = vy; /* any alignment: each block goes through yb */
 
 	assert(n % QT_QK5_0 == 0);
+	if (qt_simd_avx2()) {
+		qt_avx2_quantize_q5_0(x, vy, n);
+		return;
+	}
 	for (int64_t b = 0; b < n / QT_QK5_0; b++, x += QT_QK5_0) {
 		struct qt_block_q5_0 yb;
 		const float max = signed_absmax(x, QT_QK5_0);
@@ -198,6 +211,10 @@ void qt_quantize_q5_1(const float *x, void *vy, int64_t n)
 	uint8_t *dst = vy; /* any alignment: each block goes through yb */
 
 	assert(n % QT_QK5_1 == 0);
+	if (qt_simd_avx2()) {
+		qt_avx2_quantize_q5_1(x, vy, n);
+		return;
+	}
 	for (int64_t b = 0; b < n / QT_QK5_1; b++, x += QT_QK5_1) {
 		struct qt_block_q5_1 yb;
 		float min, max;
@@ -247,6 +264,10 @@ void qt_quantize_q8_0(const float *x, void *vy, int64_t n)
 	uint8_t *dst = vy; /* any alignment: each block goes through yb */
 
 	assert(n % QT_QK8_0 == 0);
+	if (qt_simd_avx2()) {
+		qt_avx2_quantize_q8_0(x, vy, n);
+		return;
+	}
 	for (int64_t b = 0; b < n / QT_QK8_0; b++, x += QT_QK8_0) {
 		struct qt_block_q8_0 yb;
 		float amax = 0.0f;

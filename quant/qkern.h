@@ -94,13 +94,39 @@ float qt_make_qkx2_quants(int n, int nmax, const float *x, const float *weights,
 			  uint8_t *L, float *the_min, uint8_t *Laux,
 			  float rmin, float rdelta, int nstep, bool use_mad);
 
-/* The common first half of Q4_K and Q5_K (q_kquants_low.c): per sub-block of
- * 32 a qkx2 search (rdelta 0.1) with weights sqrt(mean x^2) + |x|, then the
- * 6-bit scales and mins packed into scales_out, d and dmin as fp16, and the
- * levels L[256] in [0, nmax] requantized with the stored scales. */
-void qt_kquant_scales_k4(const float *x, int nmax, float rmin, int nstep,
+/* ---- one super-block of each k-quant, split at its sub-block searches ----
+ * A search fills the per-sub-block scales (and mins) and levels L of one
+ * super-block x[256]; the scalar searches are the loops over qsearch.c
+ * above, the AVX2 ones (q_simd_kquants.c) do the same sub-blocks in vector
+ * lanes. qt_qN_K_block then does the rest (scale quantization, fp16 round
+ * trip, requantization, packing) the same way for both. */
+
+/* Q4_K / Q5_K: per sub-block of 32 a qkx2 search (rdelta 0.1) with weights
+ * sqrt(mean x^2) + |x|: scales[8], mins[8], L[256] in [0, nmax] */
+typedef void (*qt_k4_search_fn)(const float *x, int nmax, float rmin, int nstep,
+				float scales[8], float mins[8], uint8_t L[256]);
+/* Q2_K: 16 qkx2 searches of 16 (weights |x|, MAD) */
+typedef void (*qt_q2_search_fn)(const float *x, float scales[16], float mins[16],
+				uint8_t L[256]);
+/* Q3_K (make_q3_quants) and Q6_K (make_qx_quants, rmse_type 1): 16 of 16 */
+typedef void (*qt_s16_search_fn)(const float *x, float scales[16], int8_t L[256]);
+
+void qt_k4_search(const float *x, int nmax, float rmin, int nstep, float scales[8],
+		  float mins[8], uint8_t L[256]);
+
+/* The common first half of Q4_K and Q5_K (q_kquants_low.c): the searches,
+ * then the 6-bit scales and mins packed into scales_out, d and dmin as
+ * fp16, and the levels L[256] in [0, nmax] requantized with the stored
+ * scales. */
+void qt_kquant_scales_k4(const float *x, int nmax, float rmin, int nstep, qt_k4_search_fn search,
 			 uint8_t scales_out[12], uint16_t *d_out, uint16_t *dmin_out,
 			 uint8_t L[256]);
+
+void qt_q2_K_block(const float *x, struct qt_block_q2_K *y, qt_q2_search_fn search);
+void qt_q3_K_block(const float *x, struct qt_block_q3_K *y, qt_s16_search_fn search);
+void qt_q4_K_block(const float *x, struct qt_block_q4_K *y, qt_k4_search_fn search);
+void qt_q5_K_block(const float *x, struct qt_block_q5_K *y, qt_k4_search_fn search);
+void qt_q6_K_block(const float *x, struct qt_block_q6_K *y, qt_s16_search_fn search);
 
 /* ggml's make_qp_quants: non-negative x to [0, nmax] with weights qw (the
  * sub-block scales of the weighted k-quants); L gets the levels. */

@@ -24,14 +24,16 @@ stop() {
 	exit 1
 }
 
-for t in "$@"; do
-	name=$(basename "$t")
-	"$t" >"$log" 2>&1
+# run_unit NAME PROGRAM [ENV=VALUE...]: one CMocka program, counted
+run_unit() {
+	name=$1
+	t=$2
+	shift 2
+	env "$@" "$t" >"$log" 2>&1
 	rc=$?
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-	p=${p:-0}; f=${f:-0}; s=${s:-0}
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 	note=""
@@ -45,6 +47,16 @@ for t in "$@"; do
 		[ "$s" -gt 0 ] && grep '^\[  SKIPPED \] [^0-9]' "$log" | sort -u | sed 's/^\[  SKIPPED \] /SKIP   /'
 		echo "PASS $name ($p tests$note)"
 	fi
+}
+
+for t in "$@"; do
+	name=$(basename "$t")
+	run_unit "$name" "$t"
+	# the quantizer tests again on the scalar path (the default run takes
+	# the SIMD path where the CPU has one; quant/qsimd.h)
+	case $name in
+	test_quant*) run_unit "$name [QWENKIT_SIMD=off]" "$t" QWENKIT_SIMD=off ;;
+	esac
 done
 
 for s in tests/cli/*.sh; do

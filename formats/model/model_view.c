@@ -7,6 +7,7 @@
 
 #include "../../quant/fp16.h"
 #include "../../quant/qtype.h"
+#include "../../quant/quants.h"
 #include "../base/dtype.h"
 #include "../base/io.h"
 #include "../container/pq.h"
@@ -118,13 +119,11 @@ static bool widen(int dtype, const uint8_t *p, float *out, uint64_t n)
 		for (uint64_t i = 0; i < n; i++)
 			out[i] = qt_f32_from_bits(qk_ld32(p + 4 * i));
 		return true;
-	case QK_DT_F16:
-		for (uint64_t i = 0; i < n; i++)
-			out[i] = qt_fp16_to_fp32(qk_ld16(p + 2 * i));
+	case QK_DT_F16: /* quant/'s row widening: SIMD where the CPU has it */
+		qt_dequantize_f16(p, out, (int64_t)n);
 		return true;
 	case QK_DT_BF16:
-		for (uint64_t i = 0; i < n; i++)
-			out[i] = qt_bf16_to_fp32(qk_ld16(p + 2 * i));
+		qt_dequantize_bf16(p, out, (int64_t)n);
 		return true;
 	default:
 		return false;

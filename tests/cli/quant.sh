@@ -218,6 +218,21 @@ for f in qwen2 qwen3_moe qwen3_next; do
 		fi
 	fi
 done
+# ---- the SIMD and scalar quantizers (quant/qsimd.h): the same file for
+# every type, whatever the thread count (QWENKIT_SIMD=off forces scalar;
+# on a CPU without AVX2 both runs are scalar and this checks nothing new) ----
+for ty in Q4_K_M Q2_K Q3_K_M Q4_0 Q4_1 Q5_0 Q5_1 Q5_K_M Q6_K Q8_0 F16 BF16; do
+	rm -f "$tmp/simd.gguf" "$tmp/scalar.gguf"
+	if run "qwen2 $ty -t 3" "$Q" -q -t 3 $M/qwen2 --type "$ty" -o "$tmp/simd.gguf" &&
+	   run "qwen2 $ty QWENKIT_SIMD=off -t 1" env QWENKIT_SIMD=off "$Q" -q -t 1 $M/qwen2 \
+		--type "$ty" -o "$tmp/scalar.gguf"; then
+		if cmp -s "$tmp/simd.gguf" "$tmp/scalar.gguf"; then
+			ok "qwen2 $ty: the SIMD path at -t 3 and the scalar path at -t 1 give the same bytes"
+		else
+			notok "qwen2 $ty: SIMD and scalar outputs differ ($(cmp "$tmp/simd.gguf" "$tmp/scalar.gguf"))"
+		fi
+	fi
+done
 expect 2 "--keep-mtp applies to safetensors inputs" -- "$tmp/auto.gguf" --type Q8_0 --keep-mtp -o "$X"
 
 # ---- requantizing ----

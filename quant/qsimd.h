@@ -1,0 +1,64 @@
+/* qsimd.h - the SIMD paths of quant/ and how one is chosen.
+ *
+ * Every quantizer and fp16/bf16 row conversion of quants.h has a scalar
+ * path (the specification, always compiled) and, on x86-64, an AVX2 path
+ * that writes the same bytes: each vector lane does the scalar arithmetic
+ * of one independent group (a sub-block's scale search, a legacy block, an
+ * element), in the scalar order, with the same float/int conversions and
+ * the same tie-breaking (quant/README.md, "SIMD paths"). The AVX2 functions
+ * are compiled for AVX2 with target attributes only, so the library still
+ * runs on any x86-64; they are used only when the CPU has AVX2.
+ *
+ * The level is chosen once, on first use: the best the CPU has, unless the
+ * environment variable QWENKIT_SIMD says "off" (scalar everywhere) or
+ * "avx2" (the same as the default where AVX2 exists). qt_simd_select()
+ * overrides it (tests run both paths this way). Thread-safe: the level is
+ * an atomic int; switching while other threads quantize gives each call
+ * one path or the other, never a mix within a call.
+ */
+#ifndef QT_QSIMD_H
+#define QT_QSIMD_H
+
+#include <stdint.h>
+
+enum qt_simd_level {
+	QT_SIMD_SCALAR = 0, /* the portable C of q_legacy.c, q_kquants_*.c, fp16.c */
+	QT_SIMD_AVX2 = 1,   /* q_simd_*.c */
+};
+
+/* The level quantizers use now (reads QWENKIT_SIMD on first call). */
+int qt_simd_level(void);
+/* The best level this CPU supports (QT_SIMD_SCALAR off x86-64). */
+int qt_simd_best(void);
+/* Use `level`, clamped to qt_simd_best(); returns the level now in use. */
+int qt_simd_select(int level);
+/* "scalar" or "avx2" */
+const char *qt_simd_name(int level);
+
+/* ---- internal to quant/: the AVX2 kernels (q_simd_*.c), each with the
+ * qt_quantize_fn / row shape of its scalar twin; call only when
+ * qt_simd_level() >= QT_SIMD_AVX2. ---- */
+void qt_avx2_quantize_q4_0(const float *x, void *y, int64_t n);
+void qt_avx2_quantize_q4_1(const float *x, void *y, int64_t n);
+void qt_avx2_quantize_q5_0(const float *x, void *y, int64_t n);
+void qt_avx2_quantize_q5_1(const float *x, void *y, int64_t n);
+void qt_avx2_quantize_q8_0(const float *x, void *y, int64_t n);
+void qt_avx2_quantize_q2_K(const float *x, void *y, int64_t n);
+void qt_avx2_quantize_q3_K(const float *x, void *y, int64_t n);
+void qt_avx2_quantize_q4_K(const float *x, void *y, int64_t n);
+void qt_avx2_quantize_q5_K(const float *x, void *y, int64_t n);
+void qt_avx2_quantize_q6_K(const float *x, void *y, int64_t n);
+/* x: n floats, y: n 16-bit patterns (any alignment), and back */
+void qt_avx2_fp32_to_fp16(const float *x, void *y, int64_t n);
+void qt_avx2_fp32_to_bf16(const float *x, void *y, int64_t n);
+void qt_avx2_fp16_to_fp32(const void *x, float *y, int64_t n);
+void qt_avx2_bf16_to_fp32(const void *x, float *y, int64_t n);
+
+/* true when the AVX2 path is in use: each scalar entry point starts with
+ *   if (qt_simd_avx2()) { qt_avx2_<same name>(x, y, n); return; } */
+static inline int qt_simd_avx2(void)
+{
+	return qt_simd_level() >= QT_SIMD_AVX2;
+}
+
+#endif
