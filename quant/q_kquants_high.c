@@ -130,8 +130,7 @@ void qt_q6_K_finish(const float *x, struct qt_block_q6_K *y, const float scales[
 
 		if (d == 0.0f)
 			continue;
-		for (int i = 0; i < 16; i++)
-			L[16 * j + i] = (int8_t)(qt_imax(-32, qt_imin(31, qt_nearest_int(x[16 * j + i] / d))) + 32);
+		qt_requant_sym(x + 16 * j, 16, d, -32, 31, 32, (uint8_t *)L + 16 * j);
 	}
 	/* in each half h of 128 elements, for l < 32: ql[64h + l] holds the low
 	 * nibbles of elements l (low) and l + 64 (high), ql[64h + l + 32] those

@@ -23,6 +23,10 @@
  * elements l, l+32, l+64, l+96 from the low bits up. Shared by Q2_K/Q3_K. */
 static void pack_2bit(uint8_t qs[64], const uint8_t *L)
 {
+	if (qt_simd_avx2()) {
+		qt_avx2_pack_2bit(qs, L);
+		return;
+	}
 	for (int h = 0; h < 2; h++) {
 		const uint8_t *Lh = L + 128 * h;
 
@@ -38,6 +42,27 @@ static int get_2bit(const uint8_t qs[64], int e)
 	const int h = e / 128, r = e % 128;
 
 	return qs[32 * h + r % 32] >> (2 * (r / 32)) & 3;
+}
+
+/* qkern.h: the requantization loops of the k-quant tails */
+void qt_requant_sym(const float *x, int n, float d, int lo, int hi, int off, uint8_t *L)
+{
+	if (qt_simd_avx2()) {
+		qt_avx2_requant_sym(x, n, d, lo, hi, off, L);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		L[i] = (uint8_t)(qt_imax(lo, qt_imin(hi, qt_nearest_int(x[i] / d))) + off);
+}
+
+void qt_requant_asym(const float *x, int n, float dm, float d, int nmax, uint8_t *L)
+{
+	if (qt_simd_avx2()) {
+		qt_avx2_requant_asym(x, n, dm, d, nmax, L);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		L[i] = (uint8_t)qt_imax(0, qt_imin(nmax, qt_nearest_int((x[i] + dm) / d)));
 }
 
 /* ---- Q2_K ---- */
@@ -102,8 +127,7 @@ void qt_q2_K_finish(const float *x, struct qt_block_q2_K *y, uint8_t L[256])
 			continue;
 		const float dm = qt_fp16_to_fp32(y->dmin) * (float)(y->scales[j] >> 4);
 
-		for (int i = 0; i < 16; i++)
-			L[16 * j + i] = (uint8_t)qt_imax(0, qt_imin(3, qt_nearest_int((x[16 * j + i] + dm) / d)));
+		qt_requant_asym(x + 16 * j, 16, dm, d, 3, L + 16 * j);
 	}
 	pack_2bit(y->qs, L);
 }
@@ -208,8 +232,11 @@ void qt_q3_K_finish(const float *x, struct qt_block_q3_K *y, int8_t L[256])
 
 		if (d == 0.0f)
 			continue;
-		for (int i = 0; i < 16; i++)
-			L[16 * j + i] = (int8_t)(qt_imax(-4, qt_imin(3, qt_nearest_int(x[16 * j + i] / d))) + 4);
+		qt_requant_sym(x + 16 * j, 16, d, -4, 3, 4, (uint8_t *)L + 16 * j);
+	}
+	if (qt_simd_avx2()) {
+		qt_avx2_q3_K_bits(L, y->hmask, y->qs);
+		return;
 	}
 	/* levels 4..7 set the high bit (element e: bit e/32 of hmask[e%32]) */
 	uint8_t low[QT_QK_K];
@@ -351,8 +378,7 @@ void qt_kquant_requant_k4(const float *x, int nmax, const uint8_t scales[12], ui
 			continue;
 		const float dm = qt_fp16_to_fp32(dmin16) * (float)m;
 
-		for (int i = 0; i < 32; i++)
-			L[32 * j + i] = (uint8_t)qt_imax(0, qt_imin(nmax, qt_nearest_int((x[32 * j + i] + dm) / d)));
+		qt_requant_asym(x + 32 * j, 32, dm, d, nmax, L + 32 * j);
 	}
 }
 

@@ -71,4 +71,17 @@ STUB_Q(quantize_q4_0) STUB_Q(quantize_q4_1) STUB_Q(quantize_q5_0) STUB_Q(quantiz
 STUB_Q(quantize_q8_0) STUB_Q(quantize_q2_K) STUB_Q(quantize_q3_K) STUB_Q(quantize_q4_K)
 STUB_Q(quantize_q5_K) STUB_Q(quantize_q6_K) STUB_Q(fp32_to_fp16) STUB_Q(fp32_to_bf16)
 STUB_D(fp16_to_fp32) STUB_D(bf16_to_fp32)
+void qt_avx2_pack_2bit(uint8_t qs[64], const uint8_t *L) { (void)qs; (void)L; }
+void qt_avx2_q3_K_bits(const int8_t L[256], uint8_t hmask[32], uint8_t qs[64])
+{
+	(void)L; (void)hmask; (void)qs;
+}
+void qt_avx2_requant_sym(const float *x, int n, float d, int lo, int hi, int off, uint8_t *L)
+{
+	(void)x; (void)n; (void)d; (void)lo; (void)hi; (void)off; (void)L;
+}
+void qt_avx2_requant_asym(const float *x, int n, float dm, float d, int nmax, uint8_t *L)
+{
+	(void)x; (void)n; (void)dm; (void)d; (void)nmax; (void)L;
+}
 #endif

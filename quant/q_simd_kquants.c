@@ -178,62 +178,98 @@ QT_AVX2_INLINE __m256 qx_lanes(int n, int nmax, const __m256 *xt, __m256i *L)
 	return zero_groups(L, n, empty, scale);
 }
 
-/* qt_make_q3_quants(n, nmax, x, L) on 8 lanes; L[i] = l + nmax (0 for an
- * all-zero group) */
-QT_AVX2_INLINE __m256 q3_lanes(int n, int nmax, const __m256 *xt, __m256i *L)
+/* qt_make_q3_quants(16, 4, x, L) on 8 lanes: the state of one vector of
+ * groups. L[i] = l + nmax at the end (0 for an all-zero group). */
+struct q3_lanes {
+	__m256 xt[16], w[16], wx[16]; /* x, x^2, x^2 * x */
+	__m256i L[16];
+	__m256 sumlx, suml2;
+	__m256 active;                /* still sweeping (scalar: not broken out) */
+	__m256 empty;                 /* all-zero group (scalar: early return) */
+	__m256 changed;               /* a level moved in this sweep */
+};
+
+#define Q3_N 16
+#define Q3_NMAX 4
+
+QT_AVX2_INLINE void q3_start(struct q3_lanes *q)
 {
 	const __m256 zero = _mm256_setzero_ps();
 	__m256 amax;
-	const __m256 max = qv_absmax(xt, n, &amax);
-	const __m256 empty = _mm256_cmp_ps(amax, _mm256_set1_ps(QT_GROUP_MAX_EPS), _CMP_LT_OQ);
-	const __m256 iscale = _mm256_div_ps(_mm256_set1_ps((float)-nmax), max);
-	__m256 w[32], wx[32];
-	__m256 sumlx = zero, suml2 = zero;
-	__m256 active = _mm256_xor_ps(empty, _mm256_castsi256_ps(_mm256_set1_epi32(-1)));
+	const __m256 max = qv_absmax(q->xt, Q3_N, &amax);
+	const __m256 iscale = _mm256_div_ps(_mm256_set1_ps((float)-Q3_NMAX), max);
 
-	for (int i = 0; i < n; i++) {
-		const __m256i l = qv_clamp(qv_nearest_int(_mm256_mul_ps(iscale, xt[i])), -nmax, nmax - 1);
+	q->empty = _mm256_cmp_ps(amax, _mm256_set1_ps(QT_GROUP_MAX_EPS), _CMP_LT_OQ);
+	q->active = _mm256_xor_ps(q->empty, _mm256_castsi256_ps(_mm256_set1_epi32(-1)));
+	q->sumlx = zero;
+	q->suml2 = zero;
+	for (int i = 0; i < Q3_N; i++) {
+		const __m256i l = qv_clamp(qv_nearest_int(_mm256_mul_ps(iscale, q->xt[i])), -Q3_NMAX,
+					   Q3_NMAX - 1);
 		const __m256 lf = _mm256_cvtepi32_ps(l);
 
-		w[i] = _mm256_mul_ps(xt[i], xt[i]);
-		wx[i] = _mm256_mul_ps(w[i], xt[i]);
-		L[i] = l;
-		sumlx = _mm256_add_ps(sumlx, _mm256_mul_ps(wx[i], lf));
-		suml2 = _mm256_add_ps(suml2, _mm256_mul_ps(_mm256_mul_ps(w[i], lf), lf));
+		q->w[i] = _mm256_mul_ps(q->xt[i], q->xt[i]);
+		q->wx[i] = _mm256_mul_ps(q->w[i], q->xt[i]);
+		q->L[i] = l;
+		q->sumlx = _mm256_add_ps(q->sumlx, _mm256_mul_ps(q->wx[i], lf));
+		q->suml2 = _mm256_add_ps(q->suml2, _mm256_mul_ps(_mm256_mul_ps(q->w[i], lf), lf));
 	}
-	for (int itry = 0; itry < 5 && _mm256_movemask_ps(active); itry++) {
-		__m256 changed = zero;
+}
 
-		for (int i = 0; i < n; i++) {
-			const __m256 lf = _mm256_cvtepi32_ps(L[i]);
-			__m256 slx = _mm256_sub_ps(sumlx, _mm256_mul_ps(wx[i], lf));
-			const __m256 c1 = _mm256_cmp_ps(slx, zero, _CMP_GT_OQ);
-			__m256 sl2 = _mm256_sub_ps(suml2, _mm256_mul_ps(_mm256_mul_ps(w[i], lf), lf));
-			const __m256i new_l = qv_clamp(
-				qv_nearest_int(_mm256_div_ps(_mm256_mul_ps(xt[i], sl2), slx)), -nmax, nmax - 1);
-			const __m256 c2 = _mm256_castsi256_ps(_mm256_xor_si256(
-				_mm256_cmpeq_epi32(new_l, L[i]), _mm256_set1_epi32(-1)));
-			const __m256 nf = _mm256_cvtepi32_ps(new_l);
+/* one element of a sweep: move level i where the scalar code would */
+QT_AVX2_INLINE void q3_step(struct q3_lanes *q, int i)
+{
+	const __m256 zero = _mm256_setzero_ps();
+	const __m256 lf = _mm256_cvtepi32_ps(q->L[i]);
+	__m256 slx = _mm256_sub_ps(q->sumlx, _mm256_mul_ps(q->wx[i], lf));
+	const __m256 c1 = _mm256_cmp_ps(slx, zero, _CMP_GT_OQ);
+	__m256 sl2 = _mm256_sub_ps(q->suml2, _mm256_mul_ps(_mm256_mul_ps(q->w[i], lf), lf));
+	const __m256i new_l = qv_clamp(qv_nearest_int(_mm256_div_ps(_mm256_mul_ps(q->xt[i], sl2), slx)),
+				       -Q3_NMAX, Q3_NMAX - 1);
+	const __m256 c2 = _mm256_castsi256_ps(
+		_mm256_xor_si256(_mm256_cmpeq_epi32(new_l, q->L[i]), _mm256_set1_epi32(-1)));
+	const __m256 nf = _mm256_cvtepi32_ps(new_l);
 
-			slx = _mm256_add_ps(slx, _mm256_mul_ps(wx[i], nf));
-			sl2 = _mm256_add_ps(sl2, _mm256_mul_ps(_mm256_mul_ps(w[i], nf), nf));
-			const __m256 c3 = _mm256_and_ps(
-				_mm256_cmp_ps(sl2, zero, _CMP_GT_OQ),
-				_mm256_cmp_ps(_mm256_mul_ps(_mm256_mul_ps(slx, slx), suml2),
-					      _mm256_mul_ps(_mm256_mul_ps(sumlx, sumlx), sl2), _CMP_GT_OQ));
-			const __m256 upd = _mm256_and_ps(_mm256_and_ps(active, c1), _mm256_and_ps(c2, c3));
+	slx = _mm256_add_ps(slx, _mm256_mul_ps(q->wx[i], nf));
+	sl2 = _mm256_add_ps(sl2, _mm256_mul_ps(_mm256_mul_ps(q->w[i], nf), nf));
+	const __m256 c3 = _mm256_and_ps(
+		_mm256_cmp_ps(sl2, zero, _CMP_GT_OQ),
+		_mm256_cmp_ps(_mm256_mul_ps(_mm256_mul_ps(slx, slx), q->suml2),
+			      _mm256_mul_ps(_mm256_mul_ps(q->sumlx, q->sumlx), sl2), _CMP_GT_OQ));
+	const __m256 upd = _mm256_and_ps(_mm256_and_ps(q->active, c1), _mm256_and_ps(c2, c3));
 
-			L[i] = qv_blendi(L[i], new_l, upd);
-			sumlx = qv_blend(sumlx, slx, upd);
-			suml2 = qv_blend(suml2, sl2, upd);
-			changed = _mm256_or_ps(changed, upd);
+	q->L[i] = qv_blendi(q->L[i], new_l, upd);
+	q->sumlx = qv_blend(q->sumlx, slx, upd);
+	q->suml2 = qv_blend(q->suml2, sl2, upd);
+	q->changed = _mm256_or_ps(q->changed, upd);
+}
+
+/* the two vectors of a Q3_K super-block's 16 groups, swept together so
+ * their dependency chains overlap; returns the scales */
+QT_AVX2_INLINE void q3_lanes2(struct q3_lanes q[2], __m256 scale[2])
+{
+	const __m256 zero = _mm256_setzero_ps();
+
+	q3_start(&q[0]);
+	q3_start(&q[1]);
+	for (int itry = 0; itry < 5 && _mm256_movemask_ps(_mm256_or_ps(q[0].active, q[1].active));
+	     itry++) {
+		q[0].changed = zero;
+		q[1].changed = zero;
+		for (int i = 0; i < Q3_N; i++) {
+			q3_step(&q[0], i);
+			q3_step(&q[1], i);
 		}
-		active = _mm256_and_ps(active, changed);
+		q[0].active = _mm256_and_ps(q[0].active, q[0].changed);
+		q[1].active = _mm256_and_ps(q[1].active, q[1].changed);
 	}
-	for (int i = 0; i < n; i++)
-		L[i] = _mm256_add_epi32(L[i], _mm256_set1_epi32(nmax));
-	return zero_groups(L, n, empty,
-			   qv_blend(zero, _mm256_div_ps(sumlx, suml2), _mm256_cmp_ps(suml2, zero, _CMP_GT_OQ)));
+	for (int g = 0; g < 2; g++) {
+		for (int i = 0; i < Q3_N; i++)
+			q[g].L[i] = _mm256_add_epi32(q[g].L[i], _mm256_set1_epi32(Q3_NMAX));
+		scale[g] = zero_groups(q[g].L, Q3_N, q[g].empty,
+				       qv_blend(zero, _mm256_div_ps(q[g].sumlx, q[g].suml2),
+						_mm256_cmp_ps(q[g].suml2, zero, _CMP_GT_OQ)));
+	}
 }
 
 /* element i of 8 groups of `stride` floats starting at x */
@@ -294,13 +330,15 @@ static QT_AVX2 void q2_search(const float *x, float scales[16], float mins[16], 
 
 static QT_AVX2 void q3_search(const float *x, float scales[16], int8_t L[256])
 {
-	for (int g = 0; g < 2; g++) {
-		__m256 xt[16];
-		__m256i Lt[16];
+	struct q3_lanes q[2];
+	__m256 sc[2];
 
-		gather_groups(x + 128 * g, 16, 16, xt);
-		_mm256_storeu_ps(scales + 8 * g, q3_lanes(16, 4, xt, Lt));
-		scatter_u8(Lt, 16, 16, (uint8_t *)L + 128 * g);
+	for (int g = 0; g < 2; g++)
+		gather_groups(x + 128 * g, Q3_N, 16, q[g].xt);
+	q3_lanes2(q, sc);
+	for (int g = 0; g < 2; g++) {
+		_mm256_storeu_ps(scales + 8 * g, sc[g]);
+		scatter_u8(q[g].L, Q3_N, 16, (uint8_t *)L + 128 * g);
 	}
 }
 
@@ -314,6 +352,74 @@ static QT_AVX2 void q6_search(const float *x, float scales[16], int8_t L[256])
 		_mm256_storeu_ps(scales + 8 * g, qx_lanes(16, 32, xt, Lt));
 		scatter_u8(Lt, 16, 16, (uint8_t *)L + 128 * g);
 	}
+}
+
+/* 8 ints in 0..255 as 8 bytes at L */
+QT_AVX2_INLINE void store_u8x8(uint8_t *L, __m256i v)
+{
+	const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+
+	_mm_storel_epi64((__m128i *)L, _mm_packus_epi16(w, w));
+}
+
+QT_AVX2 void qt_avx2_requant_sym(const float *x, int n, float d, int lo, int hi, int off, uint8_t *L)
+{
+	const __m256 vd = _mm256_set1_ps(d);
+
+	for (int i = 0; i < n; i += 8)
+		store_u8x8(L + i, _mm256_add_epi32(qv_clamp(qv_nearest_int(_mm256_div_ps(_mm256_loadu_ps(x + i), vd)),
+							    lo, hi),
+						   _mm256_set1_epi32(off)));
+}
+
+QT_AVX2 void qt_avx2_requant_asym(const float *x, int n, float dm, float d, int nmax, uint8_t *L)
+{
+	const __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(dm);
+
+	for (int i = 0; i < n; i += 8)
+		store_u8x8(L + i, qv_clamp(qv_nearest_int(_mm256_div_ps(_mm256_add_ps(_mm256_loadu_ps(x + i), vm), vd)),
+					   0, nmax));
+}
+
+/* byte lanes a | b << 2 | c << 4 | d << 6, each shift kept to its byte as
+ * C's uint8_t result keeps it (16-bit shifts, then the spill masked off) */
+QT_AVX2_INLINE __m256i or_2bit(__m256i a, __m256i b, __m256i c, __m256i d)
+{
+	const __m256i b2 = _mm256_and_si256(_mm256_slli_epi16(b, 2), _mm256_set1_epi8((char)0xfc));
+	const __m256i c4 = _mm256_and_si256(_mm256_slli_epi16(c, 4), _mm256_set1_epi8((char)0xf0));
+	const __m256i d6 = _mm256_and_si256(_mm256_slli_epi16(d, 6), _mm256_set1_epi8((char)0xc0));
+
+	return _mm256_or_si256(_mm256_or_si256(a, b2), _mm256_or_si256(c4, d6));
+}
+
+QT_AVX2 void qt_avx2_pack_2bit(uint8_t qs[64], const uint8_t *L)
+{
+	for (int h = 0; h < 2; h++) {
+		const __m256i *c = (const __m256i *)(L + 128 * h);
+
+		_mm256_storeu_si256((__m256i *)(qs + 32 * h),
+				    or_2bit(_mm256_loadu_si256(c), _mm256_loadu_si256(c + 1),
+					    _mm256_loadu_si256(c + 2), _mm256_loadu_si256(c + 3)));
+	}
+}
+
+/* chunk c = e / 32: hmask[e % 32] bit c set where L[e] > 3 (signed), and
+ * then L[e] - 4; the low levels packed as Q2_K's */
+QT_AVX2 void qt_avx2_q3_K_bits(const int8_t L[256], uint8_t hmask[32], uint8_t qs[64])
+{
+	__m256i low[8], hm = _mm256_setzero_si256();
+
+	for (int c = 0; c < 8; c++) {
+		const __m256i l = _mm256_loadu_si256((const __m256i *)(L + 32 * c));
+		const __m256i gt = _mm256_cmpgt_epi8(l, _mm256_set1_epi8(3));
+
+		hm = _mm256_or_si256(hm, _mm256_and_si256(gt, _mm256_set1_epi8((char)(1u << c))));
+		low[c] = _mm256_sub_epi8(l, _mm256_and_si256(gt, _mm256_set1_epi8(4)));
+	}
+	_mm256_storeu_si256((__m256i *)hmask, hm);
+	for (int h = 0; h < 2; h++)
+		_mm256_storeu_si256((__m256i *)(qs + 32 * h),
+				    or_2bit(low[4 * h], low[4 * h + 1], low[4 * h + 2], low[4 * h + 3]));
 }
 
 /* ---- the row entry points (qsimd.h) ---- */

@@ -1,19 +1,24 @@
-/* q_simd_legacy.c - AVX2 Q4_0 ... Q8_0 (one 32-element block per lane,
- * eight blocks at a time) and the fp16/bf16 row conversions (one element
- * per lane).
+/* q_simd_legacy.c - AVX2 Q4_0 ... Q8_0 (a block's 32 elements in four
+ * vectors) and the fp16/bf16 row conversions (one element per lane).
  *
- * A legacy block's scale comes from a reduction over its 32 values whose
- * result can depend on the order (a NaN, or which of +0 and -0 is seen
- * first), so each lane reduces one block in the scalar order, element by
- * element; the per-element quantization then uses that lane's scale. The
- * fp16/bf16 conversions are the bit recipes of fp16.h on 8 lanes, every
- * case (NaN, overflow, normal, subnormal, zero) computed and selected.
+ * A legacy block's scale comes from a reduction over its 32 values; the
+ * scalar loops take the first value that beats the ones before it. The
+ * value they end with does not depend on the order except in two cases,
+ * handled as the scalar code would: which zero (+0 or -0) wins when the
+ * extreme is a zero (the first zero of the block: looked up), and a NaN in
+ * Q8_0's `amax > |x| ? amax : |x|` (such a block is reduced in the scalar
+ * order). Q4_0/Q5_0's absmax and Q4_1/Q5_1's min/max skip NaN by their
+ * comparisons, as max/min with the accumulator second do. The elements are
+ * then quantized with that block's scale, lane by lane. The fp16/bf16
+ * conversions are the bit recipes of fp16.h on 8 lanes, every case (NaN,
+ * overflow, normal, subnormal, zero) computed and selected.
  */
 #include "qsimd.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
 #include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "blocks.h"
@@ -21,175 +26,188 @@
 #include "qkern.h"
 #include "q_simd_avx2.h"
 
-#define NB 8 /* blocks per group: one per lane */
+/* one block: x[32] as 4 vectors */
+struct blk {
+	__m256 v[4];
+};
 
-/* the eight blocks' elements: xt[j] lane k = x[32k + j] */
-QT_AVX2_INLINE void load_blocks(const float *x, __m256 xt[32])
+QT_AVX2_INLINE struct blk load_blk(const float *x)
 {
-	for (int j = 0; j < 32; j++)
-		xt[j] = qv_lanes(x + j, 32);
+	struct blk b;
+
+	for (int k = 0; k < 4; k++)
+		b.v[k] = _mm256_loadu_ps(x + 8 * k);
+	return b;
 }
 
-/* lanes of a float vector as 8 fp16 patterns */
-QT_AVX2_INLINE void fp16_lanes(__m256 v, uint16_t out[NB])
+/* horizontal reductions of 8 lanes with op(lane, acc) */
+QT_AVX2_INLINE float hmax(__m256 v)
 {
-	float f[NB];
+	__m128 m = _mm_max_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
 
-	_mm256_storeu_ps(f, v);
-	for (int k = 0; k < NB; k++)
-		out[k] = qt_fp32_to_fp16(f[k]);
+	m = _mm_max_ps(_mm_movehl_ps(m, m), m);
+	m = _mm_max_ss(_mm_shuffle_ps(m, m, 1), m);
+	return _mm_cvtss_f32(m);
 }
 
-/* 1/d where d != 0, else 0 (`d != 0.0f` is true for a NaN) */
-QT_AVX2_INLINE __m256 inv_or_zero(__m256 d)
+QT_AVX2_INLINE float hmin(__m256 v)
 {
-	const __m256 nz = _mm256_cmp_ps(d, _mm256_setzero_ps(), _CMP_NEQ_UQ);
+	__m128 m = _mm_min_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
 
-	return _mm256_and_ps(nz, _mm256_div_ps(_mm256_set1_ps(1.0f), d));
+	m = _mm_min_ps(_mm_movehl_ps(m, m), m);
+	m = _mm_min_ss(_mm_shuffle_ps(m, m, 1), m);
+	return _mm_cvtss_f32(m);
 }
 
-/* min and max per lane, lo = FLT_MAX, hi = -FLT_MAX first (min_max) */
-QT_AVX2_INLINE void min_max_lanes(const __m256 xt[32], __m256 *lo_out, __m256 *hi_out)
+/* index of the first element equal to `v` (as float ==) */
+QT_AVX2_INLINE int first_equal(const struct blk *b, float v)
+{
+	const __m256 t = _mm256_set1_ps(v);
+	uint32_t mask = 0;
+
+	for (int k = 0; k < 4; k++)
+		mask |= (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(b->v[k], t, _CMP_EQ_OQ)) << (8 * k);
+	return __builtin_ctz(mask); /* callers know one exists */
+}
+
+/* q_legacy.c's signed_absmax: the first value of largest |x| (NaN never
+ * wins: |NaN| is replaced by 0 before the max); +0 when all are zero */
+QT_AVX2_INLINE float signed_absmax(const float *x, const struct blk *b)
+{
+	__m256 acc = _mm256_setzero_ps();
+	struct blk a;
+
+	for (int k = 0; k < 4; k++) {
+		a.v[k] = _mm256_and_ps(qv_abs(b->v[k]), _mm256_cmp_ps(b->v[k], b->v[k], _CMP_ORD_Q));
+		acc = _mm256_max_ps(a.v[k], acc);
+	}
+	const float amax = hmax(acc);
+
+	return amax > 0.0f ? x[first_equal(&a, amax)] : 0.0f;
+}
+
+/* q_legacy.c's min_max: lo from FLT_MAX, hi from -FLT_MAX, NaN skipped; a
+ * zero extreme is the block's first zero, with its sign (a zero min is
+ * stored as m; a zero max shows only in an all-zero block, where max - min
+ * must be first zero minus itself, +0) */
+QT_AVX2_INLINE void min_max(const float *x, const struct blk *b, float *lo_out, float *hi_out)
 {
 	__m256 lo = _mm256_set1_ps(FLT_MAX), hi = _mm256_set1_ps(-FLT_MAX);
 
-	for (int j = 0; j < 32; j++) {
-		lo = qv_blend(lo, xt[j], _mm256_cmp_ps(xt[j], lo, _CMP_LT_OQ));
-		hi = qv_blend(hi, xt[j], _mm256_cmp_ps(xt[j], hi, _CMP_GT_OQ));
+	for (int k = 0; k < 4; k++) {
+		lo = _mm256_min_ps(b->v[k], lo); /* v < lo ? v : lo */
+		hi = _mm256_max_ps(b->v[k], hi);
 	}
-	*lo_out = lo;
-	*hi_out = hi;
+	const float l = hmin(lo), h = hmax(hi);
+
+	*lo_out = l == 0.0f ? x[first_equal(b, 0.0f)] : l;
+	*hi_out = h == 0.0f ? x[first_equal(b, 0.0f)] : h;
 }
 
-/* nibble pairs (q[j] & 15) | (q[j + 16] & 15) << 4 of every lane into qs
- * of the blocks at dst (block k at dst + k * bsize + off) */
-QT_AVX2_INLINE void put_nibbles(const __m256i q[32], uint8_t *dst, size_t bsize, size_t off)
+/* 1/d where d != 0, else 0 (`d != 0.0f` is true for a NaN) */
+static inline float inv_or_zero(float d)
 {
-	const __m256i m = _mm256_set1_epi32(0x0f);
-	int32_t v[NB];
+	return d != 0.0f ? 1.0f / d : 0.0f;
+}
 
-	for (int j = 0; j < 16; j++) {
-		const __m256i b = _mm256_or_si256(_mm256_and_si256(q[j], m),
-						  _mm256_slli_epi32(_mm256_and_si256(q[j + 16], m), 4));
+/* four vectors of ints in 0..255 as 32 bytes in element order */
+QT_AVX2_INLINE __m256i pack_bytes(const __m256i q[4])
+{
+	const __m256i ab = _mm256_packus_epi32(q[0], q[1]);
+	const __m256i cd = _mm256_packus_epi32(q[2], q[3]);
 
-		_mm256_storeu_si256((__m256i *)v, b);
-		for (int k = 0; k < NB; k++)
-			dst[k * bsize + off + (size_t)j] = (uint8_t)v[k];
+	return _mm256_permutevar8x32_epi32(_mm256_packus_epi16(ab, cd),
+					   _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* qs[j] = lo(B[j]) | B[j + 16] << 4 with lo = the whole byte (Q4_0, Q4_1:
+ * ggml ORs the full byte of q0) or its low nibble (Q5_0, Q5_1) */
+QT_AVX2_INLINE void put_nibbles(__m256i B, uint8_t qs[16], int lo_mask)
+{
+	const __m128i lo = _mm_and_si128(_mm256_castsi256_si128(B), _mm_set1_epi8((char)lo_mask));
+	const __m128i hi = _mm_and_si128(_mm_slli_epi16(_mm256_extracti128_si256(B, 1), 4),
+					 _mm_set1_epi8((char)0xf0));
+
+	_mm_storeu_si128((__m128i *)qs, _mm_or_si128(lo, hi));
+}
+
+/* bit 4 of byte j as bit j of the little-endian qh */
+QT_AVX2_INLINE void put_qh(__m256i B, uint8_t qh[4])
+{
+	const uint32_t bits = (uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(B, 3));
+
+	for (int k = 0; k < 4; k++)
+		qh[k] = (uint8_t)(bits >> (8 * k));
+}
+
+/* (x - sub) * id + add (sub = +0 for Q4_0/Q5_0: x - (+0) is x for every
+ * x, -0 and NaN included), cast as `cast`, clamped to at most `hi` (or not:
+ * hi < 0), low byte: the four vectors of a block's levels */
+QT_AVX2_INLINE __m256i levels(const struct blk *b, float sub, float id, float add, int hi,
+			      int cast_u8)
+{
+	__m256i q[4];
+
+	for (int k = 0; k < 4; k++) {
+		const __m256 v = _mm256_add_ps(
+			_mm256_mul_ps(_mm256_sub_ps(b->v[k], _mm256_set1_ps(sub)), _mm256_set1_ps(id)),
+			_mm256_set1_ps(add));
+		__m256i l = cast_u8 ? _mm256_cvttps_epi32(v) : qv_cast_i8(v);
+
+		if (hi >= 0)
+			l = _mm256_min_epi32(_mm256_set1_epi32(hi), l);
+		q[k] = _mm256_and_si256(l, _mm256_set1_epi32(0xff));
 	}
+	return pack_bytes(q);
 }
 
-/* bit 4 of each q[j] as bit j of a little-endian word at dst + off */
-QT_AVX2_INLINE void put_qh(const __m256i q[32], uint8_t *dst, size_t bsize, size_t off)
+static QT_AVX2 void q4_0_block(const float *x, struct qt_block_q4_0 *y)
 {
-	__m256i bits = _mm256_setzero_si256();
-	uint32_t v[NB];
+	const struct blk b = load_blk(x);
+	const float d = signed_absmax(x, &b) / -8;
 
-	for (int j = 0; j < 32; j++)
-		bits = _mm256_or_si256(bits, _mm256_sllv_epi32(
-			_mm256_and_si256(_mm256_srli_epi32(q[j], 4), _mm256_set1_epi32(1)),
-			_mm256_set1_epi32(j)));
-	_mm256_storeu_si256((__m256i *)v, bits);
-	for (int k = 0; k < NB; k++)
-		for (int b = 0; b < 4; b++)
-			dst[k * bsize + off + (size_t)b] = (uint8_t)(v[k] >> (8 * b));
+	y->d = qt_fp32_to_fp16(d);
+	put_nibbles(levels(&b, 0.0f, inv_or_zero(d), 8.5f, 15, 0), y->qs, 0xff);
 }
 
-QT_AVX2_INLINE void put_u16(const uint16_t h[NB], uint8_t *dst, size_t bsize, size_t off)
+static QT_AVX2 void q4_1_block(const float *x, struct qt_block_q4_1 *y)
 {
-	for (int k = 0; k < NB; k++)
-		memcpy(dst + k * bsize + off, &h[k], 2);
+	const struct blk b = load_blk(x);
+	float min, max;
+
+	min_max(x, &b, &min, &max);
+	const float d = (max - min) / 15;
+
+	y->d = qt_fp32_to_fp16(d);
+	y->m = qt_fp32_to_fp16(min);
+	put_nibbles(levels(&b, min, inv_or_zero(d), 0.5f, 15, 0), y->qs, 0xff);
 }
 
-/* ---- one group of 8 blocks per type: x[8 * 32] in, 8 blocks at dst ---- */
-
-static QT_AVX2 void q4_0_group(const float *x, uint8_t *dst)
+static QT_AVX2 void q5_0_block(const float *x, struct qt_block_q5_0 *y)
 {
-	const size_t bs = sizeof(struct qt_block_q4_0);
-	__m256 xt[32], amax;
-	__m256i q[32];
-	uint16_t h[NB];
+	const struct blk b = load_blk(x);
+	const float d = signed_absmax(x, &b) / -16;
+	const __m256i B = levels(&b, 0.0f, inv_or_zero(d), 16.5f, 31, 0);
 
-	load_blocks(x, xt);
-	const __m256 d = _mm256_div_ps(qv_absmax(xt, 32, &amax), _mm256_set1_ps(-8.0f));
-	const __m256 id = inv_or_zero(d);
-
-	for (int j = 0; j < 32; j++)
-		q[j] = _mm256_min_epi32(_mm256_set1_epi32(15),
-					qv_cast_i8(_mm256_add_ps(_mm256_mul_ps(xt[j], id), _mm256_set1_ps(8.5f))));
-	fp16_lanes(d, h);
-	put_u16(h, dst, bs, offsetof(struct qt_block_q4_0, d));
-	put_nibbles(q, dst, bs, offsetof(struct qt_block_q4_0, qs));
+	y->d = qt_fp32_to_fp16(d);
+	put_nibbles(B, y->qs, 0x0f);
+	put_qh(B, y->qh);
 }
 
-static QT_AVX2 void q4_1_group(const float *x, uint8_t *dst)
+static QT_AVX2 void q5_1_block(const float *x, struct qt_block_q5_1 *y)
 {
-	const size_t bs = sizeof(struct qt_block_q4_1);
-	__m256 xt[32], min, max;
-	__m256i q[32];
-	uint16_t h[NB];
+	const struct blk b = load_blk(x);
+	float min, max;
 
-	load_blocks(x, xt);
-	min_max_lanes(xt, &min, &max);
-	const __m256 d = _mm256_div_ps(_mm256_sub_ps(max, min), _mm256_set1_ps(15.0f));
-	const __m256 id = inv_or_zero(d);
+	min_max(x, &b, &min, &max);
+	const float d = (max - min) / 31;
+	/* no clamp at 31 in ggml's Q5_1: the low byte of the truncation */
+	const __m256i B = levels(&b, min, inv_or_zero(d), 0.5f, -1, 1);
 
-	for (int j = 0; j < 32; j++)
-		q[j] = _mm256_min_epi32(_mm256_set1_epi32(15),
-					qv_cast_i8(_mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(xt[j], min), id),
-								 _mm256_set1_ps(0.5f))));
-	fp16_lanes(d, h);
-	put_u16(h, dst, bs, offsetof(struct qt_block_q4_1, d));
-	fp16_lanes(min, h);
-	put_u16(h, dst, bs, offsetof(struct qt_block_q4_1, m));
-	put_nibbles(q, dst, bs, offsetof(struct qt_block_q4_1, qs));
-}
-
-static QT_AVX2 void q5_0_group(const float *x, uint8_t *dst)
-{
-	const size_t bs = sizeof(struct qt_block_q5_0);
-	__m256 xt[32], amax;
-	__m256i q[32];
-	uint16_t h[NB];
-
-	load_blocks(x, xt);
-	const __m256 d = _mm256_div_ps(qv_absmax(xt, 32, &amax), _mm256_set1_ps(-16.0f));
-	const __m256 id = inv_or_zero(d);
-
-	for (int j = 0; j < 32; j++)
-		q[j] = _mm256_and_si256(
-			_mm256_min_epi32(_mm256_set1_epi32(31),
-					 qv_cast_i8(_mm256_add_ps(_mm256_mul_ps(xt[j], id), _mm256_set1_ps(16.5f)))),
-			_mm256_set1_epi32(0xff));
-	fp16_lanes(d, h);
-	put_u16(h, dst, bs, offsetof(struct qt_block_q5_0, d));
-	put_nibbles(q, dst, bs, offsetof(struct qt_block_q5_0, qs));
-	put_qh(q, dst, bs, offsetof(struct qt_block_q5_0, qh));
-}
-
-static QT_AVX2 void q5_1_group(const float *x, uint8_t *dst)
-{
-	const size_t bs = sizeof(struct qt_block_q5_1);
-	__m256 xt[32], min, max;
-	__m256i q[32];
-	uint16_t h[NB];
-
-	load_blocks(x, xt);
-	min_max_lanes(xt, &min, &max);
-	const __m256 d = _mm256_div_ps(_mm256_sub_ps(max, min), _mm256_set1_ps(31.0f));
-	const __m256 id = inv_or_zero(d);
-
-	/* qt_cast_u8: the low byte of the 32-bit truncation, no clamp */
-	for (int j = 0; j < 32; j++)
-		q[j] = _mm256_and_si256(
-			_mm256_cvttps_epi32(_mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(xt[j], min), id),
-							  _mm256_set1_ps(0.5f))),
-			_mm256_set1_epi32(0xff));
-	fp16_lanes(d, h);
-	put_u16(h, dst, bs, offsetof(struct qt_block_q5_1, d));
-	fp16_lanes(min, h);
-	put_u16(h, dst, bs, offsetof(struct qt_block_q5_1, m));
-	put_nibbles(q, dst, bs, offsetof(struct qt_block_q5_1, qs));
-	put_qh(q, dst, bs, offsetof(struct qt_block_q5_1, qh));
+	y->d = qt_fp32_to_fp16(d);
+	y->m = qt_fp32_to_fp16(min);
+	put_nibbles(B, y->qs, 0x0f);
+	put_qh(B, y->qh);
 }
 
 /* roundf on each lane: half away from zero. v - trunc(v) is exact, so
@@ -204,64 +222,48 @@ QT_AVX2_INLINE __m256 round_away(__m256 v)
 	return _mm256_add_ps(t, _mm256_and_ps(up, one));
 }
 
-static QT_AVX2 void q8_0_group(const float *x, uint8_t *dst)
+static QT_AVX2 void q8_0_block(const float *x, struct qt_block_q8_0 *y)
 {
-	const size_t bs = sizeof(struct qt_block_q8_0);
-	__m256 xt[32];
-	__m256 amax = _mm256_setzero_ps();
-	uint16_t h[NB];
-	int32_t v[NB];
+	const struct blk b = load_blk(x);
+	__m256 acc = _mm256_setzero_ps(), nan = _mm256_setzero_ps();
+	__m256i q[4];
+	float amax;
 
-	load_blocks(x, xt);
-	/* amax = amax > |x| ? amax : |x| */
-	for (int j = 0; j < 32; j++) {
-		const __m256 ax = qv_abs(xt[j]);
-
-		amax = qv_blend(ax, amax, _mm256_cmp_ps(amax, ax, _CMP_GT_OQ));
+	for (int k = 0; k < 4; k++) {
+		acc = _mm256_max_ps(qv_abs(b.v[k]), acc);
+		nan = _mm256_or_ps(nan, _mm256_cmp_ps(b.v[k], b.v[k], _CMP_UNORD_Q));
 	}
-	const __m256 d = _mm256_div_ps(amax, _mm256_set1_ps(127.0f));
-	const __m256 id = inv_or_zero(d);
-
-	fp16_lanes(d, h);
-	put_u16(h, dst, bs, offsetof(struct qt_block_q8_0, d));
-	for (int j = 0; j < 32; j++) {
-		_mm256_storeu_si256((__m256i *)v, qv_cast_i8(round_away(_mm256_mul_ps(xt[j], id))));
-		for (int k = 0; k < NB; k++)
-			dst[k * bs + offsetof(struct qt_block_q8_0, qs) + (size_t)j] = (uint8_t)v[k];
+	amax = hmax(acc);
+	if (_mm256_movemask_ps(nan)) { /* the scalar order decides */
+		amax = 0.0f;
+		for (int j = 0; j < QT_QK8_0; j++)
+			amax = amax > fabsf(x[j]) ? amax : fabsf(x[j]);
 	}
+	const float d = amax / 127;
+	const __m256 id = _mm256_set1_ps(inv_or_zero(d));
+
+	y->d = qt_fp32_to_fp16(d);
+	for (int k = 0; k < 4; k++)
+		q[k] = _mm256_and_si256(qv_cast_i8(round_away(_mm256_mul_ps(b.v[k], id))),
+					_mm256_set1_epi32(0xff));
+	_mm256_storeu_si256((__m256i *)y->qs, pack_bytes(q));
 }
 
-/* A row: whole groups of 8 blocks straight from x, the last partial group
- * through a zero-padded copy (zero blocks quantize without trouble; only
- * the real blocks are copied out). */
-static QT_AVX2 void legacy_row(const float *x, uint8_t *dst, int64_t n, size_t bsize,
-			       void (*group)(const float *, uint8_t *))
-{
-	const int64_t nb = n / 32;
-	int64_t b = 0;
-
-	for (; b + NB <= nb; b += NB)
-		group(x + 32 * b, dst + (size_t)b * bsize);
-	if (b < nb) {
-		float pad[NB * 32] = { 0 };
-		uint8_t out[NB * 34];
-
-		memcpy(pad, x + 32 * b, (size_t)(nb - b) * 32 * sizeof(float));
-		group(pad, out);
-		memcpy(dst + (size_t)b * bsize, out, (size_t)(nb - b) * bsize);
+#define LEGACY_ROW(name, QK)                                                          \
+	QT_AVX2 void qt_avx2_quantize_##name(const float *x, void *vy, int64_t n)     \
+	{                                                                             \
+		uint8_t *dst = vy; /* any alignment: each block goes through yb */    \
+		for (int64_t b = 0; b < n / QK; b++) {                                \
+			struct qt_block_##name yb;                                    \
+			name##_block(x + b * QK, &yb);                                \
+			memcpy(dst + b * sizeof(yb), &yb, sizeof(yb));                \
+		}                                                                     \
 	}
-}
-
-#define LEGACY_ROW(name)                                                            \
-	QT_AVX2 void qt_avx2_quantize_##name(const float *x, void *y, int64_t n)    \
-	{                                                                           \
-		legacy_row(x, y, n, sizeof(struct qt_block_##name), name##_group);  \
-	}
-LEGACY_ROW(q4_0)
-LEGACY_ROW(q4_1)
-LEGACY_ROW(q5_0)
-LEGACY_ROW(q5_1)
-LEGACY_ROW(q8_0)
+LEGACY_ROW(q4_0, QT_QK4_0)
+LEGACY_ROW(q4_1, QT_QK4_1)
+LEGACY_ROW(q5_0, QT_QK5_0)
+LEGACY_ROW(q5_1, QT_QK5_1)
+LEGACY_ROW(q8_0, QT_QK8_0)
 
 /* ---- fp16 / bf16 rows ---- */
 

@@ -122,6 +122,14 @@ void qt_kquant_scales_k4(const float *x, int nmax, float rmin, int nstep, qt_k4_
 			 uint8_t scales_out[12], uint16_t *d_out, uint16_t *dmin_out,
 			 uint8_t L[256]);
 
+/* The requantization loops of the tails, n (a multiple of 8) elements with
+ * a sub-block's decoded scale d (and min dm); results 0..255:
+ *   qt_requant_sym:  L[i] = clamp(nearest_int(x[i] / d), lo, hi) + off
+ *   qt_requant_asym: L[i] = clamp(nearest_int((x[i] + dm) / d), 0, nmax)
+ * (q_kquants_low.c; the AVX2 twins in q_simd_kquants.c) */
+void qt_requant_sym(const float *x, int n, float d, int lo, int hi, int off, uint8_t *L);
+void qt_requant_asym(const float *x, int n, float dm, float d, int nmax, uint8_t *L);
+
 void qt_q2_K_block(const float *x, struct qt_block_q2_K *y, qt_q2_search_fn search);
 void qt_q3_K_block(const float *x, struct qt_block_q3_K *y, qt_s16_search_fn search);
 void qt_q4_K_block(const float *x, struct qt_block_q4_K *y, qt_k4_search_fn search);

@@ -48,6 +48,13 @@ void qt_avx2_quantize_q3_K(const float *x, void *y, int64_t n);
 void qt_avx2_quantize_q4_K(const float *x, void *y, int64_t n);
 void qt_avx2_quantize_q5_K(const float *x, void *y, int64_t n);
 void qt_avx2_quantize_q6_K(const float *x, void *y, int64_t n);
+/* qkern.h's qt_requant_sym / qt_requant_asym (n a multiple of 8) */
+void qt_avx2_requant_sym(const float *x, int n, float d, int lo, int hi, int off, uint8_t *L);
+void qt_avx2_requant_asym(const float *x, int n, float dm, float d, int nmax, uint8_t *L);
+/* q_kquants_low.c's pack_2bit, and Q3_K's hmask and 2-bit packing of
+ * the levels L[256] (bit recipes in blocks.h) */
+void qt_avx2_pack_2bit(uint8_t qs[64], const uint8_t *L);
+void qt_avx2_q3_K_bits(const int8_t L[256], uint8_t hmask[32], uint8_t qs[64]);
 /* x: n floats, y: n 16-bit patterns (any alignment), and back */
 void qt_avx2_fp32_to_fp16(const float *x, void *y, int64_t n);
 void qt_avx2_fp32_to_bf16(const float *x, void *y, int64_t n);

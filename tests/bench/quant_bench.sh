@@ -1,33 +1,33 @@
 #!/bin/sh
-# qwen-quant against llama.cpp's llama-quantize on a synthetic
-# Qwen2.5-1.5B-shaped bf16 checkpoint ($BUILD/bench/gen_synth -m 1.5b: hidden
-# 1536, 28 layers, 12/2 heads, FFN 8960, vocab 151936, tied; about 3.1 GB,
-# kept under $BUILD/bench/ between runs, shared with convert_bench.sh) with
-# the real Qwen tokenizer (testdata/models/qwen3_realvocab).
+# qwen-quant against llama.cpp's llama-quantize, per type and thread count.
 #
-#  1. the same f16 GGUF (qwen-convert --outtype f16) to Q4_K_M and Q8_0 with
-#     1 and 2 threads: wall time, CPU time, peak RSS (/usr/bin/time -v) of
-#     each, the wall-time ratio, and whether the files are identical;
-#  2. straight from safetensors (qwen-quant, one pass) against the two-step
-#     peer path: llama.cpp's convert_hf_to_gguf.py to f16, then
-#     llama-quantize (needs the converter venv convert_bench.sh makes; that
-#     step is skipped with a message without it);
-#  3. memory against model size: qwen-quant's peak RSS on the same shape
-#     with 7 layers instead of 28.
+#  1. the table: every legacy type and k-quant (--pure: every tensor gets the
+#     type, so the row times one quantizer) from the same f16 GGUF, and
+#     Q4_K/Q8_0/F16/BF16 from bf16 and f32 GGUFs, at 1 and 2 threads, on a
+#     synthetic Qwen2.5-1.5B-shaped checkpoint cut to 2 layers ($BUILD/bench/
+#     gen_synth -m 1.5b -l 2: 327M weights, 233M of them the tied embedding).
+#     Per run: wall time, CPU time (user + sys), peak RSS (/usr/bin/time -v);
+#     per row: "cpu x" = llama-quantize's CPU time / qwen-quant's, the
+#     per-thread speed ratio (the figure the machine's other load disturbs
+#     least), "wall x" the same for wall time, and whether the two files are
+#     identical. The table also goes to $BUILD/bench/quant_table.md.
+#  2. (QUANT_BENCH_FULL=1) the full 28-layer model (about 3.1 GB bf16):
+#     Q4_K_M straight from safetensors against the two-step peer path
+#     (convert_hf_to_gguf.py to f16, then llama-quantize; needs the converter
+#     venv convert_bench.sh makes), and peak RSS against model size.
 #
-# llama-quantize: llama-cpp-python 0.3.36 (the .venv-ggml of
-# testdata/quant/README.md) ships libllama but not the llama-quantize
-# program, so its llama_model_quantize is called through ctypes from a
-# 10-line Python script, exactly what llama-quantize's main does; the
-# interpreter adds about 0.2 s and 40 MB (printed as "python baseline").
-# Fairness: inputs are read once before the runs (page cache warm); `sync`
-# before each run; qwen-quant fsyncs its output before renaming it and
-# llama-quantize does not, so the time of a `sync` right after each
-# llama-quantize run is printed. The load average before each run is
-# printed: the machine is shared. Measures only; nothing is asserted but
-# that the runs succeed.
+# llama-quantize: the program built from the pinned llama.cpp when
+# LLAMA_QUANTIZE (default /tmp/vtext-llama-build/bin/llama-quantize) is
+# executable; otherwise llama-cpp-python 0.3.36's libllama (the .venv-ggml of
+# testdata/quant/README.md) through ctypes from a 10-line Python script,
+# exactly what llama-quantize's main does (the interpreter adds about 0.2 s
+# and 40 MB: printed as "python baseline"). Inputs are read once before the
+# runs (page cache warm); qwen-quant fsyncs its output, llama-quantize does
+# not. The load average before each run is printed: the machine may be
+# shared. Measures only; nothing is asserted but that the runs succeed.
 #   BUILD=build BINDIR=bin sh tests/bench/quant_bench.sh
-#   QUANT_BENCH_TYPES="Q4_K_M" QUANT_BENCH_THREADS="2" QUANT_BENCH_PEER=0 ...
+#   QUANT_BENCH_ROWS="f16:Q4_K_S bf16:Q8_0" QUANT_BENCH_THREADS="1 2" ...
+#   QUANT_BENCH_SCALAR=1 adds qwen-quant's scalar path (QWENKIT_SIMD=off)
 BUILD=${BUILD:-build}
 BINDIR=${BINDIR:-bin}
 Q="$BINDIR/qwen-quant"
@@ -38,15 +38,24 @@ DIR7="$BUILD/bench/qwen2.5-1.5b-synth-7l"
 GGML_PY=${GGML_PY:-.venv-ggml/bin/python}
 CV="$BUILD/bench/venv-convert"
 LL=${LLAMA_CPP_DIR:-$BUILD/bench/llama_cpp_python-0.3.36/vendor/llama.cpp}
-TYPES=${QUANT_BENCH_TYPES:-"Q4_K_M Q8_0"}
+DIR2="$BUILD/bench/qwen2.5-1.5b-synth-2l"
+ROWS=${QUANT_BENCH_ROWS:-"f16:Q2_K f16:Q3_K_S f16:Q4_K_S f16:Q5_K_S f16:Q6_K f16:Q4_0 f16:Q4_1
+	f16:Q5_0 f16:Q5_1 f16:Q8_0 bf16:Q4_K_S f32:Q4_K_S bf16:Q8_0 f32:Q8_0 bf16:F16 f32:F16 f16:BF16"}
 THREADS=${QUANT_BENCH_THREADS:-"1 2"}
+FULL=${QUANT_BENCH_FULL:-0}
+SCALAR=${QUANT_BENCH_SCALAR:-0}
 PEER=${QUANT_BENCH_PEER:-1}
+LLQ=${LLAMA_QUANTIZE:-/tmp/vtext-llama-build/bin/llama-quantize}
+TABLE="$BUILD/bench/quant_table.md"
 
 skip() { echo "quant_bench: skipped: $*"; exit 0; }
 
 [ -x /usr/bin/time ] || skip "no /usr/bin/time (apt-get install time)"
-[ -x "$GGML_PY" ] || skip "no $GGML_PY (testdata/quant/README.md)"
-"$GGML_PY" -c 'import llama_cpp' 2>/dev/null || skip "llama_cpp does not import in $GGML_PY"
+if [ ! -x "$LLQ" ]; then
+	LLQ=
+	[ -x "$GGML_PY" ] || skip "no llama-quantize ($LLAMA_QUANTIZE) and no $GGML_PY (testdata/quant/README.md)"
+	"$GGML_PY" -c 'import llama_cpp' 2>/dev/null || skip "llama_cpp does not import in $GGML_PY"
+fi
 
 gen() { # gen DIR [ARGS]: (re)generate a checkpoint when missing or stale
 	d=$1
@@ -60,13 +69,13 @@ gen() { # gen DIR [ARGS]: (re)generate a checkpoint when missing or stale
 			cp testdata/models/qwen3_realvocab/$f "$d/" || exit 1
 	done
 }
-gen "$DIR"
-gen "$DIR7" -l 7
+gen "$DIR2" -l 2
 
 tmp=$(mktemp -d "$BUILD/bench/quant-bench.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-F16="$tmp/synth.f16.gguf"
-"$CONV" -q -t 2 --outtype f16 -o "$F16" "$DIR" || exit 1
+for in in f16 bf16 f32; do
+	case " $ROWS " in *"$in:"*) "$CONV" -q -t 2 --outtype $in -o "$tmp/in.$in.gguf" "$DIR2" || exit 1 ;; esac
+done
 
 # llama-quantize's main, without the argument parsing
 cat >"$tmp/llama_quantize.py" <<'EOF'
@@ -76,16 +85,28 @@ llama_cpp.llama_log_set(cb, None)
 llama_cpp.llama_backend_init()
 p = llama_cpp.llama_model_quantize_default_params()
 p.ftype, p.nthread = int(sys.argv[3]), int(sys.argv[4])
+p.pure = len(sys.argv) > 5
 sys.exit(llama_cpp.llama_model_quantize(sys.argv[1].encode(), sys.argv[2].encode(), ctypes.byref(p)))
 EOF
+# llama_ftype of each name (llama.h)
 ftype() {
-	case $1 in Q4_K_M) echo 15 ;; Q8_0) echo 7 ;; Q4_0) echo 2 ;; Q6_K) echo 18 ;;
-	Q5_K_M) echo 17 ;; Q3_K_M) echo 12 ;; Q2_K) echo 10 ;; *) echo "unknown $1" >&2; exit 1 ;; esac
+	case $1 in F32) echo 0 ;; F16) echo 1 ;; Q4_0) echo 2 ;; Q4_1) echo 3 ;; Q8_0) echo 7 ;;
+	Q5_0) echo 8 ;; Q5_1) echo 9 ;; Q2_K) echo 10 ;; Q3_K_S) echo 11 ;; Q3_K_M) echo 12 ;;
+	Q4_K_S) echo 14 ;; Q4_K_M) echo 15 ;; Q5_K_S) echo 16 ;; Q5_K_M) echo 17 ;; Q6_K) echo 18 ;;
+	BF16) echo 32 ;; *) echo "unknown $1" >&2; exit 1 ;; esac
+}
+# llama_quantize IN OUT TYPE THREADS [--pure]: the peer, as a command line
+llama_quantize() {
+	if [ -n "$LLQ" ]; then
+		echo "$LLQ ${5:-} $1 $2 $3 $4"
+	else
+		echo "$GGML_PY $tmp/llama_quantize.py $1 $2 $(ftype "$3") $4 ${5:+1}"
+	fi
 }
 
-cat "$DIR/model.safetensors" "$DIR7/model.safetensors" "$F16" >/dev/null
-echo "quant_bench: $DIR ($(du -m "$DIR/model.safetensors" | cut -f1) MB bf16; f16 GGUF" \
-	"$(du -m "$F16" | cut -f1) MB), $(nproc) CPUs online"
+cat "$tmp"/in.*.gguf >/dev/null
+echo "quant_bench: $DIR2 ($(du -m "$DIR2/model.safetensors" | cut -f1) MB bf16), $(nproc) CPUs online;" \
+	"peer: ${LLQ:-libllama through ctypes}"
 
 # run NAME COMMAND...: time one command, print one line; sets $last (s), $lrss (MB)
 run() {
@@ -103,6 +124,7 @@ run() {
 	usr=$(sed -n 's/.*User time (seconds): *//p' "$tmp/time.txt")
 	sys=$(sed -n 's/.*System time (seconds): *//p' "$tmp/time.txt")
 	last=$(echo "$wall" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
+	lcpu=$(echo "$usr $sys" | awk '{ print $1 + $2 }')
 	lrss=$(( ${rss:-0} / 1024 ))
 	printf 'quant_bench: %-40s wall %7.1f s  cpu %7.1f s  peak RSS %6d MB  (load before: %s)\n' \
 		"$name" "$last" "$(echo "$usr $sys" | awk '{ print $1 + $2 }')" "$lrss" "$load"
@@ -116,23 +138,43 @@ sync_time() {
 		"sync" "$(echo "$t1 $t2" | awk '{ print $2 - $1 }')"
 }
 
-run "python baseline (import llama_cpp)" "$GGML_PY" -c 'import llama_cpp'
+[ -n "$LLQ" ] || run "python baseline (import llama_cpp)" "$GGML_PY" -c 'import llama_cpp'
 
-# ---- 1. the same f16 GGUF ----
-for ty in $TYPES; do
+# ---- 1. the table ----
+{
+	echo "| input | type | threads | qwen-quant wall s | cpu s | peak RSS MB | llama-quantize wall s | cpu s | peak RSS MB | cpu x | wall x | files |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+} >"$TABLE"
+for row in $ROWS; do
+	in=${row%%:*}
+	ty=${row#*:}
 	for t in $THREADS; do
-		run "llama-quantize f16 -> $ty -t $t" "$GGML_PY" "$tmp/llama_quantize.py" "$F16" \
-			"$tmp/llama.gguf" "$(ftype "$ty")" "$t"
-		llama=$last
-		sync_time
-		run "qwen-quant f16 -> $ty -t $t" "$Q" -q -t "$t" --type "$ty" -o "$tmp/ours.gguf" "$F16"
-		printf 'quant_bench: %-40s llama-quantize wall / qwen-quant wall = %.2f; %s\n' "" \
-			"$(echo "$llama $last" | awk '{ print $1 / $2 }')" \
-			"$(cmp -s "$tmp/ours.gguf" "$tmp/llama.gguf" && echo "files identical" ||
-				echo "FILES DIFFER")"
+		# shellcheck disable=SC2046 # the peer's command line is a word list
+		run "llama-quantize --pure $in -> $ty -t $t" $(llama_quantize "$tmp/in.$in.gguf" \
+			"$tmp/llama.gguf" "$ty" "$t" --pure)
+		lw=$last lc=$lcpu lr=$lrss
+		run "qwen-quant --pure $in -> $ty -t $t" "$Q" -q -t "$t" --pure --type "$ty" \
+			-o "$tmp/ours.gguf" "$tmp/in.$in.gguf"
+		same=$(cmp -s "$tmp/ours.gguf" "$tmp/llama.gguf" && echo identical || echo DIFFER)
+		cx=$(echo "$lc $lcpu" | awk '{ printf "%.2f", $1 / $2 }')
+		wx=$(echo "$lw $last" | awk '{ printf "%.2f", $1 / $2 }')
+		printf 'quant_bench: %-40s llama-quantize / qwen-quant: cpu %s x, wall %s x; files %s\n' \
+			"" "$cx" "$wx" "$same"
+		echo "| $in | $ty | $t | $last | $lcpu | $lrss | $lw | $lc | $lr | $cx | $wx | $same |" >>"$TABLE"
+		if [ "$SCALAR" = 1 ] && [ "$t" = 1 ]; then
+			run "qwen-quant --pure $in -> $ty -t 1 (scalar)" env QWENKIT_SIMD=off "$Q" -q -t 1 \
+				--pure --type "$ty" -o "$tmp/ours.gguf" "$tmp/in.$in.gguf"
+			printf 'quant_bench: %-40s scalar path: llama-quantize / qwen-quant cpu %.2f x\n' "" \
+				"$(echo "$lc $lcpu" | awk '{ print $1 / $2 }')"
+		fi
 		rm -f "$tmp/ours.gguf" "$tmp/llama.gguf"
 	done
 done
+echo "quant_bench: table in $TABLE"
+[ "$FULL" = 1 ] || { echo "quant_bench: load average now: $(uptime | sed 's/.*load average: //')"; exit 0; }
+gen "$DIR"
+gen "$DIR7" -l 7
+TYPES="Q4_K_M"
 
 # ---- 2. straight from safetensors vs convert_hf_to_gguf.py + llama-quantize ----
 ty=$(echo "$TYPES" | cut -d' ' -f1)
@@ -147,8 +189,9 @@ if [ "$PEER" = 1 ] && [ -f "$LL/convert_hf_to_gguf.py" ] &&
 	step1=$last
 	rss1=$lrss
 	sync_time
-	run "  then llama-quantize -> $ty -t $t" "$GGML_PY" "$tmp/llama_quantize.py" \
-		"$tmp/hf.f16.gguf" "$tmp/llama.gguf" "$(ftype "$ty")" "$t"
+	# shellcheck disable=SC2046 # the peer's command line is a word list
+	run "  then llama-quantize -> $ty -t $t" $(llama_quantize "$tmp/hf.f16.gguf" "$tmp/llama.gguf" \
+		"$ty" "$t")
 	printf 'quant_bench: %-40s two steps %.1f s (peak RSS %d MB) / qwen-quant %.1f s (%d MB) = %.2f;' \
 		"two-step peer path" "$(echo "$step1 $last" | awk '{ print $1 + $2 }')" \
 		"$(( rss1 > lrss ? rss1 : lrss ))" "$ours" "$ours_rss" \

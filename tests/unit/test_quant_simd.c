@@ -30,7 +30,7 @@
 #include "../../quant/quants.h"
 
 #define ROWS_PER_KIND 48
-#define N_KINDS 9
+#define N_KINDS 10
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -50,6 +50,7 @@ static float unif(void)
 
 static const char *const kind_names[N_KINDS] = {
 	"random", "grid", "pm-ties", "flat", "tiny", "specials", "outlier", "half-int", "mixed",
+	"signed-zeros",
 };
 
 /* one row of n floats of the given kind; blocks of 16 see different cases */
@@ -76,7 +77,12 @@ static void make_row(int kind, float *x, int64_t n)
 		}
 		case 6: x[i] = i % 32 == (int64_t)(r % 32) ? s * 100.0f : s * unif() * 0.01f; break;
 		case 7: x[i] = ldexpf((float)((int)(r % 15) - 7) + 0.5f, (int)((r >> 8) % 5) - 2); break;
-		default: x[i] = r % 3 == 0 ? s * unif() : r % 3 == 1 ? (float)((int)(r % 9) - 4) : -0.0f; break;
+		case 8: x[i] = r % 3 == 0 ? s * unif() : r % 3 == 1 ? (float)((int)(r % 9) - 4) : -0.0f; break;
+		default: /* blocks whose min (even) or max (odd) is a zero of either sign */
+			x[i] = r % 3 == 0 ? 0.0f : r % 3 == 1 ? -0.0f : s * fabsf(unif());
+			if ((i / 32) % 2)
+				x[i] = -x[i];
+			break;
 		}
 	}
 }
