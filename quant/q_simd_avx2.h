@@ -67,15 +67,6 @@ QT_AVX2_INLINE __m256i qv_blendi(__m256i a, __m256i b, __m256 take_b)
 						    take_b));
 }
 
-/* lane k = x[k * stride] */
-QT_AVX2_INLINE __m256 qv_lanes(const float *x, int stride)
-{
-	const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-					       _mm256_set1_epi32(stride));
-
-	return _mm256_i32gather_ps(x, idx, 4);
-}
-
 /* signed value of largest |x| over n lane-vectors, the first one winning
  * (qsearch.c's group_absmax, q_legacy.c's signed_absmax) */
 QT_AVX2_INLINE __m256 qv_absmax(const __m256 *xt, int n, __m256 *amax_out)

@@ -275,8 +275,28 @@ QT_AVX2_INLINE void q3_lanes2(struct q3_lanes q[2], __m256 scale[2])
 /* element i of 8 groups of `stride` floats starting at x */
 QT_AVX2_INLINE void gather_groups(const float *x, int n, int stride, __m256 *xt)
 {
-	for (int i = 0; i < n; i++)
-		xt[i] = qv_lanes(x + i, stride);
+	/* eight rows of 8 loaded and transposed (n is a multiple of 8): no
+	 * gathers, which are slow on some x86-64 */
+	for (int i0 = 0; i0 < n; i0 += 8) {
+		__m256 r[8], t[8];
+
+		for (int k = 0; k < 8; k++)
+			r[k] = _mm256_loadu_ps(x + k * stride + i0);
+		for (int k = 0; k < 8; k += 2) {
+			t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+			t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+		}
+		for (int k = 0; k < 8; k += 4) {
+			r[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
+			r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xee);
+			r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+			r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xee);
+		}
+		for (int k = 0; k < 4; k++) {
+			xt[i0 + k] = _mm256_permute2f128_ps(r[k], r[k + 4], 0x20);
+			xt[i0 + k + 4] = _mm256_permute2f128_ps(r[k], r[k + 4], 0x31);
+		}
+	}
 }
 
 /* lane k of L[i] -> out[k * stride + i] */
