@@ -7,11 +7,12 @@
 #ifndef TEST_QKG_H
 #define TEST_QKG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define GOLDEN_MAX_BYTES ((size_t)1 << 31)
-#define MAX_SECTIONS 32
+#define MAX_SECTIONS 64
 #define MAX_LABELS 4096
 #define ANY_COUNT UINT64_MAX
 #define QKG_MAX_META 256
@@ -68,5 +69,13 @@ void qkg_synth_row(const struct qkg *g, uint64_t row, float *x);
  * tie_values): groups of 16 or 32 values exactly on integer grids whose
  * scales stand in half-integer ratios to the super-block's largest. */
 void qkg_tie_values(uint64_t seed, uint64_t first, uint64_t n, float *x);
+
+/* Values first..first+n-1 of the edge recipe (quant_large.py, edge_values):
+ * zeros, all-equal, outliers, repeats, grids, legacy rounding halves, tiny
+ * (1e-15f and its neighbours, subnormals), huge, sign ties, mirrored groups. */
+void qkg_edge_values(uint64_t seed, uint64_t first, uint64_t n, float *x);
+/* 16-bit patterns first..first+n-1 of the fp16 (bf16 false) or bfloat16
+ * recipe (quant_large.py, half_bits): finite, narrow exponent ranges. */
+void qkg_half_bits(uint64_t seed, bool bf16, uint64_t first, uint64_t n, uint16_t *h);
 
 #endif

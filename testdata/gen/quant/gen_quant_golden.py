@@ -20,12 +20,14 @@ Writes into OUT (default: testdata/quant/ next to this script's repo root):
   synth.qkg         per-row hashes of ggml's bytes and dequantized floats for
                     512 rows of 4096 values that the C test regenerates
                     (recipe at SYNTH_SEED below)
-  large.qkg         per-row hashes of ggml's bytes for 1,048,576 blocks per
-                    legacy type, 131,072 super-blocks per k-quant and 4096
-                    near-tie super-blocks (recipes at LARGE_SEED, TIE_SEED)
+  large.qkg         per-row hashes of ggml's bytes for >= 1,048,576 blocks
+                    (legacy) or super-blocks (k-quants) per type, plus
+                    near-tie, edge-case and fp16/bf16-sourced sets
+                    (quant_large.py: the sets and their recipes)
   ggml_types.txt    "id name blck_size type_size" for each ggml type
 See testdata/quant/README.md for the .qkg layout and how to regenerate.
 
+  --large-only      write only large.qkg (about 3 minutes)
   --bulk ROWS       instead of the committed set, write ROWS random rows of
                     4096 (weights-like) to OUT for a large one-off comparison
                     (QK_QUANT_GOLDEN_DIR=OUT build/tests/test_quant_golden)
@@ -283,106 +285,6 @@ def write_synth(lib, out, base_meta):
     print("synth %d rows of %d, %d types" % (SYNTH_ROWS, SYNTH_N, len(secs) // 2))
 
 
-# ---- the large set: >= 1M blocks per legacy type, near-ties for the searches ----
-#
-# large.qkg holds only per-row FNV-1a-64 hashes of ggml's quantized bytes; the
-# C test rebuilds the inputs. Rows of LARGE_N values:
-#   random rows  0..LARGE_RAND-1: the synth recipe above with LARGE_SEED and
-#                SYNTH_SCALES (row r scaled by SYNTH_SCALES[r % 8]); the legacy
-#                types quantize all of them (4096 rows x 256 blocks = 1,048,576
-#                blocks each), the k-quants the first LARGE_RAND_K (4096 rows:
-#                131,072 super-blocks, i.e. 1,048,576 sub-blocks of 32 values
-#                (Q4_K, Q5_K) or 2,097,152 of 16 (Q2_K, Q3_K, Q6_K), the units
-#                each scale search runs on);
-#   tie rows     0..LARGE_TIE-1: the near-tie recipe (tie_values), every type.
-# The near-tie recipe puts every 16 (or, per super-block, 32) values exactly
-# on a grid x = s * (n*(q + h/2) - o*2^f) with s = 2^e, integer levels q in
-# 0..2^B-1 (the group's first two values 0 and the top level), and the first
-# group of each super-block at n = o = D, the others at odd n, o < D, with D
-# one of 30, 64, 126, 254, 256 = 2 x the scale levels of Q2_K (15), Q3_K (32),
-# Q4_K/Q5_K (63), Q6_K (127, 128). Then a sub-block scale over the largest is
-# (odd)/2 of the scale levels: the 6-bit (4-bit, 8-bit) scale rounding and the
-# searches' error comparisons meet exact or one-ulp ties, where a one-ulp
-# change of an inverse scale shows (Q4_K's 63/max_scale nudged by nextafterf
-# changes 85 of the 128 near-tie rows of Q4_K and 60 of Q5_K, which shares the
-# code, against 4 of the 4096 random Q4_K rows).
-#   per super-block b, z = splitmix64(TIE_SEED, 3b): B = 1 + z % 6,
-#     D = DEN[(z >> 8) % 5], e = (z >> 16) % 17 - 12, pair = bit 24,
-#     neg = bit 25, f = (z >> 26) % 5 - 2, h = bit 29;
-#   per group k (16 values; 32 when pair: k = g >> 1), y = splitmix64(TIE_SEED,
-#     3k + 1): first group of the super-block n = o = D, else
-#     n = 1 + 2 (y % (D/2)), o = 1 + 2 ((y >> 16) % (D/2));
-#   per value i, q = splitmix64(TIE_SEED, 3i + 2) % 2^B, except the first two
-#     values of a group (0 and 2^B - 1);
-#   x = ldexp(float(8 n q + 4 n h - o 2^(f+3)), e - 3), negated when neg
-#     (every step exact in float32).
-LARGE_SEED = 0x6C61726765      # "large"
-TIE_SEED = 0x7469657321        # "ties!"
-LARGE_N, LARGE_RAND, LARGE_RAND_K, LARGE_TIE = 8192, 4096, 4096, 128
-TIE_DEN = [30, 64, 126, 254, 256]
-LEGACY = {2, 3, 6, 7, 8}
-
-
-def random_rows(first, count):
-    """Rows first..first+count-1 of the random recipe (synth_rows' with LARGE_SEED)."""
-    return synth_rows(LARGE_SEED, first, count, LARGE_N)
-
-
-def tie_values(first, count):
-    """Values first..first+count-1 of the near-tie recipe (comment above)."""
-    with np.errstate(over="ignore"):
-        i = np.arange(first, first + count, dtype=np.uint64)
-        b, g, p = i // np.uint64(256), i // np.uint64(16), i % np.uint64(16)
-        zb = splitmix64(np.uint64(3) * b, TIE_SEED)
-        qmax = (np.int64(1) << (np.int64(1) + (zb % np.uint64(6)).astype(np.int64))) - 1
-        den = np.array(TIE_DEN, dtype=np.int64)[((zb >> np.uint64(8)) % np.uint64(5)).astype(np.int64)]
-        e = ((zb >> np.uint64(16)) % np.uint64(17)).astype(np.int64) - 12
-        pair = ((zb >> np.uint64(24)) & np.uint64(1)).astype(bool)
-        neg = ((zb >> np.uint64(25)) & np.uint64(1)).astype(bool)
-        f = ((zb >> np.uint64(26)) % np.uint64(5)).astype(np.int64) - 2
-        h = ((zb >> np.uint64(29)) & np.uint64(1)).astype(np.int64)
-        k = np.where(pair, g >> np.uint64(1), g)
-        lk = np.where(pair, k % np.uint64(8), k % np.uint64(16))
-        zg = splitmix64(np.uint64(3) * k + np.uint64(1), TIE_SEED)
-        half = (den // 2).astype(np.uint64)
-        n = np.where(lk == 0, den, 1 + 2 * (zg % half).astype(np.int64))
-        o = np.where(lk == 0, den, 1 + 2 * ((zg >> np.uint64(16)) % half).astype(np.int64))
-        ze = splitmix64(np.uint64(3) * i + np.uint64(2), TIE_SEED)
-        q = (ze % (qmax + 1).astype(np.uint64)).astype(np.int64)
-        lead = ~(pair & ((g & np.uint64(1)) == 1))
-        q = np.where(lead & (p == 0), 0, q)
-        q = np.where(lead & (p == 1), qmax, q)
-        v = 8 * n * q + 4 * n * h - o * (np.int64(1) << (f + 3))
-    x = np.ldexp(v.astype(np.float32), (e - 3).astype(np.int32)).astype(np.float32)
-    return np.where(neg, -x, x).astype(np.float32)
-
-
-def write_large(lib, out, base_meta):
-    bits = " ".join("%08x" % v for v in np.array(SYNTH_SCALES, dtype=np.float32).view(np.uint32))
-    meta = base_meta + [("seed", "%x" % LARGE_SEED), ("tie_seed", "%x" % TIE_SEED),
-                        ("n_per_row", str(LARGE_N)), ("rand_rows", str(LARGE_RAND)),
-                        ("rand_rows_k", str(LARGE_RAND_K)), ("tie_rows", str(LARGE_TIE)),
-                        ("scale_bits", bits)]
-    secs, chunk = [], 256
-    rand = {t: [] for _, t in QUANT_TYPES}
-    for r0 in range(0, LARGE_RAND, chunk):
-        x = random_rows(r0, chunk)
-        for _, t in QUANT_TYPES:
-            if t in LEGACY or r0 < LARGE_RAND_K:
-                rand[t].append(fnv1a64_rows(ggml_quantize(lib, t, x), chunk))
-    x = tie_values(0, LARGE_TIE * LARGE_N).reshape(LARGE_TIE, LARGE_N)
-    tie_in = fnv1a64_rows(x.reshape(1, -1), 1)[0]
-    for stem, t in QUANT_TYPES:
-        secs.append((stem + "_rand", np.concatenate(rand[t])))
-        secs.append((stem + "_tie", fnv1a64_rows(ggml_quantize(lib, t, x), LARGE_TIE)))
-        meta.append(("large_type", "%s %d" % (stem, t)))
-    meta.append(("tie_input_hash", "%016x" % tie_in))
-    meta.append(("rand_row0_hash", "%016x" % fnv1a64_rows(random_rows(0, 1), 1)[0]))
-    write_qkg(os.path.join(out, "large.qkg"), meta, secs)
-    print("large: %d random rows of %d (k-quants %d), %d near-tie rows" %
-          (LARGE_RAND, LARGE_N, LARGE_RAND_K, LARGE_TIE))
-
-
 # ---- the .qkg container ----
 
 def write_qkg(path, meta, sections):
@@ -406,6 +308,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--out", default=os.path.join(here, "..", "..", "quant"))
     ap.add_argument("--bulk", type=int, default=0, metavar="ROWS")
+    ap.add_argument("--large-only", action="store_true")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
@@ -415,6 +318,10 @@ def main():
             ("ggml_version", lib.ggml_version().decode()),
             ("ggml_commit", lib.ggml_commit().decode())]
     rng = np.random.default_rng(20250611)
+    if args.large_only:
+        import quant_large
+        quant_large.write_large(lib, args.out, prov)
+        return
 
     if args.bulk:
         n = 4096
@@ -461,7 +368,8 @@ def main():
                               ("widen_stride", str(stride))],
                       [("quant", q), ("bits_in", pats), ("bits_out", qp), ("widen", wide)])
         write_synth(lib, args.out, prov)
-        write_large(lib, args.out, prov)
+        import quant_large
+        quant_large.write_large(lib, args.out, prov)
         with open(os.path.join(args.out, "ggml_types.txt"), "w") as f:
             f.write("# id name blck_size type_size, from %s ggml %s (%s)\n" %
                     (os.path.basename(libpath), prov[2][1], prov[3][1]))
