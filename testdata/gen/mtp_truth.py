@@ -28,6 +28,16 @@ writes every tensor of the MTP block (blk.N.*) to testdata/gguf/mtp_truth.tsv:
   fixture  tensor  ggml type  ne (comma-separated)  bytes  crc32 (zlib, hex)  data
   (data: the tensor's bytes in hex for 1-D tensors, "-" otherwise)
 
+Then llama.cpp's loader (llama_model_load_from_file of llama-cpp-python
+0.3.36, run with .venv-ggml/bin/python or --ggml-python) must load the
+converter's file with its nextn block: llama_model_n_layer_nextn = 1 beside
+the checkpoint's num_hidden_layers trunk layers (src/models/qwen35.cpp and
+qwen3next.cpp create blk.N.nextn.{eh_proj,enorm,hnorm} as required tensors
+and apply enorm/hnorm through build_norm(..., LLM_NORM_RMS), a plain
+multiply by the stored weight: so the stored weight must be 1 + w; Qwen3.5
+and Qwen3.5-MoE take the +1 from Qwen3NextModel.modify_tensors, which
+their converter classes inherit).
+
 It also checks, from the checkpoint alone, that each of the norms holds
 float32(1 + w) for the checkpoint's w, and says so. tests/unit/test_mtp_truth.c
 converts the same fixtures with qwen-convert --keep-mtp and compares.
@@ -95,9 +105,34 @@ def f32(x):
     return struct.unpack("<f", struct.pack("<f", x))[0]
 
 
+# llama.cpp's loader on one GGUF: prints "n_layer n_layer_nextn"
+LOAD = r"""
+import sys, llama_cpp as L
+L.llama_backend_init()
+p = L.llama_model_default_params()
+p.use_mmap = False
+m = L.llama_model_load_from_file(sys.argv[1].encode(), p)
+if not m:
+    sys.exit("llama.cpp did not load " + sys.argv[1])
+print(L.llama_model_n_layer(m), L.llama_model_n_layer_nextn(m))
+L.llama_model_free(m)
+"""
+
+
+def llama_load(ggml_python, gguf):
+    """(n_layer, n_layer_nextn) as llama.cpp's loader reads the file."""
+    r = subprocess.run([ggml_python, "-c", LOAD, gguf], capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit(f"llama.cpp's loader refused {gguf}:\n{r.stderr[-2000:]}")
+    a, b = r.stdout.split()
+    return int(a), int(b)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--llama-cpp", required=True, help="vendor/llama.cpp of the sdist")
+    ap.add_argument("--ggml-python", default=os.path.join(ROOT, ".venv-ggml", "bin", "python"),
+                    help="python of the llama-cpp-python 0.3.36 venv (the loader)")
     ap.add_argument("fixtures", nargs="*")
     a = ap.parse_args()
     sys.path.insert(0, os.path.join(a.llama_cpp, "gguf-py"))
@@ -113,7 +148,8 @@ def main():
         for fx in fixtures:
             fxdir = os.path.join(MODELS, fx)
             cfg = json.load(open(os.path.join(fxdir, "config.json")))
-            n_layer = cfg["num_hidden_layers"]
+            # Qwen3.5 (a VL-style config) nests the text model's hparams
+            n_layer = cfg.get("text_config", cfg)["num_hidden_layers"]
             out = os.path.join(tmp, fx + ".gguf")
             r = subprocess.run([sys.executable, "-c", convert_oracle.RUN_LLAMA, a.llama_cpp,
                                 fxdir, "--outfile", out, "--outtype", "bf16"],
@@ -142,6 +178,13 @@ def main():
                 n += 1
             if n < len(NORMS) + 1:
                 raise SystemExit(f"{fx}: only {n} tensors in {prefix}*")
+            n_all, n_nextn = llama_load(a.ggml_python, out)
+            # llama_model_n_layer counts the trunk only (n_layer_all less nextn)
+            if n_nextn != 1 or n_all != n_layer:
+                raise SystemExit(f"{fx}: llama.cpp loads n_layer {n_all}, n_layer_nextn "
+                                 f"{n_nextn}; expected {n_layer} and 1")
+            print(f"{fx}: llama.cpp's loader takes the nextn block (n_layer {n_all}, "
+                  f"n_layer_nextn {n_nextn})")
     with open(OUT, "w") as f:
         f.write("\n".join(rows) + "\n")
     print(f"wrote {OUT}: {len(rows) - 2} tensors of {len(fixtures)} fixtures")

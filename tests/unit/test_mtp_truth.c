@@ -1,5 +1,6 @@
-/* test_mtp_truth.c - qwen-convert --keep-mtp writes Qwen3-Next's MTP (nextn)
- * block with the bytes llama.cpp's own converter writes.
+/* test_mtp_truth.c - qwen-convert --keep-mtp writes the MTP (nextn) block of
+ * Qwen3-Next, Qwen3.5 (dense MTP layer) and Qwen3.5-MoE (MoE MTP layer) with
+ * the bytes llama.cpp's own converter writes.
  *
  * transformers ignores mtp.*, so no expected output covers these tensors,
  * and qwen-convert's round trips use one table both ways: only llama.cpp
@@ -11,8 +12,11 @@
  * ne, byte count, zlib crc32; the bytes themselves for 1-D tensors);
  * testdata/gen/mtp_truth.py made it and checked that each norm there is
  * float32(1 + w) (the +1 is llama.cpp's: conversion/qwen.py adds 1 to every
- * "norm.weight" but linear_attn.norm, and src/models/qwen3next.cpp applies
- * hnorm/enorm as plain RMSNorm weights).
+ * "norm.weight" but linear_attn.norm, for Qwen3.5 too, whose converter
+ * classes derive from Qwen3NextModel; src/models/qwen3next.cpp and
+ * qwen35.cpp apply hnorm/enorm as plain RMSNorm weights), and that
+ * llama.cpp's loader takes the converter's file with its nextn block
+ * (n_layer_nextn 1).
  *
  * The test runs $BINDIR/qwen-convert -q --keep-mtp on each fixture of the
  * file (--outtype auto: bf16, the fixture's storage and the truth's
@@ -39,7 +43,9 @@
 #define TRUTH "testdata/gguf/mtp_truth.tsv"
 #define MODELS "testdata/models"
 #define MAX_TRUTH_BYTES (1u << 20)
-#define MIN_ROWS 20 /* qwen3_next's MTP block: 4 head + 16 layer tensors */
+#define MIN_ROWS 55 /* 20 (qwen3_next) + 15 (qwen3_5, dense) + 20 (qwen3_5_moe) */
+/* the fixtures with mtp.* whose truth must be there */
+static const char *const need_fx[] = { "qwen3_next", "qwen3_5", "qwen3_5_moe" };
 
 struct row {
 	char *fx, *name, *type, *ne, *nbytes, *crc, *data;
@@ -134,7 +140,7 @@ static void test_mtp_truth(void **state)
 {
 	char *buf, *line, *next, dir[64], gguf[600], cur[64] = "", prefix[64] = "";
 	struct qk_catalog cat;
-	size_t len, n_rows = 0, n_fx = 0, n_ours = 0, n_fx_rows = 0;
+	size_t len, n_rows = 0, n_fx = 0, n_ours = 0, n_fx_rows = 0, n_need = 0;
 	qk_err err;
 
 	(void)state;
@@ -160,6 +166,8 @@ static void test_mtp_truth(void **state)
 			qk_catalog_free(&cat);
 			qk_catalog_init(&cat);
 			snprintf(cur, sizeof(cur), "%s", r.fx);
+			for (size_t i = 0; i < sizeof(need_fx) / sizeof(need_fx[0]); i++)
+				n_need += strcmp(cur, need_fx[i]) == 0;
 			convert(cur, gguf, &cat);
 			n_fx++;
 			n_fx_rows = 0;
@@ -177,6 +185,9 @@ static void test_mtp_truth(void **state)
 		fail_msg("%s: our MTP block (%s*) has %zu tensors, llama.cpp's %zu", cur, prefix,
 			 n_ours, n_fx_rows);
 	print_message("%zu MTP tensors of %zu fixtures as llama.cpp writes them\n", n_rows, n_fx);
+	if (n_need != sizeof(need_fx) / sizeof(need_fx[0]))
+		fail_msg(TRUTH ": %zu of the %zu fixtures qwen3_next, qwen3_5, qwen3_5_moe "
+			 "(testdata/gen/mtp_truth.py)", n_need, sizeof(need_fx) / sizeof(need_fx[0]));
 	if (n_rows < MIN_ROWS)
 		fail_msg(TRUTH ": %zu rows, expected at least %d", n_rows, MIN_ROWS);
 	qk_catalog_free(&cat);
