@@ -46,7 +46,7 @@ enum {
 	O_THREADS = 1, O_TOKENS, O_TOKENS_FILE, O_TOP_K, O_DUMP, O_LOGIT_RTOL, O_HIDDEN_RTOL,
 	O_THRESHOLDS, O_JSON, O_HELP, O_VERSION, O_CTX, O_CHUNKS, O_SAVE_BASE, O_BASE,
 	O_SAVE_EXPECTED, O_TEXT, O_TEXT_FILE, O_CHAT, O_ALLOW_NONFINITE, O_MTP, O_QUIET, O_TYPES,
-	O_KEEP_DIR, O_OUTPUT, O_PROCESS_OUTPUT, O_OUTPUT_FORMAT, O_AGAINST,
+	O_KEEP_DIR, O_OUTPUT, O_PROCESS_OUTPUT, O_OUTPUT_FORMAT, O_AGAINST, O_POSITIONS,
 	O_THRESH0 = 100 /* + enum vt_id */
 };
 
@@ -94,6 +94,9 @@ static const struct opt_row head_rows[] = {
 	  C_COMPARE | C_PPL },
 	{ { O_TOP_K, 0, "top-k", CLI_ARG_REQUIRED, "K", "tokens listed per position (default 5)" },
 	  C_RUN },
+	{ { O_POSITIONS, 0, "positions", CLI_ARG_REQUIRED, "T;H;W",
+	    "M-RoPE position streams of the one sequence (Qwen-VL image tokens), as get_rope_index "
+	    "gives them" }, C_RUN },
 	{ { O_MTP, 0, "mtp", CLI_ARG_NONE, NULL,
 	    "also run the multi-token prediction head (Qwen3-Next, Qwen3.5 with MTP tensors)" },
 	  C_RUN },
@@ -220,6 +223,7 @@ static bool on_opt(void *p, int id, const char *arg)
 	case O_DUMP: c->o.dump = arg; break;
 	case O_SAVE_EXPECTED: c->o.save_expected = arg; break;
 	case O_MTP: c->o.mtp = true; break;
+	case O_POSITIONS: c->o.positions = arg; break;
 	case O_SAVE_BASE: c->o.save_base = arg; break;
 	case O_BASE: c->o.base = arg; break;
 	case O_CTX:

@@ -101,7 +101,14 @@ struct verify_opts {
 	const char *against;        /* --against FILE (imatrix) */
 	rf_mm_fn on_matmul;         /* an observer for verify_forward's passes, or NULL */
 	void *on_matmul_user;
+	const char *positions;      /* --positions T;H;W (run) */
+	const int32_t *mrope;       /* [3, T] its values (verify_forward passes them) */
 };
+
+/* --positions "t0,t1,...;h0,...;w0,...": three lists of T integers each
+ * (commas and/or whitespace between numbers) into *out ([3, T], malloc'd);
+ * QK_E_USAGE naming the list and the entry otherwise (verify_positions.c) */
+int verify_positions_parse(const char *s, size_t T, int32_t **out, qk_err *err);
 
 /* ---- an opened model (verify_input.c) ---- */
 

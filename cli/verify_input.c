@@ -387,6 +387,7 @@ int verify_forward(const struct verify_model *m, const struct verify_opts *o, bo
 	ro.n_threads = o->n_threads;
 	ro.keep_hidden = hidden;
 	ro.mtp = o->mtp;
+	ro.positions = o->mrope;
 	ro.logits_from = s->from;
 	ro.on_matmul = o->on_matmul;
 	ro.on_matmul_user = o->on_matmul_user;

@@ -234,6 +234,8 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 	struct st_writer *exp = NULL;
 	size_t k = o->top_k;
 	int rc = QK_OK;
+	struct verify_opts oo = *o;   /* o with the parsed --positions */
+	int32_t *mrope = NULL;        /* [3, T] */
 
 	if (n_pos != 1)
 		return qk_err_set(err, QK_E_USAGE, "run needs one MODEL, got %zu arguments", n_pos);
@@ -261,6 +263,21 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 			verify_close(&m);
 			return rc;
 		}
+	}
+	if (o->positions) {
+		if (seqs.n != 1)
+			rc = qk_err_set(err, QK_E_USAGE, "--positions applies to one sequence, got %zu",
+					seqs.n);
+		else
+			rc = verify_positions_parse(o->positions, seqs.seq[0].T, &mrope, err);
+		if (rc) {
+			st_writer_abort(exp);
+			verify_seqs_free(&seqs);
+			verify_close(&m);
+			return rc;
+		}
+		oo.mrope = mrope;
+		o = &oo;
 	}
 	outs = calloc(seqs.n, sizeof(*outs));
 	if (o->json) {
@@ -328,6 +345,7 @@ int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, 
 	for (size_t s = 0; outs && s < seqs.n; s++)
 		rf_out_free(&outs[s]);
 	free(outs);
+	free(mrope);
 	verify_seqs_free(&seqs);
 	verify_close(&m);
 	return rc;

@@ -83,6 +83,11 @@ struct rf_opts {
 	bool no_avx512;       /* with simd: the AVX2 kernels even where the CPU has
 			       * AVX-512 (same bits; tests compare the paths) */
 	bool mtp;             /* also run the MTP head (rf_out.mtp_logits) */
+	const int32_t *positions; /* [3, T] M-RoPE position streams t, h, w as
+			       * transformers' get_rope_index gives them (image
+			       * tokens), each 0 .. 2^24; NULL: text positions
+			       * 0 .. T-1 in every stream. Only for archs with
+			       * M-RoPE sections, not with mtp */
 	size_t logits_from;   /* logits only for positions logits_from .. T-1 (the
 			       * output head is skipped for the others; every
 			       * computed value is the same bits); < T */
@@ -118,12 +123,12 @@ struct rf_out {
 int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
 	   const struct rf_opts *o, struct rf_out *out, qk_err *err);
 
-/* M-RoPE (Qwen3.5): which position stream (0 = t, 1 = h, 2 = w) rotary pair
+/* M-RoPE (Qwen3.5, Qwen2-VL, Qwen3-VL): which position stream (0 = t, 1 = h, 2 = w) rotary pair
  * i (of n_rot / 2) takes its position from: interleaved, pair i is h when
  * i % 3 == 1 and i < 3 * sections[1], w when i % 3 == 2 and i < 3 *
  * sections[2], else t (transformers' Qwen3_5TextRotaryEmbedding); chunked,
  * the first sections[0] pairs are t, the next sections[1] h, then w. 0 for
- * every pair without sections. Text tokens have one position in all three
+ * every pair when all sections are 0. Text tokens have one position in all three
  * streams, so the pass uses it for every pair: plain partial NeoX RoPE
  * (test_qwen35.c checks both against transformers). */
 int rf_mrope_stream(const struct qk_hparams *hp, size_t i);

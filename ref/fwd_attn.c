@@ -40,7 +40,7 @@ int rf_mrope_stream(const struct qk_hparams *hp, size_t i)
 {
 	const uint32_t *s = hp->rope_sections;
 
-	if (!hp->has_rope_sections)
+	if (!s[0] && !s[1] && !s[2])
 		return 0;
 	if (hp->mrope_interleaved) /* pairs t h w t h w ..., each stream within 3x its count */
 		return i % 3 == 1 && i < 3 * (size_t)s[1] ? 1 : i % 3 == 2 && i < 3 * (size_t)s[2] ? 2 : 0;
@@ -135,8 +135,11 @@ static int rope_tables(struct rf_ctx *c, qk_err *err)
 	rc = rope_freqs(c, inv, &sc, err);
 	for (size_t p = 0; !rc && p < c->T; p++) {
 		/* text tokens: the same position in every M-RoPE stream, so
-		 * Qwen3.5's interleaved M-RoPE is partial NeoX RoPE */
-		const size_t pos[3] = { p, p, p };
+		 * M-RoPE is (partial) NeoX RoPE; image tokens: the caller's
+		 * streams */
+		const int32_t *ps = c->positions;
+		const size_t pos[3] = { ps ? (size_t)ps[p] : p, ps ? (size_t)ps[c->T + p] : p,
+					ps ? (size_t)ps[2 * c->T + p] : p };
 
 		for (size_t i = 0; i < half; i++) {
 			const float ang = (float)pos[rf_mrope_stream(c->hp, i)] * inv[i];

@@ -12,6 +12,29 @@
 #include "fwd_priv.h"
 #include "mathfn.h"
 
+/* M-RoPE positions: only for a model with sections, not with the MTP head
+ * (it runs at text positions), each in 0 .. 2^24 (exact in fp32) */
+static int check_positions(const struct qk_hparams *hp, const struct rf_opts *o, size_t T,
+			   qk_err *err)
+{
+	const uint32_t *s = hp->rope_sections;
+
+	if (!o->positions)
+		return QK_OK;
+	if (!s[0] && !s[1] && !s[2])
+		return qk_err_set(err, QK_E_USAGE, "positions in three streams given, but a %s model "
+				  "has no M-RoPE sections", qk_arch_gguf_name(hp->arch));
+	if (o->mtp)
+		return qk_err_set(err, QK_E_USAGE, "the MTP head runs at text positions; M-RoPE "
+				  "positions cannot be combined with it");
+	for (size_t i = 0; i < 3 * T; i++)
+		if (o->positions[i] < 0 || o->positions[i] > (1 << 24))
+			return qk_err_set(err, QK_E_USAGE, "position stream %zu at token %zu is %d, "
+					  "expected 0 .. %d", i / T, i % T, (int)o->positions[i],
+					  1 << 24);
+	return QK_OK;
+}
+
 void rf_opts_init(struct rf_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -417,6 +440,9 @@ int rf_run(const struct qk_model *m, const int32_t *tokens, size_t T,
 				"or a GGUF without nextn blocks)");
 		goto out;
 	}
+	if ((rc = check_positions(&m->hp, o, T, err)))
+		goto out;
+	c.positions = o->positions;
 	if (o->mtp && T < 2) {
 		rc = qk_err_set(err, QK_E_USAGE, "the MTP head needs at least 2 tokens, got %zu", T);
 		goto out;

@@ -37,6 +37,7 @@ struct rf_ctx {
 	int *trc;                   /* [nt] first error code per thread */
 	qk_err *terr;               /* [nt] its message */
 	float *rope_cos, *rope_sin; /* [T, n_rot / 2], built by the first attention layer */
+	const int32_t *positions;   /* [3, T] M-RoPE streams (rf_opts) or NULL */
 	bool with_mtp;              /* the MTP layers and head run too */
 	rf_mm_fn on_matmul;         /* rf_opts.on_matmul and its user pointer */
 	void *on_matmul_user;
