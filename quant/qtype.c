@@ -5,6 +5,7 @@
 
 #include <strings.h>
 
+#include "iquants.h"
 #include "quants.h"
 
 #define ROW(n, b, by, q) [QT_##n] = { #n, QT_##n, (b), (by), (q), NULL, NULL, NULL }
@@ -15,6 +16,13 @@
 #define WROW(n, fn, b, by, q)                                                         \
 	[QT_##n] = { #n, QT_##n, (b), (by), (q), qt_quantize_##fn, qt_dequantize_##fn, \
 		     qt_quantize_w_##fn }
+/* the i-quant family (kernels in iquants.h): IROW ignores weights as ggml
+ * does (MXFP4, TQ*), IWROW also takes them */
+#define IROW(n, fn, b, by) \
+	[QT_##n] = { #n, QT_##n, (b), (by), true, qi_quantize_##fn, qi_dequantize_##fn, NULL }
+#define IWROW(n, fn, b, by)                                                    \
+	[QT_##n] = { #n, QT_##n, (b), (by), true, qi_quantize_##fn, qi_dequantize_##fn, \
+		     qi_quantize_##fn##_w }
 
 static const struct qt_type table[QT_COUNT] = {
 	KROW(F32, f32, 1, 4, false),
@@ -37,10 +45,10 @@ static const struct qt_type table[QT_COUNT] = {
 	ROW(IQ2_XS, 256, 74, true),
 	ROW(IQ3_XXS, 256, 98, true),
 	ROW(IQ1_S, 256, 50, true),
-	ROW(IQ4_NL, 32, 18, true),
+	IWROW(IQ4_NL, iq4_nl, 32, 18),
 	ROW(IQ3_S, 256, 110, true),
 	ROW(IQ2_S, 256, 82, true),
-	ROW(IQ4_XS, 256, 136, true),
+	IWROW(IQ4_XS, iq4_xs, 256, 136),
 	ROW(I8, 1, 1, false),
 	ROW(I16, 1, 2, false),
 	ROW(I32, 1, 4, false),
@@ -48,9 +56,9 @@ static const struct qt_type table[QT_COUNT] = {
 	ROW(F64, 1, 8, false),
 	ROW(IQ1_M, 256, 56, true),
 	KROW(BF16, bf16, 1, 2, false),
-	ROW(TQ1_0, 256, 54, true),
-	ROW(TQ2_0, 256, 66, true),
-	ROW(MXFP4, 32, 17, true),
+	IROW(TQ1_0, tq1_0, 256, 54),
+	IROW(TQ2_0, tq2_0, 256, 66),
+	IROW(MXFP4, mxfp4, 32, 17),
 	ROW(NVFP4, 64, 36, true),
 	ROW(Q1_0, 128, 18, true),
 	ROW(Q2_0, 64, 18, true),

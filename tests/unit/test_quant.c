@@ -212,7 +212,7 @@ static void test_table_hookup(void **state)
 		assert_int_equal(t->bytes, rows[i].size);
 	}
 	/* types without kernels say so */
-	assert_null(qt_type_get(QT_IQ4_NL)->quantize);
+	assert_null(qt_type_get(QT_NVFP4)->quantize);
 	assert_null(qt_type_get(QT_Q8_1)->dequantize);
 	assert_int_equal(qt_type_get(QT_Q8_1)->bytes, 36);
 	assert_non_null(qt_type_get(QT_Q2_0));

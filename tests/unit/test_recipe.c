@@ -147,7 +147,7 @@ static void test_every_written_type(void **state)
 		rc_free(&r);
 	}
 	assert_false(rc_type_ok(QT_Q8_K));
-	assert_false(rc_type_ok(QT_IQ4_NL));
+	assert_false(rc_type_ok(QT_NVFP4));
 	assert_false(rc_type_ok(-1));
 }
 

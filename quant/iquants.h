@@ -1,0 +1,99 @@
+/* iquants.h - the non-linear, ternary, microscaling and grid ("i-quant")
+ * types of ggml: their blocks exactly as on disk and their quantize /
+ * dequantize entry points. Prefix qi_.
+ *
+ * Specification: ggml-common.h (blocks, value tables, grids) and
+ * ggml-quants.c (quantize_<t>, dequantize_row_<t>) of the llama.cpp that
+ * llama-cpp-python 0.3.36 vendors. Quantizers are byte-identical to
+ * ggml's quantize_<t>, the function ggml_quantize_chunk (and so
+ * llama-quantize) runs, with and without importance weights; dequantizers
+ * give the same floats as ggml's to_float. The bit-exactness rules of
+ * quant/README.md hold here too. Checked by tests/unit/test_iquant_golden.c
+ * against libggml's own output (testdata/quant/iq_*.qkg).
+ *
+ * Shapes and arguments, as for quants.h:
+ *   x:  n floats in (quantize) / n / blck blocks in (dequantize);
+ *   y:  n / blck blocks out (quantize) / n floats out (dequantize);
+ *   qw: NULL (no importance matrix) or n importance weights, one per
+ *       element of x: the column weights of the row being quantized
+ *       (libggml's quant_weights + the row's column offset). Types that
+ *       ignore weights in ggml (MXFP4, TQ1_0, TQ2_0) ignore them here.
+ * n must be a multiple of the block size (the caller checks it). Pure
+ * functions: no state, no allocation (grids are static tables), any float
+ * input gives defined output, blocks may have any alignment.
+ */
+#ifndef QI_IQUANTS_H
+#define QI_IQUANTS_H
+
+#include <stdint.h>
+
+#define QI_QK4_NL 32  /* IQ4_NL block */
+#define QI_QK_MXFP4 32
+
+/* IQ4_NL: x = d * kvalues[q]; qs[j]: element j low nibble, j + 16 high. */
+struct qi_block_iq4_nl {
+	uint16_t d;
+	uint8_t qs[QI_QK4_NL / 2];
+};
+_Static_assert(sizeof(struct qi_block_iq4_nl) == 18, "block_iq4_nl is 18 bytes");
+
+/* IQ4_XS: 8 sub-blocks of 32 with 6-bit scales (stored + 32): the low 4
+ * bits of sub-block i in nibble i % 2 of scales_l[i / 2], the high 2 in
+ * bits 2i, 2i+1 of scales_h. x = d * (ls - 32) * kvalues[q]; quants
+ * packed per sub-block as IQ4_NL's. */
+struct qi_block_iq4_xs {
+	uint16_t d;
+	uint16_t scales_h;
+	uint8_t scales_l[4];
+	uint8_t qs[128];
+};
+_Static_assert(sizeof(struct qi_block_iq4_xs) == 136, "block_iq4_xs is 136 bytes");
+
+/* MXFP4: e is an E8M0 exponent; x = kvalues_fp4[q] * 2^(e - 128) (the
+ * table holds twice the e2m1 values). Nibbles as IQ4_NL. */
+struct qi_block_mxfp4 {
+	uint8_t e;
+	uint8_t qs[QI_QK_MXFP4 / 2];
+};
+_Static_assert(sizeof(struct qi_block_mxfp4) == 17, "block_mxfp4 is 17 bytes");
+
+/* TQ1_0: ternary {-1, 0, 1} * d. qs[0..31] hold 5 trits each (elements
+ * m + 32k, k = 0..4, first one most significant), qs[32..47] 5 trits of
+ * elements 160 + m + 16k, qh[0..3] 4 trits of 240 + j + 4k; a byte stores
+ * ceil(v * 256 / 243) of the base-3 number v. */
+struct qi_block_tq1_0 {
+	uint8_t qs[48];
+	uint8_t qh[4];
+	uint16_t d;
+};
+_Static_assert(sizeof(struct qi_block_tq1_0) == 54, "block_tq1_0 is 54 bytes");
+
+/* TQ2_0: ternary, 2 bits each: qs[32h + m] bits 2k..2k+1 hold element
+ * 128h + m + 32k plus one. */
+struct qi_block_tq2_0 {
+	uint8_t qs[64];
+	uint16_t d;
+};
+_Static_assert(sizeof(struct qi_block_tq2_0) == 66, "block_tq2_0 is 66 bytes");
+
+/* weighted quantizers (qw may be NULL) */
+void qi_quantize_iq4_nl_w(const float *x, void *y, int64_t n, const float *qw);
+void qi_quantize_iq4_xs_w(const float *x, void *y, int64_t n, const float *qw);
+void qi_quantize_mxfp4_w(const float *x, void *y, int64_t n, const float *qw);
+void qi_quantize_tq1_0_w(const float *x, void *y, int64_t n, const float *qw);
+void qi_quantize_tq2_0_w(const float *x, void *y, int64_t n, const float *qw);
+
+/* the same without weights (the qt_quantize_fn shape of qtype.h) */
+void qi_quantize_iq4_nl(const float *x, void *y, int64_t n);
+void qi_quantize_iq4_xs(const float *x, void *y, int64_t n);
+void qi_quantize_mxfp4(const float *x, void *y, int64_t n);
+void qi_quantize_tq1_0(const float *x, void *y, int64_t n);
+void qi_quantize_tq2_0(const float *x, void *y, int64_t n);
+
+void qi_dequantize_iq4_nl(const void *x, float *y, int64_t n);
+void qi_dequantize_iq4_xs(const void *x, float *y, int64_t n);
+void qi_dequantize_mxfp4(const void *x, float *y, int64_t n);
+void qi_dequantize_tq1_0(const void *x, float *y, int64_t n);
+void qi_dequantize_tq2_0(const void *x, float *y, int64_t n);
+
+#endif
