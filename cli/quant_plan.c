@@ -145,6 +145,12 @@ static int decide(struct quant_job *j, const struct quant_opts *o, struct qm_sta
 	in->rule = in->why == QW_RECIPE || (in->why == QW_FALLBACK && rule >= 0) ? rule : -1;
 	if (in->rule >= 0)
 		j->rule_hits[in->rule]++;
+	if (!o->qopt.has_imatrix && qm_is_quantizable(t->name, t->ne, o->qopt.keep_output) &&
+	    qm_requires_imatrix(st, t->name, type))
+		return qk_err_set(err, QK_E_USAGE, "tensor '%s': %s makes it %s, which needs an "
+				  "importance matrix: llama-quantize refuses it without one "
+				  "(its --imatrix), as the result would be unusable", t->name, o->mix->name,
+				  qt_type_get(type)->name);
 	if (type == t->type)
 		return QK_OK;
 	if (!qt_has_quantizer(qt_type_get(type)) || type == QT_Q8_K)

@@ -159,66 +159,170 @@ int qm_name_cmp(const char *a, const char *b)
 
 /* ---- the mixes ---- */
 
-/* A rule for one tensor kind: if cond holds, `yes`, else `no`; -1 keeps the
- * type the tensor has so far. i and n are the tensor's index and the count
- * it is measured against (attn_v: i_attention_wv of n_attention_wv; ffn_down:
- * the layer of n_layer). */
+/* A rule for one tensor kind: the first rule of a slot whose condition
+ * holds gives the type (KEEP: the type the tensor has so far); when none
+ * holds the type is kept. i and n are the tensor's index and the count it
+ * is measured against (attn_v: i_attention_wv of n_attention_wv; ffn
+ * tensors: the layer of n_layer). A rule may hold only with or only
+ * without an importance matrix. */
 enum cond {
 	NEVER = 0,     /* rule absent */
 	ALWAYS,
 	GQA_GE_4,      /* n_head / n_head_kv >= 4 */
+	GQA4_OR_EXP4,  /* n_gqa >= 4 or expert_count >= 4 */
+	EXP8,          /* expert_count == 8 */
 	I_LT,          /* i < arg */
 	I_LT_N_OVER,   /* i < n / arg */
 	MORE_BITS,     /* use_more_bits(i, n) */
-	IMAT_I_LT_N_OVER, /* an importance matrix is given and i < n / arg */
+	FIRST8_OR_EXP8_MORE, /* i < n/8, or expert_count == 8 and use_more_bits */
+	MIDDLE,        /* n/8 <= i < 7n/8 */
 };
 
+enum imat { ANY = 0, WITHOUT, WITH };
+
+#define KEEP (-1)
+
 struct rule {
-	unsigned char cond, arg;
-	signed char yes, no;
+	unsigned char cond, arg, imat;
+	signed char type;
 };
+
+/* which branch of llama_tensor_get_type_impl a mix takes */
+enum family {
+	FAM_STD = 0,   /* the k-quant, legacy, IQ3/IQ4 and ternary mixes */
+	FAM_LOWBIT,    /* IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ2_M: own attn_v,
+	                * attn_k, ffn_down (by counter), attn_output rules; no
+	                * 70B or 8-expert attn_v rule, no ffn layer check */
+	FAM_MXFP4_MOE, /* expert tensors (ne[2] > 1) MXFP4, all else Q8_0 */
+};
+
+#define NR 2 /* rules per slot */
 
 struct mix_row {
 	struct qm_mix pub;
-	struct rule attn_v, ffn_down;
-	struct rule attn_out;     /* expert_count != 8 */
-	struct rule attn_out_8x;  /* expert_count == 8 */
+	unsigned char family;
+	signed char out;   /* output head (and tied token_embd) when its rows fit
+	                    * the default type: Q6_K, or Q5_K for the low-bit mixes;
+	                    * a Q8_0 default stays Q8_0 */
+	signed char embd;  /* an untied token_embd: KEEP or a type */
+	struct rule attn_v[NR], attn_k[NR], attn_q[NR], ffn_down[NR], ffn_gate_up[NR],
+		attn_out[NR];
 };
 
-/* if cond then y (else keep) / if cond then y else n / no rule */
-#define IF(c, a, y) { c, a, QT_##y, -1 }
-#define IF_ELSE(c, a, y, n) { c, a, QT_##y, QT_##n }
-#define NONE { NEVER, 0, -1, -1 }
+#define R(c, a, t) { c, a, ANY, QT_##t }
+#define RW(c, a, w, t) { c, a, w, QT_##t }
+#define RKEEP(c) { c, 0, ANY, KEEP }
+#define MIX(nm, ft, def, fam, o, e) \
+	.pub = { nm, ft, QT_##def }, .family = fam, .out = QT_##o, .embd = e
 
-/* mix (name, llama_ftype, default) | attn_v | ffn_down | attn_output |
- * attn_output with 8 experts. Common to all: output head, 70B and 8-expert
- * rules in mix_rules(); the row-length fallback in fallback(). */
+/* Per mix: default type, family, output head, token_embd, then the rules
+ * by tensor kind (src/llama-quant.cpp, llama_tensor_get_type_impl). The
+ * rules common to the standard family (8-expert attn_v/attn_k Q8_0, 70B
+ * attn_v bump) are in mix_rules(); the row-length fallback in fallback(). */
 static const struct mix_row mixes[] = {
-	/* with an imatrix, ffn_down of the first eighth of the layers one up */
-	{ { "Q4_0", 2, QT_Q4_0 }, NONE, IF(IMAT_I_LT_N_OVER, 8, Q4_1), NONE, NONE },
-	{ { "Q4_1", 3, QT_Q4_1 }, NONE, NONE, NONE, NONE },
-	{ { "Q5_0", 8, QT_Q5_0 }, NONE, IF(IMAT_I_LT_N_OVER, 8, Q5_1), NONE, NONE },
-	{ { "Q5_1", 9, QT_Q5_1 }, NONE, NONE, NONE, NONE },
-	{ { "Q8_0", 7, QT_Q8_0 }, NONE, NONE, NONE, NONE },
-	{ { "Q2_K", 10, QT_Q2_K }, IF_ELSE(GQA_GE_4, 0, Q4_K, Q3_K), IF(ALWAYS, 0, Q3_K),
-	  IF(ALWAYS, 0, Q3_K), IF(ALWAYS, 0, Q5_K) },
-	{ { "Q3_K_S", 11, QT_Q3_K }, NONE, NONE, NONE, IF(ALWAYS, 0, Q5_K) },
-	{ { "Q3_K_M", 12, QT_Q3_K }, IF_ELSE(I_LT, 2, Q5_K, Q4_K), IF_ELSE(I_LT_N_OVER, 16, Q5_K, Q4_K),
-	  IF(ALWAYS, 0, Q4_K), IF(ALWAYS, 0, Q5_K) },
-	{ { "Q3_K_L", 13, QT_Q3_K }, IF(ALWAYS, 0, Q5_K), IF(ALWAYS, 0, Q5_K),
-	  IF(ALWAYS, 0, Q5_K), NONE },
-	{ { "Q4_K_S", 14, QT_Q4_K }, IF(I_LT, 4, Q5_K), IF(I_LT_N_OVER, 8, Q5_K),
-	  NONE, IF(ALWAYS, 0, Q5_K) },
-	{ { "Q4_K_M", 15, QT_Q4_K }, IF(MORE_BITS, 0, Q6_K), IF(MORE_BITS, 0, Q6_K),
-	  NONE, IF(ALWAYS, 0, Q5_K) },
-	{ { "Q5_K_S", 16, QT_Q5_K }, NONE, NONE, NONE, NONE },
-	{ { "Q5_K_M", 17, QT_Q5_K }, IF(MORE_BITS, 0, Q6_K), IF(MORE_BITS, 0, Q6_K),
-	  NONE, NONE },
-	{ { "Q6_K", 18, QT_Q6_K }, NONE, NONE, NONE, NONE },
+	{ MIX("Q4_0", 2, Q4_0, FAM_STD, Q6_K, KEEP),
+	  .ffn_down = { RW(I_LT_N_OVER, 8, WITH, Q4_1) } },
+	{ MIX("Q4_1", 3, Q4_1, FAM_STD, Q6_K, KEEP) },
+	{ MIX("Q5_0", 8, Q5_0, FAM_STD, Q6_K, KEEP),
+	  .ffn_down = { RW(I_LT_N_OVER, 8, WITH, Q5_1) } },
+	{ MIX("Q5_1", 9, Q5_1, FAM_STD, Q6_K, KEEP) },
+	{ MIX("Q8_0", 7, Q8_0, FAM_STD, Q6_K, KEEP) },
+	{ MIX("Q2_K", 10, Q2_K, FAM_STD, Q6_K, KEEP),
+	  .attn_v = { R(GQA_GE_4, 0, Q4_K), R(ALWAYS, 0, Q3_K) },
+	  .ffn_down = { R(ALWAYS, 0, Q3_K) },
+	  .attn_out = { R(EXP8, 0, Q5_K), R(ALWAYS, 0, Q3_K) } },
+	{ MIX("Q2_K_S", 21, Q2_K, FAM_STD, Q6_K, KEEP),
+	  .attn_v = { R(GQA_GE_4, 0, Q4_K) },
+	  .ffn_down = { R(I_LT_N_OVER, 8, Q4_K) } },
+	{ MIX("Q3_K_S", 11, Q3_K, FAM_STD, Q6_K, KEEP),
+	  .attn_out = { R(EXP8, 0, Q5_K) } },
+	{ MIX("Q3_K_M", 12, Q3_K, FAM_STD, Q6_K, KEEP),
+	  .attn_v = { R(I_LT, 2, Q5_K), R(ALWAYS, 0, Q4_K) },
+	  .ffn_down = { R(I_LT_N_OVER, 16, Q5_K), R(ALWAYS, 0, Q4_K) },
+	  .attn_out = { R(EXP8, 0, Q5_K), R(ALWAYS, 0, Q4_K) } },
+	{ MIX("Q3_K_L", 13, Q3_K, FAM_STD, Q6_K, KEEP),
+	  .attn_v = { R(ALWAYS, 0, Q5_K) },
+	  .ffn_down = { R(ALWAYS, 0, Q5_K) },
+	  .attn_out = { RKEEP(EXP8), R(ALWAYS, 0, Q5_K) } },
+	{ MIX("Q4_K_S", 14, Q4_K, FAM_STD, Q6_K, KEEP),
+	  .attn_v = { R(I_LT, 4, Q5_K) },
+	  .ffn_down = { R(I_LT_N_OVER, 8, Q5_K) },
+	  .attn_out = { R(EXP8, 0, Q5_K) } },
+	{ MIX("Q4_K_M", 15, Q4_K, FAM_STD, Q6_K, KEEP),
+	  .attn_v = { R(MORE_BITS, 0, Q6_K) },
+	  .ffn_down = { R(MORE_BITS, 0, Q6_K) },
+	  .attn_out = { R(EXP8, 0, Q5_K) } },
+	{ MIX("Q5_K_S", 16, Q5_K, FAM_STD, Q6_K, KEEP) },
+	{ MIX("Q5_K_M", 17, Q5_K, FAM_STD, Q6_K, KEEP),
+	  .attn_v = { R(MORE_BITS, 0, Q6_K) },
+	  .ffn_down = { R(MORE_BITS, 0, Q6_K) } },
+	{ MIX("Q6_K", 18, Q6_K, FAM_STD, Q6_K, KEEP) },
+	{ MIX("IQ1_S", 24, IQ1_S, FAM_LOWBIT, Q5_K, QT_Q2_K),
+	  .attn_v = { R(GQA4_OR_EXP4, 0, Q4_K), R(ALWAYS, 0, Q2_K) },
+	  .attn_k = { R(EXP8, 0, Q4_K) },
+	  .ffn_down = { R(I_LT_N_OVER, 8, Q2_K) },
+	  .attn_out = { R(EXP8, 0, Q5_K), R(ALWAYS, 0, IQ2_XXS) } },
+	{ MIX("IQ1_M", 31, IQ1_M, FAM_LOWBIT, Q5_K, QT_Q2_K),
+	  .attn_v = { R(GQA4_OR_EXP4, 0, Q4_K), R(ALWAYS, 0, Q2_K) },
+	  .attn_k = { R(EXP8, 0, Q4_K) },
+	  .ffn_down = { R(I_LT_N_OVER, 8, Q2_K) },
+	  .attn_out = { R(EXP8, 0, Q5_K), R(ALWAYS, 0, IQ2_XXS) } },
+	{ MIX("IQ2_XXS", 19, IQ2_XXS, FAM_LOWBIT, Q5_K, QT_Q2_K),
+	  .attn_v = { R(GQA4_OR_EXP4, 0, Q4_K), R(ALWAYS, 0, Q2_K) },
+	  .attn_k = { R(EXP8, 0, Q4_K) },
+	  .ffn_down = { R(I_LT_N_OVER, 8, Q2_K) },
+	  .attn_out = { R(EXP8, 0, Q5_K) } },
+	{ MIX("IQ2_XS", 20, IQ2_XS, FAM_LOWBIT, Q5_K, QT_Q2_K),
+	  .attn_v = { R(GQA4_OR_EXP4, 0, Q4_K), R(ALWAYS, 0, Q2_K) },
+	  .attn_k = { R(EXP8, 0, Q4_K) },
+	  .ffn_down = { R(I_LT_N_OVER, 8, Q2_K) },
+	  .attn_out = { R(EXP8, 0, Q5_K) } },
+	/* IQ2_S is mostly IQ2_XS (llama_ftype_get_default_type) */
+	{ MIX("IQ2_S", 28, IQ2_XS, FAM_LOWBIT, Q5_K, QT_IQ3_S),
+	  .attn_v = { R(GQA4_OR_EXP4, 0, Q4_K), R(ALWAYS, 0, IQ3_S) },
+	  .attn_k = { R(EXP8, 0, Q4_K) },
+	  .ffn_down = { R(I_LT_N_OVER, 8, IQ3_S) },
+	  .attn_out = { R(EXP8, 0, Q5_K), R(ALWAYS, 0, IQ3_S) } },
+	{ MIX("IQ2_M", 29, IQ2_S, FAM_LOWBIT, Q5_K, QT_IQ3_S),
+	  .attn_v = { R(GQA4_OR_EXP4, 0, Q4_K), R(ALWAYS, 0, IQ3_S) },
+	  .attn_k = { R(EXP8, 0, Q4_K) },
+	  .ffn_down = { R(I_LT_N_OVER, 8, IQ3_S) },
+	  .attn_out = { R(EXP8, 0, Q5_K), R(ALWAYS, 0, IQ3_S) } },
+	{ MIX("IQ3_XXS", 23, IQ3_XXS, FAM_STD, Q5_K, QT_IQ3_S),
+	  .attn_v = { R(GQA_GE_4, 0, Q4_K), RW(ALWAYS, 0, WITHOUT, IQ3_S) },
+	  .attn_k = { R(ALWAYS, 0, IQ2_S) },
+	  .attn_q = { R(ALWAYS, 0, IQ2_S) },
+	  .ffn_down = { RW(I_LT_N_OVER, 8, WITHOUT, Q4_K), RW(ALWAYS, 0, WITHOUT, Q3_K) },
+	  .attn_out = { R(EXP8, 0, Q5_K), R(ALWAYS, 0, IQ3_S) } },
+	/* IQ3_XS is mostly IQ3_S */
+	{ MIX("IQ3_XS", 22, IQ3_S, FAM_STD, Q6_K, KEEP),
+	  .attn_v = { R(GQA_GE_4, 0, Q4_K) },
+	  .attn_k = { R(ALWAYS, 0, IQ3_XXS) },
+	  .attn_q = { R(ALWAYS, 0, IQ3_XXS) },
+	  .ffn_gate_up = { R(MIDDLE, 0, IQ3_XXS) },
+	  .attn_out = { R(EXP8, 0, Q5_K) } },
+	{ MIX("IQ3_S", 26, IQ3_S, FAM_STD, Q6_K, KEEP),
+	  .attn_v = { R(GQA_GE_4, 0, Q4_K) },
+	  .attn_out = { R(EXP8, 0, Q5_K) } },
+	{ MIX("IQ3_M", 27, IQ3_S, FAM_STD, Q6_K, KEEP),
+	  .attn_v = { R(ALWAYS, 0, Q4_K) },
+	  .ffn_down = { R(FIRST8_OR_EXP8_MORE, 0, Q4_K) },
+	  .attn_out = { R(EXP8, 0, Q5_K), R(ALWAYS, 0, Q4_K) } },
+	{ MIX("IQ4_NL", 25, IQ4_NL, FAM_STD, Q6_K, KEEP),
+	  .attn_v = { R(GQA_GE_4, 0, Q5_K) },
+	  .ffn_down = { RW(I_LT_N_OVER, 8, WITHOUT, Q5_K) },
+	  .attn_out = { R(EXP8, 0, Q5_K) } },
+	{ MIX("IQ4_XS", 30, IQ4_XS, FAM_STD, Q6_K, KEEP),
+	  .attn_v = { R(GQA_GE_4, 0, Q5_K) },
+	  .ffn_down = { RW(I_LT_N_OVER, 8, WITHOUT, Q5_K) },
+	  .attn_out = { R(EXP8, 0, Q5_K) } },
+	{ MIX("TQ1_0", 36, TQ1_0, FAM_STD, Q6_K, QT_Q4_K) },
+	{ MIX("TQ2_0", 37, TQ2_0, FAM_STD, Q6_K, QT_Q4_K) },
+	{ MIX("MXFP4_MOE", 38, MXFP4, FAM_MXFP4_MOE, Q8_0, KEEP) },
 	/* not quantized: every quantizable tensor simply gets the type */
-	{ { "F32", 0, QT_F32 }, NONE, NONE, NONE, NONE },
-	{ { "F16", 1, QT_F16 }, NONE, NONE, NONE, NONE },
-	{ { "BF16", 32, QT_BF16 }, NONE, NONE, NONE, NONE },
+	{ MIX("F32", 0, F32, FAM_STD, Q6_K, KEEP) },
+	{ MIX("F16", 1, F16, FAM_STD, Q6_K, KEEP) },
+	{ MIX("BF16", 32, BF16, FAM_STD, Q6_K, KEEP) },
 };
 
 #define N_MIXES (sizeof mixes / sizeof mixes[0])
@@ -318,22 +422,34 @@ static bool use_more_bits(int i, int n)
 	return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
 }
 
-static int apply(const struct rule *r, int type, int i, int n, const struct qm_state *st)
+static bool holds(const struct qm_state *st, const struct rule *r, int i, int n)
 {
-	bool hit;
-
+	if (r->imat == WITH && !st->opt.has_imatrix)
+		return false;
+	if (r->imat == WITHOUT && st->opt.has_imatrix)
+		return false;
 	switch (r->cond) {
-	case ALWAYS: hit = true; break;
-	case GQA_GE_4: hit = st->n_gqa >= 4; break;
-	case IMAT_I_LT_N_OVER: hit = st->opt.has_imatrix && i < n / r->arg; break;
-	case I_LT: hit = i < r->arg; break;
-	case I_LT_N_OVER: hit = i < n / r->arg; break;
-	case MORE_BITS: hit = use_more_bits(i, n); break;
-	default: return type;
+	case ALWAYS: return true;
+	case GQA_GE_4: return st->n_gqa >= 4;
+	case GQA4_OR_EXP4: return st->n_gqa >= 4 || st->n_expert >= 4;
+	case EXP8: return st->n_expert == 8;
+	case I_LT: return i < r->arg;
+	case I_LT_N_OVER: return i < n / r->arg;
+	case MORE_BITS: return use_more_bits(i, n);
+	case FIRST8_OR_EXP8_MORE:
+		return i < n / 8 || (st->n_expert == 8 && use_more_bits(i, n));
+	case MIDDLE: return i >= n / 8 && i < 7 * n / 8;
+	default: return false;
 	}
-	if (hit)
-		return r->yes;
-	return r->no >= 0 ? r->no : type;
+}
+
+/* the type the first holding rule of slot r gives, else type */
+static int apply(const struct qm_state *st, const struct rule r[NR], int type, int i, int n)
+{
+	for (int k = 0; k < NR; k++)
+		if (holds(st, &r[k], i, n))
+			return r[k].type == KEEP ? type : r[k].type;
+	return type;
 }
 
 static const struct mix_row *row_of(const struct qm_mix *m)
@@ -359,6 +475,41 @@ static int ffn_layer(const struct qm_state *st, const char *name, int counter, i
 	return QM_OK;
 }
 
+/* the output head, and the token embedding of a tied model */
+static int output_rule(const struct qm_state *st, const struct mix_row *r,
+		       const int64_t ne[4], int type)
+{
+	if (st->opt.output_type >= 0)
+		return st->opt.output_type;
+	if (r->family == FAM_MXFP4_MOE)
+		return r->out;
+	if (ne[0] % (int64_t)qt_type_get(type)->blck != 0)
+		return QT_Q8_0;
+	return type == QT_Q8_0 ? QT_Q8_0 : r->out;
+}
+
+/* IQ1/IQ2 mixes: one branch of their own in llama.cpp */
+static int lowbit_rules(struct qm_state *st, const struct mix_row *r, enum cat c, int type)
+{
+	if (is_attn_v_like(c)) {
+		type = apply(st, r->attn_v, type, st->i_attention_wv, st->n_attention_wv);
+		st->i_attention_wv++;
+		return type;
+	}
+	switch (c) {
+	case CAT_ATTN_K:
+		return apply(st, r->attn_k, type, 0, 0);
+	case CAT_FFN_DOWN:  /* by the counter, for MoE models too */
+		type = apply(st, r->ffn_down, type, st->i_ffn_down, st->n_layer);
+		st->i_ffn_down++;
+		return type;
+	case CAT_ATTN_OUT:
+		return apply(st, r->attn_out, type, 0, 0);
+	default:
+		return type;
+	}
+}
+
 /* llama_tensor_get_type_impl for the mixes of the table; type = the default */
 static int mix_rules(struct qm_state *st, const char *name, enum cat c,
 		     const int64_t ne[4], int type)
@@ -366,15 +517,16 @@ static int mix_rules(struct qm_state *st, const char *name, enum cat c,
 	const struct mix_row *r = row_of(st->mix);
 	int layer, err;
 
-	if (c == CAT_OUTPUT || (c == CAT_TOKEN_EMBD && st->tied)) {
-		if (st->opt.output_type >= 0)
-			return st->opt.output_type;
-		if (ne[0] % (int64_t)qt_type_get(type)->blck != 0)
-			return QT_Q8_0;
-		return type == QT_Q8_0 ? QT_Q8_0 : QT_Q6_K;
-	}
+	if (c == CAT_OUTPUT || (c == CAT_TOKEN_EMBD && st->tied))
+		return output_rule(st, r, ne, type);
+	if (r->family == FAM_MXFP4_MOE)
+		return ne[2] > 1 ? QT_MXFP4 : QT_Q8_0;
+	if (c == CAT_TOKEN_EMBD)
+		return r->embd == KEEP ? type : r->embd;
+	if (r->family == FAM_LOWBIT)
+		return lowbit_rules(st, r, c, type);
 	if (is_attn_v_like(c)) {
-		type = apply(&r->attn_v, type, st->i_attention_wv, st->n_attention_wv, st);
+		type = apply(st, r->attn_v, type, st->i_attention_wv, st->n_attention_wv);
 		if (st->is_70b && (type == QT_Q3_K || type == QT_Q4_K))
 			type = QT_Q5_K;
 		if (st->n_expert == 8)
@@ -384,23 +536,27 @@ static int mix_rules(struct qm_state *st, const char *name, enum cat c,
 	}
 	switch (c) {
 	case CAT_ATTN_K:
-		return st->n_expert == 8 ? QT_Q8_0 : type;
+		return st->n_expert == 8 ? QT_Q8_0 : apply(st, r->attn_k, type, 0, 0);
+	case CAT_ATTN_Q:
+		return apply(st, r->attn_q, type, 0, 0);
 	case CAT_ATTN_OUT:
-		return apply(st->n_expert == 8 ? &r->attn_out_8x : &r->attn_out, type, 0, 0, st);
+		return apply(st, r->attn_out, type, 0, 0);
 	case CAT_FFN_DOWN:
 		if ((err = ffn_layer(st, name, st->i_ffn_down, &layer)) != QM_OK)
 			return err;
-		type = apply(&r->ffn_down, type, layer, st->n_layer, st);
+		type = apply(st, r->ffn_down, type, layer, st->n_layer);
 		st->i_ffn_down++;
 		return type;
-	case CAT_FFN_GATE:  /* no rule for our mixes, but the layer check holds */
+	case CAT_FFN_GATE:
 		if ((err = ffn_layer(st, name, st->i_ffn_gate, &layer)) != QM_OK)
 			return err;
+		type = apply(st, r->ffn_gate_up, type, layer, st->n_layer);
 		st->i_ffn_gate++;
 		return type;
 	case CAT_FFN_UP:
 		if ((err = ffn_layer(st, name, st->i_ffn_up, &layer)) != QM_OK)
 			return err;
+		type = apply(st, r->ffn_gate_up, type, layer, st->n_layer);
 		st->i_ffn_up++;
 		return type;
 	default:
@@ -469,4 +625,21 @@ int qm_tensor_type(struct qm_state *st, const char *name, const int64_t ne[4],
 	if (type < 0)
 		return type;
 	return fallback(st, ne[0], type);
+}
+
+/* the types ggml's quantizers cannot make well without importance weights */
+static const int needs_imatrix[] = {
+	QT_IQ3_XXS, QT_IQ2_XXS, QT_IQ2_XS, QT_IQ2_S, QT_IQ1_M, QT_IQ1_S,
+};
+
+bool qm_requires_imatrix(const struct qm_state *st, const char *name, int type)
+{
+	assert(st && st->mix && name);
+	if (strcmp(name, "token_embd.weight") == 0 || strcmp(name, "output.weight") == 0 ||
+	    strcmp(name, "per_layer_token_embd.weight") == 0)
+		return false;
+	for (size_t i = 0; i < sizeof needs_imatrix / sizeof needs_imatrix[0]; i++)
+		if (type == needs_imatrix[i])
+			return true;
+	return type == QT_Q2_K && st->mix->ftype == 21;  /* Q2_K_S */
 }

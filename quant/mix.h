@@ -20,9 +20,11 @@
  *   3. call qm_tensor_type once per tensor in that order, all of them before
  *      writing anything (a QM_ERR_LAYER from any tensor fails the model).
  *
- * Not modelled (llama-quantize options qwen-quant does not offer): an
- * importance matrix (changes Q4_0/Q5_0 ffn_down), the IQ*, TQ*, Q2_K_S and
- * MXFP4_MOE mixes, --keep-split (file order instead of sorted order),
+ * Every llama-quantize mix is here, the IQ*, TQ*, Q2_K_S and MXFP4_MOE ones
+ * included; whether an importance matrix is given changes some rules
+ * (qm_options.has_imatrix), and some types cannot be made without one
+ * (qm_requires_imatrix). Not modelled (llama-quantize options qwen-quant
+ * does not offer): --keep-split (file order instead of sorted order),
  * --prune-layers (renames blocks), and architectures other than the six Qwen
  * ones (Falcon and GLM5-Next have rules of their own).
  *
@@ -84,8 +86,8 @@ struct qm_options {
 	bool keep_output;     /* --leave-output-tensor: output.weight keeps its type */
 	int output_type;      /* --output-tensor-type */
 	int token_embd_type;  /* --token-embedding-type */
-	bool has_imatrix;     /* --imatrix given (llama-quantize's has_imatrix: some
-			       * rules depend on it) */
+	bool has_imatrix;     /* --imatrix given (IQ3_XXS, IQ4_NL, IQ4_XS, Q4_0 and
+	                       * Q5_0 choose differently with one) */
 };
 #define QM_OPTIONS_DEFAULT { false, false, -1, -1, false }
 
@@ -125,6 +127,13 @@ int qm_state_init(struct qm_state *st, const struct qm_model_info *mi,
  * caller must refuse it) or QM_ERR_LAYER / QM_ERR_TYPE. */
 int qm_tensor_type(struct qm_state *st, const char *name, const int64_t ne[4],
 		   int src_type, int manual_type);
+
+/* llama-quantize's "this quantization requires an importance matrix": a
+ * quantizable tensor given `type` by qm_tensor_type, other than
+ * token_embd.weight, per_layer_token_embd.weight and output.weight, whose
+ * type is IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S or IQ3_XXS, or Q2_K within
+ * the Q2_K_S mix. llama-quantize refuses the whole model without one. */
+bool qm_requires_imatrix(const struct qm_state *st, const char *name, int type);
 
 /* llama-quantize's "may this tensor be quantized at all": two or more
  * dimensions (as ggml counts them), a name ending in "weight", not a norm,

@@ -54,6 +54,8 @@ MIXES = [
     ("Q2_K", 10), ("Q3_K_S", 11), ("Q3_K_M", 12), ("Q3_K_L", 13),
     ("Q4_K_S", 14), ("Q4_K_M", 15), ("Q5_K_S", 16), ("Q5_K_M", 17),
     ("Q6_K", 18), ("F16", 1), ("BF16", 32), ("F32", 0),
+    # the i-quant mixes that need no importance matrix (quant/iquants.h)
+    ("IQ4_NL", 25), ("IQ4_XS", 30), ("TQ1_0", 36), ("TQ2_0", 37), ("MXFP4_MOE", 38),
 ]
 FTYPE = dict(MIXES)
 

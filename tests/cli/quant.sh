@@ -45,7 +45,12 @@ X="$tmp/x.gguf"
 expect 2 "missing MODEL" -- --type Q4_K_M -o "$X"
 expect 2 "missing the type" -- $M/qwen2 -o "$X"
 expect 2 "'Q4_K_X' is not one of Q4_0, Q4_1" -- $M/qwen2 --type Q4_K_X -o "$X"
-expect 2 "'IQ4_XS' is not one of" -- $M/qwen2 --type IQ4_XS -o "$X"
+expect 2 "'NVFP4' is not one of" -- $M/qwen2 --type NVFP4 -o "$X"
+# mixes llama-quantize makes only with an importance matrix: refused, naming
+# the first tensor (in llama-quantize's order) and its type, nothing written
+expect 2 "tensor 'blk.0.attn_k.weight': IQ2_XXS makes it IQ2_XXS, which needs an importance matrix" -- $M/qwen2 --type IQ2_XXS -o "$X"
+expect 2 "Q2_K_S makes it Q2_K, which needs an importance matrix" -- $M/qwen2 --type Q2_K_S -o "$X"
+expect 2 "IQ3_XS makes it IQ3_XXS, which needs an importance matrix" -- plan $M/qwen2 --type iq3_xs
 expect 2 "is not an integer in [1, 256]" -- -t 0 $M/qwen2 --type Q8_0 -o "$X"
 expect 2 "unknown option '--bogus'" -- --bogus $M/qwen2 --type Q8_0 -o "$X"
 expect 2 "two outputs given" -- $M/qwen2 $M/qwen3 --type Q8_0 -o "$X"

@@ -8,7 +8,10 @@
  * sort with qm_name_cmp (must give llama.cpp's order), qm_tensor_type per
  * tensor (must give llama.cpp's type). A mismatch names model, mix, options,
  * tensor, ours and theirs. Runs llama.cpp refused ("fail" lines) must make
- * qm_tensor_type return QM_ERR_LAYER for some tensor.
+ * qm_tensor_type return QM_ERR_LAYER for some tensor, or (without an
+ * importance matrix) a type qm_requires_imatrix names; runs it made must not.
+ * testdata/quant/mix_golden_iq.tsv.gz adds the i-quant mixes with ("imatrix")
+ * and without an importance matrix for the same models.
  * Run from the repository root (tests/run.sh does).
  */
 #include <stdarg.h>
@@ -21,11 +24,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "../../quant/mix.h"
 #include "../../quant/qtype.h"
 
 #define GOLDEN_PATH "testdata/quant/mix_golden.tsv"
+/* the i-quant mixes with and without an importance matrix: only "q" and
+ * "fail" lines, for the models of GOLDEN_PATH (gen_mix_golden_iq.py) */
+#define GOLDEN_IQ_PATH "testdata/quant/mix_golden_iq.tsv.gz"
 #define MAX_FIELDS 4096
 #define MAX_MODELS 32
 #define MAX_MANUAL 4
@@ -48,6 +55,7 @@ struct model {
 
 struct golden {
 	char *text;          /* the file, split in place */
+	char *text_iq;       /* GOLDEN_IQ_PATH, split in place */
 	struct model m[MAX_MODELS];
 	size_t n_m;
 	char **runs;         /* the "q" and "fail" lines, not yet split */
@@ -180,26 +188,35 @@ static void add_order(char **f, size_t nf)
 	m->n_order = m->n_t;
 }
 
-static int setup(void **state)
+/* read one table (plain or gzip: zlib reads both), appending its models
+ * and runs to G */
+static int load_table(const char *path, char **text, char **f)
 {
-	FILE *fp = fopen(GOLDEN_PATH, "rb");
-	char **f = calloc(MAX_FIELDS, sizeof *f);
-	long size;
+	gzFile gz = gzopen(path, "rb");
+	size_t size = 0, cap = 1 << 20;
+	int got;
 
-	(void)state;
-	if (!fp) {
-		fprintf(stderr, "%s: %s (run from the repository root)\n", GOLDEN_PATH,
-			strerror(errno));
+	if (!gz) {
+		fprintf(stderr, "%s: %s (run from the repository root)\n", path, strerror(errno));
 		return -1;
 	}
-	if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0)
+	*text = malloc(cap + 1);
+	while (*text && (got = gzread(gz, *text + size, (unsigned)(cap - size))) > 0) {
+		size += (size_t)got;
+		if (size == cap) {
+			char *bigger = realloc(*text, 2 * cap + 1);
+
+			if (!bigger)
+				free(*text);
+			*text = bigger;
+			cap *= 2;
+		}
+	}
+	gzclose(gz);
+	if (!*text)
 		return -1;
-	G.text = malloc((size_t)size + 1);
-	if (!G.text || !f || fread(G.text, 1, (size_t)size, fp) != (size_t)size)
-		return -1;
-	fclose(fp);
-	G.text[size] = '\0';
-	for (char *line = G.text, *next; *line; line = next) {
+	(*text)[size] = '\0';
+	for (char *line = *text, *next; *line; line = next) {
 		size_t nf;
 
 		next = strchr(line, '\n');
@@ -226,8 +243,22 @@ static int setup(void **state)
 		else if (strcmp(f[0], "order") == 0)
 			add_order(f, nf);
 	}
-	free(f);
 	return 0;
+}
+
+static int setup(void **state)
+{
+	char **f = calloc(MAX_FIELDS, sizeof *f);
+	int rc;
+
+	(void)state;
+	if (!f)
+		return -1;
+	rc = load_table(GOLDEN_PATH, &G.text, f);
+	if (rc == 0)
+		rc = load_table(GOLDEN_IQ_PATH, &G.text_iq, f);
+	free(f);
+	return rc;
 }
 
 static int teardown(void **state)
@@ -239,6 +270,7 @@ static int teardown(void **state)
 	}
 	free(G.runs);
 	free(G.text);
+	free(G.text_iq);
 	return 0;
 }
 
@@ -284,6 +316,8 @@ static size_t parse_opts(const char *opts, struct qm_options *o, struct manual *
 			o->pure = true;
 		} else if (strcmp(tok, "keep_output") == 0) {
 			o->keep_output = true;
+		} else if (strcmp(tok, "imatrix") == 0) {
+			o->has_imatrix = true;
 		} else if (eq && strncmp(tok, "output=", 7) == 0) {
 			o->output_type = type_id(eq + 1);
 		} else if (eq && strncmp(tok, "token_embd=", 11) == 0) {
@@ -356,13 +390,23 @@ static size_t replay(const struct model *m, const char *mixname, const char *opt
 		got = qm_tensor_type(&st, t->name, t->ne, t->src_type, manual);
 		n_checked++;
 		if (!types) {
-			if (got == QM_ERR_LAYER) {
+			/* llama.cpp refuses a bad layer, or a type that needs an
+			 * importance matrix when it has none */
+			if (got == QM_ERR_LAYER ||
+			    (got >= 0 && !o.has_imatrix && qm_is_quantizable(t->name, t->ne, o.keep_output) &&
+			     qm_requires_imatrix(&st, t->name, got))) {
 				*err_seen = 1;
 				break;
 			}
 			continue;
 		}
 		want = type_id(types[k]);
+		if (got >= 0 && !o.has_imatrix && qm_is_quantizable(t->name, t->ne, o.keep_output) &&
+		    qm_requires_imatrix(&st, t->name, got)) {
+			print_error("%s %s [%s]: tensor '%s': ours needs an imatrix, llama.cpp "
+				    "quantized it without one\n", m->name, mixname, opts, t->name);
+			bad++;
+		}
 		if (got != want) {
 			if (bad < MAX_REPORT) {
 				const struct qt_type *g = got >= 0 ? qt_type_get(got) : NULL;
@@ -408,8 +452,9 @@ static void test_golden_runs(void **state)
 
 			replay(m, f[2], f[3], NULL, &err_seen);
 			if (!err_seen)
-				fail_msg("%s %s: llama.cpp refused the model, qm_tensor_type did not "
-					 "return QM_ERR_LAYER", f[1], f[2]);
+				fail_msg("%s %s [%s]: llama.cpp refused the model, qm_tensor_type did "
+					 "not return QM_ERR_LAYER nor a type needing an imatrix", f[1],
+					 f[2], f[3]);
 			n_fail_runs++;
 		}
 	}
@@ -454,6 +499,12 @@ static void test_mix_table(void **state)
 		{ "Q4_K_S", 14, QT_Q4_K }, { "Q4_K_M", 15, QT_Q4_K }, { "Q5_K_S", 16, QT_Q5_K },
 		{ "Q5_K_M", 17, QT_Q5_K }, { "Q6_K", 18, QT_Q6_K },
 		{ "F32", 0, QT_F32 }, { "F16", 1, QT_F16 }, { "BF16", 32, QT_BF16 },
+		{ "IQ2_XXS", 19, QT_IQ2_XXS }, { "IQ2_XS", 20, QT_IQ2_XS }, { "Q2_K_S", 21, QT_Q2_K },
+		{ "IQ3_XS", 22, QT_IQ3_S }, { "IQ3_XXS", 23, QT_IQ3_XXS }, { "IQ1_S", 24, QT_IQ1_S },
+		{ "IQ4_NL", 25, QT_IQ4_NL }, { "IQ3_S", 26, QT_IQ3_S }, { "IQ3_M", 27, QT_IQ3_S },
+		{ "IQ2_S", 28, QT_IQ2_XS }, { "IQ2_M", 29, QT_IQ2_S }, { "IQ4_XS", 30, QT_IQ4_XS },
+		{ "IQ1_M", 31, QT_IQ1_M }, { "TQ1_0", 36, QT_TQ1_0 }, { "TQ2_0", 37, QT_TQ2_0 },
+		{ "MXFP4_MOE", 38, QT_MXFP4 },
 	};
 
 	(void)state;
@@ -472,7 +523,7 @@ static void test_mix_table(void **state)
 	assert_ptr_equal(qm_mix_by_name("Q3_K"), qm_mix_by_name("Q3_K_M"));
 	assert_ptr_equal(qm_mix_by_name("Q5_k"), qm_mix_by_name("Q5_K_M"));
 	assert_null(qm_mix_by_name("Q6_K_M"));
-	assert_null(qm_mix_by_name("IQ4_NL"));
+	assert_null(qm_mix_by_name("MXFP4"));
 	assert_null(qm_mix_by_name(""));
 	assert_null(qm_mix_by_ftype(4));
 	assert_null(qm_mix_at(qm_mix_count()));
@@ -504,7 +555,7 @@ static void test_errors(void **state)
 	 * (llama.cpp: "no tensor type fallback is defined for type q8_K") */
 	assert_int_equal(qm_tensor_type(&st, "blk.0.ffn_down.weight", ne64, QT_F16, QT_Q8_K),
 			 QM_ERR_TYPE);
-	/* a manual IQ type falls back to IQ4_NL, which quant/ has no kernel for */
+	/* a manual IQ type falls back to IQ4_NL */
 	assert_int_equal(qm_tensor_type(&st, "blk.0.ffn_down.weight", ne64, QT_F16, QT_IQ2_XS),
 			 QT_IQ4_NL);
 	/* never quantized: the source type comes back */
