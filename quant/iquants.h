@@ -76,12 +76,48 @@ struct qi_block_tq2_0 {
 };
 _Static_assert(sizeof(struct qi_block_tq2_0) == 66, "block_tq2_0 is 66 bytes");
 
-/* weighted quantizers (qw may be NULL) */
+/* IQ2_XXS: 8 sub-blocks of 32; per sub-block two little-endian 32-bit
+ * words (qs[4s..4s+3]): the first holds 4 grid indices (8 bits each, into
+ * the 256-point grid), the second 4 x 7 sign bits (the 8th sign makes the
+ * parity even) and a 4-bit scale ls at bit 28. x = d (0.5 + ls) / 4 *
+ * grid * sign. */
+struct qi_block_iq2_xxs {
+	uint16_t d;
+	uint16_t qs[32];
+};
+_Static_assert(sizeof(struct qi_block_iq2_xxs) == 66, "block_iq2_xxs is 66 bytes");
+
+/* IQ2_XS: qs[j] = grid index (9 bits, 512-point grid) | 7 sign bits << 9
+ * for group j of 8; scales[s]: 4-bit scales of the two halves (16 values)
+ * of sub-block s. */
+struct qi_block_iq2_xs {
+	uint16_t d;
+	uint16_t qs[32];
+	uint8_t scales[8];
+};
+_Static_assert(sizeof(struct qi_block_iq2_xs) == 74, "block_iq2_xs is 74 bytes");
+
+/* IQ3_XXS: qs[0..63]: per sub-block s of 32, 8 grid indices (4 values
+ * each, 256-point grid); qs[64 + 4s ..]: a little-endian 32-bit word with
+ * 4 x 7 sign bits and a 4-bit scale ls at bit 28. x = d (0.5 + ls) / 2 *
+ * grid * sign. */
+struct qi_block_iq3_xxs {
+	uint16_t d;
+	uint8_t qs[96];
+};
+_Static_assert(sizeof(struct qi_block_iq3_xxs) == 98, "block_iq3_xxs is 98 bytes");
+
+/* weighted quantizers (qw may be NULL unless said otherwise) */
 void qi_quantize_iq4_nl_w(const float *x, void *y, int64_t n, const float *qw);
 void qi_quantize_iq4_xs_w(const float *x, void *y, int64_t n, const float *qw);
 void qi_quantize_mxfp4_w(const float *x, void *y, int64_t n, const float *qw);
 void qi_quantize_tq1_0_w(const float *x, void *y, int64_t n, const float *qw);
 void qi_quantize_tq2_0_w(const float *x, void *y, int64_t n, const float *qw);
+void qi_quantize_iq3_xxs_w(const float *x, void *y, int64_t n, const float *qw);
+
+/* weights required (qw != NULL), as in ggml */
+void qi_quantize_iq2_xxs_w(const float *x, void *y, int64_t n, const float *qw);
+void qi_quantize_iq2_xs_w(const float *x, void *y, int64_t n, const float *qw);
 
 /* the same without weights (the qt_quantize_fn shape of qtype.h) */
 void qi_quantize_iq4_nl(const float *x, void *y, int64_t n);
@@ -89,11 +125,15 @@ void qi_quantize_iq4_xs(const float *x, void *y, int64_t n);
 void qi_quantize_mxfp4(const float *x, void *y, int64_t n);
 void qi_quantize_tq1_0(const float *x, void *y, int64_t n);
 void qi_quantize_tq2_0(const float *x, void *y, int64_t n);
+void qi_quantize_iq3_xxs(const float *x, void *y, int64_t n);
 
 void qi_dequantize_iq4_nl(const void *x, float *y, int64_t n);
 void qi_dequantize_iq4_xs(const void *x, float *y, int64_t n);
 void qi_dequantize_mxfp4(const void *x, float *y, int64_t n);
 void qi_dequantize_tq1_0(const void *x, float *y, int64_t n);
 void qi_dequantize_tq2_0(const void *x, float *y, int64_t n);
+void qi_dequantize_iq2_xxs(const void *x, float *y, int64_t n);
+void qi_dequantize_iq2_xs(const void *x, float *y, int64_t n);
+void qi_dequantize_iq3_xxs(const void *x, float *y, int64_t n);
 
 #endif

@@ -24,6 +24,10 @@
 	[QT_##n] = { #n, QT_##n, (b), (by), true, qi_quantize_##fn, qi_dequantize_##fn, \
 		     qi_quantize_##fn##_w }
 
+/* an i-quant that ggml makes only with importance weights: no quantize */
+#define INROW(n, fn, b, by) \
+	[QT_##n] = { #n, QT_##n, (b), (by), true, NULL, qi_dequantize_##fn, qi_quantize_##fn##_w }
+
 static const struct qt_type table[QT_COUNT] = {
 	KROW(F32, f32, 1, 4, false),
 	KROW(F16, f16, 1, 2, false),
@@ -41,7 +45,7 @@ static const struct qt_type table[QT_COUNT] = {
 	/* Q8_K is only ggml's dot-product intermediate, never a file type: the
 	 * table reads it but offers no quantizer (qt_quantize_q8_K exists) */
 	[QT_Q8_K] = { "Q8_K", QT_Q8_K, 256, 292, true, NULL, qt_dequantize_q8_K, NULL },
-	ROW(IQ2_XXS, 256, 66, true),
+	INROW(IQ2_XXS, iq2_xxs, 256, 66),
 	ROW(IQ2_XS, 256, 74, true),
 	ROW(IQ3_XXS, 256, 98, true),
 	ROW(IQ1_S, 256, 50, true),

@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,9 @@ static struct case_row {
 	{ "mxfp4", QT_MXFP4, qi_quantize_mxfp4_w },
 	{ "tq1_0", QT_TQ1_0, qi_quantize_tq1_0_w },
 	{ "tq2_0", QT_TQ2_0, qi_quantize_tq2_0_w },
+	{ "iq2_xxs", QT_IQ2_XXS, qi_quantize_iq2_xxs_w },
+	//PENDING{ "iq2_xs", QT_IQ2_XS, qi_quantize_iq2_xs_w },
+	//PENDING{ "iq3_xxs", QT_IQ3_XXS, qi_quantize_iq3_xxs_w },
 };
 
 static struct qkg inputs, wts;
@@ -83,6 +87,17 @@ static float *load_weights(const char *name, uint64_t n)
 	return w;
 }
 
+/* rows ggml's quantizer aborts on (GGML_ASSERT on extreme values): the
+ * generator lists them as "ggml_aborts_row N LABEL" and stores zeros */
+static bool ggml_aborts(const struct qkg *g, uint64_t row)
+{
+	for (int i = 0; i < g->n_meta; i++)
+		if (strncmp(g->meta[i].key, "ggml_aborts_row ", 16) == 0 &&
+		    strtoull(g->meta[i].value, NULL, 10) == row)
+			return true;
+	return false;
+}
+
 /* one variant ("" or "_w") of one type on the stored input rows;
  * returns the number of mismatching rows */
 static int check_inputs(const struct case_row *c, const struct qkg *g, const char *suf,
@@ -108,6 +123,9 @@ static int check_inputs(const struct case_row *c, const struct qkg *g, const cha
 	for (uint64_t r = 0; r < rows; r++) {
 		const uint8_t *theirs = q->data + r * row_bytes;
 		uint64_t want;
+
+		if (ggml_aborts(g, r))
+			continue;
 
 		c->quant(input_rows + r * n, ours, (int64_t)n, qw);
 		if (memcmp(ours, theirs, row_bytes) != 0) {

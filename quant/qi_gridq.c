@@ -1,0 +1,148 @@
+/* qi_gridq.c - the steps the grid quantizers (IQ2_*, IQ3_*) share: signs
+ * folded to even parity, snapping a group to the lattice, the weighted fit.
+ * Each is one of ggml's repeated inline loops in ggml-quants.c, with its
+ * float order; see qi_grid.h.
+ */
+#include "qi_grid.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "qkern.h"
+#include "qtype.h"
+
+int qi_best_neighbour(const struct qi_lattice *lat, int u, const float *xv, const float *w,
+		      float scale, int8_t *L)
+{
+	const uint16_t *nb = lat->neigh + (-lat->map[u] - 1);
+	const int width = lat->width;
+	float best_d2 = FLT_MAX;
+	int best = -1;
+
+	for (int j = 1; j <= nb[0]; j++) {
+		const uint8_t *pg = lat->coord + (size_t)nb[j] * (size_t)width;
+		float d2 = 0;
+
+		for (int i = 0; i < width; i++) {
+			float q = pg[i];
+			float diff = scale * q - xv[i];
+
+			d2 += w[i] * diff * diff;
+		}
+		if (d2 < best_d2) {
+			best_d2 = d2;
+			best = nb[j];
+		}
+	}
+	if (best < 0)  /* every error NaN (infinite inputs): ggml aborts here */
+		best = nb[1];
+	qi_grid_levels(lat, best, L);
+	return best;
+}
+
+void qi_grid_levels(const struct qi_lattice *lat, int g, int8_t *L)
+{
+	for (int i = 0; i < lat->width; i++)
+		L[i] = (int8_t)((lat->coord[(size_t)g * (size_t)lat->width + (size_t)i] - 1) / 2);
+}
+
+int qi_round_group(const struct qi_lattice *lat, const float *xv, float id, int kmaxq,
+		   int8_t *L)
+{
+	int u = 0;
+
+	for (int i = 0; i < lat->width; i++) {
+		int l = qt_nearest_int(0.5f * (id * xv[i] - 1));
+
+		L[i] = (int8_t)qt_imax(0, qt_imin(kmaxq - 1, l));
+		u |= L[i] << lat->bits * i;
+	}
+	return u;
+}
+
+void qi_fold_signs(const float *xb, const float *weight, int n, float *xval, uint8_t *signs)
+{
+	for (int k = 0; k < n / 8; k++) {
+		int nflip = 0;
+		unsigned s = 0;
+
+		for (int i = 0; i < 8; i++) {
+			if (xb[8 * k + i] >= 0) {
+				xval[8 * k + i] = xb[8 * k + i];
+			} else {
+				xval[8 * k + i] = -xb[8 * k + i];
+				nflip++;
+				s |= 1u << i;
+			}
+		}
+		if (nflip % 2) {
+			int imin = 0;
+			float min = weight[8 * k] * xb[8 * k] * xb[8 * k];
+
+			for (int i = 1; i < 8; i++) {
+				float ax = weight[8 * k + i] * xb[8 * k + i] * xb[8 * k + i];
+
+				if (ax < min) {
+					min = ax;
+					imin = i;
+				}
+			}
+			xval[8 * k + imin] = -xval[8 * k + imin];
+			s ^= 1u << imin;
+		}
+		signs[k] = (uint8_t)(s & 127);
+	}
+}
+
+float qi_group_max(const float *xval, int n)
+{
+	float max = xval[0];
+
+	for (int i = 1; i < n; i++)
+		max = max > xval[i] ? max : xval[i];
+	return max;
+}
+
+void qi_fit(const float *xval, const float *weight, const int8_t *L, int n, float *sumqx,
+	    float *sumq2)
+{
+	float sqx = 0, sq2 = 0;
+
+	for (int i = 0; i < n; i++) {
+		float q = 2 * L[i] + 1;
+
+		sqx += weight[i] * xval[i] * q;
+		sq2 += weight[i] * q * q;
+	}
+	*sumqx = sqx;
+	*sumq2 = sq2;
+}
+
+float qi_sum_sq(const float *x, int n)
+{
+	float s = 0;
+
+	for (int i = 0; i < n; i++)
+		s += x[i] * x[i];
+	return s;
+}
+
+unsigned qi_even_signs(unsigned v)
+{
+	unsigned p = v;
+
+	p ^= p >> 4;
+	p ^= p >> 2;
+	p ^= p >> 1;
+	return v | (p & 1) << 7;
+}
+
+void qi_weights(const float *xb, const float *qw, float sigma2, int n, float *weight,
+		float *waux)
+{
+	for (int i = 0; i < n; i++)
+		weight[i] = qw ? qw[i] * sqrtf(sigma2 + xb[i] * xb[i]) : xb[i] * xb[i];
+	for (int i = 0; i < n; i++)
+		waux[i] = sqrtf(weight[i]);
+}
