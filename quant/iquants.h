@@ -107,6 +107,52 @@ struct qi_block_iq3_xxs {
 };
 _Static_assert(sizeof(struct qi_block_iq3_xxs) == 98, "block_iq3_xxs is 98 bytes");
 
+/* IQ3_S: 64 groups of 4, grid index (512-point grid) = qs[g] | bit g%8 of
+ * qh[g/8] << 8; signs[4s + k]: the 8 signs of values 8k..8k+7 of
+ * sub-block s; scales: 4-bit ls per sub-block (two per byte).
+ * x = d (1 + 2 ls) grid * sign. */
+struct qi_block_iq3_s {
+	uint16_t d;
+	uint8_t qs[64];
+	uint8_t qh[8];
+	uint8_t signs[32];
+	uint8_t scales[4];
+};
+_Static_assert(sizeof(struct qi_block_iq3_s) == 110, "block_iq3_s is 110 bytes");
+
+/* IQ2_S: 32 groups of 8; grid index (1024-point grid) = qs[g] | 2 bits
+ * (2(g%4)) of qh[g/4] << 8; qs[32 + g]: the group's 8 signs; scales as
+ * IQ2_XS. */
+struct qi_block_iq2_s {
+	uint16_t d;
+	uint8_t qs[64];
+	uint8_t qh[8];
+	uint8_t scales[8];
+};
+_Static_assert(sizeof(struct qi_block_iq2_s) == 82, "block_iq2_s is 82 bytes");
+
+/* IQ1_S: 32 groups of 8; grid index (2048-point grid of {-1,0,1}^8) =
+ * qs[g] | 3 bits (3(g%4)) of qh[g/4] << 8; qh[s] bits 12-14: scale ls,
+ * bit 15: shift sign. x = d (2 ls + 1) (grid +- 1/8). */
+struct qi_block_iq1_s {
+	uint16_t d;
+	uint8_t qs[32];
+	uint16_t qh[8];
+};
+_Static_assert(sizeof(struct qi_block_iq1_s) == 50, "block_iq1_s is 50 bytes");
+
+/* IQ1_M: 16 sub-blocks of 16 (two groups of 8); grid index = qs[g] | 3
+ * bits (4(g%2)) of qh[g/2] << 8, bit 3 / 7 of qh[s]: the shift sign of
+ * group 0 / 1; scales: four little-endian 16-bit words, each with 4 x 3-bit
+ * sub-block scales ls and 4 bits of the fp16 super-block scale d (low
+ * nibble in word 0). x = d (2 ls + 1) (grid +- 1/8). */
+struct qi_block_iq1_m {
+	uint8_t qs[32];
+	uint8_t qh[16];
+	uint8_t scales[8];
+};
+_Static_assert(sizeof(struct qi_block_iq1_m) == 56, "block_iq1_m is 56 bytes");
+
 /* weighted quantizers (qw may be NULL unless said otherwise) */
 void qi_quantize_iq4_nl_w(const float *x, void *y, int64_t n, const float *qw);
 void qi_quantize_iq4_xs_w(const float *x, void *y, int64_t n, const float *qw);
@@ -114,10 +160,15 @@ void qi_quantize_mxfp4_w(const float *x, void *y, int64_t n, const float *qw);
 void qi_quantize_tq1_0_w(const float *x, void *y, int64_t n, const float *qw);
 void qi_quantize_tq2_0_w(const float *x, void *y, int64_t n, const float *qw);
 void qi_quantize_iq3_xxs_w(const float *x, void *y, int64_t n, const float *qw);
+void qi_quantize_iq3_s_w(const float *x, void *y, int64_t n, const float *qw);
+void qi_quantize_iq2_s_w(const float *x, void *y, int64_t n, const float *qw);
+void qi_quantize_iq1_m_w(const float *x, void *y, int64_t n, const float *qw);
 
-/* weights required (qw != NULL), as in ggml */
+/* ggml makes these only with weights (it aborts without); given qw NULL
+ * they use weights of 1: defined, but no reference to match */
 void qi_quantize_iq2_xxs_w(const float *x, void *y, int64_t n, const float *qw);
 void qi_quantize_iq2_xs_w(const float *x, void *y, int64_t n, const float *qw);
+void qi_quantize_iq1_s_w(const float *x, void *y, int64_t n, const float *qw);
 
 /* the same without weights (the qt_quantize_fn shape of qtype.h) */
 void qi_quantize_iq4_nl(const float *x, void *y, int64_t n);
@@ -126,6 +177,9 @@ void qi_quantize_mxfp4(const float *x, void *y, int64_t n);
 void qi_quantize_tq1_0(const float *x, void *y, int64_t n);
 void qi_quantize_tq2_0(const float *x, void *y, int64_t n);
 void qi_quantize_iq3_xxs(const float *x, void *y, int64_t n);
+void qi_quantize_iq3_s(const float *x, void *y, int64_t n);
+void qi_quantize_iq2_s(const float *x, void *y, int64_t n);
+void qi_quantize_iq1_m(const float *x, void *y, int64_t n);
 
 void qi_dequantize_iq4_nl(const void *x, float *y, int64_t n);
 void qi_dequantize_iq4_xs(const void *x, float *y, int64_t n);
@@ -135,5 +189,9 @@ void qi_dequantize_tq2_0(const void *x, float *y, int64_t n);
 void qi_dequantize_iq2_xxs(const void *x, float *y, int64_t n);
 void qi_dequantize_iq2_xs(const void *x, float *y, int64_t n);
 void qi_dequantize_iq3_xxs(const void *x, float *y, int64_t n);
+void qi_dequantize_iq3_s(const void *x, float *y, int64_t n);
+void qi_dequantize_iq2_s(const void *x, float *y, int64_t n);
+void qi_dequantize_iq1_s(const void *x, float *y, int64_t n);
+void qi_dequantize_iq1_m(const void *x, float *y, int64_t n);
 
 #endif

@@ -19,6 +19,7 @@
 #ifndef QI_GRID_H
 #define QI_GRID_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* the byte of each level in ggml-common.h's dequantization grids */
@@ -85,11 +86,28 @@ void qi_fit(const float *xval, const float *weight, const int8_t *L, int n, floa
 /* element weights: qw sqrt(sigma2 + x^2), or x^2 without qw; waux = sqrt */
 void qi_weights(const float *xb, const float *qw, float sigma2, int n, float *weight,
 		float *waux);
+/* 256 weights of 1: what the types ggml makes only with importance
+ * weights (IQ2_XXS, IQ2_XS, IQ1_S) use when given none, where ggml aborts
+ * (defined output, not checked against ggml; qwen-quant refuses first) */
+void qi_unit_weights(float w[256]);
 /* sum x^2, left to right */
 float qi_sum_sq(const float *x, int n);
 /* the 8 sign bits of 7 stored ones: bit 7 makes the parity even
  * (ggml's ksigns_iq2xs table) */
 unsigned qi_even_signs(unsigned v);
+
+/* ggml's trial-scale loop: for is in [-nsteps, nsteps], inverse scale
+ * (2 kmaxq - 1 + is step) / max, every group rounded and snapped (the best
+ * neighbour when off the grid); the trial with the best weighted fit
+ * (sumqx^2 / sumq2) gives the scale, its levels L[n] and on[n / width]
+ * (group was on the grid); `scale` is returned when no trial fits */
+float qi_scale_search(const struct qi_lattice *lat, const float *xval, const float *weight,
+		      const float *waux, int n, int kmaxq, int nsteps, float step, float max,
+		      float scale, int8_t *L, bool *on);
+/* snap again at `scale` the groups not on[] the grid (every group when on
+ * is NULL), then the refitted scale (unchanged if sum w q^2 is 0) */
+float qi_resnap(const struct qi_lattice *lat, const float *xval, const float *weight,
+		const float *waux, int n, int kmaxq, float scale, int8_t *L, const bool *on);
 
 /* the packed index of levels l[0..width-1] (each < 2^bits) */
 static inline int qi_pack_levels(const struct qi_lattice *lat, const int8_t *l)

@@ -146,3 +146,62 @@ void qi_weights(const float *xb, const float *qw, float sigma2, int n, float *we
 	for (int i = 0; i < n; i++)
 		waux[i] = sqrtf(weight[i]);
 }
+
+float qi_scale_search(const struct qi_lattice *lat, const float *xval, const float *weight,
+		      const float *waux, int n, int kmaxq, int nsteps, float step, float max,
+		      float scale, int8_t *L, bool *on)
+{
+	const int width = lat->width, ngroups = n / width;
+	float best = 0, sumqx, sumq2;
+	int8_t Laux[32];
+	bool on_aux[8];
+
+	for (int is = -nsteps; is <= nsteps; is++) {
+		float id = (2 * kmaxq - 1 + is * step) / max;
+		float this_scale = 1 / id;
+
+		for (int k = 0; k < ngroups; k++) {
+			int u = qi_round_group(lat, xval + width * k, id, kmaxq, Laux + width * k);
+
+			on_aux[k] = lat->map[u] >= 0;
+			if (!on_aux[k])
+				qi_best_neighbour(lat, u, xval + width * k, waux + width * k, this_scale,
+						  Laux + width * k);
+		}
+		qi_fit(xval, weight, Laux, n, &sumqx, &sumq2);
+		if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+			scale = sumqx / sumq2;
+			best = scale * sumqx;
+			memcpy(L, Laux, (size_t)n);
+			memcpy(on, on_aux, (size_t)ngroups * sizeof *on);
+		}
+	}
+	return scale;
+}
+
+float qi_resnap(const struct qi_lattice *lat, const float *xval, const float *weight,
+		const float *waux, int n, int kmaxq, float scale, int8_t *L, const bool *on)
+{
+	const int width = lat->width;
+	const float id = 1 / scale;
+	float sumqx, sumq2;
+
+	for (int k = 0; k < n / width; k++) {
+		int u;
+
+		if (on && on[k])
+			continue;
+		u = qi_round_group(lat, xval + width * k, id, kmaxq, L + width * k);
+		if (lat->map[u] < 0)
+			qi_best_neighbour(lat, u, xval + width * k, waux + width * k, scale,
+					  L + width * k);
+	}
+	qi_fit(xval, weight, L, n, &sumqx, &sumq2);
+	return sumq2 > 0 ? sumqx / sumq2 : scale;
+}
+
+void qi_unit_weights(float w[QT_QK_K])
+{
+	for (int i = 0; i < QT_QK_K; i++)
+		w[i] = 1.0f;
+}

@@ -26,6 +26,7 @@
 #include "qtype.h"
 
 #define KMAXQ 3
+#define EPS_IQ2_S 1e-8f /* ggml's GROUP_MAX_EPS_IQ2_S */
 
 /* ---- IQ2_XXS ---- */
 
@@ -34,10 +35,10 @@
 static float xxs_sub(const struct qi_lattice *lat, const float *xb, const float *weight,
 		     const float *waux, uint8_t q8[4], uint8_t signs[4])
 {
-	float xval[32];
-	int8_t L[32], Laux[32];
+	float xval[32], scale, eff_max;
+	int8_t L[32];
 	uint8_t Lqp[32];
-	float scale, eff_max, best = 0, sumqx, sumq2;
+	bool on[4];
 
 	qi_fold_signs(xb, weight, 32, xval, signs);
 	memset(q8, 0, 4);
@@ -48,39 +49,10 @@ static float xxs_sub(const struct qi_lattice *lat, const float *xb, const float 
 	eff_max = scale * KMAXQ;
 	if (eff_max <= 0)
 		return -1;
-	for (int is = -6; is <= 6; is++) {
-		float id = (2 * KMAXQ - 1 + is * 0.1f) / eff_max;
-		float this_scale = 1 / id;
-
-		for (int k = 0; k < 4; k++) {
-			int u = qi_round_group(lat, xval + 8 * k, id, KMAXQ, Laux + 8 * k);
-
-			if (lat->map[u] < 0)
-				qi_best_neighbour(lat, u, xval + 8 * k, waux + 8 * k, this_scale,
-					       Laux + 8 * k);
-		}
-		qi_fit(xval, weight, Laux, 32, &sumqx, &sumq2);
-		if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-			scale = sumqx / sumq2;
-			best = scale * sumqx;
-			memcpy(L, Laux, 32);
-		}
-	}
-	if (scale > 0) {
-		float id = 1 / scale;
-
-		for (int k = 0; k < 4; k++) {
-			int u = qi_round_group(lat, xval + 8 * k, id, KMAXQ, L + 8 * k);
-			int g = lat->map[u];
-
-			if (g < 0)
-				g = qi_best_neighbour(lat, u, xval + 8 * k, waux + 8 * k, scale, L + 8 * k);
-			qi_grid_levels(lat, g, L + 8 * k);
-		}
-		qi_fit(xval, weight, L, 32, &sumqx, &sumq2);
-		if (sumq2 > 0)
-			scale = sumqx / sumq2;
-	}
+	scale = qi_scale_search(lat, xval, weight, waux, 32, KMAXQ, 6, 0.1f, eff_max, scale, L,
+				on);
+	if (scale > 0)
+		scale = qi_resnap(lat, xval, weight, waux, 32, KMAXQ, scale, L, NULL);
 	if (scale < 0) {
 		scale = -scale;
 		for (int k = 0; k < 4; k++)
@@ -99,9 +71,12 @@ void qi_quantize_iq2_xxs_w(const float *x, void *vy, int64_t n, const float *qw)
 {
 	const struct qi_lattice *lat = qi_lattice(QI_LAT_IQ2XXS);
 	uint8_t *dst = vy;
+	float unit[QT_QK_K]; /* weights of 1 stand in for a missing qw */
 
-	assert(qw && n % QT_QK_K == 0);
-	for (int64_t b = 0; b < n / QT_QK_K; b++, x += QT_QK_K, qw += QT_QK_K) {
+	assert(n % QT_QK_K == 0);
+	qi_unit_weights(unit);
+	for (int64_t b = 0; b < n / QT_QK_K; b++, x += QT_QK_K) {
+		const float *qwb = qw ? qw + b * QT_QK_K : unit;
 		struct qi_block_iq2_xxs yb;
 		uint32_t q2[16];   /* per sub-block: grid bytes, then signs | scale << 28 */
 		float scales[8], weight[32], waux[32], max_scale = 0, d, id;
@@ -111,7 +86,7 @@ void qi_quantize_iq2_xxs_w(const float *x, void *vy, int64_t n, const float *qw)
 		for (int s = 0; s < 8; s++) {
 			uint8_t q8[4], signs[4];
 
-			qi_weights(x + 32 * s, qw + 32 * s, sigma2, 32, weight, waux);
+			qi_weights(x + 32 * s, qwb + 32 * s, sigma2, 32, weight, waux);
 			scales[s] = xxs_sub(lat, x + 32 * s, weight, waux, q8, signs);
 			if (scales[s] < 0) {
 				scales[s] = 0;
@@ -144,69 +119,56 @@ void qi_quantize_iq2_xxs_w(const float *x, void *vy, int64_t n, const float *qw)
 
 /* ---- IQ2_XS ---- */
 
-/* one sub-block of 16: its scale, q2[2] = grid index | signs << 9 */
-static float xs_sub(const struct qi_lattice *lat, const float *xb, const float *weight,
-		    const float *waux, uint16_t q2[2])
+/* |x| with the 8 plain sign bits per group (IQ2_S, no parity trick) */
+static void plain_signs(const float *xb, int n, float *xval, uint8_t *signs)
 {
-	float xval[16], best = 0, scale, max, sumqx, sumq2;
-	int8_t L[16], Laux[16];
-	bool on[2] = { true, true }, on_aux[2];
-	uint8_t signs[2];
+	for (int k = 0; k < n / 8; k++) {
+		unsigned s = 0;
 
-	qi_fold_signs(xb, weight, 16, xval, signs);
+		for (int i = 0; i < 8; i++) {
+			if (xb[8 * k + i] >= 0) {
+				xval[8 * k + i] = xb[8 * k + i];
+			} else {
+				xval[8 * k + i] = -xb[8 * k + i];
+				s |= 1u << i;
+			}
+		}
+		signs[k] = (uint8_t)s;
+	}
+}
+
+/* one sub-block of 16 (IQ2_XS, and IQ2_S with `plain`: 8 sign bits per
+ * group, its own all-zero threshold): its scale, the two groups' grid
+ * indices g[2] and signs[2]; -1 when ggml skips the sub-block */
+static float xs_sub(const struct qi_lattice *lat, const float *xb, const float *weight,
+		    const float *waux, bool plain, uint16_t g[2], uint8_t signs[2])
+{
+	float xval[16], scale, max;
+	int8_t L[16];
+	bool on[2] = { true, true };
+
+	if (plain)
+		plain_signs(xb, 16, xval, signs);
+	else
+		qi_fold_signs(xb, weight, 16, xval, signs);
 	max = qi_group_max(xval, 16);
 	memset(L, 0, sizeof L);
-	q2[0] = q2[1] = 0;
-	if (max < QT_GROUP_MAX_EPS)
-		return 0;
-	scale = max / (2 * KMAXQ - 1);
-	for (int is = -9; is <= 9; is++) {
-		float id = (2 * KMAXQ - 1 + is * 0.1f) / max;
-		float this_scale = 1 / id;
-
-		for (int k = 0; k < 2; k++) {
-			int u = qi_round_group(lat, xval + 8 * k, id, KMAXQ, Laux + 8 * k);
-
-			on_aux[k] = lat->map[u] >= 0;
-			if (!on_aux[k])
-				qi_best_neighbour(lat, u, xval + 8 * k, waux + 8 * k, this_scale,
-					       Laux + 8 * k);
-		}
-		qi_fit(xval, weight, Laux, 16, &sumqx, &sumq2);
-		if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-			scale = sumqx / sumq2;
-			best = scale * sumqx;
-			memcpy(L, Laux, sizeof L);
-			on[0] = on_aux[0];
-			on[1] = on_aux[1];
-		}
-	}
-	if ((!on[0] || !on[1]) && scale > 0) {
-		float id = 1 / scale;
-
-		for (int k = 0; k < 2; k++) {
-			int u;
-
-			if (on[k])
-				continue;
-			u = qi_round_group(lat, xval + 8 * k, id, KMAXQ, L + 8 * k);
-			if (lat->map[u] < 0)
-				qi_best_neighbour(lat, u, xval + 8 * k, waux + 8 * k, scale, L + 8 * k);
-		}
-		qi_fit(xval, weight, L, 16, &sumqx, &sumq2);
-		if (sumq2 > 0)
-			scale = sumqx / sumq2;
-	}
+	if (max < (plain ? EPS_IQ2_S : QT_GROUP_MAX_EPS))
+		return -1;
+	scale = qi_scale_search(lat, xval, weight, waux, 16, KMAXQ, 9, 0.1f, max,
+				max / (2 * KMAXQ - 1), L, on);
+	if ((!on[0] || !on[1]) && scale > 0)
+		scale = qi_resnap(lat, xval, weight, waux, 16, KMAXQ, scale, L, on);
 	if (scale < 0) {
 		scale = -scale;
 		for (int k = 0; k < 2; k++)
-			signs[k] = (uint8_t)(~signs[k] & 127);
+			signs[k] = (uint8_t)(~signs[k] & (plain ? 255 : 127));
 	}
 	for (int k = 0; k < 2; k++) {
-		int g = lat->map[qi_pack_levels(lat, L + 8 * k)];
+		int gi = lat->map[qi_pack_levels(lat, L + 8 * k)];
 
-		assert(g >= 0);
-		q2[k] = (uint16_t)(g | signs[k] << 9);
+		assert(gi >= 0);
+		g[k] = (uint16_t)gi;
 	}
 	return scale;
 }
@@ -215,9 +177,12 @@ void qi_quantize_iq2_xs_w(const float *x, void *vy, int64_t n, const float *qw)
 {
 	const struct qi_lattice *lat = qi_lattice(QI_LAT_IQ2XS);
 	uint8_t *dst = vy;
+	float unit[QT_QK_K]; /* weights of 1 stand in for a missing qw */
 
-	assert(qw && n % QT_QK_K == 0);
-	for (int64_t b = 0; b < n / QT_QK_K; b++, x += QT_QK_K, qw += QT_QK_K) {
+	assert(n % QT_QK_K == 0);
+	qi_unit_weights(unit);
+	for (int64_t b = 0; b < n / QT_QK_K; b++, x += QT_QK_K) {
+		const float *qwb = qw ? qw + b * QT_QK_K : unit;
 		struct qi_block_iq2_xs yb;
 		uint16_t q2[32];
 		float scales[16], weight[16], waux[16], max_scale = 0, d, id;
@@ -226,8 +191,17 @@ void qi_quantize_iq2_xs_w(const float *x, void *vy, int64_t n, const float *qw)
 		memset(q2, 0, sizeof q2);
 		memset(yb.scales, 0, sizeof yb.scales);
 		for (int s = 0; s < 16; s++) {
-			qi_weights(x + 16 * s, qw + 16 * s, sigma2, 16, weight, waux);
-			scales[s] = xs_sub(lat, x + 16 * s, weight, waux, q2 + 2 * s);
+			uint16_t g[2];
+			uint8_t signs[2];
+
+			qi_weights(x + 16 * s, qwb + 16 * s, sigma2, 16, weight, waux);
+			scales[s] = xs_sub(lat, x + 16 * s, weight, waux, false, g, signs);
+			if (scales[s] < 0) {
+				scales[s] = 0;
+				continue;
+			}
+			q2[2 * s] = (uint16_t)(g[0] | signs[0] << 9);
+			q2[2 * s + 1] = (uint16_t)(g[1] | signs[1] << 9);
 			max_scale = max_scale > scales[s] ? max_scale : scales[s];
 		}
 		yb.d = qt_fp32_to_fp16(0.f);
@@ -247,6 +221,68 @@ void qi_quantize_iq2_xs_w(const float *x, void *vy, int64_t n, const float *qw)
 		memcpy(yb.qs, q2, sizeof yb.qs);
 		memcpy(dst + b * sizeof yb, &yb, sizeof yb);
 	}
+}
+
+/* ---- IQ2_S: 1024-point grid, plain signs, weights optional ---- */
+
+void qi_quantize_iq2_s_w(const float *x, void *vy, int64_t n, const float *qw)
+{
+	const struct qi_lattice *lat = qi_lattice(QI_LAT_IQ2S);
+	uint8_t *dst = vy;
+
+	assert(n % QT_QK_K == 0);
+	for (int64_t b = 0; b < n / QT_QK_K; b++, x += QT_QK_K) {
+		struct qi_block_iq2_s yb;
+		float scales[16], weight[16], waux[16], max_scale = 0, d, id;
+		const float sigma2 = 2 * qi_sum_sq(x, QT_QK_K) / QT_QK_K;
+
+		memset(&yb, 0, sizeof yb);
+		for (int s = 0; s < 16; s++) {
+			const float *xb = x + 16 * s;
+			uint16_t g[2];
+			uint8_t signs[2];
+
+			if (qw) {
+				qi_weights(xb, qw + b * QT_QK_K + 16 * s, sigma2, 16, weight, waux);
+			} else {
+				for (int i = 0; i < 16; i++)
+					weight[i] = 0.25f * sigma2 + xb[i] * xb[i];
+				for (int i = 0; i < 16; i++)
+					waux[i] = sqrtf(weight[i]);
+			}
+			scales[s] = xs_sub(lat, xb, weight, waux, true, g, signs);
+			if (scales[s] < 0) {
+				scales[s] = 0;
+				continue;
+			}
+			for (int k = 0; k < 2; k++) {
+				const int i8 = 2 * s + k;
+
+				yb.qs[i8] = (uint8_t)(g[k] & 255);
+				yb.qh[i8 / 4] |= (uint8_t)((g[k] >> 8) << 2 * (i8 % 4));
+				yb.qs[32 + i8] = signs[k];
+			}
+			max_scale = max_scale > scales[s] ? max_scale : scales[s];
+		}
+		if (max_scale == 0) {
+			memcpy(dst + b * sizeof yb, &yb, sizeof yb);
+			continue;
+		}
+		d = max_scale / 31;
+		yb.d = qt_fp32_to_fp16(d * 0.9875f);
+		id = 1 / d;
+		for (int s = 0; s < 16; s++) {
+			int l = qt_imax(0, qt_imin(15, qt_nearest_int(0.5f * (id * scales[s] - 1))));
+
+			yb.scales[s / 2] |= (uint8_t)(l << 4 * (s % 2));
+		}
+		memcpy(dst + b * sizeof yb, &yb, sizeof yb);
+	}
+}
+
+void qi_quantize_iq2_s(const float *x, void *y, int64_t n)
+{
+	qi_quantize_iq2_s_w(x, y, n, NULL);
 }
 
 /* ---- dequantization ---- */
@@ -313,6 +349,32 @@ void qi_dequantize_iq2_xs(const void *vx, float *y, int64_t n)
 
 				grid2_bytes(qi_kgrid_iq2xs, q & 511, grid);
 				put8(y, db[k / 2], grid, qi_even_signs(q >> 9));
+			}
+		}
+	}
+}
+
+void qi_dequantize_iq2_s(const void *vx, float *y, int64_t n)
+{
+	const uint8_t *src = vx;
+
+	assert(n % QT_QK_K == 0);
+	for (int64_t b = 0; b < n / QT_QK_K; b++) {
+		struct qi_block_iq2_s xb;
+
+		memcpy(&xb, src + b * sizeof xb, sizeof xb);
+		const float d = qt_fp16_to_fp32(xb.d);
+
+		for (int s = 0; s < 8; s++) {
+			const float db[2] = { d * (0.5f + (float)(xb.scales[s] & 0xf)) * 0.25f,
+					      d * (0.5f + (float)(xb.scales[s] >> 4)) * 0.25f };
+
+			for (int k = 0; k < 4; k++, y += 8) {
+				const int g = 4 * s + k;
+				uint8_t grid[8];
+
+				grid2_bytes(qi_kgrid_iq2s, xb.qs[g] | ((xb.qh[s] >> 2 * k) & 3) << 8, grid);
+				put8(y, db[k / 2], grid, xb.qs[32 + g]);
 			}
 		}
 	}

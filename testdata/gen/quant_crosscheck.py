@@ -56,6 +56,7 @@ MIXES = [
     ("Q6_K", 18), ("F16", 1), ("BF16", 32), ("F32", 0),
     # the i-quant mixes that need no importance matrix (quant/iquants.h)
     ("IQ4_NL", 25), ("IQ4_XS", 30), ("TQ1_0", 36), ("TQ2_0", 37), ("MXFP4_MOE", 38),
+    ("IQ3_S", 26), ("IQ3_M", 27),
 ]
 FTYPE = dict(MIXES)
 

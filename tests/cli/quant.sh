@@ -51,6 +51,8 @@ expect 2 "'NVFP4' is not one of" -- $M/qwen2 --type NVFP4 -o "$X"
 expect 2 "tensor 'blk.0.attn_k.weight': IQ2_XXS makes it IQ2_XXS, which needs an importance matrix" -- $M/qwen2 --type IQ2_XXS -o "$X"
 expect 2 "Q2_K_S makes it Q2_K, which needs an importance matrix" -- $M/qwen2 --type Q2_K_S -o "$X"
 expect 2 "IQ3_XS makes it IQ3_XXS, which needs an importance matrix" -- plan $M/qwen2 --type iq3_xs
+printf 'rules:\n  - name: token_embd.weight\n    type: IQ1_S\n' >"$tmp/iq1.yaml"
+expect 2 "tensor 'token_embd.weight': IQ1_S is made only with an importance matrix" -- plan $M/qwen2 --type Q8_0 --recipe "$tmp/iq1.yaml"
 expect 2 "is not an integer in [1, 256]" -- -t 0 $M/qwen2 --type Q8_0 -o "$X"
 expect 2 "unknown option '--bogus'" -- --bogus $M/qwen2 --type Q8_0 -o "$X"
 expect 2 "two outputs given" -- $M/qwen2 $M/qwen3 --type Q8_0 -o "$X"

@@ -39,8 +39,12 @@ static struct case_row {
 	{ "tq1_0", QT_TQ1_0, qi_quantize_tq1_0_w },
 	{ "tq2_0", QT_TQ2_0, qi_quantize_tq2_0_w },
 	{ "iq2_xxs", QT_IQ2_XXS, qi_quantize_iq2_xxs_w },
-	//PENDING{ "iq2_xs", QT_IQ2_XS, qi_quantize_iq2_xs_w },
-	//PENDING{ "iq3_xxs", QT_IQ3_XXS, qi_quantize_iq3_xxs_w },
+	{ "iq2_xs", QT_IQ2_XS, qi_quantize_iq2_xs_w },
+	{ "iq3_xxs", QT_IQ3_XXS, qi_quantize_iq3_xxs_w },
+	{ "iq3_s", QT_IQ3_S, qi_quantize_iq3_s_w },
+	{ "iq2_s", QT_IQ2_S, qi_quantize_iq2_s_w },
+	{ "iq1_s", QT_IQ1_S, qi_quantize_iq1_s_w },
+	{ "iq1_m", QT_IQ1_M, qi_quantize_iq1_m_w },
 };
 
 static struct qkg inputs, wts;

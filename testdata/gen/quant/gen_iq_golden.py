@@ -29,7 +29,9 @@ Writes into OUT (default testdata/quant/):
 """
 import argparse
 import os
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 
@@ -41,7 +43,7 @@ import gen_quant_golden as gq  # noqa: E402
 TYPES = [
     ("iq4_nl", 20, 512), ("iq4_xs", 23, 512), ("mxfp4", 39, 512),
     ("tq1_0", 34, 512), ("tq2_0", 35, 512),
-    ("iq2_xxs", 16, 64), ("iq2_xs", 17, 64), ("iq3_xxs", 18, 64),
+    ("iq2_xxs", 16, 64), ("iq2_xs", 17, 64), ("iq3_xxs", 18, 64), ("iq3_s", 21, 64), ("iq2_s", 22, 64), ("iq1_s", 19, 64), ("iq1_m", 29, 64),
 ]
 NEEDS_IMATRIX = {16, 17, 19}
 GRID = {16, 17, 18, 19, 21, 22, 29}  # the lattice types
@@ -85,18 +87,41 @@ def quantize(lib, t, x, w):
     return out
 
 
-def survives(lib, t, row, w):
-    """ggml aborts (GGML_ASSERT) on some extreme rows for the grid types; try
-    the row in a forked child first"""
-    pid = os.fork()
-    if pid == 0:
-        os.close(2)
-        try:
-            quantize(lib, t, row, w)
-        finally:
-            os._exit(0)
-    _, status = os.waitpid(pid, 0)
-    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+ROW_CHILD = r"""
+import sys, numpy as np
+sys.path.insert(0, sys.argv[1])
+import gen_iq_golden as g, gen_quant_golden as gq
+lib = gq.load_ggml()[0]
+x = np.load(sys.argv[2]); w = np.load(sys.argv[3]); t = int(sys.argv[4])
+for r in range(int(sys.argv[5]), x.shape[0]):
+    print(r, flush=True)
+    g.quantize(lib, t, x[r:r + 1], w)
+    if t not in g.NEEDS_IMATRIX:
+        g.quantize(lib, t, x[r:r + 1], None)
+print("done", flush=True)
+"""
+
+
+def aborting_rows(t, x, w, tmp):
+    """ggml aborts (GGML_ASSERT) on some extreme rows for the grid types:
+    quantize the rows one by one in a child process (not a fork: ggml's
+    OpenMP pool does not survive one); a row the child dies on is recorded
+    and the next child starts after it"""
+    xp, wp = os.path.join(tmp, "x.npy"), os.path.join(tmp, "w.npy")
+    np.save(xp, x)
+    np.save(wp, w)
+    here = os.path.dirname(os.path.abspath(__file__))
+    bad, start = [], 0
+    while True:
+        r = subprocess.run([sys.executable, "-c", ROW_CHILD, here, xp, wp, str(t), str(start)],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                           env=dict(os.environ, GGML_NO_BACKTRACE="1"))
+        lines = r.stdout.split()
+        if lines and lines[-1] == "done":
+            return bad
+        last = int(lines[-1])
+        bad.append(last)
+        start = last + 1
 
 
 def main():
@@ -130,7 +155,8 @@ def main():
         variants = [("_w", w512, w4096)]
         if t not in NEEDS_IMATRIX:
             variants.insert(0, ("", None, None))
-        skip = [r for r in range(rows) if t in GRID and not survives(lib, t, x[r:r + 1], w512)]
+        with tempfile.TemporaryDirectory() as tmp:
+            skip = aborting_rows(t, x, w512, tmp) if t in GRID else []
         xq = x.copy()
         xq[skip] = 0.0  # rows ggml aborts on: zeros stand in, the test skips them
         for suf, wi, ws in variants:
