@@ -193,6 +193,31 @@ for d in $M/*/; do
 done
 if [ "$n" -ge 10 ]; then ok "every mix ran on $n fixtures"; else notok "only $n fixtures under $M"; fi
 
+# ---- the i-quant mixes that need no importance matrix: written, then read
+# back by qwen-inspect --stats and the reference pass (qwen-verify compare),
+# which dequantize every IQ/TQ/MXFP4 tensor (bytes: make crosscheck) ----
+for f in qwen2 qwen2_moe; do
+	bad_runs=""
+	for mix in IQ4_NL IQ4_XS IQ3_S IQ3_M TQ1_0 TQ2_0 MXFP4_MOE; do
+		out="$tmp/$f.$mix.gguf"
+		if ! "$Q" -q "$M/$f" --type "$mix" -o "$out" 2>"$tmp/err"; then
+			bad_runs="$bad_runs $mix(quant: $(head -1 "$tmp/err"))"
+		elif ! "$I" "$out" --stats >"$tmp/stats" 2>"$tmp/err" ||
+		     grep -q "no dequantizer" "$tmp/stats" ||
+		     ! grep -q "blk.0.ffn_down" "$tmp/stats"; then
+			bad_runs="$bad_runs $mix(stats: $(head -1 "$tmp/err"))"
+		elif ! "$V" compare "$M/$f" "$out" --max-kld 1000 --min-top1 0 >/dev/null 2>"$tmp/err"; then
+			bad_runs="$bad_runs $mix(verify: $(head -1 "$tmp/err"))"
+		fi
+		rm -f "$out"
+	done
+	if [ -z "$bad_runs" ]; then
+		ok "$f: the IQ/TQ/MXFP4 mixes quantize, give --stats and compare"
+	else
+		notok "$f:$bad_runs"
+	fi
+done
+
 # ---- threads, and the GGUF input path ----
 # run DESCRIPTION COMMAND...: the command must exit 0 (its stderr is shown if not)
 run() {
