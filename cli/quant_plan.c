@@ -148,15 +148,15 @@ static int decide(struct quant_job *j, const struct quant_opts *o, struct qm_sta
 	if (!o->qopt.has_imatrix && qm_is_quantizable(t->name, t->ne, o->qopt.keep_output) &&
 	    qm_requires_imatrix(st, t->name, type))
 		return qk_err_set(err, QK_E_USAGE, "tensor '%s': %s makes it %s, which needs an "
-				  "importance matrix: llama-quantize refuses it without one "
-				  "(its --imatrix), as the result would be unusable", t->name, o->mix->name,
+				  "importance matrix (--imatrix FILE): llama-quantize refuses it "
+				  "without one, as the result would be unusable", t->name, o->mix->name,
 				  qt_type_get(type)->name);
 	if (type == t->type)
 		return QK_OK;
 	if (!o->qopt.has_imatrix && qt_type_get(type) && !qt_type_get(type)->quantize &&
 	    qt_type_get(type)->quantize_w)  /* e.g. a recipe's IQ2_XXS output head */
 		return qk_err_set(err, QK_E_USAGE, "tensor '%s': %s is made only with an importance "
-				  "matrix (ggml aborts without one)", t->name, qt_type_get(type)->name);
+				  "matrix (--imatrix FILE; ggml aborts without one)", t->name, qt_type_get(type)->name);
 	if (!qt_has_quantizer(qt_type_get(type)) || type == QT_Q8_K)
 		return qk_err_set(err, QK_E_UNSUPPORTED, "tensor '%s': llama-quantize would make it "
 				  "%s, which qwen-quant cannot write", t->name,
