@@ -48,14 +48,19 @@ static struct case_row {
 };
 
 static struct qkg inputs, wts;
-static const float *input_rows; /* rows x n_per_row, into inputs.buf */
+static float *input_rows; /* rows x n_per_row, a copy (the file's data may be unaligned) */
 
 static int setup(void **state)
 {
+	const struct qkg_section *s;
+
 	(void)state;
 	qkg_load(&inputs, "inputs.qkg");
-	input_rows = (const float *)(const void *)
-		qkg_get(&inputs, "input", "f32", inputs.rows * inputs.n_per_row)->data;
+	s = qkg_get(&inputs, "input", "f32", inputs.rows * inputs.n_per_row);
+	input_rows = malloc(s->count * sizeof *input_rows);
+	if (!input_rows)
+		return -1;
+	memcpy(input_rows, s->data, s->count * sizeof *input_rows);
 	qkg_load(&wts, "iq_weights.qkg");
 	return 0;
 }
@@ -63,6 +68,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	free(input_rows);
 	qkg_free(&inputs);
 	qkg_free(&wts);
 	return 0;
