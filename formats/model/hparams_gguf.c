@@ -32,14 +32,14 @@ static const struct {
 	uint8_t vl;        /* Qwen-VL text tower: 1 MROPE (qwen2vl), 2 IMROPE with
 			    * n_deepstack_layers (qwen3vl, qwen3vlmoe); 0 otherwise */
 } rules[QK_ARCH_COUNT] = {
-	[QK_ARCH_QWEN] = { true, false, false, false, false, true, false, false },
-	[QK_ARCH_QWEN2] = { true, false, false, false, false, true, false, false },
-	[QK_ARCH_QWEN2MOE] = { false, true, true, false, false, true, false, false },
-	[QK_ARCH_QWEN3] = { true, false, false, false, true, false, false, false },
-	[QK_ARCH_QWEN3MOE] = { false, true, false, true, true, false, false, false },
-	[QK_ARCH_QWEN3NEXT] = { false, true, true, true, true, false, true, false },
-	[QK_ARCH_QWEN35] = { true, false, false, false, true, false, true, true },
-	[QK_ARCH_QWEN35MOE] = { false, true, true, true, true, false, true, true },
+	[QK_ARCH_QWEN] = { true, false, false, false, false, true, false, false, 0 },
+	[QK_ARCH_QWEN2] = { true, false, false, false, false, true, false, false, 0 },
+	[QK_ARCH_QWEN2MOE] = { false, true, true, false, false, true, false, false, 0 },
+	[QK_ARCH_QWEN3] = { true, false, false, false, true, false, false, false, 0 },
+	[QK_ARCH_QWEN3MOE] = { false, true, false, true, true, false, false, false, 0 },
+	[QK_ARCH_QWEN3NEXT] = { false, true, true, true, true, false, true, false, 0 },
+	[QK_ARCH_QWEN35] = { true, false, false, false, true, false, true, true, 0 },
+	[QK_ARCH_QWEN35MOE] = { false, true, true, true, true, false, true, true, 0 },
 	[QK_ARCH_QWEN2VL] = { true, false, false, false, false, true, false, false, 1 },
 	[QK_ARCH_QWEN3VL] = { true, false, false, false, true, false, false, false, 2 },
 	[QK_ARCH_QWEN3VLMOE] = { false, true, false, true, true, false, false, false, 2 },
