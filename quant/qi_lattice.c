@@ -98,8 +98,13 @@ static void build(enum qi_lattice_id id)
 			}
 			n++;
 		}
+		/* the generator sized the storage exactly (qi_grids.c); were it
+		 * short, the list is cut rather than written past its end, and the
+		 * i-quant goldens (test_iquant_golden) fail: library code never aborts */
 		if (used + 1 + (uint32_t)n > *neigh_size[id])
-			abort(); /* the generator sized the storage: cannot happen */
+			n = used + 1 < *neigh_size[id] ? (int)(*neigh_size[id] - used - 1) : 0;
+		if (used + 1 > *neigh_size[id])
+			break;
 		neigh[used] = (uint16_t)n;
 		for (int k = 0; k < n; k++)
 			neigh[used + 1 + (uint32_t)k] = (uint16_t)pairs[2 * k + 1];
