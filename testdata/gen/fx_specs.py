@@ -6,7 +6,7 @@ sorted), except qwen2_moe, whose config.json and weights come from
 transformers' own save_pretrained (5.x style: `rope_parameters`, `dtype`).
 
 Sizes are chosen for the 64 MB budget of testdata/: qwen3_realvocab's fp32
-logits over 151936 entries alone take 19.4 MB. The k-quant fixtures (hidden
+logits over 151936 entries take 9.7 MB for its one 16-token sequence. The k-quant fixtures (hidden
 and FFN widths multiples of 256) are qwen1, qwen2, qwen3_moe and the three
 `_256` variants (11.3 MB together, kept to one or two layers).
 """
@@ -470,8 +470,9 @@ FIXTURES = [
 ]
 
 # Texts for the expected outputs. Small-vocabulary fixtures: a plain text
-# and a ChatML conversation (special tokens). qwen3_realvocab: 16 tokens
-# each, the second through the real Qwen3 chat template.
+# and a ChatML conversation (special tokens). qwen3_realvocab: one sequence
+# of 16 tokens, a user turn through the real Qwen3 chat template (the plain
+# text is tokenized but not run: its logits would cost another 9.7 MB).
 SMALL_TEXTS = ["The train leaves at 8:45. 今天很好。", None]
 SMALL_CHAT = [{"role": "user", "content": "Legs?"},
               {"role": "assistant", "content": "Four."}]
