@@ -16,31 +16,10 @@ trap 'rm -rf "$tmp"' EXIT
 # still fail the round trip (when it passes, take it off the list).
 KNOWN_GAPS=""
 
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; }
+. tests/cli/lib/tap_fns.sh
 
-# expect CODE FRAGMENT -- ARGS...: exit code and a stderr fragment
-expect() {
-	code=$1; frag=$2; shift 3
-	"$C" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	if [ "$rc" -ne "$code" ]; then
-		notok "qwen-convert $*: exit $rc, expected $code"; sed 's/^/#   /' "$tmp/err" | head -3
-	elif ! grep -qF -- "$frag" "$tmp/err"; then
-		notok "qwen-convert $*: stderr lacks '$frag'"; sed 's/^/#   /' "$tmp/err" | head -3
-	else
-		ok "qwen-convert $*: exit $code"
-	fi
-}
-
-# nothing but what was there before: no output, no temporary
-no_output() {
-	if [ -e "$1" ] || ls "$(dirname "$1")" | grep -q '\.tmp-'; then
-		notok "$2: left an output or temporary file behind"
-	else
-		ok "$2: no output file left"
-	fi
-}
+# expect CODE FRAGMENT -- ARGS...: qwen-convert ARGS exits with CODE, FRAGMENT on stderr
+expect() { code=$1; frag=$2; shift 3; expect_cmd "$code" "$frag" "$C" "$@"; }
 
 M=testdata/models
 expect 2 "missing MODEL_DIR" --
@@ -52,21 +31,21 @@ expect 2 "is not an integer in [1, 256]" -- -t 0 $M/qwen2 -o "$tmp/x.gguf"
 expect 2 "needs a value" -- $M/qwen2 -o
 expect 2 "unexpected argument" -- $M/qwen2 $M/qwen3 -o "$tmp/x.gguf"
 expect 2 "needs a non-empty name" -- --name= $M/qwen2 -o "$tmp/x.gguf"
-no_output "$tmp/x.gguf" "usage errors"
+nothing_left "$tmp/x.gguf" "usage errors"
 expect 4 "No such file or directory" -- "$tmp/does-not-exist" -o "$tmp/x.gguf"
-no_output "$tmp/x.gguf" "missing input"
+nothing_left "$tmp/x.gguf" "missing input"
 
 # a tensor that does not match config.json: exit 3, nothing written
 mkdir "$tmp/bad"
 cp $M/qwen2/* "$tmp/bad/"
 sed 's/"hidden_size": 256/"hidden_size": 128/' $M/qwen2/config.json >"$tmp/bad/config.json"
 expect 3 "model.embed_tokens.weight" -- "$tmp/bad" -o "$tmp/bad.gguf"
-no_output "$tmp/bad.gguf" "mis-shaped tensor"
+nothing_left "$tmp/bad.gguf" "mis-shaped tensor"
 # a broken tokenizer: exit 3, nothing written
 cp $M/qwen2/config.json "$tmp/bad/config.json"
 printf '{"model": ' >"$tmp/bad/tokenizer.json"
 expect 3 "tokenizer.json" -- "$tmp/bad" -o "$tmp/bad.gguf"
-no_output "$tmp/bad.gguf" "broken tokenizer"
+nothing_left "$tmp/bad.gguf" "broken tokenizer"
 # the output may not be one of the inputs
 cp $M/qwen2/tokenizer.json "$tmp/bad/tokenizer.json"
 cp "$tmp/bad/model.safetensors" "$tmp/keep.safetensors"

@@ -15,33 +15,10 @@ M=testdata/models
 tmp=$(mktemp -d)
 trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; }
-show() { sed 's/^/#   /' "$1" | head -3; }
+. tests/cli/lib/tap_fns.sh
 
-# expect CODE FRAGMENT -- ARGS...: exit code and a stderr fragment
-expect() {
-	code=$1; frag=$2; shift 3
-	"$C" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	if [ "$rc" -ne "$code" ]; then
-		notok "qwen-convert $*: exit $rc, expected $code"; show "$tmp/err"
-	elif ! grep -qF -- "$frag" "$tmp/err"; then
-		notok "qwen-convert $*: stderr lacks '$frag'"; show "$tmp/err"
-	else
-		ok "qwen-convert $*: exit $code"
-	fi
-}
-
-# nothing at $1 and no temporary beside it
-nothing_left() {
-	if [ -e "$1" ] || ls -a "$(dirname "$1")" | grep -q "^$(basename "$1")\.tmp-"; then
-		notok "$2: left an output or a temporary directory behind"
-		ls -la "$(dirname "$1")" | sed 's/^/#   /' | head -8
-	else
-		ok "$2: nothing left behind"
-	fi
-}
+# expect CODE FRAGMENT -- ARGS...: qwen-convert ARGS exits with CODE, FRAGMENT on stderr
+expect() { code=$1; frag=$2; shift 3; expect_cmd "$code" "$frag" "$C" "$@"; }
 
 # the last line of qwen-inspect diff A B, or its error
 difflast() {

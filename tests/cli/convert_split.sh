@@ -14,22 +14,10 @@ M=testdata/models
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; }
-show() { sed 's/^/#   /' "$1" | head -3; }
+. tests/cli/lib/tap_fns.sh
 
-expect() {
-	code=$1; frag=$2; shift 3
-	"$C" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	if [ "$rc" -ne "$code" ]; then
-		notok "qwen-convert $*: exit $rc, expected $code"; show "$tmp/err"
-	elif ! grep -qF -- "$frag" "$tmp/err"; then
-		notok "qwen-convert $*: stderr lacks '$frag'"; show "$tmp/err"
-	else
-		ok "qwen-convert $*: exit $code"
-	fi
-}
+# expect CODE FRAGMENT -- ARGS...: qwen-convert ARGS exits with CODE, FRAGMENT on stderr
+expect() { code=$1; frag=$2; shift 3; expect_cmd "$code" "$frag" "$C" "$@"; }
 
 files() { ls "$tmp" | grep -c -- "$1" ; }
 difflast() {

@@ -12,23 +12,10 @@ M=testdata/models
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; }
-show() { sed 's/^/#   /' "$1" | head -3; }
+. tests/cli/lib/tap_fns.sh
 
 # expect CODE FRAGMENT CMD...: exit code and a stderr fragment
-expect() {
-	code=$1; frag=$2; shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	if [ "$rc" -ne "$code" ]; then
-		notok "$*: exit $rc, expected $code"; show "$tmp/err"
-	elif ! grep -qF -- "$frag" "$tmp/err"; then
-		notok "$*: stderr lacks '$frag'"; show "$tmp/err"
-	else
-		ok "$*: exit $code, '$frag'"
-	fi
-}
+expect() { expect_cmd "$@"; }
 
 # ---- did you mean ----
 expect 2 "did you mean '--outtype'?" "$C" "$M/qwen2" -o "$tmp/x.gguf" --outype f16

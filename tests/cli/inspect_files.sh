@@ -11,9 +11,7 @@ M=testdata/models
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; }
-show() { sed 's/^/#   /' "$1" | head -5; }
+. tests/cli/lib/tap_fns.sh
 # jhas KEY VALUE-REGEX: $tmp/out (cJSON's printing) has "KEY": VALUE
 jhas() { grep -qE "\"$1\":[[:space:]]*$2" "$tmp/out"; }
 

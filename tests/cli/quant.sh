@@ -15,30 +15,10 @@ M=testdata/models
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; }
+. tests/cli/lib/tap_fns.sh
 
-# expect CODE FRAGMENT -- ARGS...: exit code and a stderr fragment
-expect() {
-	code=$1; frag=$2; shift 3
-	"$Q" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	if [ "$rc" -ne "$code" ]; then
-		notok "qwen-quant $*: exit $rc, expected $code"; sed 's/^/#   /' "$tmp/err" | head -3
-	elif [ -n "$frag" ] && ! grep -qF -- "$frag" "$tmp/err"; then
-		notok "qwen-quant $*: stderr lacks '$frag'"; sed 's/^/#   /' "$tmp/err" | head -3
-	else
-		ok "qwen-quant $*: exit $code"
-	fi
-}
-
-no_output() {
-	if [ -e "$1" ] || ls "$(dirname "$1")" | grep -q '\.tmp-'; then
-		notok "$2: left an output or temporary file behind"
-	else
-		ok "$2: no output file left"
-	fi
-}
+# expect CODE FRAGMENT -- ARGS...: qwen-quant ARGS exits with CODE, FRAGMENT on stderr
+expect() { code=$1; frag=$2; shift 3; expect_cmd "$code" "$frag" "$Q" "$@"; }
 
 # ---- usage ----
 X="$tmp/x.gguf"
@@ -61,16 +41,16 @@ expect 2 "'--output-tensor-type': 'Q4_K_M' is not a type" -- $M/qwen2 --type Q8_
 expect 2 "option '--output' does not apply to 'plan'" -- plan $M/qwen2 --type Q8_0 -o "$X"
 expect 2 "option '--threads' does not apply to 'plan'" -- plan $M/qwen2 --type Q8_0 -t 2
 expect 2 "missing MODEL" -- plan --type Q8_0
-no_output "$X" "usage errors"
+nothing_left "$X" "usage errors"
 expect 4 "No such file or directory" -- "$tmp/nothing" --type Q8_0 -o "$X"
-no_output "$X" "missing input"
+nothing_left "$X" "missing input"
 
 # a tensor that does not match config.json: exit 3, nothing written
 mkdir "$tmp/bad"
 cp $M/qwen2/* "$tmp/bad/"
 sed 's/"hidden_size": 256/"hidden_size": 128/' $M/qwen2/config.json >"$tmp/bad/config.json"
 expect 3 "model.embed_tokens.weight" -- "$tmp/bad" --type Q4_K_M -o "$X"
-no_output "$X" "mis-shaped tensor"
+nothing_left "$X" "mis-shaped tensor"
 # the output may not be an input
 cp $M/qwen2/config.json "$tmp/bad/config.json"
 expect 2 "output path is one of the inputs" -- "$tmp/bad" --type Q8_0 -o "$tmp/bad/model.safetensors"
@@ -82,7 +62,7 @@ fi
 # options llama-quantize has no fallback for: refused where it aborts
 expect 2 "rows of 32 elements are not a whole number of Q5_K blocks" -- $M/qwen3 --type Q4_K_M \
 	--output-tensor-type q5_k -o "$X"
-no_output "$X" "output type that does not fit"
+nothing_left "$X" "output type that does not fit"
 
 # ---- recipes through the tool: file:line and exit 2 ----
 printf 'rules:\n  - role: ffn_down\n    layers: [0..1]\n    type: Q8_0\n  - role: attn_v\n    type: Q4_K_M\n' >"$tmp/mix.yaml"
@@ -93,7 +73,7 @@ expect 2 "$tmp/key.yaml:2: unknown key 'rol'" -- plan $M/qwen2 --type Q4_K_M --r
 printf 'rules:\n  - role: ffn_down\n    type: Q8_0\n   - role: attn_v\n' >"$tmp/yaml.yaml"
 expect 2 "$tmp/yaml.yaml:4: not valid YAML" -- plan $M/qwen2 --type Q4_K_M --recipe "$tmp/yaml.yaml"
 expect 4 "$tmp/none.yaml" -- plan $M/qwen2 --type Q4_K_M --recipe "$tmp/none.yaml"
-no_output "$X" "recipe errors"
+nothing_left "$X" "recipe errors"
 
 # ---- plan: llama-quantize's types for qwen2 (2 layers, 256 wide, tied) ----
 # Q4_K_M: token_embd of a tied model is the output head -> Q6_K; attn_v and
@@ -139,7 +119,7 @@ if grep -q "^total: 26 tensors, .* bytes" "$tmp/plan" && grep -q "^  Q6_K .* 3 t
 else
 	notok "plan: totals"; tail -6 "$tmp/plan" | sed 's/^/#   /'
 fi
-no_output "$X" "plan writes nothing"
+nothing_left "$X" "plan writes nothing"
 
 # a recipe in the plan: Q8_0 (34 bytes per 32) for the first layer's
 # ffn_down. As with llama-quantize --tensor-type, an overridden tensor does
@@ -271,7 +251,7 @@ expect 2 "--keep-mtp applies to safetensors inputs" -- "$tmp/auto.gguf" --type Q
 run "qwen2 to Q8_0" "$Q" -q $M/qwen2 --type Q8_0 -o "$tmp/q8.gguf"
 expect 3 "tensor 'token_embd.weight' is already Q8_0: requantizing it to Q6_K" -- "$tmp/q8.gguf" \
 	--type Q4_K_M -o "$X"
-no_output "$X" "requantize refused"
+nothing_left "$X" "requantize refused"
 expect 0 "" -- "$tmp/q8.gguf" --type Q4_K_M --allow-requantize -q -o "$X"
 if "$I" "$X" >/dev/null 2>&1; then ok "requantized file loads back"; else notok "requantized file loads back"; fi
 rm -f "$X"

@@ -14,8 +14,7 @@ E=testdata/imatrix/expected.tsv
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; }
+. tests/cli/lib/tap_fns.sh
 
 n=0
 tab=$(printf '\t')

@@ -12,9 +12,7 @@ M=testdata/models
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; }
-show() { sed 's/^/#   /' "$1" | head -5; }
+. tests/cli/lib/tap_fns.sh
 # jstr FILE KEY: the first string value of "KEY" in a tool's JSON
 jstr() { awk -F'"' -v k="$2" '$2 == k { print $4; exit }' "$1"; }
 # jnum FILE KEY [DEPTH]: the first number value of "KEY" at DEPTH tabs of

@@ -13,8 +13,7 @@ T=testdata/tokenizer/corpus/en.txt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; }
+. tests/cli/lib/tap_fns.sh
 
 for fx in qwen3_256 qwen2_moe_256; do
 	for f in gguf dat; do

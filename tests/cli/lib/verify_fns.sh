@@ -1,28 +1,12 @@
 # verify_fns.sh - shell helpers of the qwen-verify suites (tests/cli/verify*.sh),
 # sourced after V (the binary) and tmp (a scratch directory) are set.
 
-# expect CODE FRAGMENT -- ARGS...: exit code and a stderr fragment; with
-# quiet_errors=1, also no output on stdout for a usage, input or I/O error
-expect() {
-	code=$1; frag=$2; shift 3
-	"$V" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	if [ "$rc" -ne "$code" ]; then
-		echo "not ok - qwen-verify $*: exit $rc, expected $code"; sed 's/^/#   /' "$tmp/err" | head -3
-	elif [ -n "$frag" ] && ! grep -qF -- "$frag" "$tmp/err"; then
-		echo "not ok - qwen-verify $*: stderr lacks '$frag'"; sed 's/^/#   /' "$tmp/err" | head -3
-	elif [ "${quiet_errors:-0}" = 1 ] && [ "$code" -gt 1 ] && [ -s "$tmp/out" ]; then
-		echo "not ok - qwen-verify $*: exit $code with output on stdout"
-	else
-		echo "ok - qwen-verify $*: exit $code"
-	fi
-}
+. tests/cli/lib/tap_fns.sh
 
-# ok_if DESCRIPTION COMMAND...: the command succeeds
-ok_if() {
-	d=$1; shift
-	if "$@"; then echo "ok - $d"; else echo "not ok - $d"; fi
-}
+# expect CODE FRAGMENT -- ARGS...: qwen-verify ARGS exits with CODE, FRAGMENT
+# on stderr; with quiet_errors=1, also nothing on stdout for a usage, input
+# or I/O error
+expect() { code=$1; frag=$2; shift 3; expect_cmd "$code" "$frag" "$V" "$@"; }
 
 # json_num KEY FILE: the number after "KEY": in cJSON's pretty output
 json_num() {
