@@ -19,6 +19,7 @@
 #ifndef QT_QSIMD_H
 #define QT_QSIMD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum qt_simd_level {
@@ -55,6 +56,15 @@ void qt_avx2_requant_asym(const float *x, int n, float dm, float d, int nmax, ui
  * the levels L[256] (bit recipes in blocks.h) */
 void qt_avx2_pack_2bit(uint8_t qs[64], const uint8_t *L);
 void qt_avx2_q3_K_bits(const int8_t L[256], uint8_t hmask[32], uint8_t qs[64]);
+/* q_weighted.c's searches over 256 values x[256] with their importance
+ * weights qw[256], in 256 / gs groups of gs (16 or 32) values: sw[g] the
+ * sum of group g's weights (qw * sqrt(sigma2 + x^2), or qw when !imp),
+ * scales[g] (and mins[g], make_qkx2_quants' the_min) its search result,
+ * L[256] the levels (affine: 0..nmax; sym: make_qx_quants' l + nmax). */
+void qt_avx2_wsearch_affine(const float *x, const float *qw, float sigma2, int gs, int nmax,
+			    float *sw, float *scales, float *mins, uint8_t *L);
+void qt_avx2_wsearch_sym(const float *x, const float *qw, float sigma2, bool imp, int gs,
+			 int nmax, float *sw, float *scales, int8_t *L);
 /* x: n floats, y: n 16-bit patterns (any alignment), and back */
 void qt_avx2_fp32_to_fp16(const float *x, void *y, int64_t n);
 void qt_avx2_fp32_to_bf16(const float *x, void *y, int64_t n);

@@ -7,6 +7,9 @@
  * - 256 synth rows of 4096 (rebuilt from the recipe of synth.qkg) with
  *   lognormal weights;
  * - qw == NULL gives the unweighted bytes; qt_quantize_row dispatches.
+ * Both SIMD paths (qsimd.h) must give libggml's bytes: the inputs and synth
+ * rows run once on the scalar path and once on AVX2 where the CPU has it
+ * (the AVX2 runs are SKIPPED, and said so, without it).
  * A mismatch names the type, weight vector, row and its label.
  */
 #include <stdarg.h>
@@ -20,6 +23,7 @@
 #include <string.h>
 
 #include "../../formats/base/io.h"
+#include "../../quant/qsimd.h"
 #include "../../quant/qtype.h"
 #include "../../quant/quants.h"
 #include "fnv.h"
@@ -184,11 +188,36 @@ static void test_null_weights(void **state)
 	free(b);
 }
 
+/* the same rows on each SIMD level */
+static int on_scalar(void **state)
+{
+	(void)state;
+	assert_int_equal(qt_simd_select(QT_SIMD_SCALAR), QT_SIMD_SCALAR);
+	return 0;
+}
+
+static int on_avx2(void **state)
+{
+	(void)state;
+	if (qt_simd_select(QT_SIMD_AVX2) != QT_SIMD_AVX2)
+		skip(); /* reported as SKIPPED by cmocka */
+	return 0;
+}
+
+static int back_to_best(void **state)
+{
+	(void)state;
+	qt_simd_select(qt_simd_best());
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_inputs),
-		cmocka_unit_test(test_synth),
+		{ "test_inputs_scalar", test_inputs, on_scalar, back_to_best, NULL },
+		{ "test_synth_scalar", test_synth, on_scalar, back_to_best, NULL },
+		{ "test_inputs_avx2", test_inputs, on_avx2, back_to_best, NULL },
+		{ "test_synth_avx2", test_synth, on_avx2, back_to_best, NULL },
 		cmocka_unit_test(test_null_weights),
 	};
 
