@@ -25,7 +25,7 @@ static void format_desc(const struct qk_catalog *cat, char *buf, size_t size)
 		snprintf(buf, size, "gguf v%u (%zu file%s)", gf_version(cat->gguf[0]), cat->n_files,
 			 cat->n_files == 1 ? "" : "s");
 	else
-		snprintf(buf, size, "safetensors (%zu file%s)", cat->n_files,
+		snprintf(buf, size, "%s (%zu file%s)", qk_catalog_container(cat), cat->n_files,
 			 cat->n_files == 1 ? "" : "s");
 }
 
@@ -265,7 +265,7 @@ static cJSON *build_json(const struct qk_input *in, const struct inspect_opts *o
 	if (!root)
 		return NULL;
 	cJSON_AddStringToObject(root, "path", cat->path);
-	cJSON_AddStringToObject(root, "format", cat->format == QK_FMT_GGUF ? "gguf" : "safetensors");
+	cJSON_AddStringToObject(root, "format", qk_catalog_container(cat));
 	cJSON_AddNumberToObject(root, "n_files", (double)cat->n_files);
 	if (ft >= 0) {
 		cJSON_AddNumberToObject(root, "file_type_id", (double)ft);

@@ -42,11 +42,6 @@ void verify_close(struct verify_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static const char *format_name(int f)
-{
-	return f == QK_FMT_GGUF ? "gguf" : "safetensors";
-}
-
 void verify_describe(const struct verify_model *m, char *buf, size_t size)
 {
 	int64_t ft = cli_file_type(&m->in.cat);
@@ -58,7 +53,7 @@ void verify_describe(const struct verify_model *m, char *buf, size_t size)
 	if (ft >= 0)
 		snprintf(type, sizeof(type), " %s", ftn ? ftn : "file type unknown to this build");
 	snprintf(buf, size, "%s %s%s, %u layers, n_embd %u, n_vocab %u, %" PRIu64 " bytes, %.2f bpw",
-		 qk_arch_gguf_name(m->in.hp.arch), format_name(m->in.cat.format), type,
+		 qk_arch_gguf_name(m->in.hp.arch), qk_catalog_container(&m->in.cat), type,
 		 (unsigned)m->in.hp.n_layer, (unsigned)m->in.hp.n_embd, (unsigned)m->in.hp.n_vocab,
 		 bytes, n ? 8.0 * (double)bytes / (double)n : 0.0);
 }
@@ -70,7 +65,7 @@ cJSON *verify_model_json(const struct verify_model *m)
 	if (!o)
 		return NULL;
 	cJSON_AddStringToObject(o, "path", m->path);
-	cJSON_AddStringToObject(o, "format", format_name(m->in.cat.format));
+	cJSON_AddStringToObject(o, "format", qk_catalog_container(&m->in.cat));
 	cJSON_AddStringToObject(o, "architecture", qk_arch_gguf_name(m->in.hp.arch));
 	cJSON_AddNumberToObject(o, "n_layer", m->in.hp.n_layer);
 	cJSON_AddNumberToObject(o, "n_embd", m->in.hp.n_embd);

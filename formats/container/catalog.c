@@ -193,6 +193,13 @@ void qk_shape_str(const uint64_t *shape, int n_dims, char *buf, size_t size)
 		snprintf(buf + used, size - used, "]");
 }
 
+const char *qk_catalog_container(const struct qk_catalog *cat)
+{
+	if (cat->format == QK_FMT_GGUF)
+		return "gguf";
+	return cat->pytorch ? "pytorch" : "safetensors";
+}
+
 void qk_catalog_where(const struct qk_catalog *cat, const struct qk_tensor *t, char *buf,
 		      size_t n)
 {

@@ -62,6 +62,7 @@ struct qk_catalog {
 	int format;                   /* enum qk_format */
 	char *path;                   /* what the user named (dir, file or index) */
 	char *dir;                    /* directory holding config.json etc.; may be NULL */
+	bool pytorch;                 /* QK_FMT_SAFETENSORS read from PyTorch .bin files (pt.h) */
 	size_t n_files;
 	qk_map *files;                /* [n_files] mappings */
 	struct gf_file **gguf;        /* [n_files] parsed GGUF files, or NULL */
@@ -118,6 +119,10 @@ long qk_catalog_index(const struct qk_catalog *cat, const char *name);
  * (t NULL or without a file), else "": the prefix of messages about t. */
 void qk_catalog_where(const struct qk_catalog *cat, const struct qk_tensor *t, char *buf,
 		      size_t n);
+
+/* The input's container for listings: "gguf", "pytorch" (.bin files) or
+ * "safetensors". */
+const char *qk_catalog_container(const struct qk_catalog *cat);
 
 /* "[4096, 11008]" into buf (always NUL-terminated). */
 void qk_shape_str(const uint64_t *shape, int n_dims, char *buf, size_t size);

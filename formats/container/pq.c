@@ -38,6 +38,11 @@ const char *pq_kind_name(int kind)
 	return kind > 0 && kind < PQ_KIND_END ? kinds[kind].name : "?";
 }
 
+bool pq_renamed(const struct pq_store *s)
+{
+	return s->kind != PQ_SCALED;
+}
+
 int pq_attach(struct qk_catalog *cat, const cJSON *qcfg, const char *file, qk_err *err)
 {
 	struct pq_ctx c = { cat, qcfg, file, "", err };

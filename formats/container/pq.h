@@ -128,4 +128,10 @@ int pq_auto_dtype(const struct pq_store *s);
 /* The method's name for messages and listings ("fp8", "gptq", ...). */
 const char *pq_kind_name(int kind);
 
+/* Whether the matrix has a name no source tensor has ("X.weight" from GPTQ/
+ * AWQ "X.qweight", pack-quantized "X.weight_packed"): llama.cpp's converter
+ * writes such matrices after every tensor it read (plan.c's order). FP8 and
+ * the other scaled storages keep their weight's name and place. */
+bool pq_renamed(const struct pq_store *s);
+
 #endif

@@ -24,8 +24,10 @@
  *
  * The legacy (pre-1.6, non-zip) format is refused with a message, as are
  * compressed or encrypted entries, big-endian archives and storages that
- * their entry does not hold. CRC-32s are not checked (the bytes are read
- * in place, never copied).
+ * their entry does not hold. Every stored entry's CRC-32 is checked when
+ * the file is opened (one pass over the file, a chunk resident at a time;
+ * a damaged entry is QK_E_INVALID naming it); the tensors are then read in
+ * place, never copied.
  *
  * Errors: QK_E_INVALID naming the file (and entry, offset or tensor),
  * QK_E_UNSUPPORTED for well-formed inputs not read (legacy format, a

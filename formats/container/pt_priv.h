@@ -14,6 +14,7 @@ struct pt_entry {
 	uint64_t off, size;   /* the data: [off, off + size) of the archive */
 	uint16_t method;      /* 0: stored */
 	uint16_t flags;       /* general purpose flags (bit 0: encrypted) */
+	uint32_t crc;         /* CRC-32 of the (uncompressed) data, from the directory */
 };
 
 struct pt_zip {

@@ -274,10 +274,15 @@ static int add_tensor(struct wp_plan *p, const struct qk_binding *b, const struc
  * tensor (or row ranges of it: split QKVZ, gate_up) sits at that source; a
  * stack of per-expert tensors is written once the layer's last expert
  * tensor (of any projection) has been read, the layer's three stacks then
- * in the converter's order down, gate, up (stack_rank). Position = (shard,
- * name). */
+ * in the converter's order down, gate, up (stack_rank). Position = (pass,
+ * shard, name): pass 1 holds the matrices of a pre-quantized storage that
+ * the converter builds under a new name (GPTQ "X.qweight", pack-quantized
+ * "X.weight_packed" -> "X.weight"): it adds them after every tensor it
+ * read, in their packed tensor's (shard, name) order; everything else
+ * (FP8 and other scaled storages replace "X.weight" in place) is pass 0. */
 
 struct order_key {
+	int gpass, pass;            /* 1: added after every tensor read (pq_renamed) */
 	int gfile, file;            /* group position (stacks: the layer's last) */
 	const char *gname, *name;   /* and the tensor's own (its last piece) */
 	int rank;                   /* stack_rank within the group */
@@ -298,16 +303,23 @@ static int stack_rank(int role)
 	return 0;
 }
 
-static int cmp_pos(int fa, const char *na, int fb, const char *nb)
+static int cmp_pos(int pa, int fa, const char *na, int pb, int fb, const char *nb)
 {
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
 	if (fa != fb)
 		return fa < fb ? -1 : 1;
 	return strcmp(na, nb);
 }
 
+static int read_pass(const struct qk_tensor *t)
+{
+	return t && t->pq && pq_renamed(t->pq);
+}
+
 /* the binding's last source tensor in read order; *stack when its pieces
  * come from more than one tensor (stacked experts) */
-static void last_source(const struct qk_binding *b, int *file, const char **name, bool *stack)
+static void last_source(const struct qk_binding *b, struct order_key *k, bool *stack)
 {
 	const struct qk_tensor *t = b->view.n_pieces ? b->view.pieces[0].t : b->src;
 
@@ -316,22 +328,23 @@ static void last_source(const struct qk_binding *b, int *file, const char **name
 		const struct qk_tensor *u = b->view.pieces[i].t;
 
 		*stack |= u != t;
-		if (cmp_pos(u->file, u->name, t->file, t->name) > 0)
+		if (cmp_pos(read_pass(u), u->file, u->name, read_pass(t), t->file, t->name) > 0)
 			t = u;
 	}
-	*file = t ? t->file : 0;
-	*name = t ? t->name : "";
+	k->pass = read_pass(t);
+	k->file = t ? t->file : 0;
+	k->name = t ? t->name : "";
 }
 
 static int cmp_key(const void *x, const void *y)
 {
 	const struct order_key *a = x, *b = y;
-	int c = cmp_pos(a->gfile, a->gname, b->gfile, b->gname);
+	int c = cmp_pos(a->gpass, a->gfile, a->gname, b->gpass, b->gfile, b->gname);
 
 	if (!c && a->rank != b->rank)
 		c = a->rank < b->rank ? -1 : 1;
 	if (!c)
-		c = cmp_pos(a->file, a->name, b->file, b->name);
+		c = cmp_pos(a->pass, a->file, a->name, b->pass, b->file, b->name);
 	if (c)
 		return c;
 	return a->bind < b->bind ? -1 : a->bind > b->bind;
@@ -349,7 +362,9 @@ static void group_stacks(const struct wp_plan *p, struct order_key *k, const boo
 			const struct qk_binding *bj = p->t[j].b;
 
 			if (stack[j] && bj->layer == bi->layer && bj->mtp == bi->mtp &&
-			    cmp_pos(k[j].file, k[j].name, k[i].gfile, k[i].gname) > 0) {
+			    cmp_pos(k[j].pass, k[j].file, k[j].name, k[i].gpass, k[i].gfile,
+				    k[i].gname) > 0) {
+				k[i].gpass = k[j].pass;
 				k[i].gfile = k[j].file;
 				k[i].gname = k[j].name;
 			}
@@ -370,7 +385,8 @@ static int sort_plan(struct wp_plan *p, qk_err *err)
 		return qk_err_set(err, QK_E_NOMEM, "out of memory ordering tensors");
 	}
 	for (size_t i = 0; i < p->n; i++) {
-		last_source(p->t[i].b, &k[i].file, &k[i].name, &stack[i]);
+		last_source(p->t[i].b, &k[i], &stack[i]);
+		k[i].gpass = k[i].pass;
 		k[i].gfile = k[i].file;
 		k[i].gname = k[i].name;
 		k[i].rank = stack[i] ? stack_rank(p->t[i].b->role) : 0;

@@ -109,6 +109,28 @@ static int pt_truncated(const char *path)
 	return write_bin(path, good, sizeof(good) - 1, two, sizeof(two), 60);
 }
 
+static int pt_bad_crc(const char *path)
+{
+	/* a good archive with one bit of storage '0' flipped (2.0f becomes
+	 * 2.0000002f): every offset and size still holds, only the CRC-32 of
+	 * the entry tells */
+	static const unsigned char want[4] = { 0x00, 0x00, 0x00, 0x40 }; /* 2.0f */
+	unsigned char buf[4096];
+	size_t n;
+	FILE *f;
+	int rc = -1;
+
+	if (write_bin(path, good, sizeof(good) - 1, two, sizeof(two), 0) || !(f = fopen(path, "r+b")))
+		return -1;
+	n = fread(buf, 1, sizeof(buf), f);
+	for (size_t i = 0; i + 4 <= n; i++)
+		if (memcmp(buf + i, want, 4) == 0 && i >= 4 && memcmp(buf + i - 4, two, 4) == 0) {
+			rc = fseek(f, (long)i, SEEK_SET) || fputc(0x01, f) == EOF ? -1 : 0;
+			break;
+		}
+	return fclose(f) || rc ? -1 : 0;
+}
+
 static int pt_legacy(const char *path)
 {
 	/* pre-1.6 torch.save: a bare pickle starting with the magic number */
@@ -156,6 +178,9 @@ static const struct cc_case cases[] = {
 	  "a view with strides; rows are read in place" },
 	{ "pt_truncated", ".bin", 3, "not a valid zip archive", pt_truncated,
 	  "an archive cut short (its end of central directory record is gone)" },
+	{ "pt_bad_crc", ".bin", 3,
+	  "has CRC-32 9683c213, its directory entry says 2e3fa576: the file is damaged", pt_bad_crc,
+	  "one bit of a storage flipped: only the entry's CRC-32 shows it" },
 	{ "pt_legacy", ".bin", 3, "the legacy (pre-1.6, non-zip) torch.save format is not read",
 	  pt_legacy, "pre-1.6 files are a bare pickle stream with storages appended" },
 	{ "pt_no_stop", ".bin", 3, "the pickle ends without STOP", pt_no_stop,

@@ -7,9 +7,10 @@ llama-cpp-python 0.3.36), byte for byte.
 For each fixture (qwen3_fp8, ...; testdata/gen/pq_fixtures.py) and each
 --outtype (auto, f32, f16, bf16, q8_0), and for FP8 fixtures also
 --fp8-as-q8 with --outtype bf16, both converters run on the checkpoint and
-convert_oracle.py's comparison holds: the same key/values in the same
-order, the same tensors with the same types, shapes and data bytes (the
-tensor order may differ; llama.cpp accepts any). llama.cpp's converter
+convert_oracle.py's comparison holds (the same key/values in the same
+order, the same tensors with the same types, shapes and data bytes) and the
+two files are identical as whole files (same size and SHA-256: tensor order,
+offsets and padding included). llama.cpp's converter
 dequantizes FP8 (weight x block scale, fp32), GPTQ and compressed-tensors
 the way pq.h restates, so the bytes must agree; it refuses AWQ, which is
 not compared here.
@@ -21,8 +22,15 @@ vendor/llama.cpp (pip download --no-deps --no-binary :all:
 llama-cpp-python==0.3.36 and unpack it there). Skipped (exit 0, with a
 message) when either is absent; exit 1 on a difference.
 
-usage: pq_crosscheck.py [--bin DIR] [--llama-cpp DIR] [--keep DIR] [FIXTURE...]
+With --truths, the size and SHA-256 of every llama.cpp file made from a
+committed fixture (testdata/pq/FIXTURE) go to testdata/llamacpp/pq_convert.tsv,
+which tests/cli/pq.sh holds qwen-convert's files to in make check (no
+Python there); run it over all fixtures to rewrite the table.
+
+usage: pq_crosscheck.py [--bin DIR] [--llama-cpp DIR] [--keep DIR] [--truths]
+                        [FIXTURE...]
 """
+import hashlib
 import argparse
 import os
 import subprocess
@@ -99,6 +107,8 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "bin"))
     ap.add_argument("--llama-cpp", default=LLAMA_CPP)
     ap.add_argument("--keep", default=None)
+    ap.add_argument("--truths", action="store_true",
+                    help="write testdata/llamacpp/pq_convert.tsv")
     ap.add_argument("fixtures", nargs="*")
     a = ap.parse_args()
     conv = os.path.abspath(os.path.join(a.bin, "qwen-convert"))
@@ -109,6 +119,8 @@ def main():
         sys.exit(f"pq_crosscheck: {conv}: not built (make)")
     gguf_py = os.path.join(a.llama_cpp, "gguf-py")
     fails = 0
+    same = {}     # fixture -> [identical whole files, conversions]
+    truths = []   # (fixture, outtype tag, size, sha256) of llama.cpp's files
     with tempfile.TemporaryDirectory(prefix="pq-crosscheck-") as tmp:
         work = a.keep or tmp
         os.makedirs(work, exist_ok=True)
@@ -146,13 +158,50 @@ def main():
                     continue
                 report = []
                 ok = co.compare(fx, mine, co.load_gguf(theirs, gguf_py), report)
+                (so, ho), (st, ht) = file_digest(ours), file_digest(theirs)
+                whole = (so, ho) == (st, ht)
+                if not whole:
+                    report.append(f"  whole file: ours {so} bytes sha256 {ho[:16]}..., "
+                                  f"llama.cpp's {st} bytes sha256 {ht[:16]}...")
+                ok = ok and whole
+                n = same.setdefault(fx, [0, 0])
+                n[0] += whole
+                n[1] += 1
+                if fx not in GENERATED:
+                    truths.append((fx, tag, st, ht))
                 fails += not ok
                 print(f"{'ok  ' if ok else 'FAIL'} {fx} {tag}: ours vs llama.cpp "
-                      f"--outtype {lt} {' '.join(extra)}")
+                      f"--outtype {lt} {' '.join(extra)}"
+                      + (" (whole file identical)" if whole else ""))
                 for line in report:
                     print(line)
+    for fx, (k, n) in same.items():
+        print(f"pq_crosscheck: {fx}: {k} of {n} conversions whole-file identical")
+    if a.truths:
+        write_truths(truths)
     print(f"pq_crosscheck: {'all conversions identical' if not fails else f'{fails} FAILED'}")
     return 1 if fails else 0
+
+
+def file_digest(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    return len(data), hashlib.sha256(data).hexdigest()
+
+
+def write_truths(rows):
+    import importlib.metadata as md
+    path = os.path.join(ROOT, "testdata", "llamacpp", "pq_convert.tsv")
+    with open(path, "w") as f:
+        f.write("# made by testdata/gen/pq_crosscheck.py --truths from llama-cpp-python 0.3.36 "
+                "(its vendored convert_hf_to_gguf.py and gguf-py), transformers "
+                f"{md.version('transformers')}, torch {md.version('torch')}; "
+                "see testdata/llamacpp/README.md\n")
+        f.write("# file\tfixture (testdata/pq)\tqwen-convert's outtype (--fp8-as-q8 appended)"
+                "\tsize\tsha256 of llama.cpp's file\n")
+        for fx, tag, size, sha in rows:
+            f.write(f"file\t{fx}\t{tag}\t{size}\t{sha}\n")
+    print(f"pq_crosscheck: wrote {path} ({len(rows)} files)")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,10 @@
 # expected outputs come from the generator's own dequantization, checked
 # against AutoAWQ's unpacking.
 # llama.cpp's converter is the byte-for-byte oracle of
-# testdata/gen/pq_crosscheck.py (make crosscheck, not run here).
+# testdata/gen/pq_crosscheck.py (make crosscheck, not run here); the size
+# and SHA-256 of each file it wrote from a fixture here are recorded in
+# testdata/llamacpp/pq_convert.tsv, and every conversion of the FP8, GPTQ
+# and compressed-tensors fixtures must be that file exactly.
 BINDIR=${BINDIR:-bin}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -27,6 +30,25 @@ qwen3_ct:compressed-tensors:15"
 Q8_KLD=1e-2
 Q8_TOP1=90
 Q8_NMSE=5e-4
+
+TRUTHS=testdata/llamacpp/pq_convert.tsv
+digest() { sha256sum "$1" | cut -d' ' -f1; }
+# same_as_llama FIXTURE TAG FILE: FILE is llama.cpp's conversion (TAG: the
+# outtype, "--fp8-as-q8" appended: bf16--fp8-as-q8) by size and SHA-256
+same_as_llama() {
+	row=$(awk -F'\t' -v f="$1" -v t="$2" '$1 == "file" && $2 == f && $3 == t' "$TRUTHS")
+	if [ -z "$row" ]; then
+		notok "$1 $2: no row in $TRUTHS (testdata/gen/pq_crosscheck.py --truths)"
+		return
+	fi
+	size=$(wc -c <"$3" | tr -d ' ')
+	sha=$(digest "$3")
+	if [ "$size $sha" = "$(echo "$row" | cut -f4-5 | tr '\t' ' ')" ]; then
+		ok "$1 $2: the whole file is llama.cpp's converter's (size, sha256)"
+	else
+		notok "$1 $2: $size bytes sha256 $sha; llama.cpp's: $(echo "$row" | cut -f4-5)"
+	fi
+}
 
 # run TOOL ARGS...: exit 0 expected, output in $tmp/out
 run_ok() {
@@ -64,7 +86,8 @@ for spec in $FIXTURES; do
 		"$BINDIR/qwen-verify" golden -q "$d" "$d/expected.safetensors"
 	for ot in auto f32 f16 bf16 q8_0; do
 		run_ok "$fx: qwen-convert --outtype $ot" \
-			"$BINDIR/qwen-convert" -q "$d" -o "$tmp/$fx.$ot.gguf" --outtype $ot
+			"$BINDIR/qwen-convert" -q "$d" -o "$tmp/$fx.$ot.gguf" --outtype $ot &&
+		[ $method != awq ] && same_as_llama $fx $ot "$tmp/$fx.$ot.gguf"
 	done
 	run_ok "$fx: golden on the f32 GGUF" \
 		"$BINDIR/qwen-verify" golden -q "$tmp/$fx.f32.gguf" "$d/expected.safetensors"
@@ -90,6 +113,10 @@ if run_ok "qwen3_fp8: qwen-convert --fp8-as-q8" \
 		notok "qwen3_fp8: --fp8-as-q8 gives $nq Q8_0 and $nb BF16 tensors, expected 14 and 2"
 	fi
 fi
+same_as_llama qwen3_fp8 bf16--fp8-as-q8 "$tmp/fp8q8.gguf"
+run_ok "qwen3_fp8: qwen-convert --fp8-as-q8 --outtype f16" \
+	"$BINDIR/qwen-convert" -q "$d" -o "$tmp/fp8q8f16.gguf" --outtype f16 --fp8-as-q8 &&
+same_as_llama qwen3_fp8 f16--fp8-as-q8 "$tmp/fp8q8f16.gguf"
 expect 2 "option '--fp8-as-q8' applies to --to gguf only" qwen-convert \
 	"$d" --to safetensors --fp8-as-q8 -o "$tmp/hfout"
 # against its bf16 original: the equivalence thresholds fail (exit 1), the
@@ -145,4 +172,16 @@ run_ok "qwen2_5_yarn_bin: qwen-quant --type Q8_0" \
 	"$BINDIR/qwen-quant" -q "$d" -o "$tmp/bin.q8.gguf" --type Q8_0
 run_ok "qwen2_5_yarn_bin: the index opens" \
 	"$BINDIR/qwen-inspect" "$d/pytorch_model.bin.index.json"
+if run_ok "qwen2_5_yarn_bin: qwen-inspect" "$BINDIR/qwen-inspect" "$d" &&
+   grep -q '^format: *pytorch (2 files)$' "$tmp/out"; then
+	ok "qwen2_5_yarn_bin: qwen-inspect names the container pytorch (2 files)"
+else
+	notok "qwen2_5_yarn_bin: qwen-inspect's format line: $(grep '^format:' "$tmp/out")"
+fi
+if run_ok "qwen2_5_yarn_bin: qwen-inspect --json" "$BINDIR/qwen-inspect" --json "$d" &&
+   grep -q '"format":[[:space:]]*"pytorch"' "$tmp/out"; then
+	ok "qwen2_5_yarn_bin: --json \"format\" is \"pytorch\""
+else
+	notok "qwen2_5_yarn_bin: --json \"format\": $(grep '"format"' "$tmp/out")"
+fi
 expect 3 "missing tensor 'model.norm.weight'" qwen-inspect "$d/pytorch_model-00001-of-00002.bin"
