@@ -24,7 +24,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define OUT_BUF (1u << 20) /* write buffer: 1 MiB */
+#define OUT_BUF (1u << 20)  /* write buffer: 1 MiB */
+#define OUT_ALIGN 4096u     /* O_DIRECT: buffer address, offset and length */
+
+/* Direct I/O. A full buffer goes to the disk with O_DIRECT, bypassing the
+ * page cache: the output is fsynced at commit anyway and not read back, so
+ * copying it into cache pages first is pure cost (on a VM whose fresh guest
+ * pages fault in from the host, most of a quantizer's run; tests/bench/
+ * README.md has the figures). Offsets stay multiples of OUT_BUF, so every
+ * direct write is aligned; the last, partial buffer is written after
+ * O_DIRECT is cleared. A filesystem that refuses O_DIRECT (tmpfs: the fcntl
+ * or the first write fails with EINVAL) gets ordinary writes, as does
+ * QWENKIT_DIRECT_IO=off. The bytes are the same either way. */
 
 struct qk_out {
 	int fd;              /* the temporary, flock'd; -1 once closed */
@@ -39,7 +50,8 @@ struct qk_out {
 	uint64_t written;    /* bytes accepted so far */
 	size_t buf_used;
 	int slot;            /* index in open_temps */
-	uint8_t buf[OUT_BUF];
+	bool direct;         /* fd has O_DIRECT (full buffers only) */
+	uint8_t *buf;        /* [OUT_BUF], OUT_ALIGN-aligned */
 };
 
 static char *volatile open_temps[QK_OUT_MAX_OPEN];
@@ -192,12 +204,31 @@ static void release(struct qk_out *o, bool remove_temp)
 		unlink(o->temp); /* before close: the lock keeps a scanner off it */
 	if (o->fd >= 0)
 		close(o->fd);
+	free(o->buf);
 	free(o->temp);
 	free(o->target);
 	free(o->path);
 	free(o->dir);
 	free(o->base);
 	free(o);
+}
+
+/* QWENKIT_DIRECT_IO=off (or 0, no) keeps every write in the page cache */
+static bool want_direct(void)
+{
+	const char *e = getenv("QWENKIT_DIRECT_IO");
+
+	return !(e && (strcmp(e, "off") == 0 || strcmp(e, "0") == 0 || strcmp(e, "no") == 0));
+}
+
+/* set or clear O_DIRECT on fd; false when the filesystem refuses it */
+static bool set_direct(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return false;
+	return fcntl(fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT) == 0;
 }
 
 /* open the temporary: O_EXCL on a fresh random name, retried; EMFILE once
@@ -236,6 +267,7 @@ static int create_temp(struct qk_out *o, struct out_ns *ns, qk_err *err)
 				  strerror(e));
 	}
 	flock(o->fd, LOCK_EX | LOCK_NB); /* ours alone: it was just made with O_EXCL */
+	o->direct = want_direct() && set_direct(o->fd, true);
 	return QK_OK;
 }
 
@@ -249,12 +281,14 @@ int qk_out_open(struct qk_out **out, const char *target, qk_err *err)
 	*out = NULL;
 	if ((rc = ns_resolve(&ns, target, false, err)))
 		goto out;
-	if (!(o = calloc(1, sizeof(*o))) || !(o->target = strdup(target))) {
+	if ((o = calloc(1, sizeof(*o)))) {
+		o->fd = -1;
+		o->slot = -1;
+	}
+	if (!o || !(o->buf = aligned_alloc(OUT_ALIGN, OUT_BUF)) || !(o->target = strdup(target))) {
 		rc = qk_err_set(err, QK_E_NOMEM, "%s: out of memory", target);
 		goto out;
 	}
-	o->fd = -1;
-	o->slot = -1;
 	for (int i = 0; i < QK_OUT_MAX_OPEN && o->slot < 0; i++)
 		if (!open_temps[i])
 			o->slot = i;
@@ -289,15 +323,29 @@ out:
 	return rc;
 }
 
+/* Write the buffer out. Only a full buffer goes direct: a partial one (the
+ * last) or one a short write left unaligned clears O_DIRECT first, and so
+ * does a filesystem that refuses the direct write (EINVAL). */
 static int flush_buf(struct qk_out *o, qk_err *err)
 {
 	size_t off = 0;
 
 	while (off < o->buf_used) {
-		ssize_t w = write(o->fd, o->buf + off, o->buf_used - off);
+		ssize_t w;
+
+		if (o->direct && (off || o->buf_used != OUT_BUF)) {
+			set_direct(o->fd, false);
+			o->direct = false;
+		}
+		w = write(o->fd, o->buf + off, o->buf_used - off);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EINVAL && o->direct) {
+				set_direct(o->fd, false);
+				o->direct = false;
+				continue;
+			}
 			return qk_err_set(err, QK_E_IO, "%s: write failed: %s", o->target, strerror(errno));
 		}
 		off += (size_t)w;
@@ -352,6 +400,11 @@ uint64_t qk_out_tell(const struct qk_out *o)
 const char *qk_out_temp_path(const struct qk_out *o)
 {
 	return o ? o->temp : NULL;
+}
+
+bool qk_out_is_direct(const struct qk_out *o)
+{
+	return o && o->direct;
 }
 
 int qk_out_finish(struct qk_out *o, qk_err *err)

@@ -34,7 +34,9 @@
  * umask.
  *
  * Messages name the target as the caller gave it, never the temporary. Writes
- * are buffered; errors (disk full, permission) are QK_E_IO.
+ * are buffered (1 MiB), and full buffers bypass the page cache (O_DIRECT)
+ * where the filesystem allows it; errors (disk full, permission) are
+ * QK_E_IO.
  */
 #ifndef QK_OUTFILE_H
 #define QK_OUTFILE_H
@@ -85,6 +87,10 @@ int qk_out_commit(struct qk_out *o, qk_err *err);
 void qk_out_abort(struct qk_out *o);
 /* The temporary file's path (tests). */
 const char *qk_out_temp_path(const struct qk_out *o);
+/* Whether full buffers still go to the disk with O_DIRECT, bypassing the
+ * page cache (tests): true from open on filesystems that allow it unless
+ * QWENKIT_DIRECT_IO is off, 0 or no; false after the last, partial buffer. */
+bool qk_out_is_direct(const struct qk_out *o);
 
 /* ---- sets: outputs that only make sense together (a split GGUF set) ----
  *

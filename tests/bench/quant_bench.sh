@@ -28,6 +28,16 @@
 #   BUILD=build BINDIR=bin sh tests/bench/quant_bench.sh
 #   QUANT_BENCH_ROWS="f16:Q4_K_S bf16:Q8_0" QUANT_BENCH_THREADS="1 2" ...
 #   QUANT_BENCH_SCALAR=1 adds qwen-quant's scalar path (QWENKIT_SIMD=off)
+#   QUANT_BENCH_REPS=3: runs of each side per row, alternating; the least CPU
+#   and the least wall time of each side are compared (the machine may be
+#   shared), the largest peak RSS shown.
+# Rows of the `make bench` table go to $BUILD/bench/rows/quant.tsv
+# (tests/bench/table.awk): CPU seconds, ours and theirs, and the wall times
+# and user / system split in the note. qwen-quant writes its output around
+# the page cache (O_DIRECT, formats/base/outfile.h), llama-quantize through
+# it: on a VM whose fresh guest pages fault in from the host that is most of
+# the system time; QWENKIT_DIRECT_IO=off makes ours buffered too
+# (QUANT_BENCH_BUFFERED=1 adds such a run to each row).
 BUILD=${BUILD:-build}
 BINDIR=${BINDIR:-bin}
 Q="$BINDIR/qwen-quant"
@@ -40,7 +50,9 @@ CV="$BUILD/bench/venv-convert"
 LL=${LLAMA_CPP_DIR:-$BUILD/bench/llama_cpp_python-0.3.36/vendor/llama.cpp}
 DIR2="$BUILD/bench/qwen2.5-1.5b-synth-2l"
 ROWS=${QUANT_BENCH_ROWS:-"f16:Q2_K f16:Q3_K_S f16:Q4_K_S f16:Q5_K_S f16:Q6_K f16:Q4_0 f16:Q4_1
-	f16:Q5_0 f16:Q5_1 f16:Q8_0 bf16:Q4_K_S f32:Q4_K_S bf16:Q8_0 f32:Q8_0 bf16:F16 f32:F16 f16:BF16"}
+	f16:Q5_0 f16:Q5_1 f16:Q8_0 bf16:Q2_K bf16:Q3_K_S bf16:Q4_K_S bf16:Q5_K_S bf16:Q6_K bf16:Q4_0
+	bf16:Q4_1 bf16:Q5_0 bf16:Q5_1 bf16:Q8_0 f32:Q4_K_S f32:Q8_0 bf16:F16 f32:F16 f16:BF16"}
+REPS=${QUANT_BENCH_REPS:-3}
 THREADS=${QUANT_BENCH_THREADS:-"1 2"}
 FULL=${QUANT_BENCH_FULL:-0}
 SCALAR=${QUANT_BENCH_SCALAR:-0}
@@ -125,6 +137,7 @@ run() {
 	sys=$(sed -n 's/.*System time (seconds): *//p' "$tmp/time.txt")
 	last=$(echo "$wall" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
 	lcpu=$(echo "$usr $sys" | awk '{ print $1 + $2 }')
+	lusr=$usr lsys=$sys
 	lrss=$(( ${rss:-0} / 1024 ))
 	printf 'quant_bench: %-40s wall %7.1f s  cpu %7.1f s  peak RSS %6d MB  (load before: %s)\n' \
 		"$name" "$last" "$(echo "$usr $sys" | awk '{ print $1 + $2 }')" "$lrss" "$load"
@@ -145,22 +158,43 @@ sync_time() {
 	echo "| input | type | threads | qwen-quant wall s | cpu s | peak RSS MB | llama-quantize wall s | cpu s | peak RSS MB | cpu x | wall x | files |"
 	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 } >"$TABLE"
+ROWF="$BUILD/bench/rows/quant.tsv"
+mkdir -p "$BUILD/bench/rows" && : >"$ROWF"
+BUFFERED=${QUANT_BENCH_BUFFERED:-0}
+# best A B: the smaller number
+best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
 for row in $ROWS; do
 	in=${row%%:*}
 	ty=${row#*:}
 	for t in $THREADS; do
-		# shellcheck disable=SC2046 # the peer's command line is a word list
-		run "llama-quantize --pure $in -> $ty -t $t" $(llama_quantize "$tmp/in.$in.gguf" \
-			"$tmp/llama.gguf" "$ty" "$t" --pure)
-		lw=$last lc=$lcpu lr=$lrss
-		run "qwen-quant --pure $in -> $ty -t $t" "$Q" -q -t "$t" --pure --type "$ty" \
-			-o "$tmp/ours.gguf" "$tmp/in.$in.gguf"
+		lw="" lc="" lr=0 ow="" oc="" or=0 bw="" bc=""
+		for rep in $(seq "$REPS"); do
+			# shellcheck disable=SC2046 # the peer's command line is a word list
+			run "llama-quantize --pure $in -> $ty -t $t" $(llama_quantize "$tmp/in.$in.gguf" \
+				"$tmp/llama.gguf" "$ty" "$t" --pure)
+			[ "$(best "$lc" "$lcpu")" = "$lcpu" ] && lu=$lusr lsy=$lsys
+			lw=$(best "$lw" "$last") lc=$(best "$lc" "$lcpu") lr=$(( lrss > lr ? lrss : lr ))
+			run "qwen-quant --pure $in -> $ty -t $t" "$Q" -q -t "$t" --pure --type "$ty" \
+				-o "$tmp/ours.gguf" "$tmp/in.$in.gguf"
+			[ "$(best "$oc" "$lcpu")" = "$lcpu" ] && ou=$lusr osy=$lsys
+			ow=$(best "$ow" "$last") oc=$(best "$oc" "$lcpu") or=$(( lrss > or ? lrss : or ))
+			if [ "$BUFFERED" = 1 ]; then
+				run "qwen-quant ... (QWENKIT_DIRECT_IO=off)" env QWENKIT_DIRECT_IO=off "$Q" -q \
+					-t "$t" --pure --type "$ty" -o "$tmp/ours.gguf" "$tmp/in.$in.gguf"
+				bw=$(best "$bw" "$last") bc=$(best "$bc" "$lcpu")
+			fi
+		done
 		same=$(cmp -s "$tmp/ours.gguf" "$tmp/llama.gguf" && echo identical || echo DIFFER)
-		cx=$(echo "$lc $lcpu" | awk '{ printf "%.2f", $1 / $2 }')
-		wx=$(echo "$lw $last" | awk '{ printf "%.2f", $1 / $2 }')
-		printf 'quant_bench: %-40s llama-quantize / qwen-quant: cpu %s x, wall %s x; files %s\n' \
-			"" "$cx" "$wx" "$same"
-		echo "| $in | $ty | $t | $last | $lcpu | $lrss | $lw | $lc | $lr | $cx | $wx | $same |" >>"$TABLE"
+		cx=$(echo "$lc $oc" | awk '{ printf "%.2f", $1 / $2 }')
+		wx=$(echo "$lw $ow" | awk '{ printf "%.2f", $1 / $2 }')
+		printf 'quant_bench: %-40s llama-quantize / qwen-quant (best of %s): cpu %s x, wall %s x; files %s\n' \
+			"" "$REPS" "$cx" "$wx" "$same"
+		echo "| $in | $ty | $t | $ow | $oc | $or | $lw | $lc | $lr | $cx | $wx | $same |" >>"$TABLE"
+		note="wall $ow / $lw s; user $ou / $lu s, system $osy / $lsy s; llama-quantize / ours: cpu ${cx}x, wall ${wx}x; files $same; best of $REPS; load $load"
+		[ "$BUFFERED" = 1 ] && note="$note; ours with QWENKIT_DIRECT_IO=off: cpu $bc s, wall $bw s"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+			"qwen-quant --pure $in -> $ty -t $t vs llama-quantize (cpu s)" "$oc" "$lc" \
+			"$(echo "$oc $lc" | awk '{ printf "%.2f", $1 / $2 }')" s "$or" "$lr" "$note" >>"$ROWF"
 		if [ "$SCALAR" = 1 ] && [ "$t" = 1 ]; then
 			run "qwen-quant --pure $in -> $ty -t 1 (scalar)" env QWENKIT_SIMD=off "$Q" -q -t 1 \
 				--pure --type "$ty" -o "$tmp/ours.gguf" "$tmp/in.$in.gguf"

@@ -1,5 +1,6 @@
 /* test_outfile.c - atomic writer: complete-or-nothing, signals, refusals. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -79,6 +80,74 @@ static void test_commit_writes_everything(void **state)
 	qk_map_close(&m);
 	assert_int_equal(count_entries(), 1); /* no temp left behind */
 	unlink(target);
+}
+
+/* The same bytes through the page cache and around it (O_DIRECT, where /tmp
+ * allows it): writes of odd sizes that straddle the 1 MiB buffer, zeros, and
+ * a last partial buffer. */
+static void write_pattern(const char *target, const uint8_t *src, size_t n, bool direct)
+{
+	static const size_t steps[] = { 1, 4095, 70001, 1048576, 3, 1500000 };
+	struct qk_out *o;
+	qk_err e;
+	size_t off = 0;
+
+	if (direct)
+		unsetenv("QWENKIT_DIRECT_IO");
+	else
+		setenv("QWENKIT_DIRECT_IO", "off", 1);
+	assert_int_equal(qk_out_open(&o, target, &e), QK_OK);
+	if (!direct)
+		assert_false(qk_out_is_direct(o));
+	for (size_t k = 0; off < n; k++) {
+		size_t s = steps[k % 6] < n - off ? steps[k % 6] : n - off;
+
+		assert_int_equal(qk_out_write(o, src + off, s, &e), QK_OK);
+		off += s;
+		if (k == 2)
+			assert_int_equal(qk_out_zeros(o, 12345, &e), QK_OK);
+	}
+	assert_true(qk_out_tell(o) == n + 12345);
+	if (direct && !qk_out_is_direct(o))
+		print_message("note: /tmp refuses O_DIRECT: only buffered writes were checked\n");
+	assert_int_equal(qk_out_commit(o, &e), QK_OK);
+	unsetenv("QWENKIT_DIRECT_IO");
+}
+
+static void test_direct_and_buffered_same_bytes(void **state)
+{
+	char a[128], b[128];
+	static uint8_t src[(5 << 20) + 777];
+	qk_map ma, mb;
+	qk_err e;
+	struct qk_out *o;
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s/direct.bin", dir);
+	snprintf(b, sizeof(b), "%s/buffered.bin", dir);
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 131 + (i >> 12));
+	write_pattern(a, src, sizeof(src), true);
+	write_pattern(b, src, sizeof(src), false);
+	assert_int_equal(qk_map_open(&ma, a, &e), QK_OK);
+	assert_int_equal(qk_map_open(&mb, b, &e), QK_OK);
+	assert_int_equal(ma.size, sizeof(src) + 12345);
+	assert_int_equal(mb.size, sizeof(src) + 12345);
+	assert_memory_equal(ma.data, mb.data, ma.size);
+	/* the pattern, the zeros after the third write, the rest of the pattern */
+	assert_memory_equal(ma.data, src, 1 + 4095 + 70001);
+	for (size_t i = 0; i < 12345; i++)
+		assert_int_equal(ma.data[1 + 4095 + 70001 + i], 0);
+	assert_memory_equal(ma.data + 1 + 4095 + 70001 + 12345, src + 1 + 4095 + 70001,
+			    sizeof(src) - (1 + 4095 + 70001));
+	qk_map_close(&ma);
+	qk_map_close(&mb);
+	unlink(a);
+	unlink(b);
+	/* the default, on this filesystem: ext4 and xfs take O_DIRECT, tmpfs not */
+	assert_int_equal(qk_out_open(&o, a, &e), QK_OK);
+	print_message("/tmp %s O_DIRECT\n", qk_out_is_direct(o) ? "takes" : "refuses");
+	qk_out_abort(o);
 }
 
 static void test_abort_leaves_target_untouched(void **state)
@@ -330,6 +399,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commit_writes_everything),
+		cmocka_unit_test(test_direct_and_buffered_same_bytes),
 		cmocka_unit_test(test_abort_leaves_target_untouched),
 		cmocka_unit_test(test_sigint_removes_temp),
 		cmocka_unit_test(test_refuses_input_as_output),
