@@ -55,6 +55,11 @@ The budgets come from what this script measured (2026-11-23, llama-cpp-python
   BF16  1.0e-02 qwen3_realvocab   4.5e-02 qwen3_next       6.6e-03           all
   Q8_0  3.7e-02 qwen2             3.3e-01 qwen3_next       5.0e-02           422/432
 
+The VL text towers (qwen2_5_vl, qwen3_vl, qwen3_vl_moe; measured 2026-12-04,
+text positions, which make M-RoPE plain rope) stay inside the same budgets:
+F32 1.2e-06 (qwen2_5_vl), F16 6.7e-04, BF16 8.7e-03, Q8_0 3.0e-02 (one
+top-1 flip in qwen2_5_vl at a top-2 gap of 0.46% of max|logit|).
+
 F32 is float32 rounding: the converted weights are exact. Below that,
 llama.cpp rounds a matmul's activations to the weight's type (F16, BF16 with
 8 significant bits, Q8_0 blocks), and its own converter's files for these
@@ -99,7 +104,8 @@ NEAR_TIE = {"F32": 0.0, "F16": 1e-2, "BF16": 5e-2, "Q8_0": 1e-1}
 
 ARCH = {"qwen": "qwen", "qwen2": "qwen2", "qwen2_moe": "qwen2moe", "qwen3": "qwen3",
         "qwen3_moe": "qwen3moe", "qwen3_next": "qwen3next", "qwen3_5": "qwen35",
-        "qwen3_5_moe": "qwen35moe"}
+        "qwen3_5_moe": "qwen35moe", "qwen2_vl": "qwen2vl", "qwen2_5_vl": "qwen2vl",
+        "qwen3_vl": "qwen3vl", "qwen3_vl_moe": "qwen3vlmoe"}
 FILE_TYPE = {"F32": 0, "F16": 1, "BF16": 32, "Q8_0": 7}  # llama.cpp LlamaFileType
 SRC_TYPE = {"F32": "F32", "F16": "F16", "BF16": "BF16"}  # safetensors -> auto
 # ggml tensors llama.cpp's converter always keeps F32 (conversion/base.py)
@@ -284,8 +290,9 @@ def ggml_python():
 
 
 def source_info(fxdir):
-    """(dtype of most elements, element count less mtp.* and Qwen3.5's vision
-    tower model.visual.*, which a GGUF model file does not hold)."""
+    """(dtype of most elements, element count less mtp.* and the vision
+    towers of Qwen3.5 and the VL models (model.visual.*, or visual.* in older
+    Qwen2-VL/2.5-VL saves), which a GGUF model file does not hold)."""
     from safetensors import safe_open
     files = sorted(f for f in os.listdir(fxdir)
                    if f.endswith(".safetensors") and f != "expected.safetensors")
@@ -298,7 +305,7 @@ def source_info(fxdir):
                 for d in sl.get_shape():
                     k *= d
                 by_type[sl.get_dtype()] = by_type.get(sl.get_dtype(), 0) + k
-                if not name.startswith(("mtp.", "model.visual.")):
+                if not name.startswith(("mtp.", "model.visual.", "visual.")):
                     n += k
     return max(by_type, key=by_type.get), n
 
