@@ -152,9 +152,8 @@ static int rope_tables(struct rf_ctx *c, qk_err *err)
 	return rc;
 }
 
-/* rotate-half over dims [0, 2*half) of each of n_heads heads of x (one token) */
-static void rope_apply(float *x, size_t n_heads, size_t hd, size_t half, const float *cs,
-		       const float *sn)
+void rf_rope_apply(float *x, size_t n_heads, size_t hd, size_t half, const float *cs,
+		   const float *sn)
 {
 	for (size_t h = 0; h < n_heads; h++) {
 		float *xh = x + h * hd;
@@ -310,8 +309,8 @@ int rf_attn_block(struct rf_ctx *c, int l, const float *a, float *y, qk_err *err
 	for (size_t t = 0; t < T; t++) {
 		const float *cs = c->rope_cos + t * half, *sn = c->rope_sin + t * half;
 
-		rope_apply(b.q + t * qd, nh, hd, half, cs, sn);
-		rope_apply(b.k + t * kd, nkv, hd, half, cs, sn);
+		rf_rope_apply(b.q + t * qd, nh, hd, half, cs, sn);
+		rf_rope_apply(b.k + t * kd, nkv, hd, half, cs, sn);
 	}
 	if ((rc = rf_scratch(c, T, err)))
 		goto out;

@@ -112,6 +112,13 @@ float *rf_floats(size_t a, size_t b);
 /* Make sure each thread has `per` floats of scratch (rf_ctx.scratch). */
 int rf_scratch(struct rf_ctx *c, size_t per, qk_err *err);
 
+/* rotate-half over dims [0, 2 half) of each of n_heads heads (hd apart) of
+ * x, one token: x[j] = x[j] cs[j] - x[j + half] sn[j], x[j + half] =
+ * x[j + half] cs[j] + x[j] sn[j] for j < half (fwd_attn.c; the vision
+ * pass's 2-D rotary uses it with half = hd / 2) */
+void rf_rope_apply(float *x, size_t n_heads, size_t hd, size_t half, const float *cs,
+		   const float *sn);
+
 /* the blocks: a [T, n_embd] in, y [T, n_embd] out */
 int rf_attn_block(struct rf_ctx *c, int layer, const float *a, float *y, qk_err *err);
 int rf_gdn_block(struct rf_ctx *c, int layer, const float *a, float *y, qk_err *err);

@@ -14,6 +14,10 @@
  *   rf_siluf(x)    = x / (1 + exp(-x))
  *   rf_softplusf(x)= x > 20 ? x : log1p(exp(x))     (torch's beta 1, threshold 20)
  *   rf_rsqrtf(x)   = 1 / sqrt(x)
+ *   rf_geluf(x)    = (x * 0.5) * (1 + erf(x * sqrt(1/2)))     (torch's GELU)
+ *   rf_gelu_tanhf(x) = (0.5 * x) * (1 + tanh(b * (x + 0.044715 * x^3))),
+ *                    b = sqrt(2) * (2 / sqrt(pi)) * 0.5, x^3 = (x * x) * x
+ *                    (torch's GELU with approximate="tanh")
  * Pure functions; no errors.
  */
 #ifndef RF_MATHFN_H
@@ -30,6 +34,10 @@ float rf_rsqrtf(float x);
 float rf_sigmoidf(float x);
 float rf_siluf(float x);
 float rf_softplusf(float x);
+float rf_erff(float x);
+float rf_tanhf(float x);
+float rf_geluf(float x);
+float rf_gelu_tanhf(float x);
 
 /* double precision, for scalars that Python computes in double (RoPE
  * corrections, YaRN attention factor, 1/sqrt(head_dim)) */

@@ -26,6 +26,7 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 case "${1:-}" in
 "")
 	"$py" "$here/make_fixtures.py"
+	"$py" "$here/vision_oracle.py"
 	"$py" "$here/check_qwen1.py" "$root/testdata/models/qwen1"
 	make -s -C "$root" -j2 bin/qwen-verify
 	"$py" "$here/tolerances.py" --bin "$root/bin"
@@ -37,6 +38,7 @@ case "${1:-}" in
 		cat "$tmp/log" >&2
 		exit 1
 	fi
+	"$py" "$here/vision_oracle.py" "$tmp"/models/*/ >/dev/null 2>&1
 	"$py" "$here/check_qwen1.py" "$tmp/models/qwen1"
 	make -s -C "$root" -j2 bin/qwen-verify
 	"$py" "$here/tolerances.py" --bin "$root/bin" "$tmp"/models/*/ >/dev/null
