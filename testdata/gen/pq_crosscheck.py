@@ -22,8 +22,7 @@ vendor/llama.cpp (pip download --no-deps --no-binary :all:
 llama-cpp-python==0.3.36 and unpack it there). Skipped (exit 0, with a
 message) when either is absent; exit 1 on a difference.
 
-With --truths, the size and SHA-256 of every llama.cpp file made from a
-committed fixture (testdata/pq/FIXTURE) go to testdata/llamacpp/pq_convert.tsv,
+With --truths, the size and SHA-256 of every llama.cpp file go to testdata/llamacpp/pq_convert.tsv,
 which tests/cli/pq.sh holds qwen-convert's files to in make check (no
 Python there); run it over all fixtures to rewrite the table.
 
@@ -45,43 +44,11 @@ LLAMA_CPP = os.environ.get("QK_LLAMA_CPP",
                            "/tmp/vtext-sdist/llama_cpp_python-0.3.36/vendor/llama.cpp")
 FIXTURES = ["qwen3_fp8", "qwen3_gptq", "qwen3_gptq2", "qwen3_ct", "qwen3_5_fp8"]
 FP8 = {"qwen3_fp8", "qwen3_5_fp8"}
-# made here in a scratch directory, not committed (testdata budget): the
-# qwen3_5 fixture with every 2-D linear weight of its text layers in FP8
-# (128 x 128 blocks), which exercises out_proj's column reordering on a
-# pre-quantized storage (llama.cpp reorders after dequantizing)
-GENERATED = {"qwen3_5_fp8": "qwen3_5"}
-
-
-def make_generated(name, work):
-    import json
-    import shutil
-    import torch  # noqa: F401  (pq_fixtures needs it)
-    from safetensors import safe_open
-    from safetensors.torch import save_file
-    import pq_fixtures as pf
-    src = os.path.join(ROOT, "testdata", "models", GENERATED[name])
-    d = os.path.join(work, name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    t = {}
-    with safe_open(os.path.join(src, "model.safetensors"), "pt") as f:
-        for k in f.keys():
-            v = f.get_tensor(k)
-            if k.startswith("model.language_model.layers.") and k.endswith(".weight") and \
-                    v.ndim == 2 and "norm" not in k and v.shape[0] > 1:
-                t[k], t[k + "_scale_inv"] = pf.fp8_quantize(v.float(), 128, 128)
-            else:
-                t[k] = v
-    save_file(t, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
-    cfg = json.load(open(os.path.join(src, "config.json")))
-    cfg["quantization_config"] = {"quant_method": "fp8", "weight_block_size": [128, 128],
-                                  "activation_scheme": "dynamic"}
-    with open(os.path.join(d, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=2)
-    for f in os.listdir(src):
-        if f.startswith("tokenizer"):
-            shutil.copy(os.path.join(src, f), d)
-    return d
+# Qwen3.5: llama.cpp's converter is told --no-mtp (the fixture has no MTP
+# layer; qwen-convert drops MTP layers unless --keep-mtp). qwen3_5_fp8
+# exercises in_proj_qkv's split and out_proj's column reordering on a
+# pre-quantized storage (llama.cpp dequantizes first).
+NO_MTP = {"qwen3_5_fp8"}
 OUTTYPES = ["auto", "f32", "f16", "bf16", "q8_0"]
 
 
@@ -125,8 +92,7 @@ def main():
         work = a.keep or tmp
         os.makedirs(work, exist_ok=True)
         for fx in a.fixtures or FIXTURES:
-            fxdir = make_generated(fx, work) if fx in GENERATED else \
-                os.path.join(ROOT, "testdata", "pq", fx)
+            fxdir = os.path.join(ROOT, "testdata", "pq", fx)
             runs = [(ot, []) for ot in OUTTYPES]
             if fx in FP8:
                 runs += [("bf16", ["--fp8-as-q8"]), ("f16", ["--fp8-as-q8"])]
@@ -145,9 +111,7 @@ def main():
                 if ot == "auto":
                     ft = dict((k, v) for k, _, v in mine[0]).get("general.file_type")
                     lt = co.AUTO_AS.get(ft, "auto")
-                # llama.cpp keeps Qwen3.5's MTP layers unless told (qwen-convert
-                # drops them unless --keep-mtp)
-                nomtp = ["--no-mtp"] if fx in GENERATED else []
+                nomtp = ["--no-mtp"] if fx in NO_MTP else []
                 r = subprocess.run([sys.executable, "-c", co.RUN_LLAMA, a.llama_cpp, fxdir,
                                     "--outfile", theirs, "--outtype", lt] + extra + nomtp,
                                    capture_output=True, text=True)
@@ -167,8 +131,7 @@ def main():
                 n = same.setdefault(fx, [0, 0])
                 n[0] += whole
                 n[1] += 1
-                if fx not in GENERATED:
-                    truths.append((fx, tag, st, ht))
+                truths.append((fx, tag, st, ht))
                 fails += not ok
                 print(f"{'ok  ' if ok else 'FAIL'} {fx} {tag}: ours vs llama.cpp "
                       f"--outtype {lt} {' '.join(extra)}"
@@ -190,8 +153,16 @@ def file_digest(path):
 
 
 def write_truths(rows):
+    """rows replace the table's rows of their fixtures; the others stay"""
     import importlib.metadata as md
     path = os.path.join(ROOT, "testdata", "llamacpp", "pq_convert.tsv")
+    done = {r[0] for r in rows}
+    if os.path.exists(path):
+        old = [line.rstrip("\n").split("\t") for line in open(path)
+               if line.startswith("file\t")]
+        rows = [(f[1], f[2], f[3], f[4]) for f in old if f[1] not in done] + rows
+        order = {fx: i for i, fx in enumerate(FIXTURES)}
+        rows.sort(key=lambda r: order.get(r[0], len(order)))  # stable: outtypes stay
     with open(path, "w") as f:
         f.write("# made by testdata/gen/pq_crosscheck.py --truths from llama-cpp-python 0.3.36 "
                 "(its vendored convert_hf_to_gguf.py and gguf-py), transformers "

@@ -18,6 +18,9 @@ outputs transformers 5.23.0 computes in fp32 for the *dequantized* weights:
   qwen3_awq   AWQ GEMM 4-bit, group 16, zero points (AutoAWQ's packing)
   qwen3_ct    compressed-tensors pack-quantized int4, group 16, symmetric
   qwen2_5_yarn_bin  the qwen2_5_yarn fixture as two torch.save shards + index
+  qwen3_5_fp8 the qwen3_5 fixture's text model in FP8 (no expected outputs:
+              make crosscheck's whole-file identity with llama.cpp's
+              converter is its oracle)
 
 Dequantization follows the format as llama.cpp's converter implements it
 (conversion/base.py dequant_simple: each scale repeated over its block,
@@ -37,7 +40,9 @@ The expected outputs hold one short sequence (the first 8 tokens of the
 qwen3 fixture's sequence 0), to keep testdata/ small; tokenizer files are
 symbolic links to the qwen3 fixture's.
 
-usage: pq_fixtures.py [--out DIR]   (default: testdata/pq)
+usage: pq_fixtures.py [--out DIR] [PART...]   (default: testdata/pq, every part;
+       PART: qwen3_fp8 fp8_cases int_cases qwen3_gptq qwen3_awq qwen3_ct
+       qwen2_5_yarn_bin qwen3_5_fp8)
 """
 import argparse
 import json
@@ -210,14 +215,21 @@ def make_fp8_cases(out):
     q = (w / s.float()[:, None]).to(torch.float8_e4m3fn)
     t["row.weight"], t["row.weight_scale_inv"] = q, s
     t["row.expected"] = q.float() * s.float()[:, None]
-    # transformers 5.23's reading of the trimmed case, for the README
-    rows, cols = t["trim.weight"].shape
-    sr, sc = t["trim.weight_scale_inv"].shape
-    tf = t["trim.weight"].float() * blocks_expand(t["trim.weight_scale_inv"], rows // sr,
-                                                  cols // sc, rows, cols)
-    n_diff = int((tf != t["trim.expected"]).sum())
-    print(f"fp8 cases: transformers' rows // scale_rows reading of 'trim' differs "
-          f"in {n_diff} of {rows * cols} values")
+    # 160 x 16 in the real 128 x 128 blocks: rows 128..159 are a 32-row
+    # trimmed block (transformers' rows // scale_rows gives 80-row blocks)
+    w = torch.randn(160, 16, generator=g) * 0.05
+    q, s = fp8_quantize(w, 128, 128)
+    t["b160.weight"], t["b160.weight_scale_inv"] = q, s
+    t["b160.expected"] = fp8_dequantize(q, s, 128, 128)
+    # transformers 5.23's reading of the trimmed cases, for the README
+    for name in ("trim", "b160"):
+        rows, cols = t[f"{name}.weight"].shape
+        sr, sc = t[f"{name}.weight_scale_inv"].shape
+        tf = t[f"{name}.weight"].float() * blocks_expand(
+            t[f"{name}.weight_scale_inv"], rows // sr, max(cols // sc, 1), rows, cols)
+        n_diff = int((tf != t[f"{name}.expected"]).sum())
+        print(f"fp8 cases: transformers' rows // scale_rows reading of '{name}' differs "
+              f"in {n_diff} of {rows * cols} values")
     os.makedirs(out, exist_ok=True)
     save_file(t, os.path.join(out, "fp8_cases.safetensors"),
               metadata={"generator": "testdata/gen/pq_fixtures.py",
@@ -476,6 +488,44 @@ def make_int_cases(out):
 BIN_SRC = os.path.join(ROOT, "testdata", "models", "qwen2_5_yarn")
 
 
+def make_qwen3_5_fp8(out):
+    """The qwen3_5 fixture (Qwen3.5: Gated DeltaNet + gated attention) in
+    FP8, text only: every 2-D linear weight of its text layers F8_E4M3 in
+    128 x 128 blocks with BF16 scales; the vision tower and the MTP layer
+    left out and mtp_num_hidden_layers 0 (testdata budget: 0.24 MB instead
+    of 0.41). For whole-file identity with llama.cpp's converter (which
+    dequantizes before it splits in_proj_qkv and reorders out_proj's
+    columns; qwen-convert does both on the FP8 storage): no outputs here."""
+    src = os.path.join(ROOT, "testdata", "models", "qwen3_5")
+    d = os.path.join(out, "qwen3_5_fp8")
+    t = {}
+    with safe_open(os.path.join(src, "model.safetensors"), "pt") as f:
+        for k in f.keys():
+            if k.startswith(("model.visual.", "mtp.")):
+                continue
+            v = f.get_tensor(k)
+            if k.startswith("model.language_model.layers.") and k.endswith(".weight") and \
+                    v.ndim == 2 and "norm" not in k and v.shape[0] > 1:
+                t[k], t[k + "_scale_inv"] = fp8_quantize(v.float(), 128, 128)
+            else:
+                t[k] = v
+    os.makedirs(d, exist_ok=True)
+    save_file(t, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
+    cfg = json.load(open(os.path.join(src, "config.json")))
+    cfg["text_config"]["mtp_num_hidden_layers"] = 0
+    cfg["quantization_config"] = {"quant_method": "fp8", "weight_block_size": [128, 128],
+                                  "activation_scheme": "dynamic"}
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+        f.write("\n")
+    for fn in ("tokenizer.json", "tokenizer_config.json"):
+        p = os.path.join(d, fn)
+        if os.path.lexists(p):
+            os.remove(p)
+        os.symlink(os.path.join("..", "..", "models", "qwen3_5", fn), p)
+    print(f"{d}: {len(t)} tensors")
+
+
 def make_bin(out):
     """qwen2_5_yarn as a sharded PyTorch checkpoint, as save_pretrained
     wrote them before safetensors: pytorch_model-0000i-of-00002.bin made by
@@ -518,16 +568,26 @@ def make_bin(out):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(ROOT, "testdata", "pq"))
+    ap.add_argument("parts", nargs="*", choices=[[]] + list(PARTS),
+                    help="only these (default: all)")
     a = ap.parse_args()
     mf.setup_torch()
     state, cfg, ids = load_src()
-    make_fp8(a.out, state, cfg, ids)
-    make_fp8_cases(a.out)
-    make_int_cases(a.out)
-    make_gptq(a.out, state, cfg, ids)
-    make_awq(a.out, state, cfg, ids)
-    make_ct(a.out, state, cfg, ids)
-    make_bin(a.out)
+    for name in a.parts or PARTS:
+        PARTS[name](a.out, state, cfg, ids)
+
+
+# what main() makes, in order
+PARTS = {
+    "qwen3_fp8": make_fp8,
+    "fp8_cases": lambda out, *_: make_fp8_cases(out),
+    "int_cases": lambda out, *_: make_int_cases(out),
+    "qwen3_gptq": make_gptq,
+    "qwen3_awq": make_awq,
+    "qwen3_ct": make_ct,
+    "qwen2_5_yarn_bin": lambda out, *_: make_bin(out),
+    "qwen3_5_fp8": lambda out, *_: make_qwen3_5_fp8(out),
+}
 
 
 if __name__ == "__main__":

@@ -125,6 +125,39 @@ expect 1 "max-kld 1e-06 exceeded" qwen-verify compare -q testdata/models/qwen3 "
 expect 0 "" qwen-verify compare -q --max-kld 0.5 --min-top1 50 --max-layer-nmse 0.1 \
 	testdata/models/qwen3 "$d"
 
+# ---- Qwen3.5 in FP8 (text only): in_proj_qkv split and out_proj's columns
+# reordered on the FP8 storage; no expected outputs, llama.cpp's files are
+# the oracle ----
+d=$P/qwen3_5_fp8
+if run_ok "qwen3_5_fp8: qwen-inspect" "$BINDIR/qwen-inspect" "$d" &&
+   grep -Eq "^  fp8 +31 matrices" "$tmp/out"; then
+	ok "qwen3_5_fp8: qwen-inspect lists 31 fp8 matrices"
+else
+	notok "qwen3_5_fp8: qwen-inspect does not list 31 fp8 matrices"
+fi
+for ot in auto f32 f16 bf16 q8_0; do
+	run_ok "qwen3_5_fp8: qwen-convert --outtype $ot" \
+		"$BINDIR/qwen-convert" -q "$d" -o "$tmp/q35.$ot.gguf" --outtype $ot &&
+	same_as_llama qwen3_5_fp8 $ot "$tmp/q35.$ot.gguf"
+done
+for ot in bf16 f16; do
+	run_ok "qwen3_5_fp8: qwen-convert --outtype $ot --fp8-as-q8" \
+		"$BINDIR/qwen-convert" -q "$d" -o "$tmp/q35.$ot.q8.gguf" --outtype $ot --fp8-as-q8 &&
+	same_as_llama qwen3_5_fp8 $ot--fp8-as-q8 "$tmp/q35.$ot.q8.gguf"
+done
+# the forward pass reading the FP8 storage row by row = reading llama.cpp's
+# dequantized f32 file (equivalence thresholds, the defaults)
+run_ok "qwen3_5_fp8: the checkpoint and its f32 GGUF compute the same (compare)" \
+	"$BINDIR/qwen-verify" compare -q "$d" "$tmp/q35.f32.gguf"
+# Q8_0 moves this tiny Gated DeltaNet model far more than qwen3 (2026-12-04:
+# KLD 0.096, same top-1 85.2%, layer NMSE 0.0114 from the FP8 checkpoint;
+# Q8_0 of the bf16 qwen3_5 fixture itself: KLD 0.098, 83.6%): about 3x that
+run_ok "qwen3_5_fp8: qwen-quant --type Q8_0" \
+	"$BINDIR/qwen-quant" -q "$d" -o "$tmp/q35.q8.gguf" --type Q8_0 &&
+run_ok "qwen3_5_fp8: the Q8_0 requantization within KLD 0.3, top-1 70%, NMSE 0.035" \
+	"$BINDIR/qwen-verify" compare -q --max-kld 0.3 --min-top1 70 \
+	--max-layer-nmse 0.035 "$d" "$tmp/q35.q8.gguf"
+
 # ---- refusals: a copy of the fixture with one thing broken ----
 # bad NAME 'SED' FRAGMENT: config.json edited by SED, exit 3 and FRAGMENT
 bad() {
