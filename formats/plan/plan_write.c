@@ -18,6 +18,7 @@
 
 #include "../../quant/qtype.h"
 #include "../base/io.h"
+#include "../container/pq.h"
 
 #define DEFAULT_CHUNK_BYTES (4u << 20)
 #define MAX_THREADS 256u
@@ -248,6 +249,22 @@ static int ensure_rows(struct pool *pl, uint64_t cols, qk_err *err)
 	return QK_OK;
 }
 
+/* drop the pages of every part of a pre-quantized storage (pq.h): its rows
+ * are read across the parts (GPTQ reads a column of words a row), so they
+ * go once the matrix is done */
+static void release_storage(const struct qk_model *m, const struct pq_store *s)
+{
+	const struct pq_part *parts[] = { &s->w, &s->scale, &s->zero, &s->gidx };
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		const struct qk_tensor *t = parts[i]->name && parts[i]->data
+						    ? qk_catalog_find(m->cat, parts[i]->name) : NULL;
+
+		if (t && t->data && t->file >= 0 && (size_t)t->file < m->cat->n_files)
+			qk_map_evict(&m->cat->files[t->file], (size_t)t->offset, (size_t)t->nbytes);
+	}
+}
+
 /* drop the source pages behind view rows [a, b) */
 static void release_rows(const struct qk_model *m, const struct qk_view *v, uint64_t a, uint64_t b)
 {
@@ -259,6 +276,11 @@ static void release_rows(const struct qk_model *m, const struct qk_view *v, uint
 
 		if (lo >= hi || pc->t->file < 0 || (size_t)pc->t->file >= m->cat->n_files)
 			continue;
+		if (pc->t->pq) {
+			if (hi == pc->start + pc->n_rows)
+				release_storage(m, pc->t->pq);
+			continue;
+		}
 		map = &m->cat->files[pc->t->file];
 		if (!map->data || pc->t->data < map->data)
 			continue;
