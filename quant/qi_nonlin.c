@@ -19,6 +19,7 @@
 
 #include "fp16.h"
 #include "qkern.h"
+#include "qsimd.h"
 #include "qtype.h"
 
 /* ggml-common.h kvalues_iq4nl: the 16 non-linear levels, ascending */
@@ -127,6 +128,10 @@ static float nl_sigma2(const float *x, int n)
 
 static void nl_levels(const float *xb, float inv, uint8_t *lv)
 {
+	if (qt_simd_avx2()) {
+		qt_avx2_nl_levels(iq4nl_values, xb, inv, lv);
+		return;
+	}
 	for (int j = 0; j < NL_BLOCK; j++)
 		lv[j] = (uint8_t)nl_nearest(iq4nl_values, inv * xb[j]);
 }
@@ -138,24 +143,49 @@ static void nl_pack(const uint8_t *lv, uint8_t *qs)
 		qs[j] = (uint8_t)(lv[j] | lv[j + 16] << 4);
 }
 
+/* the scales of nb blocks of 32 at x with weights w[32 * nb]: eight at a
+ * time on AVX2 (q_simd_nonlin.c), the same values */
+static void nl_scales(const float *x, const float *w, int nb, float *scale)
+{
+	int b = 0;
+
+	if (qt_simd_avx2())
+		for (; b + 8 <= nb; b += 8)
+			qt_avx2_nl_scales(iq4nl_values, NL_NTRY, x + NL_BLOCK * b, w + NL_BLOCK * b,
+					  scale + b);
+	for (; b < nb; b++)
+		scale[b] = nl_block_scale(x + NL_BLOCK * b, w + NL_BLOCK * b);
+}
+
 void qi_quantize_iq4_nl_w(const float *x, void *vy, int64_t n, const float *qw)
 {
 	uint8_t *dst = vy; /* any alignment: each block goes through yb */
+	const int64_t nblocks = n / QI_QK4_NL;
 
 	assert(n % QI_QK4_NL == 0);
-	for (int64_t b = 0; b < n / QI_QK4_NL; b++, x += QI_QK4_NL) {
-		struct qi_block_iq4_nl yb;
-		float w[NL_BLOCK];      /* element weights */
-		uint8_t lv[NL_BLOCK];   /* level indices */
-		float d, inv;
+	for (int64_t b0 = 0; b0 < nblocks; b0 += 8) {
+		const int nb = nblocks - b0 < 8 ? (int)(nblocks - b0) : 8;
+		float w[8 * NL_BLOCK];  /* [nb][32] element weights */
+		float scale[8];         /* [nb] block scales */
 
-		nl_weights(x, qw ? qw + b * QI_QK4_NL : NULL, nl_sigma2(x, QI_QK4_NL), w);
-		d = nl_block_scale(x, w);
-		yb.d = qt_fp32_to_fp16(d);
-		inv = d != 0.0f ? 1 / d : 0.0f;
-		nl_levels(x, inv, lv);
-		nl_pack(lv, yb.qs);
-		memcpy(dst + b * sizeof(yb), &yb, sizeof(yb));
+		for (int k = 0; k < nb; k++) {
+			const float *xb = x + (b0 + k) * QI_QK4_NL;
+
+			nl_weights(xb, qw ? qw + (b0 + k) * QI_QK4_NL : NULL, nl_sigma2(xb, QI_QK4_NL),
+				   w + NL_BLOCK * k);
+		}
+		nl_scales(x + b0 * QI_QK4_NL, w, nb, scale);
+		for (int k = 0; k < nb; k++) {
+			struct qi_block_iq4_nl yb;
+			uint8_t lv[NL_BLOCK];   /* level indices */
+			const float d = scale[k];
+			const float inv = d != 0.0f ? 1 / d : 0.0f;
+
+			yb.d = qt_fp32_to_fp16(d);
+			nl_levels(x + (b0 + k) * QI_QK4_NL, inv, lv);
+			nl_pack(lv, yb.qs);
+			memcpy(dst + (b0 + k) * sizeof(yb), &yb, sizeof(yb));
+		}
 	}
 }
 
@@ -170,15 +200,15 @@ void qi_quantize_iq4_xs_w(const float *x, void *vy, int64_t n, const float *qw)
 		const float *qwb = qw ? qw + b * QT_QK_K : NULL;
 		const float sigma2 = nl_sigma2(x, QT_QK_K);
 		float scale[QT_QK_K / NL_BLOCK]; /* per sub-block, unrounded */
-		float w[NL_BLOCK];
+		float w[QT_QK_K];                /* element weights */
 		uint8_t lv[NL_BLOCK];
 		float max_scale = 0.0f, amax_scale = 0.0f, d, inv;
 
+		for (int s = 0; s < nsub; s++)
+			nl_weights(x + s * NL_BLOCK, qwb ? qwb + s * NL_BLOCK : NULL, sigma2,
+				   w + s * NL_BLOCK);
+		nl_scales(x, w, nsub, scale);
 		for (int s = 0; s < nsub; s++) {
-			const float *xb = x + s * NL_BLOCK;
-
-			nl_weights(xb, qwb ? qwb + s * NL_BLOCK : NULL, sigma2, w);
-			scale[s] = nl_block_scale(xb, w);
 			if (fabsf(scale[s]) > amax_scale) {
 				amax_scale = fabsf(scale[s]);
 				max_scale = scale[s];

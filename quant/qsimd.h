@@ -65,6 +65,13 @@ void qt_avx2_wsearch_affine(const float *x, const float *qw, float sigma2, int g
 			    float *sw, float *scales, float *mins, uint8_t *L);
 void qt_avx2_wsearch_sym(const float *x, const float *qw, float sigma2, bool imp, int gs,
 			 int nmax, float *sw, float *scales, int8_t *L);
+/* qi_nonlin.c's search on 8 blocks of 32 values x[256] with weights
+ * w[256]: scale[b] is nl_block_scale of block b over the 16 ascending
+ * levels (ntry trial scales each side); and its level indices lv[32] of
+ * one block xb[32] at inverse scale inv */
+void qt_avx2_nl_scales(const int8_t levels[16], int ntry, const float *x, const float *w,
+		       float scale[8]);
+void qt_avx2_nl_levels(const int8_t levels[16], const float *xb, float inv, uint8_t lv[32]);
 /* x: n floats, y: n 16-bit patterns (any alignment), and back */
 void qt_avx2_fp32_to_fp16(const float *x, void *y, int64_t n);
 void qt_avx2_fp32_to_bf16(const float *x, void *y, int64_t n);

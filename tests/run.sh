@@ -55,7 +55,7 @@ for t in "$@"; do
 	# the quantizer tests again on the scalar path (the default run takes
 	# the SIMD path where the CPU has one; quant/qsimd.h)
 	case $name in
-	test_quant*) run_unit "$name [QWENKIT_SIMD=off]" "$t" QWENKIT_SIMD=off ;;
+	test_quant* | test_iquant*) run_unit "$name [QWENKIT_SIMD=off]" "$t" QWENKIT_SIMD=off ;;
 	esac
 done
 
