@@ -4,12 +4,14 @@
  * every point of the full lattice that is not a grid point, the grid points
  * at its `nwant` smallest squared distances (between the odd coordinates
  * 2l + 1), in the order (distance, grid index). Sorting by that pair is a
- * total order, so any correct sort gives ggml's lists.
+ * total order, so any correct sort gives ggml's lists; ggml sorts all the
+ * grid points for every lattice point, here the few smallest distances are
+ * picked first and the list is read off in index order for each of them,
+ * the same list without the sort.
  */
 #include "qi_grid.h"
 
 #include <pthread.h>
-#include <stdlib.h>
 
 static int32_t maps2[4][QI_KMAP2];           /* IQ2XXS, IQ2XS, IQ2S, IQ1S */
 static int32_t maps3[2][QI_KMAP3];           /* IQ3XXS, IQ3S */
@@ -41,13 +43,27 @@ static pthread_once_t once[QI_LAT_COUNT] = {
 	PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT,
 };
 
-static int cmp_pair(const void *a, const void *b)
+/* the nwant smallest distinct values of d[0..n-1], ascending, into lv;
+ * returns how many there are (fewer when d has fewer distinct values) */
+static int smallest_levels(const int32_t *d, int n, int nwant, int32_t *lv)
 {
-	const int32_t *l = a, *r = b;
+	int k = 0;
 
-	if (l[0] != r[0])
-		return l[0] < r[0] ? -1 : 1;
-	return (l[1] > r[1]) - (l[1] < r[1]);
+	for (int g = 0; g < n; g++) {
+		const int32_t v = d[g];
+		int j = k;
+
+		while (j > 0 && lv[j - 1] > v)
+			j--;
+		if ((j > 0 && lv[j - 1] == v) || j >= nwant)
+			continue;
+		for (int m = k < nwant ? k : nwant - 1; m > j; m--)
+			lv[m] = lv[m - 1];
+		lv[j] = v;
+		if (k < nwant)
+			k++;
+	}
+	return k;
 }
 
 static void build(enum qi_lattice_id id)
@@ -57,7 +73,8 @@ static void build(enum qi_lattice_id id)
 	int32_t *map = (int32_t *)(uintptr_t)lat->map;
 	uint16_t *neigh = (uint16_t *)(uintptr_t)lat->neigh;
 	const int mask = (1 << lat->bits) - 1;
-	int32_t pairs[2 * 2048]; /* (distance, grid index) per grid point */
+	int32_t dist[2048];  /* [n_grid] squared distance to each grid point */
+	uint16_t list[2048]; /* [n_grid] the neighbours, in (distance, index) order */
 	uint32_t used = 0;
 
 	for (int g = 0; g < lat->n_grid; g++)
@@ -69,7 +86,8 @@ static void build(enum qi_lattice_id id)
 	for (int g = 0; g < lat->n_grid; g++)
 		map[lat->kgrid[g]] = g;
 	for (int i = 0; i < lat->kmap_size; i++) {
-		int pos[8], n = 0, nhave = 1, d2;
+		int pos[8], n = 0;
+		int32_t levels[4]; /* [nwant <= 3] the smallest distances */
 
 		if (map[i] >= 0)
 			continue;
@@ -83,21 +101,15 @@ static void build(enum qi_lattice_id id)
 
 				d += diff * diff;
 			}
-			pairs[2 * g] = d;
-			pairs[2 * g + 1] = g;
+			dist[g] = d;
 		}
-		qsort(pairs, (size_t)lat->n_grid, 2 * sizeof(int32_t), cmp_pair);
+		const int nl = smallest_levels(dist, lat->n_grid, lat->nwant, levels);
+
+		for (int k = 0; k < nl; k++)
+			for (int g = 0; g < lat->n_grid; g++)
+				if (dist[g] == levels[k])
+					list[n++] = (uint16_t)g;
 		map[i] = -(int32_t)used - 1;
-		d2 = pairs[0];
-		for (int g = 0; g < lat->n_grid; g++) {
-			if (pairs[2 * g] > d2) {
-				if (nhave == lat->nwant)
-					break;
-				d2 = pairs[2 * g];
-				nhave++;
-			}
-			n++;
-		}
 		/* the generator sized the storage exactly (qi_grids.c); were it
 		 * short, the list is cut rather than written past its end, and the
 		 * i-quant goldens (test_iquant_golden) fail: library code never aborts */
@@ -107,7 +119,7 @@ static void build(enum qi_lattice_id id)
 			break;
 		neigh[used] = (uint16_t)n;
 		for (int k = 0; k < n; k++)
-			neigh[used + 1 + (uint32_t)k] = (uint16_t)pairs[2 * k + 1];
+			neigh[used + 1 + (uint32_t)k] = list[k];
 		used += 1 + (uint32_t)n;
 	}
 }
