@@ -16,10 +16,26 @@ For each fixture (qwen3_256: dense; qwen2_moe_256: 4 experts, shared expert):
        dat   NAME  NCALL   NVAL   FNV1A64(value bytes)
        meta  FILE  KEY  VALUE   (chunk_count, chunk_size, datasets, entries)
   5. llama-quantize --imatrix testdata/imatrix/<file> MODEL OUT MIX 1 for
-     both files and a few mixes:
+     both files and a few mixes, and with the GGUF file for every other
+     mix an imatrix changes (the rest of the legacy and k-quant mixes, the
+     i-quant mixes, Q2_K_S):
        quant FIXTURE  IMATRIX  MIX  SHA256(output)
      (tests/cli/quant_imatrix.sh: qwen-quant on the safetensors fixture with
      the same --imatrix path must write those bytes).
+  6. Ours read by llama-quantize: bin/qwen-verify imatrix on qwen3_256
+     with llama-imatrix's text, --ctx and --chunks writes ours.gguf; then
+     llama-quantize --imatrix ours.gguf (run in the directory of that file,
+     so the path it records is "ours.gguf") for a few mixes:
+       quant-ours  qwen3_256  ours.gguf  MIX  SHA256(output)
+     (quant_imatrix.sh makes ours.gguf the same way and qwen-quant reading
+     it must write those bytes: the file llama-quantize read is the one
+     qwen-verify writes, and both read it alike.)
+  7. The deep model testdata/imatrix/qwen3_16l (imatrix_model.py: 16
+     layers, 32 wide), for llama-quantize's rules that count layers:
+     llama-imatrix writes qwen3_16l.imatrix.gguf as in 2; llama-quantize
+     writes every mix with that imatrix and without one (IMATRIX "-");
+     where it refuses a mix without an imatrix the row says "refused"
+     (qwen-quant must refuse too, exit 2).
 
 llama-imatrix: $LLAMA_IMATRIX, else /tmp/vtext-llama-build/bin/llama-imatrix;
 llama-quantize: $LLAMA_QUANTIZE, else the same directory's llama-quantize
@@ -53,6 +69,15 @@ def llama_imatrix():
 
 
 MIXES = ["Q4_0", "Q5_1", "Q2_K", "Q3_K_M", "Q4_K_M", "Q6_K"]
+# with the GGUF file only: the other mixes an imatrix changes
+MORE_MIXES = ["Q4_1", "Q5_0", "Q2_K_S", "Q3_K_S", "Q3_K_L", "Q4_K_S", "Q5_K_S", "Q5_K_M",
+              "IQ4_NL", "IQ4_XS", "IQ3_XXS", "IQ3_XS", "IQ3_S", "IQ3_M", "IQ2_XXS", "IQ2_XS",
+              "IQ2_S", "IQ2_M", "IQ1_S", "IQ1_M"]
+OURS_MIXES = ["Q4_0", "Q4_K_M", "IQ4_XS", "IQ2_XS"]
+DEEP = "qwen3_16l"
+DEEP_MIXES = ["Q4_0", "Q5_0", "Q4_1", "Q2_K", "Q2_K_S", "Q3_K_S", "Q3_K_M", "Q4_K_S", "Q4_K_M",
+              "Q5_K_M", "IQ4_NL", "IQ4_XS", "IQ3_XXS", "IQ3_XS", "IQ3_M", "IQ2_XS", "IQ2_M",
+              "IQ1_S"]
 
 
 def sha256(path):
@@ -68,11 +93,14 @@ def fnv(b):
     return "%016x" % h
 
 
-def run(cmd):
-    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+def run(cmd, cwd=ROOT, may_refuse=False):
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
+    if r.returncode and may_refuse and b"importance matrix" in r.stderr:
+        return False
     if r.returncode:
         sys.exit("imatrix_oracle: failed (%d): %s\n%s" % (r.returncode, " ".join(cmd),
                                                          r.stderr.decode()[-2000:]))
+    return True
 
 
 def gguf_rows(path, stem):
@@ -126,31 +154,54 @@ def main():
     exe = llama_imatrix()
     os.makedirs(a.out, exist_ok=True)
     rows = []
+    lq = os.environ.get("LLAMA_QUANTIZE", os.path.join(os.path.dirname(exe), "llama-quantize"))
+    conv = os.path.join(a.bin, "qwen-convert")
     with tempfile.TemporaryDirectory(prefix="imatrix_oracle.") as tmp:
+        out = os.path.join(tmp, "q.gguf")
         for fx in FIXTURES:
             model = os.path.join(tmp, fx + ".gguf")
             g = os.path.join(a.out, fx + ".imatrix.gguf")
             d = os.path.join(a.out, fx + ".imatrix.dat")
-            run([os.path.join(a.bin, "qwen-convert"), os.path.join("testdata/models", fx),
-                 "-o", model, "--outtype", "f32", "-q"])
+            run([conv, os.path.join("testdata/models", fx), "-o", model, "--outtype", "f32", "-q"])
             run([exe, "-m", model, "-f", TEXT, "--chunks", "8", "--no-ppl", "-o", g] + ARGS)
             run([exe, "-m", model, "--in-file", g, "--output-format", "dat", "-o", d] + ARGS)
             rows += gguf_rows(g, fx + ".imatrix")
             rows += dat_rows(d, fx + ".imatrix")
-            lq = os.environ.get("LLAMA_QUANTIZE",
-                                os.path.join(os.path.dirname(exe), "llama-quantize"))
-            out = os.path.join(tmp, "q.gguf")
             for im in (g, d):
                 rel = os.path.relpath(im, ROOT)
-                for mix in MIXES:
+                for mix in MIXES + (MORE_MIXES if im == g else []):
                     run([lq, "--imatrix", rel, model, out, mix, "1"])
                     rows.append(["quant", fx, rel, mix, sha256(out)])
+            if fx == "qwen3_256":
+                # 6. ours, read by llama-quantize
+                ours = os.path.join(tmp, "ours.gguf")
+                run([os.path.join(a.bin, "qwen-verify"), "imatrix",
+                     os.path.join("testdata/models", fx), "--text-file", TEXT, "--ctx", "64",
+                     "--chunks", "8", "-q", "-o", ours])
+                for mix in OURS_MIXES:
+                    run([lq, "--imatrix", "ours.gguf", model, out, mix, "1"], cwd=tmp)
+                    rows.append(["quant-ours", fx, "ours.gguf", mix, sha256(out)])
+        # 7. the deep model
+        src = os.path.join(a.out, DEEP)
+        model = os.path.join(tmp, DEEP + ".gguf")
+        g = os.path.join(a.out, DEEP + ".imatrix.gguf")
+        run([conv, os.path.relpath(src, ROOT), "-o", model, "--outtype", "f32", "-q"])
+        run([exe, "-m", model, "-f", TEXT, "--chunks", "8", "--no-ppl", "-o", g] + ARGS)
+        rows += gguf_rows(g, DEEP + ".imatrix")
+        rel = os.path.relpath(g, ROOT)
+        for mix in DEEP_MIXES:
+            run([lq, "--imatrix", rel, model, out, mix, "1"])
+            rows.append(["quant", DEEP, rel, mix, sha256(out)])
+            if os.path.exists(out):
+                os.remove(out)
+            ok = run([lq, model, out, mix, "1"], may_refuse=True)
+            rows.append(["quant", DEEP, "-", mix, sha256(out) if ok else "refused"])
     with open(os.path.join(a.out, "expected.tsv"), "w") as fp:
         fp.write("# made by testdata/gen/imatrix_oracle.py from llama-imatrix's files "
                  "(llama-cpp-python 0.3.36); see its docstring\n")
         for r in rows:
             fp.write("\t".join(r) + "\n")
-    print("imatrix_oracle: %d rows for %s" % (len(rows), ", ".join(FIXTURES)))
+    print("imatrix_oracle: %d rows for %s" % (len(rows), ", ".join(FIXTURES + [DEEP])))
 
 
 if __name__ == "__main__":
