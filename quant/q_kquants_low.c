@@ -195,9 +195,16 @@ void qt_q3_K_block(const float *x, struct qt_block_q3_K *y, qt_s16_search_fn sea
 {
 	int8_t L[QT_QK_K];  /* levels 0..7 per element */
 	float scales[16];   /* per sub-block of 16 */
-	float max_scale = 0.0f, amax = 0.0f;
 
 	search(x, scales, L);
+	qt_q3_K_from_search(x, y, scales, L);
+}
+
+void qt_q3_K_from_search(const float *x, struct qt_block_q3_K *y, const float scales[16],
+			 int8_t L[256])
+{
+	float max_scale = 0.0f, amax = 0.0f;
+
 	for (int j = 0; j < 16; j++) {
 		if (fabsf(scales[j]) > amax) {
 			amax = fabsf(scales[j]);

@@ -12,7 +12,8 @@
  * what the scalar code computes for its sub-block. The rest of a
  * super-block (scale quantization, fp16 round trip, requantization,
  * packing) is the scalar qt_qN_K_block of q_kquants_*.c, given these
- * searches. Q4_K/Q5_K have 8 sub-blocks of 32 (one vector group); Q2_K,
+ * searches. Q3_K's search, the longest chain, also runs several
+ * super-blocks side by side (Q3_BATCH). Q4_K/Q5_K have 8 sub-blocks of 32 (one vector group); Q2_K,
  * Q3_K and Q6_K 16 of 16 (two groups).
  */
 #include "qsimd.h"
@@ -94,31 +95,50 @@ QT_AVX2_INLINE void q3_step(struct q3_lanes *q, int i)
 	q->changed = _mm256_or_ps(q->changed, upd);
 }
 
-/* the two vectors of a Q3_K super-block's 16 groups, swept together so
- * their dependency chains overlap; returns the scales */
-QT_AVX2_INLINE void q3_lanes2(struct q3_lanes q[2], __m256 scale[2])
+/* Q3_BATCH super-blocks are searched together: their 2 * Q3_BATCH vectors of
+ * groups are independent, so their sweeps' dependency chains (a division
+ * and a compare per step, each waiting for the last accepted move) overlap
+ * where one super-block's two vectors alone leave the divider idle. A lane
+ * that stopped sweeping is masked, so each still ends as the scalar code
+ * leaves its group. */
+#define Q3_BATCH 4
+
+/* nv vectors of groups (xt filled): the sweeps, then the levels (+ nmax)
+ * and the scales */
+QT_AVX2_INLINE void q3_lanes_n(struct q3_lanes *q, int nv, __m256 *scale)
 {
 	const __m256 zero = _mm256_setzero_ps();
+	__m256 any = zero;
 
-	q3_start(&q[0]);
-	q3_start(&q[1]);
-	for (int itry = 0; itry < 5 && _mm256_movemask_ps(_mm256_or_ps(q[0].active, q[1].active));
-	     itry++) {
-		q[0].changed = zero;
-		q[1].changed = zero;
-		for (int i = 0; i < Q3_N; i++) {
-			q3_step(&q[0], i);
-			q3_step(&q[1], i);
-		}
-		q[0].active = _mm256_and_ps(q[0].active, q[0].changed);
-		q[1].active = _mm256_and_ps(q[1].active, q[1].changed);
+	for (int v = 0; v < nv; v++) {
+		q3_start(&q[v]);
+		any = _mm256_or_ps(any, q[v].active);
 	}
-	for (int g = 0; g < 2; g++) {
+	/* a sweep visits only the vectors with a lane still sweeping (all-masked
+	 * steps change nothing) */
+	for (int itry = 0; itry < 5 && _mm256_movemask_ps(any); itry++) {
+		int act[2 * Q3_BATCH], na = 0;
+
+		for (int v = 0; v < nv; v++)
+			if (_mm256_movemask_ps(q[v].active)) {
+				q[v].changed = zero;
+				act[na++] = v;
+			}
 		for (int i = 0; i < Q3_N; i++)
-			q[g].L[i] = _mm256_add_epi32(q[g].L[i], _mm256_set1_epi32(Q3_NMAX));
-		scale[g] = zero_groups(q[g].L, Q3_N, q[g].empty,
-				       qv_blend(zero, _mm256_div_ps(q[g].sumlx, q[g].suml2),
-						_mm256_cmp_ps(q[g].suml2, zero, _CMP_GT_OQ)));
+			for (int a = 0; a < na; a++)
+				q3_step(&q[act[a]], i);
+		any = zero;
+		for (int a = 0; a < na; a++) {
+			q[act[a]].active = _mm256_and_ps(q[act[a]].active, q[act[a]].changed);
+			any = _mm256_or_ps(any, q[act[a]].active);
+		}
+	}
+	for (int v = 0; v < nv; v++) {
+		for (int i = 0; i < Q3_N; i++)
+			q[v].L[i] = _mm256_add_epi32(q[v].L[i], _mm256_set1_epi32(Q3_NMAX));
+		scale[v] = zero_groups(q[v].L, Q3_N, q[v].empty,
+				       qv_blend(zero, _mm256_div_ps(q[v].sumlx, q[v].suml2),
+						_mm256_cmp_ps(q[v].suml2, zero, _CMP_GT_OQ)));
 	}
 }
 
@@ -159,17 +179,19 @@ static QT_AVX2 void q2_search(const float *x, float scales[16], float mins[16], 
 	}
 }
 
-static QT_AVX2 void q3_search(const float *x, float scales[16], int8_t L[256])
+/* the searches of nb <= Q3_BATCH consecutive super-blocks at x:
+ * scales[16 * b + j], L[256 * b + e] of super-block b */
+static QT_AVX2 void q3_search_n(const float *x, int nb, float *scales, int8_t *L)
 {
-	struct q3_lanes q[2];
-	__m256 sc[2];
+	struct q3_lanes q[2 * Q3_BATCH];
+	__m256 sc[2 * Q3_BATCH];
 
-	for (int g = 0; g < 2; g++)
-		gather_groups(x + 128 * g, Q3_N, 16, q[g].xt);
-	q3_lanes2(q, sc);
-	for (int g = 0; g < 2; g++) {
-		_mm256_storeu_ps(scales + 8 * g, sc[g]);
-		scatter_u8(q[g].L, Q3_N, 16, (uint8_t *)L + 128 * g);
+	for (int v = 0; v < 2 * nb; v++)
+		gather_groups(x + 128 * v, Q3_N, 16, q[v].xt);
+	q3_lanes_n(q, 2 * nb, sc);
+	for (int v = 0; v < 2 * nb; v++) {
+		_mm256_storeu_ps(scales + 8 * v, sc[v]);
+		scatter_u8(q[v].L, Q3_N, 16, (uint8_t *)L + 128 * v);
 	}
 }
 
@@ -266,7 +288,28 @@ QT_AVX2 void qt_avx2_q3_K_bits(const int8_t L[256], uint8_t hmask[32], uint8_t q
 		}                                                                \
 	}
 KQ_ROW(q2_K, q2_search, qt_q2_K_block)
-KQ_ROW(q3_K, q3_search, qt_q3_K_block)
+
+/* Q3_K: the searches Q3_BATCH super-blocks at a time (q3_search_n), then
+ * each block's scalar remainder (qt_q3_K_from_search) */
+QT_AVX2 void qt_avx2_quantize_q3_K(const float *x, void *vy, int64_t n)
+{
+	uint8_t *dst = vy; /* any alignment: each block goes through yb */
+	const int64_t nb = n / QT_QK_K;
+
+	for (int64_t b0 = 0; b0 < nb; b0 += Q3_BATCH) {
+		const int k = nb - b0 < Q3_BATCH ? (int)(nb - b0) : Q3_BATCH;
+		float scales[Q3_BATCH][16];
+		int8_t L[Q3_BATCH][QT_QK_K];
+
+		q3_search_n(x + b0 * QT_QK_K, k, scales[0], L[0]);
+		for (int b = 0; b < k; b++) {
+			struct qt_block_q3_K yb;
+
+			qt_q3_K_from_search(x + (b0 + b) * QT_QK_K, &yb, scales[b], L[b]);
+			memcpy(dst + (b0 + b) * sizeof(yb), &yb, sizeof(yb));
+		}
+	}
+}
 KQ_ROW(q4_K, k4_search, qt_q4_K_block)
 KQ_ROW(q5_K, k4_search, qt_q5_K_block)
 KQ_ROW(q6_K, q6_search, qt_q6_K_block)

@@ -132,6 +132,10 @@ void qt_requant_asym(const float *x, int n, float dm, float d, int nmax, uint8_t
 
 void qt_q2_K_block(const float *x, struct qt_block_q2_K *y, qt_q2_search_fn search);
 void qt_q3_K_block(const float *x, struct qt_block_q3_K *y, qt_s16_search_fn search);
+/* Q3_K after its search: the scales quantized, d, then qt_q3_K_finish (L:
+ * the search's levels, 0..7, requantized in place) */
+void qt_q3_K_from_search(const float *x, struct qt_block_q3_K *y, const float scales[16],
+			 int8_t L[256]);
 void qt_q4_K_block(const float *x, struct qt_block_q4_K *y, qt_k4_search_fn search);
 void qt_q5_K_block(const float *x, struct qt_block_q5_K *y, qt_k4_search_fn search);
 void qt_q6_K_block(const float *x, struct qt_block_q6_K *y, qt_s16_search_fn search);

@@ -89,7 +89,8 @@ static void make_row(int kind, float *x, int64_t n)
 
 struct qcase {
 	int id;
-	int64_t n;   /* row length: a partial group of legacy blocks, an fp16 tail */
+	int64_t n;   /* row length: a partial group of legacy blocks, an fp16 tail,
+		      * a partial batch of super-blocks */
 };
 
 static const struct qcase qcases[] = {
@@ -97,6 +98,8 @@ static const struct qcase qcases[] = {
 	{ QT_Q5_1, 32 * 13 }, { QT_Q8_0, 32 * 16 }, { QT_Q5_1, 32 * 8 },
 	{ QT_Q2_K, 256 * 3 }, { QT_Q3_K, 256 * 3 }, { QT_Q4_K, 256 * 3 }, { QT_Q5_K, 256 * 3 },
 	{ QT_Q6_K, 256 * 3 }, { QT_F16, 1003 }, { QT_BF16, 1003 },
+	/* Q3_K's searches run 4 super-blocks together: a full batch and a tail */
+	{ QT_Q3_K, 256 * 7 },
 };
 
 static void need_simd(void)
