@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,17 @@
  * direct write is aligned; the last, partial buffer is written after
  * O_DIRECT is cleared. A filesystem that refuses O_DIRECT (tmpfs: the fcntl
  * or the first write fails with EINVAL) gets ordinary writes, as does
- * QWENKIT_DIRECT_IO=off. The bytes are the same either way. */
+ * QWENKIT_DIRECT_IO=off. The bytes are the same either way.
+ *
+ * A direct write returns only once the device has the data, so full buffers
+ * go to a writer thread (one per output, started at the first full buffer,
+ * at most OUT_MAX_WRITERS at once; signals blocked in it) while the caller
+ * fills the other buffer: writing overlaps the work that makes the next
+ * megabyte. Every write, the thread's included, is in file order; the
+ * caller waits for the thread before the next hand-over, the last buffer,
+ * fsync and close, and a failed background write is reported by the next
+ * call that waits for it. */
+#define OUT_MAX_WRITERS 16
 
 struct qk_out {
 	int fd;              /* the temporary, flock'd; -1 once closed */
@@ -51,8 +62,19 @@ struct qk_out {
 	size_t buf_used;
 	int slot;            /* index in open_temps */
 	bool direct;         /* fd has O_DIRECT (full buffers only) */
-	uint8_t *buf;        /* [OUT_BUF], OUT_ALIGN-aligned */
+	uint8_t *buf;        /* [OUT_BUF], OUT_ALIGN-aligned: being filled */
+	/* the writer thread (direct mode); mu guards busy, quit, err, direct */
+	uint8_t *spare;      /* [OUT_BUF], aligned: the buffer handed to it */
+	bool th_on;          /* started (mu, cv initialised) */
+	bool busy;           /* spare holds a full buffer not yet written */
+	bool quit;
+	int th_err;          /* errno of a failed background write, or 0 */
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 };
+
+static atomic_int live_writers;
 
 static char *volatile open_temps[QK_OUT_MAX_OPEN];
 static int handlers_installed;
@@ -196,8 +218,11 @@ void out_fsync_dir(const char *dir)
 
 /* ---- single files ---- */
 
+static void stop_writer(struct qk_out *o);
+
 static void release(struct qk_out *o, bool remove_temp)
 {
+	stop_writer(o);
 	if (o->slot >= 0)
 		open_temps[o->slot] = NULL;
 	if (remove_temp && o->temp)
@@ -205,6 +230,7 @@ static void release(struct qk_out *o, bool remove_temp)
 	if (o->fd >= 0)
 		close(o->fd);
 	free(o->buf);
+	free(o->spare);
 	free(o->temp);
 	free(o->target);
 	free(o->path);
@@ -323,34 +349,170 @@ out:
 	return rc;
 }
 
-/* Write the buffer out. Only a full buffer goes direct: a partial one (the
- * last) or one a short write left unaligned clears O_DIRECT first, and so
- * does a filesystem that refuses the direct write (EINVAL). */
-static int flush_buf(struct qk_out *o, qk_err *err)
+/* Write len bytes of buf at the file's offset. Only a full buffer goes
+ * direct: a partial one (the last) or one a short write left unaligned
+ * clears O_DIRECT first, and so does a filesystem that refuses the direct
+ * write (EINVAL). 0 or an errno. */
+static int write_all(int fd, const uint8_t *buf, size_t len, bool *direct)
 {
 	size_t off = 0;
 
-	while (off < o->buf_used) {
+	while (off < len) {
 		ssize_t w;
 
-		if (o->direct && (off || o->buf_used != OUT_BUF)) {
-			set_direct(o->fd, false);
-			o->direct = false;
+		if (*direct && (off || len != OUT_BUF)) {
+			set_direct(fd, false);
+			*direct = false;
 		}
-		w = write(o->fd, o->buf + off, o->buf_used - off);
+		w = write(fd, buf + off, len - off);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EINVAL && o->direct) {
-				set_direct(o->fd, false);
-				o->direct = false;
+			if (errno == EINVAL && *direct) {
+				set_direct(fd, false);
+				*direct = false;
 				continue;
 			}
-			return qk_err_set(err, QK_E_IO, "%s: write failed: %s", o->target, strerror(errno));
+			return errno;
 		}
 		off += (size_t)w;
 	}
+	return 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct qk_out *o = arg;
+
+	pthread_mutex_lock(&o->mu);
+	for (;;) {
+		bool direct;
+		int e;
+
+		while (!o->busy && !o->quit)
+			pthread_cond_wait(&o->cv, &o->mu);
+		if (!o->busy)
+			break; /* quit, nothing pending */
+		direct = o->direct;
+		pthread_mutex_unlock(&o->mu);
+		e = write_all(o->fd, o->spare, OUT_BUF, &direct);
+		pthread_mutex_lock(&o->mu);
+		o->direct = direct;
+		if (e && !o->th_err)
+			o->th_err = e;
+		o->busy = false;
+		pthread_cond_broadcast(&o->cv);
+	}
+	pthread_mutex_unlock(&o->mu);
+	return NULL;
+}
+
+/* the writer thread, started once; false (write in the caller) when it
+ * cannot be, or OUT_MAX_WRITERS run already */
+static bool start_writer(struct qk_out *o)
+{
+	sigset_t block, old;
+	int rc;
+
+	if (o->th_on)
+		return true;
+	if (atomic_fetch_add(&live_writers, 1) >= OUT_MAX_WRITERS)
+		goto fail;
+	if (!o->spare && !(o->spare = aligned_alloc(OUT_ALIGN, OUT_BUF)))
+		goto fail;
+	if (pthread_mutex_init(&o->mu, NULL))
+		goto fail;
+	if (pthread_cond_init(&o->cv, NULL)) {
+		pthread_mutex_destroy(&o->mu);
+		goto fail;
+	}
+	/* the thread inherits the mask: SIGINT/SIGTERM/SIGHUP stay the caller's */
+	sigfillset(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(&o->th, NULL, writer_main, o);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		pthread_cond_destroy(&o->cv);
+		pthread_mutex_destroy(&o->mu);
+		goto fail;
+	}
+	o->th_on = true;
+	return true;
+fail:
+	atomic_fetch_sub(&live_writers, 1);
+	return false;
+}
+
+/* wait until the thread has written what it was given: 0 or its errno */
+static int drain(struct qk_out *o)
+{
+	int e;
+
+	if (!o->th_on)
+		return 0;
+	pthread_mutex_lock(&o->mu);
+	while (o->busy)
+		pthread_cond_wait(&o->cv, &o->mu);
+	e = o->th_err;
+	pthread_mutex_unlock(&o->mu);
+	return e;
+}
+
+/* let the thread finish what it was given, end it */
+static void stop_writer(struct qk_out *o)
+{
+	if (!o->th_on)
+		return;
+	pthread_mutex_lock(&o->mu);
+	o->quit = true;
+	pthread_cond_broadcast(&o->cv);
+	pthread_mutex_unlock(&o->mu);
+	pthread_join(o->th, NULL);
+	pthread_cond_destroy(&o->cv);
+	pthread_mutex_destroy(&o->mu);
+	o->th_on = false;
+	atomic_fetch_sub(&live_writers, 1);
+}
+
+static int write_error(const struct qk_out *o, int e, qk_err *err)
+{
+	return qk_err_set(err, QK_E_IO, "%s: write failed: %s", o->target, strerror(e));
+}
+
+/* Write the buffer out in the caller, after what the thread holds. */
+static int flush_buf(struct qk_out *o, qk_err *err)
+{
+	int e = drain(o);
+
+	if (!e)
+		e = write_all(o->fd, o->buf, o->buf_used, &o->direct);
+	if (e)
+		return write_error(o, e, err);
 	o->buf_used = 0;
+	return QK_OK;
+}
+
+/* A full buffer: to the writer thread when writing direct (the caller goes
+ * on filling the other buffer), else written here. */
+static int flush_full(struct qk_out *o, qk_err *err)
+{
+	uint8_t *full = o->buf;
+	int e;
+
+	/* the thread idle first: o->direct is the caller's to read again (a
+	 * write of the thread's may have fallen back to the page cache) */
+	if ((e = drain(o)))
+		return write_error(o, e, err);
+	if (!o->direct || !start_writer(o))
+		return flush_buf(o, err);
+
+	o->buf = o->spare;
+	o->buf_used = 0;
+	pthread_mutex_lock(&o->mu);
+	o->spare = full;
+	o->busy = true;
+	pthread_cond_broadcast(&o->cv);
+	pthread_mutex_unlock(&o->mu);
 	return QK_OK;
 }
 
@@ -369,7 +531,7 @@ int qk_out_write(struct qk_out *o, const void *data, size_t n, qk_err *err)
 		p += k;
 		n -= k;
 		if (o->buf_used == OUT_BUF) {
-			rc = flush_buf(o, err);
+			rc = flush_full(o, err);
 			if (rc)
 				return rc;
 		}
@@ -402,15 +564,25 @@ const char *qk_out_temp_path(const struct qk_out *o)
 	return o ? o->temp : NULL;
 }
 
-bool qk_out_is_direct(const struct qk_out *o)
+bool qk_out_is_direct(struct qk_out *o)
 {
-	return o && o->direct;
+	bool d;
+
+	if (!o)
+		return false;
+	if (!o->th_on)
+		return o->direct;
+	pthread_mutex_lock(&o->mu);
+	d = o->direct;
+	pthread_mutex_unlock(&o->mu);
+	return d;
 }
 
 int qk_out_finish(struct qk_out *o, qk_err *err)
 {
 	int rc = flush_buf(o, err);
 
+	stop_writer(o);
 	/* the final mode before fsync: a 0444 target comes back 0444 */
 	if (rc == QK_OK && fchmod(o->fd, o->mode) != 0)
 		rc = qk_err_set(err, QK_E_IO, "%s: cannot set the permission bits: %s", o->target,

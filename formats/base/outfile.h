@@ -90,7 +90,7 @@ const char *qk_out_temp_path(const struct qk_out *o);
 /* Whether full buffers still go to the disk with O_DIRECT, bypassing the
  * page cache (tests): true from open on filesystems that allow it unless
  * QWENKIT_DIRECT_IO is off, 0 or no; false after the last, partial buffer. */
-bool qk_out_is_direct(const struct qk_out *o);
+bool qk_out_is_direct(struct qk_out *o);
 
 /* ---- sets: outputs that only make sense together (a split GGUF set) ----
  *

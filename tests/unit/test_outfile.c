@@ -1,4 +1,5 @@
-/* test_outfile.c - atomic writer: complete-or-nothing, signals, refusals. */
+/* test_outfile.c - atomic writer: complete-or-nothing, signals, refusals;
+ * the same bytes with and without O_DIRECT and its writer threads. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -148,6 +149,40 @@ static void test_direct_and_buffered_same_bytes(void **state)
 	assert_int_equal(qk_out_open(&o, a, &e), QK_OK);
 	print_message("/tmp %s O_DIRECT\n", qk_out_is_direct(o) ? "takes" : "refuses");
 	qk_out_abort(o);
+}
+
+/* More outputs open at once than writer threads (16): the others write in
+ * the caller; each file gets its own bytes, interleaved writes or not */
+static void test_many_outputs_at_once(void **state)
+{
+	enum { N = 20, PIECE = 700000, PIECES = 4 };
+	static uint8_t piece[PIECE];
+	struct qk_out *o[N];
+	char target[N][128];
+	qk_err e;
+
+	(void)state;
+	for (int k = 0; k < N; k++) {
+		snprintf(target[k], sizeof(target[k]), "%s/many%02d.bin", dir, k);
+		assert_int_equal(qk_out_open(&o[k], target[k], &e), QK_OK);
+	}
+	for (int p = 0; p < PIECES; p++)
+		for (int k = 0; k < N; k++) {
+			memset(piece, k * 16 + p, sizeof(piece));
+			assert_int_equal(qk_out_write(o[k], piece, sizeof(piece), &e), QK_OK);
+		}
+	for (int k = 0; k < N; k++) {
+		qk_map m;
+
+		assert_int_equal(qk_out_commit(o[k], &e), QK_OK);
+		assert_int_equal(qk_map_open(&m, target[k], &e), QK_OK);
+		assert_int_equal(m.size, (size_t)PIECE * PIECES);
+		for (size_t i = 0; i < m.size; i += 4093)
+			if (m.data[i] != (uint8_t)(k * 16 + i / PIECE))
+				fail_msg("output %d, byte %zu: %d", k, i, m.data[i]);
+		qk_map_close(&m);
+		unlink(target[k]);
+	}
 }
 
 static void test_abort_leaves_target_untouched(void **state)
@@ -400,6 +435,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commit_writes_everything),
 		cmocka_unit_test(test_direct_and_buffered_same_bytes),
+		cmocka_unit_test(test_many_outputs_at_once),
 		cmocka_unit_test(test_abort_leaves_target_untouched),
 		cmocka_unit_test(test_sigint_removes_temp),
 		cmocka_unit_test(test_refuses_input_as_output),
