@@ -167,30 +167,38 @@ QT_AVX2_INLINE __m256 qx_lanes(int n, int nmax, const __m256 *xt, const __m256 *
 	return zero_groups(L, n, empty, scale);
 }
 
+/* out[i] lane k = in[k] lane i: an 8x8 transpose in registers */
+QT_AVX2_INLINE void transpose8(const __m256 in[8], __m256 out[8])
+{
+	__m256 r[8], t[8];
+
+	for (int k = 0; k < 8; k += 2) {
+		t[k] = _mm256_unpacklo_ps(in[k], in[k + 1]);
+		t[k + 1] = _mm256_unpackhi_ps(in[k], in[k + 1]);
+	}
+	for (int k = 0; k < 8; k += 4) {
+		r[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
+		r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xee);
+		r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+		r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xee);
+	}
+	for (int k = 0; k < 4; k++) {
+		out[k] = _mm256_permute2f128_ps(r[k], r[k + 4], 0x20);
+		out[k + 4] = _mm256_permute2f128_ps(r[k], r[k + 4], 0x31);
+	}
+}
+
 /* element i of 8 groups of `stride` floats starting at x */
 QT_AVX2_INLINE void gather_groups(const float *x, int n, int stride, __m256 *xt)
 {
 	/* eight rows of 8 loaded and transposed (n is a multiple of 8): no
 	 * gathers, which are slow on some x86-64 */
 	for (int i0 = 0; i0 < n; i0 += 8) {
-		__m256 r[8], t[8];
+		__m256 r[8];
 
 		for (int k = 0; k < 8; k++)
 			r[k] = _mm256_loadu_ps(x + k * stride + i0);
-		for (int k = 0; k < 8; k += 2) {
-			t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
-			t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
-		}
-		for (int k = 0; k < 8; k += 4) {
-			r[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
-			r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xee);
-			r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
-			r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xee);
-		}
-		for (int k = 0; k < 4; k++) {
-			xt[i0 + k] = _mm256_permute2f128_ps(r[k], r[k + 4], 0x20);
-			xt[i0 + k + 4] = _mm256_permute2f128_ps(r[k], r[k + 4], 0x31);
-		}
+		transpose8(r, xt + i0);
 	}
 }
 

@@ -10,12 +10,15 @@
 #include <string.h>
 
 #include "qkern.h"
+#include "qsimd.h"
 #include "qtype.h"
 
-int qi_best_neighbour(const struct qi_lattice *lat, int u, const float *xv, const float *w,
-		      float scale, int8_t *L)
+/* the nearest of the candidates nb[1 .. nb[0]] by weighted squared
+ * distance, the first on a tie (-1: every distance NaN); the scalar loop
+ * qt_avx2_grid_nearest mirrors */
+static int scalar_nearest(const struct qi_lattice *lat, const uint16_t *nb, const float *xv,
+			  const float *w, float scale)
 {
-	const uint16_t *nb = lat->neigh + (-lat->map[u] - 1);
 	const int width = lat->width;
 	float best_d2 = FLT_MAX;
 	int best = -1;
@@ -34,6 +37,23 @@ int qi_best_neighbour(const struct qi_lattice *lat, int u, const float *xv, cons
 			best_d2 = d2;
 			best = nb[j];
 		}
+	}
+	return best;
+}
+
+int qi_best_neighbour(const struct qi_lattice *lat, int u, const float *xv, const float *w,
+		      float scale, int8_t *L)
+{
+	const uint16_t *nb = lat->neigh + (-lat->map[u] - 1);
+	int best;
+
+	if (qt_simd_avx2()) {
+		const int k = qt_avx2_grid_nearest(lat->coord, lat->width, nb + 1, nb[0], xv, w,
+						   scale);
+
+		best = k < 0 ? -1 : nb[1 + k];
+	} else {
+		best = scalar_nearest(lat, nb, xv, w, scale);
 	}
 	if (best < 0)  /* every error NaN (infinite inputs): ggml aborts here */
 		best = nb[1];

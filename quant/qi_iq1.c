@@ -21,6 +21,7 @@
 #include "fp16.h"
 #include "qi_grid.h"
 #include "qkern.h"
+#include "qsimd.h"
 #include "qtype.h"
 
 #define IQ1S_DELTA 0.125f
@@ -71,6 +72,34 @@ static int best_neighbour2(const struct qi_lattice *lat, int u, const float *xv,
 	return gi;
 }
 
+/* every split i1 <= i2 of the sorted sub-block, both shifts (kind 0: x_p,
+ * 1: x_m), in ggml's order; b keeps the best (qsimd.h's qt_iq1_best, the
+ * scalar loop qt_avx2_iq1s_search mirrors) */
+static void s_search(const float *sumx, const float *sumw, const float x_p[3],
+		     const float x_m[3], struct qt_iq1_best *b)
+{
+	for (int i1 = 0; i1 <= BLK; i1++) {
+		for (int i2 = i1; i2 <= BLK; i2++) {
+			for (int sgn = 0; sgn < 2; sgn++) {
+				const float *xs = sgn ? x_m : x_p;
+				float sumqx = (sumx[i1] - sumx[0]) * xs[0] + (sumx[i2] - sumx[i1]) * xs[1] +
+					      (sumx[BLK] - sumx[i2]) * xs[2];
+				float sumq2 = (sumw[i1] - sumw[0]) * xs[0] * xs[0] +
+					      (sumw[i2] - sumw[i1]) * xs[1] * xs[1] +
+					      (sumw[BLK] - sumw[i2]) * xs[2] * xs[2];
+
+				if (sumq2 > 0 && sumqx * sumqx > b->best * sumq2) {
+					b->scale = sumqx / sumq2;
+					b->best = b->scale * sumqx;
+					b->i1 = i1;
+					b->i2 = i2;
+					b->kind = sgn;
+				}
+			}
+		}
+	}
+}
+
 /* one sub-block of 32: its scale and shift (+1, -1), grid[4]; -1 when
  * ggml leaves it empty */
 static float s_sub(const struct qi_lattice *lat, const float *xb, const float *weight,
@@ -79,7 +108,7 @@ static float s_sub(const struct qi_lattice *lat, const float *xb, const float *w
 	static const float x_p[3] = { -1 + IQ1S_DELTA, IQ1S_DELTA, 1 + IQ1S_DELTA };
 	static const float x_m[3] = { -1 - IQ1S_DELTA, -IQ1S_DELTA, 1 - IQ1S_DELTA };
 	struct pair pairs[BLK];
-	float sumx[BLK + 1], sumw[BLK + 1], max, best = -FLT_MAX, scale;
+	float sumx[BLK + 8], sumw[BLK + 8], max, scale; /* [BLK + 1] prefix sums, padded */
 	int8_t L[BLK];
 	int b1 = -1, b2 = -1, bshift = 0;
 	bool all_on = true;
@@ -102,27 +131,18 @@ static float s_sub(const struct qi_lattice *lat, const float *xb, const float *w
 		sumx[j + 1] = sumx[j] + weight[i] * xb[i];
 		sumw[j + 1] = sumw[j] + weight[i];
 	}
-	scale = max;
-	for (int i1 = 0; i1 <= BLK; i1++) {
-		for (int i2 = i1; i2 <= BLK; i2++) {
-			for (int sgn = 0; sgn < 2; sgn++) {
-				const float *xs = sgn ? x_m : x_p;
-				float sumqx = (sumx[i1] - sumx[0]) * xs[0] + (sumx[i2] - sumx[i1]) * xs[1] +
-					      (sumx[BLK] - sumx[i2]) * xs[2];
-				float sumq2 = (sumw[i1] - sumw[0]) * xs[0] * xs[0] +
-					      (sumw[i2] - sumw[i1]) * xs[1] * xs[1] +
-					      (sumw[BLK] - sumw[i2]) * xs[2] * xs[2];
+	for (int j = BLK + 1; j < BLK + 8; j++)
+		sumx[j] = sumw[j] = 0; /* the AVX2 search reads 8 split points at a time */
+	struct qt_iq1_best sb = { max, -FLT_MAX, -1, -1, -1 };
 
-				if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-					scale = sumqx / sumq2;
-					best = scale * sumqx;
-					b1 = i1;
-					b2 = i2;
-					bshift = sgn ? -1 : 1;
-				}
-			}
-		}
-	}
+	if (qt_simd_avx2())
+		qt_avx2_iq1s_search(sumx, sumw, BLK, x_p, x_m, &sb);
+	else
+		s_search(sumx, sumw, x_p, x_m, &sb);
+	scale = sb.scale;
+	b1 = sb.i1;
+	b2 = sb.i2;
+	bshift = sb.kind < 0 ? 0 : sb.kind ? -1 : 1;
 	if (b1 < 0 || b2 < 0 || bshift == 0)
 		return -1;
 	for (int j = 0; j < BLK; j++)
@@ -261,6 +281,49 @@ static const float *m_shift(int c, int k)
 	return c % 2 == 0 ? x_p : x_m;
 }
 
+/* every split i1 <= i2 of the sorted sub-block and the 4 sign
+ * combinations, in ggml's order, from the prefix sums of each half; c: p2,
+ * m2, cp1, cp2, cm1, cm2 (see m_sub); b keeps the best (the scalar loop
+ * qt_avx2_iq1m_search mirrors) */
+static void m_search(const float *const px[2], const float *const pw[2], const float c[6],
+		     struct qt_iq1_best *b)
+{
+	const float p2 = c[0], m2 = c[1], cp1 = c[2], cp2 = c[3], cm1 = c[4], cm2 = c[5];
+
+	for (int i1 = 0; i1 <= M_BLK; i1++) {
+		for (int i2 = i1; i2 <= M_BLK; i2++) {
+			float qx_p[2], qx_m[2], q2_p[2], q2_m[2], sumqx[4], sumq2[4];
+
+			for (int h = 0; h < 2; h++) {
+				const float txs = px[h][M_BLK], tws = pw[h][M_BLK];
+				const float sx = px[h][i1] + px[h][i2];
+
+				qx_p[h] = txs * p2 - sx;
+				qx_m[h] = txs * m2 - sx;
+				q2_p[h] = tws * p2 * p2 + pw[h][i1] * cp1 + pw[h][i2] * cp2;
+				q2_m[h] = tws * m2 * m2 + pw[h][i1] * cm1 + pw[h][i2] * cm2;
+			}
+			sumqx[0] = qx_p[0] + qx_p[1];
+			sumqx[1] = qx_p[0] + qx_m[1];
+			sumqx[2] = qx_m[0] + qx_p[1];
+			sumqx[3] = qx_m[0] + qx_m[1];
+			sumq2[0] = q2_p[0] + q2_p[1];
+			sumq2[1] = q2_p[0] + q2_m[1];
+			sumq2[2] = q2_m[0] + q2_p[1];
+			sumq2[3] = q2_m[0] + q2_m[1];
+			for (int k = 0; k < 4; k++) {
+				if (sumq2[k] > 0 && sumqx[k] * sumqx[k] > b->best * sumq2[k]) {
+					b->scale = sumqx[k] / sumq2[k];
+					b->best = b->scale * sumqx[k];
+					b->i1 = i1;
+					b->i2 = i2;
+					b->kind = k;
+				}
+			}
+		}
+	}
+}
+
 /* one sub-block of 16: its scale, sign combination *comb, grid[2]; -1 when
  * ggml leaves it empty */
 static float m_sub(const struct qi_lattice *lat, const float *xb, const float *weight,
@@ -273,8 +336,8 @@ static float m_sub(const struct qi_lattice *lat, const float *xb, const float *w
 	const float cm1 = x_m[0] * x_m[0] - x_m[1] * x_m[1];
 	const float cm2 = x_m[1] * x_m[1] - x_m[2] * x_m[2];
 	struct pair pairs[M_BLK];
-	float px[2][M_BLK + 1], pw[2][M_BLK + 1]; /* prefix sums per half */
-	float max, best = -FLT_MAX, scale, txs[2], tws[2];
+	float px[2][M_BLK + 8], pw[2][M_BLK + 8]; /* [M_BLK + 1] prefix sums per half, padded */
+	float max, scale;
 	int8_t L[M_BLK];
 	int b1 = -1, b2 = -1, bk = -1;
 	bool all_on = true;
@@ -298,42 +361,21 @@ static float m_sub(const struct qi_lattice *lat, const float *xb, const float *w
 		pw[h][j + 1] = pw[h][j] + weight[i];
 		pw[1 - h][j + 1] = pw[1 - h][j];
 	}
-	for (int h = 0; h < 2; h++) {
-		txs[h] = px[h][M_BLK];
-		tws[h] = pw[h][M_BLK];
-	}
-	scale = max;
-	for (int i1 = 0; i1 <= M_BLK; i1++) {
-		for (int i2 = i1; i2 <= M_BLK; i2++) {
-			float qx_p[2], qx_m[2], q2_p[2], q2_m[2], sumqx[4], sumq2[4];
+	for (int h = 0; h < 2; h++)
+		for (int j = M_BLK + 1; j < M_BLK + 8; j++)
+			px[h][j] = pw[h][j] = 0; /* the AVX2 search reads 8 split points at a time */
+	const float c[6] = { p2, m2, cp1, cp2, cm1, cm2 };
+	const float *const ppx[2] = { px[0], px[1] }, *const ppw[2] = { pw[0], pw[1] };
+	struct qt_iq1_best mb = { max, -FLT_MAX, -1, -1, -1 };
 
-			for (int h = 0; h < 2; h++) {
-				const float sx = px[h][i1] + px[h][i2];
-
-				qx_p[h] = txs[h] * p2 - sx;
-				qx_m[h] = txs[h] * m2 - sx;
-				q2_p[h] = tws[h] * p2 * p2 + pw[h][i1] * cp1 + pw[h][i2] * cp2;
-				q2_m[h] = tws[h] * m2 * m2 + pw[h][i1] * cm1 + pw[h][i2] * cm2;
-			}
-			sumqx[0] = qx_p[0] + qx_p[1];
-			sumqx[1] = qx_p[0] + qx_m[1];
-			sumqx[2] = qx_m[0] + qx_p[1];
-			sumqx[3] = qx_m[0] + qx_m[1];
-			sumq2[0] = q2_p[0] + q2_p[1];
-			sumq2[1] = q2_p[0] + q2_m[1];
-			sumq2[2] = q2_m[0] + q2_p[1];
-			sumq2[3] = q2_m[0] + q2_m[1];
-			for (int k = 0; k < 4; k++) {
-				if (sumq2[k] > 0 && sumqx[k] * sumqx[k] > best * sumq2[k]) {
-					scale = sumqx[k] / sumq2[k];
-					best = scale * sumqx[k];
-					b1 = i1;
-					b2 = i2;
-					bk = k;
-				}
-			}
-		}
-	}
+	if (qt_simd_avx2())
+		qt_avx2_iq1m_search(ppx, ppw, M_BLK, c, &mb);
+	else
+		m_search(ppx, ppw, c, &mb);
+	scale = mb.scale;
+	b1 = mb.i1;
+	b2 = mb.i2;
+	bk = mb.kind;
 	if (b1 < 0 || b2 < 0 || bk < 0)
 		return -1;
 	for (int j = 0; j < M_BLK; j++)

@@ -72,6 +72,27 @@ void qt_avx2_wsearch_sym(const float *x, const float *qw, float sigma2, bool imp
 void qt_avx2_nl_scales(const int8_t levels[16], int ntry, const float *x, const float *w,
 		       float scale[8]);
 void qt_avx2_nl_levels(const int8_t levels[16], const float *xb, float inv, uint8_t lv[32]);
+/* qi_gridq.c's nearest grid point: of the n candidate grid points cand[]
+ * (coordinates coord[g * width ..], width 4 or 8), the position in cand of
+ * the first with the smallest sum over i of (w[i] * diff) * diff, diff =
+ * scale * coordinate - xv[i]; -1 when no distance is below FLT_MAX */
+int qt_avx2_grid_nearest(const uint8_t *coord, int width, const uint16_t *cand, int n,
+			 const float *xv, const float *w, float scale);
+/* qi_iq1.c's split searches: the best (scale, best, i1, i2, kind) over
+ * every split i1 <= i2 <= blk of the sorted sub-block and every sign
+ * choice (kind: IQ1_S 0 = x_p, 1 = x_m; IQ1_M the 4 combinations), from
+ * the prefix sums (read up to index blk + 7: pad them with 7 zeros);
+ * b comes in with the scalar loop's starting values */
+struct qt_iq1_best {
+	float scale, best;
+	int i1, i2, kind;
+};
+void qt_avx2_iq1s_search(const float *sumx, const float *sumw, int blk, const float x_p[3],
+			 const float x_m[3], struct qt_iq1_best *b);
+/* IQ1_M: px[h], pw[h] the prefix sums of half h; c: p2, m2, cp1, cp2, cm1,
+ * cm2 as qi_iq1.c computes them */
+void qt_avx2_iq1m_search(const float *const px[2], const float *const pw[2], int blk,
+			 const float c[6], struct qt_iq1_best *b);
 /* x: n floats, y: n 16-bit patterns (any alignment), and back */
 void qt_avx2_fp32_to_fp16(const float *x, void *y, int64_t n);
 void qt_avx2_fp32_to_bf16(const float *x, void *y, int64_t n);
