@@ -2,8 +2,9 @@
  * weighted squared distances of eight candidate grid points at once, each
  * lane one candidate's sum over its coordinates in the scalar order
  * (d2 = 0, then += (w * diff) * diff coordinate by coordinate, diff =
- * scale * q - x); the first candidate with the smallest distance then wins
- * as in the scalar loop. Same result as the scalar path (qsimd.h).
+ * scale * q - x, q the coordinate or, for IQ1_S/IQ1_M, xx[coordinate / 2]);
+ * the first candidate with the smallest distance then wins as in the scalar
+ * loop. Same result as the scalar path (qsimd.h).
  */
 #include "qsimd.h"
 
@@ -18,7 +19,7 @@
 /* width 8: one candidate per vector, 8 candidates, transposed so that lane
  * k of vector i is coordinate i's term of candidate k */
 QT_AVX2_INLINE __m256 dist8(const uint8_t *coord, const uint16_t *cand, int m, __m256 vs,
-			    __m256 vx, __m256 vw)
+			    __m256 vx, __m256 vw, const float *xx, __m256 tab)
 {
 	__m256 t[8], u[8];
 	__m256 d = _mm256_setzero_ps();
@@ -28,7 +29,9 @@ QT_AVX2_INLINE __m256 dist8(const uint8_t *coord, const uint16_t *cand, int m, _
 		uint64_t b;
 
 		memcpy(&b, coord + 8 * (size_t)g, 8);
-		const __m256 q = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)b)));
+		const __m256i c = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)b));
+		const __m256 q = xx ? _mm256_permutevar8x32_ps(tab, _mm256_srli_epi32(c, 1))
+				    : _mm256_cvtepi32_ps(c);
 		const __m256 diff = _mm256_sub_ps(_mm256_mul_ps(vs, q), vx);
 
 		t[k] = _mm256_mul_ps(_mm256_mul_ps(vw, diff), diff);
@@ -69,9 +72,11 @@ QT_AVX2_INLINE __m256 dist4(const uint8_t *coord, const uint16_t *cand, int m, _
 }
 
 QT_AVX2 int qt_avx2_grid_nearest(const uint8_t *coord, int width, const uint16_t *cand, int n,
-				 const float *xv, const float *w, float scale)
+				 const float *xv, const float *w, float scale, const float *xx)
 {
 	const __m256 vs = _mm256_set1_ps(scale);
+	const __m256 tab = xx ? _mm256_setr_ps(xx[0], xx[1], xx[2], 0, 0, 0, 0, 0)
+			      : _mm256_setzero_ps();
 	__m256 vx, vw;
 	float best_d2 = FLT_MAX, d2[8];
 	int best = -1;
@@ -86,7 +91,7 @@ QT_AVX2 int qt_avx2_grid_nearest(const uint8_t *coord, int width, const uint16_t
 	for (int j0 = 0; j0 < n; j0 += 8) {
 		const int m = n - j0 < 8 ? n - j0 : 8;
 
-		_mm256_storeu_ps(d2, width == 8 ? dist8(coord, cand + j0, m, vs, vx, vw)
+		_mm256_storeu_ps(d2, width == 8 ? dist8(coord, cand + j0, m, vs, vx, vw, xx, tab)
 						: dist4(coord, cand + j0, m, vs, vx, vw));
 		for (int k = 0; k < m; k++) {
 			if (d2[k] < best_d2) {
@@ -102,9 +107,9 @@ QT_AVX2 int qt_avx2_grid_nearest(const uint8_t *coord, int width, const uint16_t
 
 /* never called: qt_simd_level() is always QT_SIMD_SCALAR here */
 int qt_avx2_grid_nearest(const uint8_t *coord, int width, const uint16_t *cand, int n,
-			 const float *xv, const float *w, float scale)
+			 const float *xv, const float *w, float scale, const float *xx)
 {
-	(void)coord; (void)width; (void)cand; (void)n; (void)xv; (void)w; (void)scale;
+	(void)coord; (void)width; (void)cand; (void)n; (void)xv; (void)w; (void)scale; (void)xx;
 	return -1;
 }
 

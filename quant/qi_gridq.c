@@ -49,7 +49,7 @@ int qi_best_neighbour(const struct qi_lattice *lat, int u, const float *xv, cons
 
 	if (qt_simd_avx2()) {
 		const int k = qt_avx2_grid_nearest(lat->coord, lat->width, nb + 1, nb[0], xv, w,
-						   scale);
+						   scale, NULL);
 
 		best = k < 0 ? -1 : nb[1 + k];
 	} else {

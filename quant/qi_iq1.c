@@ -43,7 +43,8 @@ static int by_value(const void *a, const void *b)
 }
 
 /* ggml's iq1_find_best_neighbour2: the neighbour with the smallest
- * sum w (scale xx[level] - x)^2; its levels into L */
+ * sum w (scale xx[level] - x)^2, the first on a tie; its levels into L.
+ * With AVX2 eight candidates at a time (q_simd_grid.c), the same choice. */
 static int best_neighbour2(const struct qi_lattice *lat, int u, const float *xv,
 			   const float *w, float scale, const float *xx, int8_t *L)
 {
@@ -51,19 +52,25 @@ static int best_neighbour2(const struct qi_lattice *lat, int u, const float *xv,
 	float best = FLT_MAX;
 	int gi = -1;
 
-	for (int j = 1; j <= nb[0]; j++) {
-		const uint8_t *pg = lat->coord + (size_t)nb[j] * 8;
-		float d2 = 0;
+	if (qt_simd_avx2()) {
+		const int k = qt_avx2_grid_nearest(lat->coord, 8, nb + 1, nb[0], xv, w, scale, xx);
 
-		for (int i = 0; i < 8; i++) {
-			float q = xx[(pg[i] - 1) / 2];
-			float diff = scale * q - xv[i];
+		gi = k < 0 ? -1 : nb[1 + k];
+	} else {
+		for (int j = 1; j <= nb[0]; j++) {
+			const uint8_t *pg = lat->coord + (size_t)nb[j] * 8;
+			float d2 = 0;
 
-			d2 += w[i] * diff * diff;
-		}
-		if (d2 < best) {
-			best = d2;
-			gi = nb[j];
+			for (int i = 0; i < 8; i++) {
+				float q = xx[(pg[i] - 1) / 2];
+				float diff = scale * q - xv[i];
+
+				d2 += w[i] * diff * diff;
+			}
+			if (d2 < best) {
+				best = d2;
+				gi = nb[j];
+			}
 		}
 	}
 	if (gi < 0)  /* every error NaN: ggml searches on and then aborts */

@@ -75,9 +75,10 @@ void qt_avx2_nl_levels(const int8_t levels[16], const float *xb, float inv, uint
 /* qi_gridq.c's nearest grid point: of the n candidate grid points cand[]
  * (coordinates coord[g * width ..], width 4 or 8), the position in cand of
  * the first with the smallest sum over i of (w[i] * diff) * diff, diff =
- * scale * coordinate - xv[i]; -1 when no distance is below FLT_MAX */
+ * scale * q - xv[i], q the coordinate, or xx[coordinate / 2] when xx is
+ * given (IQ1_S/IQ1_M, width 8 only); -1 when no distance is below FLT_MAX */
 int qt_avx2_grid_nearest(const uint8_t *coord, int width, const uint16_t *cand, int n,
-			 const float *xv, const float *w, float scale);
+			 const float *xv, const float *w, float scale, const float *xx);
 /* qi_iq1.c's split searches: the best (scale, best, i1, i2, kind) over
  * every split i1 <= i2 <= blk of the sorted sub-block and every sign
  * choice (kind: IQ1_S 0 = x_p, 1 = x_m; IQ1_M the 4 combinations), from
