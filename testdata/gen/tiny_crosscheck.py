@@ -41,9 +41,19 @@ its base file holds log-probabilities rounded to 16 bits, so two tokens
 within one step of each other count as a top-1 change (same top p 99.96 %
 for identical weights).
 
+With an importance matrix (--imatrix-types): for each of those types two
+more rows, the type quantized with `--imatrix` from qwen-verify imatrix and
+from llama-imatrix, both run on the reference with the same calibration
+text (the trained-on heads of the corpus files, imatrix_crosscheck.py's
+calibration(): never the held-out text), --ctx 128 and 16 chunks; the same
+figures and checks as every other row. Printed with them: per imatrix
+entry, the relative difference of our sums from llama-imatrix's (largest
+and median over the columns) and whether the counts are equal.
+
 usage: .venv-ggml/bin/python testdata/gen/tiny_crosscheck.py [--bin DIR]
           [--ctx 256] [--chunks N] [--threads 2] [--types F16,Q8_0,...]
-          [--model DIR] [--keep DIR] [--markdown FILE]
+          [--imatrix-types Q4_K_M,...] [--model DIR] [--keep DIR]
+          [--markdown FILE]
 """
 import argparse
 import json
@@ -62,6 +72,7 @@ MODEL = os.path.join(ROOT, "testdata", "models", "qwen3_tiny")
 CORPUS = os.path.join(ROOT, "testdata", "tokenizer", "corpus")
 TYPES = ["F16", "BF16", "Q8_0", "Q6_K", "Q5_K_M", "Q5_0", "Q4_K_M", "Q4_K_S", "Q4_0",
          "Q3_K_M", "Q2_K"]
+IMATRIX_TYPES = ["Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K_M", "Q2_K", "IQ4_XS", "IQ3_XXS", "IQ2_XS"]
 
 
 def heldout(model, path):
@@ -115,13 +126,46 @@ def verify_json(cmd):
     return json.loads(r.stdout)
 
 
+def imatrix_rows(a, work, ref, measure):
+    """the --imatrix rows: ours and llama-imatrix's importance matrix of the
+    reference on the calibration text, each type quantized with each;
+    returns the note on the two matrices printed under the table"""
+    import imatrix_crosscheck as ic
+    import numpy as np
+    li = ic.tool("llama-imatrix", "LLAMA_IMATRIX")
+    cal = os.path.join(work, "calibration.txt")
+    ic.calibration(cal)
+    ours, theirs = os.path.join(work, "imatrix.ours.gguf"), os.path.join(work, "imatrix.theirs.gguf")
+    cx = ["--chunks", "16"]
+    ppl_crosscheck.run([li, "-m", ref, "-f", cal, "-c", "128", *cx, "-t", str(a.threads),
+                        "--no-ppl", "-o", theirs])
+    ppl_crosscheck.run([os.path.join(a.bin, "qwen-verify"), "imatrix", ref, "--text-file", cal,
+                        "--ctx", "128", *cx, "-t", str(a.threads), "-q", "-o", ours])
+    entries, extra = ic.compare_entries(ours, theirs)
+    print("imatrix: qwen-verify imatrix vs llama-imatrix, per entry (relative difference of "
+          "the sums: largest, median over the columns):")
+    for n, mx, md, ce, _, _ in entries:
+        print(f"    {n:<28} max {mx:.2e}  median {md:.2e}  counts {'equal' if ce else 'DIFFER'}")
+    for t in filter(None, a.imatrix_types.split(",")):
+        measure(t, f"{t}, imatrix: qwen-verify", ["--imatrix", ours])
+        measure(t, f"{t}, imatrix: llama-imatrix", ["--imatrix", theirs])
+    per = ", ".join(f"{n.replace('.weight', '')} {mx:.1e}" for n, mx, _, _, _, _ in entries)
+    return (f"\nImportance matrices of the reference ({len(entries)} entries; calibration: the "
+            f"trained-on text, 16 chunks of 128 tokens): counts "
+            f"{'equal' if all(e[3] for e in entries) and not extra else 'DIFFER'}; relative "
+            f"difference of qwen-verify imatrix's sums from llama-imatrix's, largest per entry: "
+            f"{per} (median over all columns "
+            f"{float(np.median([e[2] for e in entries])):.1e}).\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(ROOT, "bin"))
     ap.add_argument("--ctx", type=int, default=256)
     ap.add_argument("--chunks", type=int, default=40, help="0: every chunk of the text")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--types", default=",".join(TYPES))
+    ap.add_argument("--types", default=",".join(TYPES), help="'' for none")
+    ap.add_argument("--imatrix-types", default=",".join(IMATRIX_TYPES), help="'' for none")
     ap.add_argument("--model", default=MODEL)
     ap.add_argument("--keep")
     ap.add_argument("--markdown", help="also write the table to this file")
@@ -175,13 +219,15 @@ def main():
     nb, ne = bpw(ref)
     rows = [("F32 (reference)", os.path.getsize(ref), 8 * nb / ne,
              (O["ppl"], O["ppl_err"]), None, None, L["PPL"], None, None)]
-    for t in a.types.split(","):
+    def measure(t, label, qargs):
+        """one candidate: qwen-quant REF --type t + qargs, its figures and
+        checks, a table row labelled label"""
         cand = os.path.join(work, f"cand-{t}.gguf")
         deq = os.path.join(work, f"cand-{t}-as-F32.gguf")
         for p in (cand, deq):
             if os.path.exists(p):
                 os.remove(p)
-        run([os.path.join(a.bin, "qwen-quant"), ref, "-o", cand, "--type", t])
+        run([os.path.join(a.bin, "qwen-quant"), ref, "-o", cand, "--type", t, *qargs])
         # the same weights dequantized into an F32 file: llama.cpp then
         # computes the candidate in F32, as qwenkit does
         run([os.path.join(a.bin, "qwen-quant"), cand, "-o", deq, "--type", "F32",
@@ -193,18 +239,18 @@ def main():
                          "--tokens-file", ids, "--max-kld", "100", ref, cand])
         B = verify_json([V, "compare", "--json", "-t", str(a.threads), "--base", lbase,
                          "--max-kld", "100", deq])
-        print(f"{t}: qwen-verify compare --base (llama's base file) vs llama-perplexity, "
+        print(f"{label}: qwen-verify compare --base (llama's base file) vs llama-perplexity, "
               "both on CAND dequantized to F32")
         check("PPL(Q)", B["ppl_candidate"], *LD["Mean PPL(Q)"])
         check("mean KLD", B["kld_mean"], *LD["Mean    KLD"])
         check("same top p (%)", B["top1_agreement"], *LD["Same top p"], digits=3)
-        print(f"{t}: the table's figures (qwen-verify compare REF CAND, fp32 reference) vs "
+        print(f"{label}: the table's figures (qwen-verify compare REF CAND, fp32 reference) vs "
               "llama-perplexity on CAND (quantized activations; KLD, top p informational)")
         check("PPL(Q)", C["ppl_candidate"], *L["Mean PPL(Q)"])
         check("mean KLD", C["kld_mean"], *L["Mean    KLD"], counts=False)
         check("same top p (%)", C["top1_agreement"], *L["Same top p"], counts=False, digits=3)
         nb, ne = bpw(cand)
-        rows.append((t, os.path.getsize(cand), 8 * nb / ne,
+        rows.append((label, os.path.getsize(cand), 8 * nb / ne,
                      (C["ppl_candidate"], C["ppl_candidate_err"]),
                      (C["kld_mean"], C["kld_mean_err"]),
                      (C["top1_agreement"], C["top1_agreement_err"]),
@@ -212,7 +258,13 @@ def main():
         for p in (cand, deq):
             if not a.keep:
                 os.remove(p)
-    table = markdown(rows, n_chunk, n_ctx)
+
+    for t in filter(None, a.types.split(",")):
+        measure(t, t, [])
+    im_note = ""
+    if a.imatrix_types:
+        im_note = imatrix_rows(a, work, ref, measure)
+    table = markdown(rows, n_chunk, n_ctx) + im_note
     print(table)
     if a.markdown:
         with open(a.markdown, "w", encoding="utf-8") as f:
