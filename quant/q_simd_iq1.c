@@ -35,6 +35,25 @@ QT_AVX2_INLINE __m256 beats(__m256 sumqx, __m256 sumq2, float best, __m256 out)
 	return _mm256_andnot_ps(out, ok);
 }
 
+/* the scalar loop over one vector's candidates, in order (second split
+ * point, then kind), from the values the lanes computed: qx[kind][lane],
+ * q2[kind][lane] */
+static void replay(const float (*qx)[8], const float (*q2)[8], int nkind, int i1, int i2_0,
+		   int blk, struct qt_iq1_best *b)
+{
+	for (int l = 0; l < 8 && i2_0 + l <= blk; l++) {
+		for (int k = 0; k < nkind; k++) {
+			if (q2[k][l] > 0 && qx[k][l] * qx[k][l] > b->best * q2[k][l]) {
+				b->scale = qx[k][l] / q2[k][l];
+				b->best = b->scale * qx[k][l];
+				b->i1 = i1;
+				b->i2 = i2_0 + l;
+				b->kind = k;
+			}
+		}
+	}
+}
+
 QT_AVX2 void qt_avx2_iq1s_search(const float *sumx, const float *sumw, int blk, const float x_p[3],
 				 const float x_m[3], struct qt_iq1_best *b)
 {
@@ -71,19 +90,8 @@ QT_AVX2 void qt_avx2_iq1s_search(const float *sumx, const float *sumw, int blk, 
 				_mm256_storeu_ps(q2[s], sq2);
 				any |= _mm256_movemask_ps(beats(sqx, sq2, b->best, out));
 			}
-			if (!any)
-				continue;
-			for (int k = 0; k < 8 && i2_0 + k <= blk; k++) {
-				for (int s = 0; s < 2; s++) {
-					if (q2[s][k] > 0 && qx[s][k] * qx[s][k] > b->best * q2[s][k]) {
-						b->scale = qx[s][k] / q2[s][k];
-						b->best = b->scale * qx[s][k];
-						b->i1 = i1;
-						b->i2 = i2_0 + k;
-						b->kind = s;
-					}
-				}
-			}
+			if (any)
+				replay((const float (*)[8])qx, (const float (*)[8])q2, 2, i1, i2_0, blk, b);
 		}
 	}
 }
@@ -128,19 +136,8 @@ QT_AVX2 void qt_avx2_iq1m_search(const float *const px[2], const float *const pw
 				_mm256_storeu_ps(q2[k], sq2[k]);
 				any |= _mm256_movemask_ps(beats(sqx[k], sq2[k], b->best, out));
 			}
-			if (!any)
-				continue;
-			for (int l = 0; l < 8 && i2_0 + l <= blk; l++) {
-				for (int k = 0; k < 4; k++) {
-					if (q2[k][l] > 0 && qx[k][l] * qx[k][l] > b->best * q2[k][l]) {
-						b->scale = qx[k][l] / q2[k][l];
-						b->best = b->scale * qx[k][l];
-						b->i1 = i1;
-						b->i2 = i2_0 + l;
-						b->kind = k;
-					}
-				}
-			}
+			if (any)
+				replay((const float (*)[8])qx, (const float (*)[8])q2, 4, i1, i2_0, blk, b);
 		}
 	}
 }
