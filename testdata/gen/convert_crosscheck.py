@@ -375,8 +375,10 @@ def fixture_texts(fxdir):
         meta = f.metadata()
         seqs = [(meta[f"text.{s}"], f.get_tensor(f"tokens.{s}").tolist())
                 for s in range(int(meta["n_seq"]))]
-    # sequence 0 is plain text, the others chat renderings with special tokens
-    return [(t, s > 0, ids) for s, (t, ids) in enumerate(seqs)]
+    # sequence 0 is plain text, the others chat renderings with special
+    # tokens; qwen3_realvocab holds its chat rendering alone
+    return [(t, s > 0 or t.startswith("<|im_start|>"), ids)
+            for s, (t, ids) in enumerate(seqs)]
 
 
 def crosscheck(fx, outtypes, work, conv, gpy):
