@@ -1,0 +1,163 @@
+/* test_mmproj.c - qwen-convert --mmproj against llama.cpp's mmproj files.
+ *
+ * Expected values: testdata/llamacpp/mmproj.tsv (testdata/gen/mmproj_truths.py:
+ * llama-cpp-python 0.3.36's convert_hf_to_gguf.py --mmproj on every VL
+ * fixture, --outtype f32, f16, bf16, q8_0): for every "file" row the mmproj
+ * bin/qwen-convert writes must be that file, byte for byte (size and
+ * SHA-256); on a difference the "convert" row's per-tensor types and the
+ * "kv" rows name what differs. A fixture llama.cpp refuses: qwen2_5_vl
+ * (its two vision blocks are too few for gguf-py's merger table) must still
+ * convert here, and its file must hold the tensors the table gives;
+ * qwen3_5_moe (no vision tower) must be refused with exit status 3 and a
+ * message naming the missing vision_config.
+ *
+ * Seen failing: with the patch-embedding F16 rule removed from
+ * formats/plan/plan.c (both halves F32 whatever the outtype), every f16
+ * file differs: "qwen3_5 f16: 84576 bytes, ..., llama.cpp 78432 bytes" and
+ * "v.patch_embd.weight is F32, llama.cpp F16".
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../formats/base/io.h"
+#include "../../formats/container/gguf.h"
+#include "../../quant/qtype.h"
+#include "sha256.h"
+#include "testdir.h"
+
+#define TRUTHS "testdata/llamacpp/mmproj.tsv"
+#define MODELS "testdata/models"
+
+static void field(const char *line, int k, char *out, size_t n)
+{
+	const char *p = line, *e;
+
+	for (int i = 0; i < k && p; i++)
+		p = strchr(p, '\t') ? strchr(p, '\t') + 1 : NULL;
+	if (!p) {
+		out[0] = '\0';
+		return;
+	}
+	e = p + strcspn(p, "\t\n");
+	snprintf(out, n, "%.*s", (int)(e - p), p);
+}
+
+static int run_convert(const char *args, const char *err_path)
+{
+	const char *bindir = getenv("BINDIR");
+	char exe[256], cmd[2048];
+
+	snprintf(exe, sizeof(exe), "%s/qwen-convert", bindir ? bindir : "bin");
+	if (access(exe, X_OK) != 0)
+		fail_msg("%s is not built", exe);
+	snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>%s", exe, args, err_path);
+	return system(cmd);
+}
+
+/* the per-tensor types of a file against a "convert" row, to say what differs */
+static void explain(const char *fx, const char *ot, const char *path, const char *text)
+{
+	char want[128], types[8192], name[160];
+	struct gf_file *g = NULL;
+	const char *tp;
+	qk_err e;
+
+	snprintf(want, sizeof(want), "convert\t%s\t%s\t", fx, ot);
+	tp = strstr(text, want);
+	if (!tp || gf_open(&g, path, &e) != QK_OK)
+		return;
+	field(tp, 4, types, sizeof(types));
+	tp = strtok(types, " ");
+	print_message("%s %s: %lld tensors\n", fx, ot, (long long)gf_n_tensors(g));
+	for (int64_t i = 0; i < gf_n_tensors(g) && tp; i++, tp = strtok(NULL, " ")) {
+		const struct qt_type *q = qt_type_get(gf_tensor_type(g, i));
+
+		snprintf(name, sizeof(name), "%s", gf_tensor_name(g, i));
+		if (!q || strcmp(q->name, tp) != 0)
+			print_message("  %s is %s, llama.cpp %s\n", name, q ? q->name : "?", tp);
+	}
+	gf_close(g);
+}
+
+static void test_mmproj_files(void **state)
+{
+	char *text = NULL, dir[64], out[128], err[128], args[1024];
+	size_t len = 0, same = 0, bad = 0, refused = 0;
+	qk_err e;
+
+	(void)state;
+	if (qk_read_file(TRUTHS, 8u << 20, &text, &len, &e) != QK_OK)
+		fail_msg("%s: %s", TRUTHS, e.msg);
+	assert_int_equal(td_make(dir, sizeof(dir), "mmproj"), 0);
+	snprintf(out, sizeof(out), "%s/out.gguf", dir);
+	snprintf(err, sizeof(err), "%s/err.txt", dir);
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		char kind[16], fx[64], ot[16], size[32], digest[80], hex[65], how[256];
+		size_t got;
+		int rc;
+
+		field(line, 0, kind, sizeof(kind));
+		field(line, 1, fx, sizeof(fx));
+		if (!strcmp(kind, "model")) {
+			field(line, 4, how, sizeof(how));
+			if (!strcmp(how, "llama.cpp"))
+				continue;
+			refused++;
+			snprintf(args, sizeof(args), "-q %s/%s --mmproj %s --mmproj-only", MODELS, fx,
+				 out);
+			rc = run_convert(args, err);
+			if (!strcmp(fx, "qwen3_5_moe")) {
+				/* exit status 3: invalid or unsupported input */
+				assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 3);
+				assert_non_null(strstr(td_slurp(err), "no vision_config"));
+			} else if (rc != 0) {
+				fail_msg("%s (llama.cpp: %s): qwen-convert failed: %s", fx, how,
+					 td_slurp(err));
+			}
+			continue;
+		}
+		if (strcmp(kind, "file") != 0)
+			continue;
+		field(line, 2, ot, sizeof(ot));
+		field(line, 3, size, sizeof(size));
+		field(line, 4, digest, sizeof(digest));
+		snprintf(args, sizeof(args), "-q --outtype %s %s/%s --mmproj %s --mmproj-only", ot,
+			 MODELS, fx, out);
+		if (run_convert(args, err) != 0)
+			fail_msg("%s %s: qwen-convert failed: %s", fx, ot, td_slurp(err));
+		assert_int_equal(sha256_file(out, hex, &got), 0);
+		if (strcmp(hex, digest) == 0 && got == strtoull(size, NULL, 10)) {
+			same++;
+			continue;
+		}
+		bad++;
+		print_message("%s %s: %zu bytes, sha256 %.16s..., llama.cpp %s bytes, %.16s...\n", fx,
+			      ot, got, hex, size, digest);
+		explain(fx, ot, out, text);
+	}
+	td_remove(dir);
+	free(text);
+	print_message("mmproj files: %zu identical to llama.cpp's, %zu differ; %zu fixtures "
+		      "refused by llama.cpp\n", same, bad, refused);
+	assert_int_equal(bad, 0);
+	assert_true(same >= 12);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mmproj_files),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
