@@ -59,4 +59,30 @@ ok_if "--dry-run --json: the mmproj under \"mmproj\"" grep -q '"architecture":.*
 x 0 "" $M/qwen3_vl --dry-run --json --mmproj "$tmp/d.gguf" --mmproj-only
 ok_if "--mmproj-only --json: the mmproj's object alone" \
 	grep -q '"clip.projector_type":.*"qwen3vl_merger"' "$tmp/out"
+
+# qwen-inspect counts an mmproj's vision and projector parameters as
+# transformers counted them for the fixture (expected.safetensors metadata
+# n_params_vision / n_params_projector, testdata/gen/vl_fx.py), and the
+# checkpoint's own --json says the same
+meta() { head -c 8192 "$M/$1/expected.safetensors" | grep -ao "\"$2\":\"[0-9]*\"" | sed 's/.*:"\([0-9]*\)"/\1/'; }
+jnum() { grep -o "\"$1\":[^0-9]*[0-9]*" "$2" | grep -o '[0-9]*$'; }
+for fx in qwen2_5_vl qwen3_vl qwen3_vl_moe qwen3_5; do
+	"$C" -q $M/$fx --mmproj "$tmp/$fx.gguf" --mmproj-only --outtype f16 2>/dev/null
+	"$I" --json "$tmp/$fx.gguf" >"$tmp/j" 2>&1
+	"$I" --json $M/$fx >"$tmp/jh" 2>&1
+	for k in n_params_vision n_params_projector; do
+		want=$(meta $fx $k)
+		got=$(jnum $k "$tmp/j")
+		goth=$(jnum $k "$tmp/jh")
+		if [ -z "$want" ]; then
+			echo "skip - $fx: $k: the fixture's metadata does not record it"
+		elif [ "$got" = "$want" ] && [ "$goth" = "$want" ]; then
+			ok "$fx: qwen-inspect $k $got (mmproj and checkpoint) is transformers'"
+		else
+			notok "$fx: qwen-inspect $k: mmproj '$got', checkpoint '$goth', transformers '$want'"
+		fi
+	done
+done
+"$I" "$tmp/qwen3_vl.gguf" >"$tmp/t" 2>&1
+ok_if "qwen-inspect names an mmproj's projector" grep -q "^mmproj: *qwen3vl_merger" "$tmp/t"
 exit 0
