@@ -14,7 +14,17 @@ file in file order, every tensor (name, ggml ne) in file order, per outtype
 general.file_type and every tensor's type, and the size and SHA-256 of the
 whole file. tests/unit/test_mmproj_truths.c holds the vision table
 (formats/model/vision_tables.c) and qwen-convert --mmproj to these rows.
-Nothing here comes from qwenkit.
+Nothing here comes from qwenkit, except the llama-quantize input of a fixture
+llama.cpp's converter refuses (below).
+
+Then llama-quantize's half ("quant" lines: fixture, input outtype, mix, size
+and SHA-256 of the output): llama_model_quantize of llama-cpp-python 0.3.36
+built from source (.venv-ggml, one thread, default parameters; it takes
+mmproj files: llama.cpp's LLM_ARCH_CLIP exists for it) on the f32 and bf16
+mmproj of each fixture, for every mix qwen-quant has (llamacpp_truths.MIXES).
+The input is llama.cpp's converter output; for qwen2_5_vl, which that
+converter refuses, qwen-convert's (--qwen-convert), whose bytes the other
+fixtures show to be the converter's.
 
 --preprocessor writes each VL fixture's preprocessor_config.json first
 (llama.cpp's mmproj converter reads image_mean and image_std from it):
@@ -26,6 +36,7 @@ temporal_patch_size.
 
 usage: .venv/bin/python testdata/gen/mmproj_truths.py
            --llama-cpp llama_cpp_python-0.3.36/vendor/llama.cpp [--preprocessor]
+           [--ggml-python .venv-ggml/bin/python] [--qwen-convert bin/qwen-convert]
            [--out testdata/llamacpp/mmproj.tsv] [FIXTURE...]
 Deterministic: a second run writes an identical file.
 """
@@ -46,6 +57,56 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODELS = os.path.join(ROOT, "testdata", "models")
 OUTTYPES = ["f32", "f16", "bf16", "q8_0"]
 VL_TYPES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "qwen3_5", "qwen3_5_moe")
+
+
+QUANT_INPUTS = ["f32", "bf16"]
+
+# llama_model_quantize on one input for every mix: size and sha256 of each output
+RUN_QUANT = r'''
+import ctypes, hashlib, json, os, sys
+import llama_cpp
+src, out, mixes = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+cb = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)(lambda l, t, u: None)
+llama_cpp.llama_log_set(cb, None)
+llama_cpp.llama_backend_init()
+res = {}
+for name, ftype in mixes:
+    p = llama_cpp.llama_model_quantize_default_params()
+    p.nthread = 1
+    p.ftype = ftype
+    dst = "%s.%s.gguf" % (out, name)
+    rc = llama_cpp.llama_model_quantize(src.encode(), dst.encode(), ctypes.byref(p))
+    if rc != 0:
+        res[name] = None
+        continue
+    with open(dst, "rb") as f:
+        res[name] = [os.path.getsize(dst), hashlib.sha256(f.read()).hexdigest()]
+    os.remove(dst)
+print(json.dumps(res))
+'''
+
+
+def quant_lines(ggml_py, fx, inputs, tmp):
+    """'quant' lines: llama_model_quantize on each input file, every mix, one
+    process per mix (llama.cpp aborts on some: recorded as "aborted")."""
+    out = []
+    for ot, path in inputs:
+        for name, ftype in llamacpp_truths.MIXES:
+            r = subprocess.run([ggml_py, "-c", RUN_QUANT, path, os.path.join(tmp, "q"),
+                                json.dumps([[name, ftype]])], capture_output=True, text=True)
+            res = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else None
+            if r.returncode:
+                why = [x for x in r.stderr.splitlines() if "GGML_ASSERT" in x or "error" in x]
+                why = (why or ["exit %d" % r.returncode])[0].strip()
+                why = why[why.find("GGML_ASSERT"):] if "GGML_ASSERT" in why else why
+                why = why[why.find("src/"):] if "/vendor/llama.cpp/src/" in why else why
+                out.append("quant\t%s\t%s\t%s\taborted: %s" % (fx, ot, name, why[:200]))
+            elif res[name] is None:
+                out.append("quant\t%s\t%s\t%s\trefused" % (fx, ot, name))
+            else:
+                out.append("quant\t%s\t%s\t%s\t%d\t%s" % (fx, ot, name, res[name][0],
+                                                            res[name][1]))
+    return out
 
 
 def vl_fixtures():
@@ -96,6 +157,8 @@ def main():
     ap.add_argument("--llama-cpp", required=True, help="vendor/llama.cpp of the sdist")
     ap.add_argument("--out", default=os.path.join(ROOT, "testdata", "llamacpp", "mmproj.tsv"))
     ap.add_argument("--preprocessor", action="store_true")
+    ap.add_argument("--ggml-python", default=os.path.join(ROOT, ".venv-ggml", "bin", "python"))
+    ap.add_argument("--qwen-convert", default=os.path.join(ROOT, "bin", "qwen-convert"))
     ap.add_argument("fixtures", nargs="*")
     a = ap.parse_args()
     sys.path.insert(0, os.path.join(a.llama_cpp, "gguf-py"))
@@ -115,6 +178,14 @@ def main():
             if why:
                 print(f"  refused: {why}")
                 lines.append("model\t%s\t%s\t-\trefused: %s" % (fx, fx, why.replace("\t", " ")))
+                inputs = []
+                for ot in QUANT_INPUTS:  # llama-quantize reads qwen-convert's file
+                    path = os.path.join(tmp, f"ours.{ot}.gguf")
+                    r = subprocess.run([a.qwen_convert, "-q", "--outtype", ot, fxdir, "--mmproj",
+                                        path, "--mmproj-only"], capture_output=True, text=True)
+                    if r.returncode == 0:
+                        inputs.append((ot, path))
+                lines += quant_lines(a.ggml_python, fx, inputs, tmp)
                 continue
             for ot in OUTTYPES:
                 path = os.path.join(tmp, f"{ot}.gguf")
@@ -138,6 +209,8 @@ def main():
                 lines.append("convert\t%s\t%s\t%s\t%s" % (fx, ot, rows[ot][0], " ".join(rows[ot][1])))
             for ot in OUTTYPES:
                 lines.append("file\t%s\t%s\t%d\t%s" % ((fx, ot) + files[ot]))
+            lines += quant_lines(a.ggml_python, fx, [(ot, os.path.join(tmp, f"{ot}.gguf"))
+                                                     for ot in QUANT_INPUTS], tmp)
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"wrote {a.out}")

@@ -11,10 +11,16 @@
  * qwen3_5_moe (no vision tower) must be refused with exit status 3 and a
  * message naming the missing vision_config.
  *
+ * test_mmproj_quant: qwen-quant on those mmproj files against
+ * llama_model_quantize (the "quant" rows; the oracle is llama-quantize
+ * itself, which takes mmproj files: llama.cpp's LLM_ARCH_CLIP).
+ *
  * Seen failing: with the patch-embedding F16 rule removed from
  * formats/plan/plan.c (both halves F32 whatever the outtype), every f16
  * file differs: "qwen3_5 f16: 84576 bytes, ..., llama.cpp 78432 bytes" and
- * "v.patch_embd.weight is F32, llama.cpp F16".
+ * "v.patch_embd.weight is F32, llama.cpp F16". With ".patch_embd" dropped
+ * from quant/mix.c's kept names, test_mmproj_quant fails: "qwen2_5_vl/f32
+ * Q8_0: 25344 bytes, ..., llama-quantize 26880 bytes".
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,10 +159,92 @@ static void test_mmproj_files(void **state)
 	assert_true(same >= 12);
 }
 
+static int run_tool(const char *tool, const char *args, const char *err_path)
+{
+	const char *bindir = getenv("BINDIR");
+	char exe[256], cmd[2048];
+
+	snprintf(exe, sizeof(exe), "%s/%s", bindir ? bindir : "bin", tool);
+	if (access(exe, X_OK) != 0)
+		fail_msg("%s is not built", exe);
+	snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>%s", exe, args, err_path);
+	return system(cmd);
+}
+
+/* qwen-quant on an mmproj: every "quant" row (llama_model_quantize of the
+ * same version on the f32 or bf16 mmproj, one mix) must be the file
+ * qwen-quant writes from qwen-convert's mmproj of that outtype, byte for
+ * byte; where llama-quantize aborts (Q2_K: src/llama-hparams.cpp:55)
+ * qwen-quant must refuse with exit status 3 and say why. */
+static void test_mmproj_quant(void **state)
+{
+	char *text = NULL, dir[64], in[128], out[128], err[128], args[1024], made[96] = "";
+	size_t len = 0, same = 0, bad = 0, refused = 0;
+	qk_err e;
+
+	(void)state;
+	if (qk_read_file(TRUTHS, 8u << 20, &text, &len, &e) != QK_OK)
+		fail_msg("%s: %s", TRUTHS, e.msg);
+	assert_int_equal(td_make(dir, sizeof(dir), "mmprojq"), 0);
+	snprintf(in, sizeof(in), "%s/in.gguf", dir);
+	snprintf(out, sizeof(out), "%s/out.gguf", dir);
+	snprintf(err, sizeof(err), "%s/err.txt", dir);
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		char kind[16], fx[64], ot[16], mix[16], size[160], digest[80], hex[65], key[96];
+		size_t got;
+		int rc;
+
+		field(line, 0, kind, sizeof(kind));
+		if (strcmp(kind, "quant") != 0)
+			continue;
+		field(line, 1, fx, sizeof(fx));
+		field(line, 2, ot, sizeof(ot));
+		field(line, 3, mix, sizeof(mix));
+		field(line, 4, size, sizeof(size));
+		field(line, 5, digest, sizeof(digest));
+		snprintf(key, sizeof(key), "%s/%s", fx, ot);
+		if (strcmp(key, made) != 0) {
+			snprintf(args, sizeof(args), "-q --outtype %s %s/%s --mmproj %s --mmproj-only",
+				 ot, MODELS, fx, in);
+			if (run_tool("qwen-convert", args, err) != 0)
+				fail_msg("%s: qwen-convert failed: %s", key, td_slurp(err));
+			snprintf(made, sizeof(made), "%s", key);
+		}
+		snprintf(args, sizeof(args), "-q %s -o %s --type %s", in, out, mix);
+		rc = run_tool("qwen-quant", args, err);
+		if (strncmp(size, "aborted", 7) == 0) {
+			refused++;
+			if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 3 ||
+			    !strstr(td_slurp(err), "llama-quantize aborts"))
+				fail_msg("%s %s (llama-quantize %s): qwen-quant exit %d: %s", key, mix, size,
+					 rc, td_slurp(err));
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("%s %s: qwen-quant failed: %s", key, mix, td_slurp(err));
+		assert_int_equal(sha256_file(out, hex, &got), 0);
+		if (strcmp(hex, digest) == 0 && got == strtoull(size, NULL, 10)) {
+			same++;
+			continue;
+		}
+		bad++;
+		print_message("%s %s: %zu bytes, sha256 %.16s..., llama-quantize %s bytes, %.16s...\n",
+			      key, mix, got, hex, size, digest);
+	}
+	td_remove(dir);
+	free(text);
+	print_message("mmproj quantizations: %zu identical to llama-quantize's, %zu differ, %zu "
+		      "refused as llama-quantize aborts\n", same, bad, refused);
+	assert_int_equal(bad, 0);
+	assert_true(same >= 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mmproj_files),
+		cmocka_unit_test(test_mmproj_quant),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
