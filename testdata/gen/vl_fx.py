@@ -1,9 +1,9 @@
-"""Qwen vision-language fixtures (Qwen2.5-VL, Qwen3-VL, Qwen3-VL-MoE): what
+"""Qwen vision-language fixtures (Qwen2-VL, Qwen2.5-VL, Qwen3-VL, Qwen3-VL-MoE): what
 make_fixtures.py does for the text models, for the ...ForConditionalGeneration
 classes of transformers 5.23.
 
 Each fixture is a tiny random checkpoint in the layout its family was
-released in: Qwen2.5-VL as saved before transformers 4.52 (`model.*` text,
+released in: Qwen2-VL and Qwen2.5-VL as saved before transformers 4.52 (`model.*` text,
 `visual.*` vision tower, flat config with `rope_scaling` {type mrope}),
 Qwen3-VL and Qwen3-VL-MoE nested (`model.language_model.*`,
 `model.visual.*`, `text_config`), Qwen3-VL-MoE's fused experts transposed
@@ -31,6 +31,16 @@ MROPE_GRID = [1, 4, 8]       # image_grid_thw before the 2x2 merge
 
 
 def vision_cfg(kind, h):
+    if kind == "qwen2_vl":
+        # Qwen2VLVisionConfig: embed_dim is the tower's width, hidden_size the
+        # merger's output (the text width), MLP embed_dim * mlp_ratio with
+        # QuickGELU, LayerNorms with bias; three blocks, as llama.cpp's
+        # converter needs for the merger's mlp.2 to have a name
+        return dict(sorted({"depth": 3, "embed_dim": 16, "hidden_act": "quick_gelu",
+                            "hidden_size": h, "in_channels": 3, "initializer_range": 0.02,
+                            "mlp_ratio": 2, "model_type": "qwen2_vl", "num_heads": 2,
+                            "patch_size": 4, "spatial_merge_size": 2,
+                            "temporal_patch_size": 2}.items()))
     v = {"depth": 2, "hidden_act": "silu" if kind == "qwen2_5_vl" else "gelu_pytorch_tanh",
          "hidden_size": 16, "in_channels": 3, "initializer_range": 0.02,
          "intermediate_size": 32, "num_heads": 2, "out_hidden_size": h,
@@ -44,14 +54,15 @@ def vision_cfg(kind, h):
     return dict(sorted(v.items()))
 
 
-def qwen2_5_vl_cfg(h, n_layer, n_head, n_kv, inter, vocab, eot, sections):
-    """Flat config as the released Qwen2.5-VL checkpoints write it."""
-    c = {"architectures": ["Qwen2_5_VLForConditionalGeneration"],
+def qwen2_5_vl_cfg(h, n_layer, n_head, n_kv, inter, vocab, eot, sections, kind="qwen2_5_vl"):
+    """Flat config as the released Qwen2.5-VL (and Qwen2-VL) checkpoints write it."""
+    c = {"architectures": ["Qwen2_5_VLForConditionalGeneration" if kind == "qwen2_5_vl" else
+                           "Qwen2VLForConditionalGeneration"],
          "attention_dropout": 0.0, "bos_token_id": eot, "eos_token_id": eot,
          "hidden_act": "silu", "hidden_size": h, "image_token_id": vocab - 3,
          "initializer_range": 0.02, "intermediate_size": inter,
          "max_position_embeddings": 128000, "max_window_layers": n_layer,
-         "model_type": "qwen2_5_vl", "num_attention_heads": n_head,
+         "model_type": kind, "num_attention_heads": n_head,
          "num_hidden_layers": n_layer, "num_key_value_heads": n_kv,
          "rms_norm_eps": 1e-6,
          "rope_scaling": {"mrope_section": sections, "rope_type": "default",
@@ -62,7 +73,7 @@ def qwen2_5_vl_cfg(h, n_layer, n_head, n_kv, inter, vocab, eot, sections):
          "video_token_id": vocab - 2, "vision_end_token_id": vocab - 4,
          "vision_start_token_id": vocab - 5, "vision_token_id": vocab - 1,
          "vocab_size": vocab}
-    c["vision_config"] = vision_cfg("qwen2_5_vl", h)
+    c["vision_config"] = vision_cfg(kind, h)
     return dict(sorted(c.items()))
 
 
