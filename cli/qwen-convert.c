@@ -43,7 +43,8 @@ static const struct cli_opt options[] = {
 	{ O_FP8_AS_Q8, 0, "fp8-as-q8", CLI_ARG_NONE, NULL,
 	  "write matrices stored as FP8 as Q8_0 (llama.cpp's --fp8-as-q8; gguf only)" },
 	{ O_MMPROJ, 0, "mmproj", CLI_ARG_REQUIRED, "FILE",
-	  "VL checkpoints: also write the vision tower to FILE as llama.cpp's mmproj GGUF" },
+	  "VL checkpoints: also write the vision tower to FILE as llama.cpp's mmproj GGUF "
+	  "(a GGUF input: read it from FILE into the safetensors export)" },
 	{ O_MMPROJ_ONLY, 0, "mmproj-only", CLI_ARG_NONE, NULL,
 	  "with --mmproj: write the mmproj only, not the text GGUF" },
 	{ O_SHARD_SIZE, 0, "shard-size", CLI_ARG_REQUIRED, "SIZE",
@@ -165,7 +166,6 @@ static const struct {
 	{ O_NAME, "--name", CONVERT_TO_GGUF },
 	{ O_KEEP_MTP, "--keep-mtp", CONVERT_TO_GGUF },
 	{ O_FP8_AS_Q8, "--fp8-as-q8", CONVERT_TO_GGUF },
-	{ O_MMPROJ, "--mmproj", CONVERT_TO_GGUF },
 	{ O_MMPROJ_ONLY, "--mmproj-only", CONVERT_TO_GGUF },
 	{ O_SPLIT_SIZE, "--split-max-size", CONVERT_TO_GGUF },
 	{ O_SPLIT_TENSORS, "--split-max-tensors", CONVERT_TO_GGUF },

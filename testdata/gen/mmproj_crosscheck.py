@@ -14,6 +14,11 @@ qwen-convert must then still write it (qwen2_5_vl) or refuse it too, with
 exit status 3 (qwen3_5_moe). make check holds the same digests without
 Python (testdata/llamacpp/mmproj.tsv, tests/unit/test_mmproj.c).
 
+Then GGUF -> HF: each fixture's text GGUF and mmproj exported by
+qwen-convert --to safetensors --mmproj must load in transformers
+(AutoModelForImageTextToText) with every vision parameter equal to the
+original checkpoint's ("loads"), or it is a failure.
+
 Needs the fixture venv .venv (torch, transformers) and the pinned sdist's
 vendor/llama.cpp ($LLAMA_CPP_DIR, else fetched into build/llama-sdist/).
 Exit status 0 when every file is identical (or, with a message, when the
@@ -37,6 +42,25 @@ from split_truths import sha as sha256  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODELS = os.path.join(ROOT, "testdata", "models")
+
+
+def load_same(orig, export):
+    """None when transformers loads the export and its vision parameters equal
+    the original's, else what differs."""
+    import torch
+    from transformers import AutoModelForImageTextToText
+    a = AutoModelForImageTextToText.from_pretrained(orig, dtype=torch.float32)
+    b = AutoModelForImageTextToText.from_pretrained(export, dtype=torch.float32)
+    sa = {k: v for k, v in a.state_dict().items() if k.startswith("model.visual.")}
+    sb = {k: v for k, v in b.state_dict().items() if k.startswith("model.visual.")}
+    if sorted(sa) != sorted(sb):
+        return "vision parameter names differ: %s" % sorted(set(sa) ^ set(sb))[:4]
+    for k in sa:
+        if sa[k].shape != sb[k].shape or not torch.equal(sa[k], sb[k]):
+            return f"{k} differs"
+    if a.config.vision_config.depth != b.config.vision_config.depth:
+        return "vision depth differs"
+    return None
 
 
 def main():
@@ -77,6 +101,26 @@ def main():
             counts[kind] += 1
             print(f"{kind:8} {fx} {ot}: sha256 {so[:16]} / {st[:16]}, "
                   f"{os.path.getsize(ours)} / {os.path.getsize(theirs)} bytes", flush=True)
+    counts["loads"] = 0
+    for fx in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"):
+        if a.fixtures and fx not in a.fixtures:
+            continue
+        d = os.path.join(MODELS, fx)
+        t, m, hf = (os.path.join(work, f"{fx}.rt.gguf"), os.path.join(work, f"{fx}.rt.mm.gguf"),
+                    os.path.join(work, "hf", fx))
+        os.makedirs(os.path.dirname(hf), exist_ok=True)
+        qc = os.path.join(a.bin, "qwen-convert")
+        r = subprocess.run([qc, "-q", d, "-o", t, "--mmproj", m], capture_output=True, text=True)
+        if not r.returncode:
+            r = subprocess.run([qc, "-q", t, "--mmproj", m, "--to", "safetensors", "-o", hf],
+                               capture_output=True, text=True)
+        why = r.stderr.strip() if r.returncode else load_same(d, hf)
+        if why:
+            counts["DIFF"] += 1
+            print(f"DIFF     {fx} GGUF -> HF: {why}")
+        else:
+            counts["loads"] += 1
+            print(f"loads    {fx} GGUF -> HF: transformers loads the export, vision weights equal")
     print("mmproj_crosscheck: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     if not a.keep:
         shutil.rmtree(work, ignore_errors=True)

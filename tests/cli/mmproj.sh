@@ -20,8 +20,8 @@ x 2 "option '-o' names the text GGUF, which --mmproj-only does not write" \
 	$M/qwen3_vl --mmproj "$tmp/m.gguf" --mmproj-only -o "$tmp/t.gguf"
 x 2 "the split options apply to the text GGUF" $M/qwen3_vl --mmproj "$tmp/m.gguf" \
 	--mmproj-only --split-max-tensors 4
-x 2 "option '--mmproj' applies to --to gguf only" $M/qwen3_vl --to safetensors \
-	--mmproj "$tmp/m.gguf" -o "$tmp/hf"
+x 2 "with --to safetensors it reads an mmproj GGUF into the export of a GGUF text model" \
+	$M/qwen3_vl --to safetensors --mmproj "$tmp/m.gguf" -o "$tmp/hf"
 x 2 "option '--mmproj' needs a file name" $M/qwen3_vl --mmproj ""
 x 2 "--mmproj $tmp is a directory" $M/qwen3_vl --mmproj "$tmp" --mmproj-only
 x 2 "names the text GGUF's file too" $M/qwen3_vl --mmproj "$tmp/same.gguf" -o "$tmp/same.gguf"
@@ -59,6 +59,15 @@ ok_if "--dry-run --json: the mmproj under \"mmproj\"" grep -q '"architecture":.*
 x 0 "" $M/qwen3_vl --dry-run --json --mmproj "$tmp/d.gguf" --mmproj-only
 ok_if "--mmproj-only --json: the mmproj's object alone" \
 	grep -q '"clip.projector_type":.*"qwen3vl_merger"' "$tmp/out"
+
+# GGUF -> HF: a vision tower of another family or width is refused (exit 3)
+x 0 "" $M/qwen2_vl -q -o "$tmp/q2.gguf" --mmproj "$tmp/q2.mm.gguf"
+x 3 "a qwen2vl_merger vision tower does not belong to a qwen3vl text model" \
+	"$tmp/a.gguf" --mmproj "$tmp/q2.mm.gguf" --to safetensors -o "$tmp/hfx"
+nothing_left "$tmp/hfx" "mismatched --mmproj"
+x 0 "" $M/qwen3_5 -q --mmproj "$tmp/q35.mm.gguf" --mmproj-only
+x 3 "the projector writes 64-wide embeddings (clip.vision.projection_dim 64), the text model" \
+	"$tmp/a.gguf" --mmproj "$tmp/q35.mm.gguf" --to safetensors -o "$tmp/hfy"
 
 # qwen-inspect counts an mmproj's vision and projector parameters as
 # transformers counted them for the fixture (expected.safetensors metadata

@@ -32,9 +32,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../formats/base/io.h"
+#include "../../formats/container/catalog.h"
+#include "../../formats/base/dtype.h"
 #include "../../formats/container/gguf.h"
 #include "../../quant/qtype.h"
 #include "sha256.h"
@@ -240,11 +243,100 @@ static void test_mmproj_quant(void **state)
 	assert_true(same >= 100);
 }
 
+/* GGUF -> HF with the vision tower: text GGUF + mmproj (both from
+ * qwen-convert) exported by qwen-convert --to safetensors --mmproj; every
+ * vision tensor of the original checkpoint must come back under
+ * model.visual.* with its dtype, shape and bytes, and the export converted
+ * again must give the same mmproj, byte for byte */
+static size_t hf_roundtrip(const char *fx, const char *dir)
+{
+	char args[1024], a[256], b[256], hf[256], err[256], path[256], h1[65], h2[65];
+	struct qk_catalog orig, back;
+	size_t n = 0, s1, s2;
+	qk_err e;
+
+	snprintf(a, sizeof(a), "%s/%s.gguf", dir, fx);
+	snprintf(b, sizeof(b), "%s/%s.mmproj.gguf", dir, fx);
+	snprintf(hf, sizeof(hf), "%s/hf/%s", dir, fx);
+	snprintf(err, sizeof(err), "%s/err.txt", dir);
+	snprintf(args, sizeof(args), "-q %s/%s -o %s --mmproj %s", MODELS, fx, a, b);
+	if (run_tool("qwen-convert", args, err) != 0)
+		fail_msg("%s: %s", fx, td_slurp(err));
+	snprintf(args, sizeof(args), "-q %s --mmproj %s --to safetensors -o %s", a, b, hf);
+	if (run_tool("qwen-convert", args, err) != 0)
+		fail_msg("%s: export: %s", fx, td_slurp(err));
+	qk_catalog_init(&orig);
+	qk_catalog_init(&back);
+	snprintf(path, sizeof(path), "%s/%s", MODELS, fx);
+	assert_int_equal(qk_catalog_open(&orig, path, &e), QK_OK);
+	if (qk_catalog_open(&back, hf, &e) != QK_OK)
+		fail_msg("%s: the export does not open: %s", fx, e.msg);
+	for (size_t i = 0; i < orig.n_tensors; i++) {
+		const struct qk_tensor *t = &orig.tensors[i], *u;
+		const char *rest = !strncmp(t->name, "model.visual.", 13) ? t->name + 13 :
+				   !strncmp(t->name, "visual.", 7) ? t->name + 7 : NULL;
+		char name[256];
+
+		if (!rest)
+			continue;
+		snprintf(name, sizeof(name), "model.visual.%s", rest);
+		if (!(u = qk_catalog_find(&back, name)))
+			fail_msg("%s: %s is not in the export", fx, name);
+		if (u->dtype != t->dtype || u->n_dims != t->n_dims ||
+		    memcmp(u->shape, t->shape, sizeof(t->shape[0]) * (size_t)t->n_dims) ||
+		    u->nbytes != t->nbytes || memcmp(u->data, t->data, (size_t)t->nbytes))
+			fail_msg("%s: %s comes back as %s %s, not as the original", fx, name,
+				 qk_dtype_name(u->dtype), u->nbytes != t->nbytes ? "of another size" :
+				 "with other bytes");
+		n++;
+	}
+	qk_catalog_free(&orig);
+	qk_catalog_free(&back);
+	snprintf(path, sizeof(path), "%s/%s.again.gguf", dir, fx);
+	snprintf(args, sizeof(args), "-q %s --mmproj %s --mmproj-only", hf, path);
+	if (run_tool("qwen-convert", args, err) != 0)
+		fail_msg("%s: the export does not convert: %s", fx, td_slurp(err));
+	assert_int_equal(sha256_file(b, h1, &s1), 0);
+	assert_int_equal(sha256_file(path, h2, &s2), 0);
+	if (strcmp(h1, h2) != 0 || s1 != s2)
+		fail_msg("%s: mmproj -> HF -> mmproj is not the same file", fx);
+	return n;
+}
+
+static void test_mmproj_hf_roundtrip(void **state)
+{
+	static const char *const fixtures[] = { "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe" };
+	char dir[64], args[1024], err[128];
+	size_t n = 0;
+	int rc;
+
+	(void)state;
+	assert_int_equal(td_make(dir, sizeof(dir), "mmprojhf"), 0);
+	snprintf(args, sizeof(args), "%s/hf", dir);
+	assert_int_equal(mkdir(args, 0755), 0);
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+		n += hf_roundtrip(fixtures[i], dir);
+	/* a Qwen3.5 GGUF exports as Qwen3_5ForCausalLM: no vision tower to add */
+	snprintf(err, sizeof(err), "%s/err.txt", dir);
+	snprintf(args, sizeof(args), "-q %s/qwen3_5 -o %s/q35.gguf --mmproj %s/q35.mm.gguf", MODELS,
+		 dir, dir);
+	assert_int_equal(run_tool("qwen-convert", args, err), 0);
+	snprintf(args, sizeof(args), "-q %s/q35.gguf --mmproj %s/q35.mm.gguf --to safetensors -o "
+		 "%s/q35", dir, dir, dir);
+	rc = run_tool("qwen-convert", args, err);
+	assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 3);
+	assert_non_null(strstr(td_slurp(err), "exports as the text-only"));
+	td_remove(dir);
+	print_message("GGUF -> HF: %zu vision tensors of 4 fixtures came back bit for bit\n", n);
+	assert_true(n > 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mmproj_files),
 		cmocka_unit_test(test_mmproj_quant),
+		cmocka_unit_test(test_mmproj_hf_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
