@@ -190,6 +190,7 @@ void wp_meta_free(struct wp_meta *md)
 		free(kv->str);
 		free(kv->bools);
 		free(kv->ints);
+		free(kv->floats);
 		for (uint64_t j = 0; kv->strs && j < kv->n; j++)
 			free(kv->strs[j]);
 		free(kv->strs);
