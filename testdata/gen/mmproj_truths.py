@@ -61,40 +61,23 @@ VL_TYPES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "qwen3_5", "qw
 
 QUANT_INPUTS = ["f32", "bf16"]
 
-# llama_model_quantize on one input for every mix: size and sha256 of each output
-RUN_QUANT = r'''
-import ctypes, hashlib, json, os, sys
-import llama_cpp
-src, out, mixes = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-cb = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)(lambda l, t, u: None)
-llama_cpp.llama_log_set(cb, None)
-llama_cpp.llama_backend_init()
-res = {}
-for name, ftype in mixes:
-    p = llama_cpp.llama_model_quantize_default_params()
-    p.nthread = 1
-    p.ftype = ftype
-    dst = "%s.%s.gguf" % (out, name)
-    rc = llama_cpp.llama_model_quantize(src.encode(), dst.encode(), ctypes.byref(p))
-    if rc != 0:
-        res[name] = None
-        continue
-    with open(dst, "rb") as f:
-        res[name] = [os.path.getsize(dst), hashlib.sha256(f.read()).hexdigest()]
-    os.remove(dst)
-print(json.dumps(res))
-'''
-
-
 def quant_lines(ggml_py, fx, inputs, tmp):
     """'quant' lines: llama_model_quantize on each input file, every mix, one
     process per mix (llama.cpp aborts on some: recorded as "aborted")."""
     out = []
     for ot, path in inputs:
         for name, ftype in llamacpp_truths.MIXES:
-            r = subprocess.run([ggml_py, "-c", RUN_QUANT, path, os.path.join(tmp, "q"),
+            # llamacpp_truths' runner writes q.NAME.gguf and reports its types
+            q = os.path.join(tmp, "q")
+            r = subprocess.run([ggml_py, "-c", llamacpp_truths.RUN_QUANT, path, q,
                                 json.dumps([[name, ftype]])], capture_output=True, text=True)
-            res = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else None
+            res = json.loads(r.stdout.strip().splitlines()[-1])["runs"] if r.returncode == 0 \
+                else None
+            if res and res[name] is not None:
+                dst = f"{q}.{name}.gguf"
+                with open(dst, "rb") as f:
+                    res[name] = [os.path.getsize(dst), hashlib.sha256(f.read()).hexdigest()]
+                os.remove(dst)
             if r.returncode:
                 why = [x for x in r.stderr.splitlines() if "GGML_ASSERT" in x or "error" in x]
                 why = (why or ["exit %d" % r.returncode])[0].strip()

@@ -46,26 +46,14 @@
 #define TRUTHS "testdata/llamacpp/mmproj.tsv"
 #define MODELS "testdata/models"
 
-static void field(const char *line, int k, char *out, size_t n)
-{
-	const char *p = line, *e;
 
-	for (int i = 0; i < k && p; i++)
-		p = strchr(p, '\t') ? strchr(p, '\t') + 1 : NULL;
-	if (!p) {
-		out[0] = '\0';
-		return;
-	}
-	e = p + strcspn(p, "\t\n");
-	snprintf(out, n, "%.*s", (int)(e - p), p);
-}
 
-static int run_convert(const char *args, const char *err_path)
+static int run_tool(const char *tool, const char *args, const char *err_path)
 {
 	const char *bindir = getenv("BINDIR");
 	char exe[256], cmd[2048];
 
-	snprintf(exe, sizeof(exe), "%s/qwen-convert", bindir ? bindir : "bin");
+	snprintf(exe, sizeof(exe), "%s/%s", bindir ? bindir : "bin", tool);
 	if (access(exe, X_OK) != 0)
 		fail_msg("%s is not built", exe);
 	snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>%s", exe, args, err_path);
@@ -84,7 +72,7 @@ static void explain(const char *fx, const char *ot, const char *path, const char
 	tp = strstr(text, want);
 	if (!tp || gf_open(&g, path, &e) != QK_OK)
 		return;
-	field(tp, 4, types, sizeof(types));
+	td_field(tp, 4, types, sizeof(types));
 	tp = strtok(types, " ");
 	print_message("%s %s: %lld tensors\n", fx, ot, (long long)gf_n_tensors(g));
 	for (int64_t i = 0; i < gf_n_tensors(g) && tp; i++, tp = strtok(NULL, " ")) {
@@ -115,16 +103,16 @@ static void test_mmproj_files(void **state)
 		size_t got;
 		int rc;
 
-		field(line, 0, kind, sizeof(kind));
-		field(line, 1, fx, sizeof(fx));
+		td_field(line, 0, kind, sizeof(kind));
+		td_field(line, 1, fx, sizeof(fx));
 		if (!strcmp(kind, "model")) {
-			field(line, 4, how, sizeof(how));
+			td_field(line, 4, how, sizeof(how));
 			if (!strcmp(how, "llama.cpp"))
 				continue;
 			refused++;
 			snprintf(args, sizeof(args), "-q %s/%s --mmproj %s --mmproj-only", MODELS, fx,
 				 out);
-			rc = run_convert(args, err);
+			rc = run_tool("qwen-convert", args, err);
 			if (!strcmp(fx, "qwen3_5_moe")) {
 				/* exit status 3: invalid or unsupported input */
 				assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 3);
@@ -137,12 +125,12 @@ static void test_mmproj_files(void **state)
 		}
 		if (strcmp(kind, "file") != 0)
 			continue;
-		field(line, 2, ot, sizeof(ot));
-		field(line, 3, size, sizeof(size));
-		field(line, 4, digest, sizeof(digest));
+		td_field(line, 2, ot, sizeof(ot));
+		td_field(line, 3, size, sizeof(size));
+		td_field(line, 4, digest, sizeof(digest));
 		snprintf(args, sizeof(args), "-q --outtype %s %s/%s --mmproj %s --mmproj-only", ot,
 			 MODELS, fx, out);
-		if (run_convert(args, err) != 0)
+		if (run_tool("qwen-convert", args, err) != 0)
 			fail_msg("%s %s: qwen-convert failed: %s", fx, ot, td_slurp(err));
 		assert_int_equal(sha256_file(out, hex, &got), 0);
 		if (strcmp(hex, digest) == 0 && got == strtoull(size, NULL, 10)) {
@@ -162,17 +150,6 @@ static void test_mmproj_files(void **state)
 	assert_true(same >= 12);
 }
 
-static int run_tool(const char *tool, const char *args, const char *err_path)
-{
-	const char *bindir = getenv("BINDIR");
-	char exe[256], cmd[2048];
-
-	snprintf(exe, sizeof(exe), "%s/%s", bindir ? bindir : "bin", tool);
-	if (access(exe, X_OK) != 0)
-		fail_msg("%s is not built", exe);
-	snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>%s", exe, args, err_path);
-	return system(cmd);
-}
 
 /* qwen-quant on an mmproj: every "quant" row (llama_model_quantize of the
  * same version on the f32 or bf16 mmproj, one mix) must be the file
@@ -198,14 +175,14 @@ static void test_mmproj_quant(void **state)
 		size_t got;
 		int rc;
 
-		field(line, 0, kind, sizeof(kind));
+		td_field(line, 0, kind, sizeof(kind));
 		if (strcmp(kind, "quant") != 0)
 			continue;
-		field(line, 1, fx, sizeof(fx));
-		field(line, 2, ot, sizeof(ot));
-		field(line, 3, mix, sizeof(mix));
-		field(line, 4, size, sizeof(size));
-		field(line, 5, digest, sizeof(digest));
+		td_field(line, 1, fx, sizeof(fx));
+		td_field(line, 2, ot, sizeof(ot));
+		td_field(line, 3, mix, sizeof(mix));
+		td_field(line, 4, size, sizeof(size));
+		td_field(line, 5, digest, sizeof(digest));
 		snprintf(key, sizeof(key), "%s/%s", fx, ot);
 		if (strcmp(key, made) != 0) {
 			snprintf(args, sizeof(args), "-q --outtype %s %s/%s --mmproj %s --mmproj-only",

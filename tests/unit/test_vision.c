@@ -28,6 +28,7 @@
 
 #include "../../formats/base/io.h"
 #include "../../formats/model/vision.h"
+#include "testdir.h"
 
 #define TRUTHS "testdata/llamacpp/mmproj.tsv"
 #define MODELS "testdata/models"
@@ -44,19 +45,6 @@ static char *read_all(const char *path)
 }
 
 /* field k (0-based) of a tab-separated line into out */
-static void field(const char *line, int k, char *out, size_t n)
-{
-	const char *p = line, *e;
-
-	for (int i = 0; i < k && p; i++)
-		p = strchr(p, '\t') ? strchr(p, '\t') + 1 : NULL;
-	if (!p) {
-		out[0] = '\0';
-		return;
-	}
-	e = p + strcspn(p, "\t\n");
-	snprintf(out, n, "%.*s", (int)(e - p), p);
-}
 
 static const char *const int_keys[][2] = {
 	{ "clip.vision.block_count", "depth" },
@@ -96,13 +84,13 @@ static size_t check_model(const char *fx, const char *text)
 	if (vs_open(&in, path, &e))
 		fail_msg("%s: %s", fx, e.msg);
 	for (line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-		field(line, 0, kind, sizeof(kind));
-		field(line, 1, m, sizeof(m));
+		td_field(line, 0, kind, sizeof(kind));
+		td_field(line, 1, m, sizeof(m));
 		if (strcmp(m, fx) != 0)
 			continue;
-		field(line, 2, name, sizeof(name));
+		td_field(line, 2, name, sizeof(name));
 		if (!strcmp(kind, "kv")) {
-			field(line, 4, val, sizeof(val));
+			td_field(line, 4, val, sizeof(val));
 			for (size_t k = 0; k < sizeof(int_keys) / sizeof(int_keys[0]); k++)
 				if (!strcmp(name, int_keys[k][0]) &&
 				    hp_value(&in.vm.vh, int_keys[k][1]) != strtoul(val, NULL, 10))
@@ -117,7 +105,7 @@ static size_t check_model(const char *fx, const char *text)
 		if (strcmp(kind, "tensor") != 0)
 			continue;
 		n_tensors++;
-		field(line, 3, val, sizeof(val));
+		td_field(line, 3, val, sizeof(val));
 		for (size_t i = 0; i < in.vm.m.n_bind; i++) {
 			const struct qk_binding *b = &in.vm.m.bind[i];
 			char ne[96] = "";
@@ -156,8 +144,8 @@ static void test_table_matches_llamacpp(void **state)
 
 		if (strncmp(line, "model\t", 6) != 0)
 			continue;
-		field(line, 1, fx, sizeof(fx));
-		field(line, 4, how, sizeof(how));
+		td_field(line, 1, fx, sizeof(fx));
+		td_field(line, 4, how, sizeof(how));
 		if (!strcmp(how, "llama.cpp")) {
 			tensors += check_model(fx, text);
 			models++;
