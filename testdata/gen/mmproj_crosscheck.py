@@ -102,7 +102,7 @@ def main():
             print(f"{kind:8} {fx} {ot}: sha256 {so[:16]} / {st[:16]}, "
                   f"{os.path.getsize(ours)} / {os.path.getsize(theirs)} bytes", flush=True)
     counts["loads"] = 0
-    for fx in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"):
+    for fx in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "qwen3_vl_256"):
         if a.fixtures and fx not in a.fixtures:
             continue
         d = os.path.join(MODELS, fx)

@@ -75,7 +75,7 @@ x 3 "the projector writes 64-wide embeddings (clip.vision.projection_dim 64), th
 # checkpoint's own --json says the same
 meta() { head -c 8192 "$M/$1/expected.safetensors" | grep -ao "\"$2\":\"[0-9]*\"" | sed 's/.*:"\([0-9]*\)"/\1/'; }
 jnum() { grep -o "\"$1\":[^0-9]*[0-9]*" "$2" | grep -o '[0-9]*$'; }
-for fx in qwen2_vl qwen2_5_vl qwen3_vl qwen3_vl_moe qwen3_5; do
+for fx in qwen2_vl qwen2_5_vl qwen3_vl qwen3_vl_moe qwen3_vl_256 qwen3_5; do
 	"$C" -q $M/$fx --mmproj "$tmp/$fx.gguf" --mmproj-only --outtype f16 2>/dev/null
 	"$I" --json "$tmp/$fx.gguf" >"$tmp/j" 2>&1
 	"$I" --json $M/$fx >"$tmp/jh" 2>&1

@@ -282,7 +282,8 @@ static size_t hf_roundtrip(const char *fx, const char *dir)
 
 static void test_mmproj_hf_roundtrip(void **state)
 {
-	static const char *const fixtures[] = { "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe" };
+	static const char *const fixtures[] = { "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe",
+						"qwen3_vl_256" };
 	char dir[64], args[1024], err[128];
 	size_t n = 0;
 	int rc;
@@ -304,7 +305,7 @@ static void test_mmproj_hf_roundtrip(void **state)
 	assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 3);
 	assert_non_null(strstr(td_slurp(err), "exports as the text-only"));
 	td_remove(dir);
-	print_message("GGUF -> HF: %zu vision tensors of 4 fixtures came back bit for bit\n", n);
+	print_message("GGUF -> HF: %zu vision tensors of 5 fixtures came back bit for bit\n", n);
 	assert_true(n > 100);
 }
 
