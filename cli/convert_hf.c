@@ -214,7 +214,8 @@ static int open_vision(const struct convert_ctx *c, const struct qk_input *in,
 	if (in->hp.arch == QK_ARCH_QWEN35 || in->hp.arch == QK_ARCH_QWEN35MOE)
 		return qk_err_set(err, QK_E_UNSUPPORTED, "%s: a Qwen3.5 GGUF exports as the text-only "
 				  "%s; --mmproj adds a vision tower to the Qwen2-VL, Qwen2.5-VL and "
-				  "Qwen3-VL classes only", c->in, qk_arch_hf_name(in->hp.arch));
+				  "Qwen3-VL classes only", c->in, in->hp.arch == QK_ARCH_QWEN35 ?
+				  "Qwen3_5ForCausalLM" : "Qwen3_5MoeForCausalLM");
 	if (in->hp.arch != family_arch[vh->family][0] && in->hp.arch != family_arch[vh->family][1])
 		return qk_err_set(err, QK_E_INVALID, "%s: a %s vision tower does not belong to a %s "
 				  "text model (%s)", c->mmproj, vs_projector_name(vh->family),
@@ -224,6 +225,29 @@ static int open_vision(const struct convert_ctx *c, const struct qk_input *in,
 				  "(clip.vision.projection_dim %u), the text model of %s is %u wide",
 				  c->mmproj, vh->n_out, vh->n_embd_text, c->in, in->hp.n_embd);
 	return QK_OK;
+}
+
+/* a safetensors VL checkpoint: its own vision tower goes with the text model
+ * (the Qwen-VL classes); a Qwen3.5 one exports as the text-only CausalLM */
+static int export_hf_vision(const struct convert_ctx *c, struct qk_input *in, qk_err *err)
+{
+	struct vs_hparams vh;
+	struct vs_model vm;
+	int rc;
+
+	if (in->hp.arch == QK_ARCH_QWEN35 || in->hp.arch == QK_ARCH_QWEN35MOE) {
+		convert_note(c, "%s: not exporting the %zu tensors of the vision tower: a Qwen3.5 "
+			     "checkpoint exports as the text-only %s", c->in, in->model.n_vision,
+			     in->hp.arch == QK_ARCH_QWEN35 ? "Qwen3_5ForCausalLM"
+							   : "Qwen3_5MoeForCausalLM");
+		return export_hf(c, in, NULL, err);
+	}
+	if ((rc = vs_hparams_load(&vh, in->cat.dir, err)) ||
+	    (rc = vs_bind(&vm, &in->cat, &vh, err)))
+		return rc;
+	rc = export_hf(c, in, &vm, err);
+	vs_free(&vm);
+	return rc;
 }
 
 int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_err *err)
@@ -236,6 +260,8 @@ int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_
 		vs_close(&vin);
 		return rc;
 	}
+	if (!c->mmproj && in->cat.format != QK_FMT_GGUF && in->model.n_vision)
+		return export_hf_vision(c, in, err);
 	rc = export_hf(c, in, c->mmproj ? &vin.vm : NULL, err);
 	vs_close(&vin);
 	return rc;

@@ -257,8 +257,9 @@ int hx_add_vision(struct hx_plan *p, const struct vs_model *vm, int dtype, qk_er
 void hx_vision_free(struct hx_plan *p);
 /* vision_config as transformers 5.23's vision config classes read it
  * (model_type "qwen2_vl", "qwen2_5_vl", ...; NULL when out of memory).
- * Qwen2.5-VL: window_size is llama.cpp's 112 (the mmproj does not store it)
- * and fullatt_block_indexes come from the window pattern. */
+ * Qwen2.5-VL from an mmproj: window_size is llama.cpp's 112 (the mmproj does
+ * not store it) and fullatt_block_indexes come from the window pattern;
+ * tokens_per_second is left to the class default. */
 struct cJSON;
 struct cJSON *hx_vision_config(const struct vs_hparams *vh, const char *model_type);
 /* preprocessor_config.json text (image_mean, image_std, patch, merge and

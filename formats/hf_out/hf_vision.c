@@ -1,6 +1,7 @@
 /* hf_vision.c - the vision tower of an mmproj GGUF (formats/model/vision.h)
  * back into a Hugging Face checkpoint, beside the text model of the export
- * (hf_export.h): tensor names in the transformers 5.x layout
+ * (hf_export.h), from an mmproj GGUF or from the HF checkpoint itself (a
+ * safetensors -> safetensors export): tensor names in the transformers 5.x layout
  * ("model.visual.*"), every GGUF transform undone through views (no copy):
  *   - attn_q/attn_k/attn_v (Qwen2-VL, Qwen2.5-VL) -> attn.qkv, their rows
  *     (and biases) one after the other;
@@ -68,12 +69,21 @@ static int cat_view(struct qk_binding *b, const struct qk_binding *const *parts,
 			rows += parts[k]->view.rows;
 		}
 	} else {
-		/* every part is one piece over its GGUF tensor (a GGUF binding) */
+		/* group g of each part lies in one of its pieces: the one piece over
+		 * a GGUF tensor, or (an HF source) the piece of that group */
 		for (uint64_t g = 0; g < parts[0]->view.rows / block; g++)
 			for (int k = 0; k < n; k++) {
-				struct qk_piece pc = parts[k]->view.pieces[0];
+				const struct qk_view *v = &parts[k]->view;
+				struct qk_piece pc;
+				size_t i = 0;
 
-				pc.row0 = pc.row0 + g * block;
+				while (i + 1 < v->n_pieces && v->pieces[i + 1].start <= g * block)
+					i++;
+				pc = v->pieces[i];
+				if (g * block < pc.start || g * block + block > pc.start + pc.n_rows)
+					return qk_err_set(err, QK_E_USAGE, "export: a patch kernel's rows "
+							  "straddle its pieces");
+				pc.row0 += g * block - pc.start;
 				pc.n_rows = block;
 				pc.start = rows;
 				rows += block;
@@ -289,14 +299,18 @@ cJSON *hx_vision_config(const struct vs_hparams *vh, const char *model_type)
 		num(o, "out_hidden_size", vh->n_out, &oom);
 	}
 	if (vh->family == VS_FAM_QWEN25VL) {
-		/* the mmproj keeps the window pattern, not the window (llama.cpp's 112) */
-		for (uint32_t b = vh->n_wa_pattern - 1; vh->n_wa_pattern && b < vh->depth &&
-						      n_full < VS_MAX_LIST; b += vh->n_wa_pattern)
+		/* an mmproj keeps the window pattern, not the window (llama.cpp
+		 * assumes 112) nor the full-attention list */
+		if (vh->n_fullatt) {
+			memcpy(full, vh->fullatt, vh->n_fullatt * sizeof(full[0]));
+			n_full = vh->n_fullatt;
+		}
+		for (uint32_t b = vh->n_wa_pattern - 1; !n_full && vh->n_wa_pattern && b < vh->depth &&
+						       n_full < VS_MAX_LIST; b += vh->n_wa_pattern)
 			full[n_full++] = b;
 		oom |= !(l = index_list(full, n_full)) || !cJSON_AddItemToObject(o,
 							"fullatt_block_indexes", l);
-		num(o, "window_size", 112, &oom);
-		num(o, "tokens_per_second", 2, &oom);
+		num(o, "window_size", vh->window_size ? vh->window_size : 112, &oom);
 	}
 	if (vh->family == VS_FAM_QWEN3VL) {
 		num(o, "num_position_embeddings", vh->n_pos, &oom);

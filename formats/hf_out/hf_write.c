@@ -446,7 +446,7 @@ int hx_export(const struct qk_model *m, const char *out_dir, const struct hx_opt
 		rc = write_index(&p, out_dir, list, err);
 	if (!rc && !(rc = hx_config_json(&p, &cfg, err)))
 		rc = write_text(out_dir, "config.json", cfg, err);
-	if (!rc && p.vision) {
+	if (!rc && p.vision && p.vision->vh.has_norm) {
 		char *pp = hx_preprocessor_json(&p.vision->vh);
 
 		rc = pp ? write_text(out_dir, "preprocessor_config.json", pp, err)

@@ -220,28 +220,15 @@ static void test_mmproj_quant(void **state)
 	assert_true(same >= 100);
 }
 
-/* GGUF -> HF with the vision tower: text GGUF + mmproj (both from
- * qwen-convert) exported by qwen-convert --to safetensors --mmproj; every
- * vision tensor of the original checkpoint must come back under
- * model.visual.* with its dtype, shape and bytes, and the export converted
- * again must give the same mmproj, byte for byte */
-static size_t hf_roundtrip(const char *fx, const char *dir)
+/* every vision tensor of fixture fx comes back under model.visual.* of the
+ * export in dir with its dtype, shape and bytes; returns how many */
+static size_t same_vision(const char *fx, const char *hf)
 {
-	char args[1024], a[256], b[256], hf[256], err[256], path[256], h1[65], h2[65];
 	struct qk_catalog orig, back;
-	size_t n = 0, s1, s2;
+	char path[256];
+	size_t n = 0;
 	qk_err e;
 
-	snprintf(a, sizeof(a), "%s/%s.gguf", dir, fx);
-	snprintf(b, sizeof(b), "%s/%s.mmproj.gguf", dir, fx);
-	snprintf(hf, sizeof(hf), "%s/hf/%s", dir, fx);
-	snprintf(err, sizeof(err), "%s/err.txt", dir);
-	snprintf(args, sizeof(args), "-q %s/%s -o %s --mmproj %s", MODELS, fx, a, b);
-	if (run_tool("qwen-convert", args, err) != 0)
-		fail_msg("%s: %s", fx, td_slurp(err));
-	snprintf(args, sizeof(args), "-q %s --mmproj %s --to safetensors -o %s", a, b, hf);
-	if (run_tool("qwen-convert", args, err) != 0)
-		fail_msg("%s: export: %s", fx, td_slurp(err));
 	qk_catalog_init(&orig);
 	qk_catalog_init(&back);
 	snprintf(path, sizeof(path), "%s/%s", MODELS, fx);
@@ -269,6 +256,30 @@ static size_t hf_roundtrip(const char *fx, const char *dir)
 	}
 	qk_catalog_free(&orig);
 	qk_catalog_free(&back);
+	return n;
+}
+
+/* GGUF -> HF with the vision tower: text GGUF + mmproj (both from
+ * qwen-convert) exported by qwen-convert --to safetensors --mmproj; every
+ * vision tensor of the original checkpoint must come back under
+ * model.visual.* with its dtype, shape and bytes, and the export converted
+ * again must give the same mmproj, byte for byte */
+static size_t hf_roundtrip(const char *fx, const char *dir)
+{
+	char args[1024], a[256], b[256], hf[256], err[256], path[256], h1[65], h2[65];
+	size_t n, s1, s2;
+
+	snprintf(a, sizeof(a), "%s/%s.gguf", dir, fx);
+	snprintf(b, sizeof(b), "%s/%s.mmproj.gguf", dir, fx);
+	snprintf(hf, sizeof(hf), "%s/hf/%s", dir, fx);
+	snprintf(err, sizeof(err), "%s/err.txt", dir);
+	snprintf(args, sizeof(args), "-q %s/%s -o %s --mmproj %s", MODELS, fx, a, b);
+	if (run_tool("qwen-convert", args, err) != 0)
+		fail_msg("%s: %s", fx, td_slurp(err));
+	snprintf(args, sizeof(args), "-q %s --mmproj %s --to safetensors -o %s", a, b, hf);
+	if (run_tool("qwen-convert", args, err) != 0)
+		fail_msg("%s: export: %s", fx, td_slurp(err));
+	n = same_vision(fx, hf);
 	snprintf(path, sizeof(path), "%s/%s.again.gguf", dir, fx);
 	snprintf(args, sizeof(args), "-q %s --mmproj %s --mmproj-only", hf, path);
 	if (run_tool("qwen-convert", args, err) != 0)
@@ -285,7 +296,7 @@ static void test_mmproj_hf_roundtrip(void **state)
 	static const char *const fixtures[] = { "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe",
 						"qwen3_vl_256" };
 	char dir[64], args[1024], err[128];
-	size_t n = 0;
+	size_t n = 0, n_st = 0;
 	int rc;
 
 	(void)state;
@@ -304,9 +315,20 @@ static void test_mmproj_hf_roundtrip(void **state)
 	rc = run_tool("qwen-convert", args, err);
 	assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 3);
 	assert_non_null(strstr(td_slurp(err), "exports as the text-only"));
+	/* safetensors -> safetensors keeps the tower as it is */
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+		char hf[256];
+
+		snprintf(hf, sizeof(hf), "%s/hf/%s.st", dir, fixtures[i]);
+		snprintf(args, sizeof(args), "-q %s/%s --to safetensors -o %s", MODELS, fixtures[i], hf);
+		if (run_tool("qwen-convert", args, err) != 0)
+			fail_msg("%s: HF -> HF: %s", fixtures[i], td_slurp(err));
+		n_st += same_vision(fixtures[i], hf);
+	}
 	td_remove(dir);
-	print_message("GGUF -> HF: %zu vision tensors of 5 fixtures came back bit for bit\n", n);
-	assert_true(n > 100);
+	print_message("GGUF -> HF: %zu vision tensors of 5 fixtures came back bit for bit; HF -> "
+		      "HF: %zu\n", n, n_st);
+	assert_true(n > 100 && n_st == n);
 }
 
 int main(void)
