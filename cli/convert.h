@@ -12,8 +12,10 @@
 #include "../formats/base/err.h"
 #include "../formats/hf_out/hf_export.h"
 #include "../formats/model/open.h"
+#include "../formats/model/vision.h"
 #include "../formats/plan/plan.h"
 #include "../formats/tokenizer/tokenizer.h"
+#include "gguf_set.h"
 
 /* --to */
 enum convert_to {
@@ -37,6 +39,8 @@ struct convert_ctx {
 	uint64_t shard_size;           /* --shard-size, 0: HX_DEFAULT_SHARD_SIZE */
 	uint64_t split_bytes;          /* --split-max-size, 0: none */
 	uint64_t split_tensors;        /* --split-max-tensors, 0: none */
+	const char *mmproj;            /* --mmproj FILE or NULL */
+	bool mmproj_only;              /* --mmproj-only: no text GGUF */
 };
 
 /* "<prog>: note: ..." on stderr unless --quiet. */
@@ -50,6 +54,25 @@ int convert_to_gguf(const struct convert_ctx *c, struct qk_input *in, qk_err *er
  * is renamed into place only when complete (convert_hf.c). */
 int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_err *err);
 
+/* ---- the mmproj (convert_mmproj.c) ---- */
+
+/* The vision tower of a VL checkpoint as llama.cpp's mmproj GGUF: bound,
+ * planned and named before anything is written (prepare), then written. */
+struct convert_mmproj {
+	struct vs_model vm;
+	struct wp_plan plan;
+	struct wp_meta md;
+	struct gguf_set set;
+	const char *out;               /* --mmproj FILE, templates filled in */
+	char *out_owned;
+};
+int convert_mmproj_prepare(struct convert_mmproj *mm, const struct convert_ctx *c,
+			   const struct qk_input *in, qk_err *err);
+/* Warnings about the mmproj (Qwen2.5-VL window size, Q8_0 fallbacks). */
+void convert_mmproj_warnings(const struct convert_mmproj *mm);
+int convert_mmproj_write(struct convert_mmproj *mm, const struct convert_ctx *c, qk_err *err);
+void convert_mmproj_free(struct convert_mmproj *mm);
+
 /* ---- printing (convert_print.c) ---- */
 
 /* The GGUF plan as --dry-run shows it: the key/values (tokenizer keys in
@@ -62,9 +85,12 @@ void convert_print_plan(FILE *f, const struct wp_plan *p, const struct wp_meta *
  * tokenizer (summary), tensors (name, type, ne, bytes, bpw, from, why,
  * source, transform), splits (path, n_tensors, bytes) for a split set, and
  * the totals n_tensors, n_params, n_weights, bytes, bpw. */
-struct gguf_set;
 int convert_plan_json(const struct wp_plan *p, const struct wp_meta *md, const struct tk_vocab *v,
 		      const struct gguf_set *set, qk_err *err);
+/* The same object, not printed (NULL when out of memory): the caller adds
+ * to it (the "mmproj" member) and prints it with cli_emit_json. */
+struct cJSON *convert_plan_json_obj(const struct wp_plan *p, const struct wp_meta *md,
+				    const struct tk_vocab *v, const struct gguf_set *set);
 /* The safetensors export plan: the files (shards with their tensor counts and
  * bytes, the index, config.json, the tokenizer files), one line per tensor
  * (HF name, dtype, shape, bytes, shard, source and the transform undone),

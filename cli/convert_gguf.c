@@ -20,6 +20,10 @@
 #include "convert.h"
 #include "gguf_set.h"
 
+struct convert_mmproj;
+static int convert_text(const struct convert_ctx *c, struct qk_input *in,
+			const struct convert_mmproj *mm, qk_err *err);
+
 struct gstate {
 	struct wp_plan plan;
 	struct wp_meta md;
@@ -54,9 +58,9 @@ static void plan_warnings(const struct convert_ctx *c, const struct wp_plan *p)
 	if (m->n_mtp && !p->keep_mtp)
 		convert_note(c, "%s: dropping the MTP tensors of %u layer(s) (--keep-mtp keeps them)",
 			     m->cat->path, (unsigned)m->n_mtp);
-	if (m->n_vision)
-		convert_note(c, "%s: not converting the %zu tensors of the vision tower "
-			     "(model.visual.*): llama.cpp keeps them in a separate mmproj file",
+	if (m->n_vision && !c->mmproj)
+		convert_note(c, "%s: not converting the %zu tensors of the vision tower: llama.cpp "
+			     "keeps them in a separate mmproj file (--mmproj FILE writes it)",
 			     m->cat->path, m->n_vision);
 	if (c->keep_mtp && !m->n_mtp)
 		cli_warn("--keep-mtp: the checkpoint has no MTP tensors");
@@ -114,7 +118,50 @@ static int write_kvs(void *ctx, struct gf_writer *w, qk_err *err)
 	return rc ? rc : tk_add_to_gguf(&s->vocab, w, err);
 }
 
+/* --dry-run --json: the text plan, with the mmproj's as its "mmproj" member
+ * (--mmproj-only: the mmproj's alone) */
+static int plans_json(const struct gstate *s, const struct convert_ctx *c,
+		      const struct convert_mmproj *mm, qk_err *err)
+{
+	cJSON *root = NULL, *mj = NULL;
+
+	if (!c->mmproj_only && !(root = convert_plan_json_obj(&s->plan, &s->md, &s->vocab, &s->set)))
+		return cli_emit_json(NULL, err);
+	if (c->mmproj && !(mj = convert_plan_json_obj(&mm->plan, &mm->md, NULL, &mm->set))) {
+		cJSON_Delete(root);
+		return cli_emit_json(NULL, err);
+	}
+	if (root && mj)
+		cJSON_AddItemToObject(root, "mmproj", mj);
+	return cli_emit_json(root ? root : mj, err);
+}
+
+/* the text GGUF (unless --mmproj-only) and the mmproj (with --mmproj) */
 int convert_to_gguf(const struct convert_ctx *c, struct qk_input *in, qk_err *err)
+{
+	struct convert_mmproj mm;
+	int rc;
+
+	memset(&mm, 0, sizeof(mm));
+	if (c->mmproj && (rc = convert_mmproj_prepare(&mm, c, in, err)))
+		goto out;
+	rc = convert_text(c, in, c->mmproj ? &mm : NULL, err);
+	if (!rc && c->mmproj && !c->dry_run) {
+		convert_mmproj_warnings(&mm);
+		if (!c->mmproj_only || !(rc = cli_forbid_inputs(c->in, &in->cat, err)))
+			rc = convert_mmproj_write(&mm, c, err);
+	} else if (!rc && c->mmproj && !c->json) {
+		convert_mmproj_warnings(&mm);
+		convert_print_plan(stdout, &mm.plan, &mm.md, NULL, mm.out);
+	}
+out:
+	convert_mmproj_free(&mm);
+	return rc;
+}
+
+/* the text GGUF; with --dry-run its plan (and, --json, the mmproj's) */
+static int convert_text(const struct convert_ctx *c, struct qk_input *in,
+			const struct convert_mmproj *mm, qk_err *err)
 {
 	const struct gguf_set_opts wo = { (unsigned)c->threads, !c->quiet && isatty(STDERR_FILENO),
 					  NULL, c->allow_nonfinite };
@@ -123,8 +170,17 @@ int convert_to_gguf(const struct convert_ctx *c, struct qk_input *in, qk_err *er
 	int rc;
 
 	memset(&s, 0, sizeof(s));
+	if (c->mmproj_only) {
+		rc = c->dry_run && c->json ? plans_json(&s, c, mm, err) : QK_OK;
+		goto out;
+	}
 	if ((rc = prepare(&s, c, in, err)))
 		goto out;
+	if (mm && s.out && mm->out && strcmp(s.out, mm->out) == 0) {
+		rc = qk_err_set(err, QK_E_USAGE, "--mmproj %s names the text GGUF's file too: give "
+				"the mmproj its own name", mm->out);
+		goto out;
+	}
 	plan_warnings(c, &s.plan);
 	if (s.md.note[0])
 		cli_warn("%s", s.md.note);
@@ -132,7 +188,8 @@ int convert_to_gguf(const struct convert_ctx *c, struct qk_input *in, qk_err *er
 		convert_note(c, "the model fits the split limits in one file: writing %s without "
 			     "split keys", s.out ? s.out : "it");
 	if (c->dry_run && c->json) {
-		rc = convert_plan_json(&s.plan, &s.md, &s.vocab, &s.set, err);
+		rc = mm ? plans_json(&s, c, mm, err)
+			: convert_plan_json(&s.plan, &s.md, &s.vocab, &s.set, err);
 		goto out;
 	}
 	if (c->dry_run) {

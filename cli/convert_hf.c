@@ -23,9 +23,13 @@
 #include "common.h"
 #include "convert.h"
 
+static int export_hf(const struct convert_ctx *c, struct qk_input *in, const struct vs_model *vm,
+		     qk_err *err);
+
 /* the names hx_export writes besides the shards */
 static const char *const text_files[] = {
 	"model.safetensors.index.json", "config.json", "tokenizer.json", "tokenizer_config.json",
+	"preprocessor_config.json",
 };
 
 static bool file_in(const char *dir, const char *name)
@@ -184,7 +188,87 @@ static void report(const struct convert_ctx *c, const struct hx_report *r, int o
 			(unsigned long long)r->n_params);
 }
 
+/* --mmproj FILE with a GGUF input: the vision tower to export with the text
+ * model, which it must fit (projection width, family of the architecture) */
+static int open_vision(const struct convert_ctx *c, const struct qk_input *in,
+		       struct vs_input *vin, qk_err *err)
+{
+	static const int family_arch[VS_FAM_COUNT][2] = {
+		[VS_FAM_QWEN2VL] = { QK_ARCH_QWEN2VL, -1 },
+		[VS_FAM_QWEN25VL] = { QK_ARCH_QWEN2VL, -1 },
+		[VS_FAM_QWEN3VL] = { QK_ARCH_QWEN3VL, QK_ARCH_QWEN3VLMOE },
+	};
+	const struct vs_hparams *vh;
+	int rc;
+
+	if (in->cat.format != QK_FMT_GGUF)
+		return qk_err_set(err, QK_E_USAGE, "--mmproj %s: with --to safetensors it reads an "
+				  "mmproj GGUF into the export of a GGUF text model; %s is a "
+				  "safetensors checkpoint", c->mmproj, c->in);
+	if ((rc = vs_open(vin, c->mmproj, err)))
+		return rc;
+	vh = &vin->vm.vh;
+	if (vin->cat.format != QK_FMT_GGUF)
+		return qk_err_set(err, QK_E_USAGE, "--mmproj %s is not an mmproj GGUF file",
+				  c->mmproj);
+	if (in->hp.arch == QK_ARCH_QWEN35 || in->hp.arch == QK_ARCH_QWEN35MOE)
+		return qk_err_set(err, QK_E_UNSUPPORTED, "%s: a Qwen3.5 GGUF exports as the text-only "
+				  "%s; --mmproj adds a vision tower to the Qwen2-VL, Qwen2.5-VL and "
+				  "Qwen3-VL classes only", c->in, in->hp.arch == QK_ARCH_QWEN35 ?
+				  "Qwen3_5ForCausalLM" : "Qwen3_5MoeForCausalLM");
+	if (in->hp.arch != family_arch[vh->family][0] && in->hp.arch != family_arch[vh->family][1])
+		return qk_err_set(err, QK_E_INVALID, "%s: a %s vision tower does not belong to a %s "
+				  "text model (%s)", c->mmproj, vs_projector_name(vh->family),
+				  qk_arch_gguf_name(in->hp.arch), c->in);
+	if (vh->n_embd_text != in->hp.n_embd || vh->n_out != in->hp.n_embd)
+		return qk_err_set(err, QK_E_INVALID, "%s: the projector writes %u-wide embeddings "
+				  "(clip.vision.projection_dim %u), the text model of %s is %u wide",
+				  c->mmproj, vh->n_out, vh->n_embd_text, c->in, in->hp.n_embd);
+	return QK_OK;
+}
+
+/* a safetensors VL checkpoint: its own vision tower goes with the text model
+ * (the Qwen-VL classes); a Qwen3.5 one exports as the text-only CausalLM */
+static int export_hf_vision(const struct convert_ctx *c, struct qk_input *in, qk_err *err)
+{
+	struct vs_hparams vh;
+	struct vs_model vm;
+	int rc;
+
+	if (in->hp.arch == QK_ARCH_QWEN35 || in->hp.arch == QK_ARCH_QWEN35MOE) {
+		convert_note(c, "%s: not exporting the %zu tensors of the vision tower: a Qwen3.5 "
+			     "checkpoint exports as the text-only %s", c->in, in->model.n_vision,
+			     in->hp.arch == QK_ARCH_QWEN35 ? "Qwen3_5ForCausalLM"
+							   : "Qwen3_5MoeForCausalLM");
+		return export_hf(c, in, NULL, err);
+	}
+	if ((rc = vs_hparams_load(&vh, in->cat.dir, err)) ||
+	    (rc = vs_bind(&vm, &in->cat, &vh, err)))
+		return rc;
+	rc = export_hf(c, in, &vm, err);
+	vs_free(&vm);
+	return rc;
+}
+
 int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_err *err)
+{
+	struct vs_input vin;
+	int rc;
+
+	memset(&vin, 0, sizeof(vin));
+	if (c->mmproj && (rc = open_vision(c, in, &vin, err))) {
+		vs_close(&vin);
+		return rc;
+	}
+	if (!c->mmproj && in->cat.format != QK_FMT_GGUF && in->model.n_vision)
+		return export_hf_vision(c, in, err);
+	rc = export_hf(c, in, c->mmproj ? &vin.vm : NULL, err);
+	vs_close(&vin);
+	return rc;
+}
+
+static int export_hf(const struct convert_ctx *c, struct qk_input *in, const struct vs_model *vm,
+		     qk_err *err)
 {
 	struct cli_progress pr = { NULL, -1 };
 	struct hx_report rep;
@@ -196,6 +280,7 @@ int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_
 
 	hx_opts_init(&o);
 	o.outtype = c->outtype;
+	o.vision = vm;
 	if (c->shard_size)
 		o.shard_size = c->shard_size;
 	memset(&rep, 0, sizeof(rep));
@@ -209,6 +294,8 @@ int convert_to_safetensors(const struct convert_ctx *c, struct qk_input *in, qk_
 	}
 	if ((rc = cli_forbid_inputs(c->in, &in->cat, err)) || (rc = check_target(c, &p, tok, err)) ||
 	    (rc = qk_model_check_values(&in->model, !c->allow_nonfinite, err)) ||
+	    (vm && (rc = cli_forbid_inputs(c->mmproj, vm->m.cat, err))) ||
+	    (vm && (rc = qk_model_check_values(&vm->m, !c->allow_nonfinite, err))) ||
 	    (rc = qk_outdir_check(c->out, true, p.total_size, err)) ||
 	    (rc = qk_outdir_open(&d, c->out, err)))
 		goto out;

@@ -24,6 +24,13 @@ static void print_kv(FILE *f, const struct wp_kv *kv)
 	case WP_KV_U32: fprintf(f, "  %-48s u32    %" PRIu32 "\n", kv->key, kv->u32); break;
 	case WP_KV_I32: fprintf(f, "  %-48s i32    %" PRId32 "\n", kv->key, kv->i32); break;
 	case WP_KV_F32: fprintf(f, "  %-48s f32    %.9g\n", kv->key, (double)kv->f32); break;
+	case WP_KV_BOOL: fprintf(f, "  %-48s bool   %s\n", kv->key, kv->b ? "true" : "false"); break;
+	case WP_KV_ARR_F32:
+		fprintf(f, "  %-48s [f32] ", kv->key);
+		for (uint64_t i = 0; i < kv->n; i++)
+			fprintf(f, "%s%.9g", i ? "," : "", (double)kv->floats[i]);
+		fputc('\n', f);
+		break;
 	case WP_KV_STR: fprintf(f, "  %-48s string %s\n", kv->key, kv->str); break;
 	case WP_KV_ARR_BOOL:
 		fprintf(f, "  %-48s [bool] ", kv->key);
@@ -66,7 +73,7 @@ void convert_print_plan(FILE *f, const struct wp_plan *p, const struct wp_meta *
 	uint64_t total, shared, expert, n_expert, data = 0;
 
 	fprintf(f, "plan for %s (%s, outtype %s)\n", out ? out : "(no output)",
-		qk_arch_gguf_name(p->m->hp.arch), wp_outtype_name(p->outtype));
+		p->vision ? "clip" : qk_arch_gguf_name(p->m->hp.arch), wp_outtype_name(p->outtype));
 	fprintf(f, "key/values:\n");
 	for (size_t i = 0; i < md->n; i++)
 		print_kv(f, &md->kv[i]);
@@ -179,6 +186,12 @@ static cJSON *kv_json(const struct wp_kv *kv)
 	case WP_KV_U32: return cJSON_CreateNumber(kv->u32);
 	case WP_KV_I32: return cJSON_CreateNumber(kv->i32);
 	case WP_KV_F32: return cJSON_CreateNumber((double)kv->f32);
+	case WP_KV_BOOL: return cJSON_CreateBool(kv->b);
+	case WP_KV_ARR_F32:
+		a = cJSON_CreateArray();
+		for (uint64_t i = 0; a && i < kv->n; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateNumber((double)kv->floats[i]));
+		return a;
 	case WP_KV_STR: return cJSON_CreateString(kv->str);
 	case WP_KV_ARR_BOOL:
 		a = cJSON_CreateArray();
@@ -218,18 +231,25 @@ static void tokenizer_json(cJSON *root, const struct tk_vocab *v)
 int convert_plan_json(const struct wp_plan *p, const struct wp_meta *md, const struct tk_vocab *v,
 		      const struct gguf_set *set, qk_err *err)
 {
+	return cli_emit_json(convert_plan_json_obj(p, md, v, set), err);
+}
+
+cJSON *convert_plan_json_obj(const struct wp_plan *p, const struct wp_meta *md,
+			     const struct tk_vocab *v, const struct gguf_set *set)
+{
 	const char *out = set->out;
 	const struct qm_mix *mix = qm_mix_by_ftype((int)p->ftype);
 	cJSON *root = cJSON_CreateObject(), *kvs, *arr;
 	uint64_t total, shared, expert, n_expert, bytes = 0, elems = 0;
 	if (!root)
-		return qk_err_set(err, QK_E_NOMEM, "out of memory building JSON");
+		return NULL;
 	cJSON_AddStringToObject(root, "path", p->m->cat->path);
 	if (out)
 		cJSON_AddStringToObject(root, "output", out);
 	else
 		cJSON_AddNullToObject(root, "output");
-	cJSON_AddStringToObject(root, "architecture", qk_arch_gguf_name(p->m->hp.arch));
+	cJSON_AddStringToObject(root, "architecture",
+				p->vision ? "clip" : qk_arch_gguf_name(p->m->hp.arch));
 	cJSON_AddStringToObject(root, "outtype", wp_outtype_name(p->outtype));
 	if (mix)
 		cJSON_AddStringToObject(root, "file_type", mix->name);
@@ -270,7 +290,7 @@ int convert_plan_json(const struct wp_plan *p, const struct wp_meta *md, const s
 	cJSON_AddNumberToObject(root, "n_weights", (double)elems);
 	cJSON_AddNumberToObject(root, "bytes", (double)bytes);
 	cJSON_AddNumberToObject(root, "bpw", elems ? 8.0 * (double)bytes / (double)elems : 0.0);
-	return cli_emit_json(root, err);
+	return root;
 }
 
 int convert_export_json(const struct hx_plan *p, const char *out, int outtype, bool tokenizer,

@@ -56,6 +56,15 @@ struct pq_store;
 void inspect_pq_text(FILE *f, const struct qk_catalog *cat);
 void inspect_pq_json(cJSON *root, const struct qk_catalog *cat);
 cJSON *inspect_pq_store_json(const struct pq_store *s);
+/* An mmproj GGUF (general.architecture "clip", formats/model/vision.h):
+ * inspect_mmproj_open binds its vision tower (-1: not an mmproj; a QK_*
+ * code with *why set: one that does not bind), then its summary lines or
+ * its JSON members (architecture "clip", projector_type, n_params_vision,
+ * n_params_projector, n_vision_tensors, vision_hparams) (inspect_mmproj.c). */
+struct vs_model;
+int inspect_mmproj_open(struct vs_model *vm, const struct qk_catalog *cat, qk_err *why);
+void inspect_mmproj_text(FILE *f, const struct vs_model *vm);
+void inspect_mmproj_json(cJSON *root, const struct vs_model *vm);
 /* *same: every tensor paired and compared, every difference 0. */
 int inspect_diff(const struct qk_input *a, const struct qk_input *b,
 		 const struct inspect_opts *o, bool *same, qk_err *err);

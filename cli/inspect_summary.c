@@ -9,6 +9,7 @@
 
 #include "../formats/base/dtype.h"
 #include "../formats/container/gguf.h"
+#include "../formats/model/vision.h"
 #include "../quant/mix.h"
 #include "../ref/tstats.h"
 #include "inspect_stats.h"
@@ -171,10 +172,19 @@ static void print_text(const struct qk_input *in, const struct inspect_opts *o, 
 	if (ft >= 0)
 		printf("file type:     %s (general.file_type %" PRId64 ")\n",
 		       cli_file_type_name(ft) ? cli_file_type_name(ft) : "unknown to this build", ft);
-	if (in->bound)
+	if (in->bound) {
 		print_model(in);
-	else
-		print_container(in, why);
+	} else {
+		struct vs_model vm;
+		qk_err vwhy;
+		int vrc = inspect_mmproj_open(&vm, cat, &vwhy);
+
+		if (vrc == QK_OK)
+			inspect_mmproj_text(stdout, &vm);
+		else
+			print_container(in, vrc > 0 ? vwhy.msg : why);
+		vs_free(&vm);
+	}
 	dtype_totals(cat, tot);
 	printf("bytes by dtype:\n");
 	for (int d = 0; d < N_DT_SLOTS; d++) {
@@ -278,8 +288,16 @@ static cJSON *build_json(const struct qk_input *in, const struct inspect_opts *o
 	if (in->bound) {
 		model_json(root, in);
 	} else {
-		cJSON_AddStringToObject(root, "qwen_model_error", why);
+		struct vs_model vm;
+		qk_err vwhy;
+		int vrc = inspect_mmproj_open(&vm, cat, &vwhy);
 		uint64_t bytes, n;
+
+		if (vrc == QK_OK)
+			inspect_mmproj_json(root, &vm);
+		else
+			cJSON_AddStringToObject(root, "qwen_model_error", vrc > 0 ? vwhy.msg : why);
+		vs_free(&vm);
 
 		cli_catalog_size(cat, &bytes, &n);
 		cJSON_AddNumberToObject(root, "n_elements", (double)n);

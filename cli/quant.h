@@ -14,6 +14,9 @@
  * the same GGUF (for safetensors: the GGUF qwen-convert writes): key/values
  * in the input's order with general.quantization_version and
  * general.file_type moved to the end, tensors sorted, alignment 32.
+ * An mmproj GGUF (general.architecture clip) is a GGUF input whose model is
+ * its vision tower (formats/model/vision.h); llama-quantize's arch "clip"
+ * has n_layer 0 (quant_plan.c lists the mixes it is checked for).
  */
 #ifndef CLI_QUANT_H
 #define CLI_QUANT_H
@@ -76,6 +79,8 @@ struct quant_job {
 	struct qk_input in;
 	bool opened;
 	bool gguf;                     /* the input is a GGUF file (set) */
+	bool mmproj;                   /* ... an mmproj (general.architecture clip):
+					* in.model is its vision tower (vision.h) */
 	struct wp_plan plan;           /* output tensors in llama-quantize's order */
 	struct quant_info *info;       /* [plan.n] */
 	struct qk_binding *gbind;      /* GGUF: [plan.n] views over the input tensors */

@@ -10,6 +10,8 @@
 #include "../formats/base/dtype.h"
 #include "../formats/model/hparams.h"
 #include "../formats/base/io.h"
+#include "../formats/container/gguf.h"
+#include "../formats/model/vision.h"
 #include "../quant/qtype.h"
 
 const struct qm_mix quant_copy_mix = { "COPY", -1, -1 };
@@ -54,6 +56,13 @@ static int cmp_tensor(const void *a, const void *b)
 	return qm_name_cmp(((const struct wp_tensor *)a)->name, ((const struct wp_tensor *)b)->name);
 }
 
+static bool is_clip(const struct gf_file *f)
+{
+	int64_t i = gf_find_key(f, "general.architecture");
+
+	return i >= 0 && gf_kv_type(f, i) == GF_STRING && strcmp(gf_kv_str(f, i, NULL), "clip") == 0;
+}
+
 /* what llama-quantize reads from the model's key/values */
 static int model_info(const struct quant_job *j, struct qm_model_info *mi, qk_err *err)
 {
@@ -64,6 +73,8 @@ static int model_info(const struct quant_job *j, struct qm_model_info *mi, qk_er
 	if (!arch)
 		return qk_err_set(err, QK_E_INVALID, "%s: no general.architecture", j->in.cat.path);
 	mi->arch = arch;
+	if (j->mmproj)
+		return QK_OK; /* llama.cpp loads no hparams for clip: n_layer 0 */
 	snprintf(key, sizeof(key), "%s.block_count", arch);
 	if (!quant_meta_u32(j, key, &mi->n_layer))
 		return qk_err_set(err, QK_E_INVALID, "%s: no integer key '%s'", j->in.cat.path, key);
@@ -247,6 +258,60 @@ static void squeeze(struct wp_tensor *t)
 	t->n_dims -= drop;
 }
 
+/* a model, or an mmproj GGUF whose vision tower (formats/model/vision.h)
+ * stands in for the model: its bindings give the tensors roles and layers
+ * (recipes match them), its catalog is the input */
+static int open_input(struct quant_job *j, const char *path, qk_err *err)
+{
+	struct vs_hparams vh;
+	struct vs_model vm;
+	int rc;
+
+	if ((rc = qk_catalog_open(&j->in.cat, path, err)))
+		return rc;
+	j->opened = true;
+	if (j->in.cat.format != QK_FMT_GGUF || !is_clip(j->in.cat.gguf[0])) {
+		qk_catalog_free(&j->in.cat);
+		j->opened = false;
+		if ((rc = qk_input_open(&j->in, path, err)))
+			return rc;
+		j->opened = true;
+		return QK_OK;
+	}
+	if ((rc = vs_hparams_from_gguf(&vh, j->in.cat.gguf[0], err)) ||
+	    (rc = vs_bind(&vm, &j->in.cat, &vh, err)))
+		return rc;
+	j->in.model = vm.m; /* the input owns it now (qk_input_close frees it) */
+	j->in.bound = true;
+	j->mmproj = true;
+	return QK_OK;
+}
+
+/* the mixes whose mmproj files are held to llama-quantize's bytes
+ * (testdata/llamacpp/mmproj.tsv); Q2_K makes llama-quantize abort on any
+ * mmproj (its rules ask the head counts a clip file has none of), the IQ
+ * and ternary mixes are not checked */
+static const char *const mmproj_mixes[] = {
+	"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q3_K_S", "Q3_K_M",
+	"Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K", "COPY",
+};
+
+static int mmproj_mix(const struct quant_job *j, const struct qm_mix *mix, qk_err *err)
+{
+	for (size_t i = 0; i < sizeof(mmproj_mixes) / sizeof(mmproj_mixes[0]); i++)
+		if (strcmp(mix->name, mmproj_mixes[i]) == 0)
+			return QK_OK;
+	if (strcmp(mix->name, "Q2_K") == 0)
+		return qk_err_set(err, QK_E_UNSUPPORTED, "%s: an mmproj file cannot be made Q2_K: "
+				  "llama-quantize aborts on it (src/llama-hparams.cpp:55: its Q2_K "
+				  "rules ask for the model's head counts, which a clip file does not "
+				  "have); Q3_K_S and up work", j->in.cat.path);
+	return qk_err_set(err, QK_E_UNSUPPORTED, "%s: an mmproj file is quantized to F32, F16, "
+			  "BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M or "
+			  "Q6_K, the types checked against llama-quantize; not %s", j->in.cat.path,
+			  mix->name);
+}
+
 int quant_prepare(struct quant_job *j, const struct quant_opts *o, const char *path,
 		  qk_err *err)
 {
@@ -256,9 +321,8 @@ int quant_prepare(struct quant_job *j, const struct quant_opts *o, const char *p
 	j->ftype = (uint32_t)o->mix->ftype;
 	if (o->recipe && (rc = rc_load(&j->recipe, o->recipe, err)))
 		return rc;
-	if ((rc = qk_input_open(&j->in, path, err)))
+	if ((rc = open_input(j, path, err)) || (j->mmproj && (rc = mmproj_mix(j, o->mix, err))))
 		return rc;
-	j->opened = true;
 	j->gguf = j->in.cat.format == QK_FMT_GGUF;
 	if (o->mix == &quant_copy_mix && !j->gguf)
 		return qk_err_set(err, QK_E_USAGE, "%s: --type COPY copies the tensors of a GGUF "

@@ -26,7 +26,7 @@
 
 enum { O_OUTPUT = 1, O_TO, O_OUTTYPE, O_NAME, O_KEEP_MTP, O_FP8_AS_Q8, O_SHARD_SIZE, O_SPLIT_SIZE,
        O_SPLIT_TENSORS, O_FORCE, O_ALLOW_NONFINITE, O_THREADS, O_DRY_RUN, O_JSON, O_QUIET, O_HELP,
-       O_VERSION };
+       O_MMPROJ, O_MMPROJ_ONLY, O_VERSION };
 
 static const struct cli_opt options[] = {
 	{ O_OUTPUT, 'o', "output", CLI_ARG_REQUIRED, "PATH",
@@ -42,6 +42,11 @@ static const struct cli_opt options[] = {
 	  "keep Qwen3-Next MTP tensors (llama.cpp's nextn layout; gguf only)" },
 	{ O_FP8_AS_Q8, 0, "fp8-as-q8", CLI_ARG_NONE, NULL,
 	  "write matrices stored as FP8 as Q8_0 (llama.cpp's --fp8-as-q8; gguf only)" },
+	{ O_MMPROJ, 0, "mmproj", CLI_ARG_REQUIRED, "FILE",
+	  "VL checkpoints: also write the vision tower to FILE as llama.cpp's mmproj GGUF "
+	  "(a GGUF input: read it from FILE into the safetensors export)" },
+	{ O_MMPROJ_ONLY, 0, "mmproj-only", CLI_ARG_NONE, NULL,
+	  "with --mmproj: write the mmproj only, not the text GGUF" },
 	{ O_SHARD_SIZE, 0, "shard-size", CLI_ARG_REQUIRED, "SIZE",
 	  "largest safetensors shard, e.g. 5GB, 500MiB (default 5GB; safetensors only)" },
 	{ O_SPLIT_SIZE, 0, "split-max-size", CLI_ARG_REQUIRED, "SIZE",
@@ -94,6 +99,12 @@ static bool on_opt(void *p, int id, const char *arg)
 		break;
 	case O_KEEP_MTP: c->keep_mtp = true; break;
 	case O_FP8_AS_Q8: c->fp8_as_q8 = true; break;
+	case O_MMPROJ:
+		if (!*arg)
+			return cli_usage_error("option '--mmproj' needs a file name"), false;
+		c->mmproj = arg;
+		break;
+	case O_MMPROJ_ONLY: c->mmproj_only = true; break;
 	case O_SHARD_SIZE:
 		if (!qk_parse_size(arg, &c->shard_size))
 			return cli_usage_error("option '--shard-size': '%s' is not a size "
@@ -127,7 +138,8 @@ static void usage(FILE *f)
 		   "file that llama.cpp loads, or any checkpoint (GGUF or safetensors) to a Hugging\n"
 		   "Face safetensors directory. MODEL is a model directory (config.json, the\n"
 		   "safetensors files and the tokenizer files), a .safetensors file or index, or a\n"
-		   "GGUF file or split set.\n\noptions:\n");
+		   "GGUF file or split set. --mmproj FILE also writes the vision tower of a\n"
+		   "vision-language checkpoint as llama.cpp's mmproj GGUF.\n\noptions:\n");
 	cli_opts_help(f, options, N_OPTIONS);
 	fprintf(f, "\nexit status: 0 ok, 2 usage, 3 invalid or unsupported input, 4 i/o error\n");
 }
@@ -154,6 +166,7 @@ static const struct {
 	{ O_NAME, "--name", CONVERT_TO_GGUF },
 	{ O_KEEP_MTP, "--keep-mtp", CONVERT_TO_GGUF },
 	{ O_FP8_AS_Q8, "--fp8-as-q8", CONVERT_TO_GGUF },
+	{ O_MMPROJ_ONLY, "--mmproj-only", CONVERT_TO_GGUF },
 	{ O_SPLIT_SIZE, "--split-max-size", CONVERT_TO_GGUF },
 	{ O_SPLIT_TENSORS, "--split-max-tensors", CONVERT_TO_GGUF },
 	{ O_SHARD_SIZE, "--shard-size", CONVERT_TO_SAFETENSORS },
@@ -223,6 +236,15 @@ int main(int argc, char **argv)
 		return cli_usage_error("missing MODEL_DIR");
 	if (c->json && !c->dry_run)
 		return cli_usage_error("option '--json' prints the plan of --dry-run: give both");
+	if (c->mmproj_only && !c->mmproj)
+		return cli_usage_error("option '--mmproj-only' needs --mmproj FILE (the file to "
+				       "write)");
+	if (c->mmproj_only && c->out)
+		return cli_usage_error("option '-o' names the text GGUF, which --mmproj-only does "
+				       "not write: give --mmproj FILE only");
+	if (c->mmproj_only && (a.given[O_SPLIT_SIZE] || a.given[O_SPLIT_TENSORS]))
+		return cli_usage_error("the split options apply to the text GGUF, which "
+				       "--mmproj-only does not write");
 	if (!c->threads)
 		c->threads = cli_default_threads();
 	c->in = pos[0];

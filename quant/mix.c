@@ -371,6 +371,9 @@ static const struct { const char *name; uint32_t layers_70b; } archs[] = {
 	{ "qwen3", 0 }, { "qwen3moe", 0 }, { "qwen3next", 0 },
 	{ "qwen35", 0 }, { "qwen35moe", 0 },
 	{ "qwen2vl", 0 }, { "qwen3vl", 0 }, { "qwen3vlmoe", 0 },
+	/* an mmproj (vision tower) GGUF: llama.cpp's LLM_ARCH_CLIP, which
+	 * llama-quantize quantizes with the same name rules and n_layer 0 */
+	{ "clip", 0 },
 };
 
 static bool type_ok(int t)

@@ -553,6 +553,37 @@ static void emit_value(struct qk_sb *b, const cJSON *v, int depth)
 	}
 }
 
+/* the vision tower exported with the text model (hx_opts.vision): its
+ * vision_config, and Qwen2-VL's own class names where the qwen2vl text
+ * tower would otherwise be written as Qwen2.5-VL's */
+static void vl_vision(struct cctx *c, cJSON *root, cJSON *text, const struct vs_hparams *vh)
+{
+	const char *mt = vh->family == VS_FAM_QWEN2VL ? "qwen2_vl" :
+			 vh->family == VS_FAM_QWEN25VL ? "qwen2_5_vl" : qk_arch_model_type(c->hp->arch);
+	char vt[48];
+
+	if (vh->family == VS_FAM_QWEN2VL) {
+		cJSON *a = cJSON_CreateArray();
+
+		chk(c, a);
+		if (a)
+			chk(c, cJSON_AddItemToArray(a, cJSON_CreateString("Qwen2VLForConditionalGeneration"))
+			       ? a : NULL);
+		cJSON_ReplaceItemInObjectCaseSensitive(root, "architectures", a);
+		cJSON_ReplaceItemInObjectCaseSensitive(root, "model_type", cJSON_CreateString(mt));
+		cJSON_ReplaceItemInObjectCaseSensitive(text, "model_type",
+						       cJSON_CreateString("qwen2_vl_text"));
+	}
+	snprintf(vt, sizeof(vt), "%s_vision", mt);
+	{
+		cJSON *v = hx_vision_config(vh, vt);
+
+		chk(c, v);
+		if (v)
+			cJSON_AddItemToObject(root, "vision_config", v);
+	}
+}
+
 /* A Qwen-VL text tower as its multimodal class's config: the text keys
  * (architectures left out) become text_config; the GGUF holds no vision
  * tower, so there is no vision_config (transformers then builds its class
@@ -572,6 +603,8 @@ static cJSON *vl_wrap(struct cctx *c, cJSON *text)
 	k_tie(c, root, "tie_word_embeddings");
 	chk(c, cJSON_AddStringToObject(root, "transformers_version", "5.23.0"));
 	cJSON_AddItemToObject(root, "text_config", text);
+	if (c->p->vision)
+		vl_vision(c, root, text, &c->p->vision->vh);
 	return root;
 }
 

@@ -540,7 +540,8 @@ int hx_plan_build(struct hx_plan *p, const struct qk_model *m, const struct hx_o
 	p->attn_bias = !bias_key;
 	for (size_t i = 0; i < m->n_bind; i++)
 		p->attn_bias |= m->bind[i].row->presence == QK_P_BIAS;
-	if ((rc = add_all(&bd)))
+	if ((rc = add_all(&bd)) ||
+	    (o->vision && (rc = hx_add_vision(p, o->vision, outtype_dtype[o->outtype], err))))
 		goto fail;
 	p->dtype = dominant_dtype(p);
 	if (o->outtype == HX_OUT_AUTO && m->form == QK_FORM_GGUF &&
@@ -569,6 +570,7 @@ void hx_plan_free(struct hx_plan *p)
 {
 	if (!p)
 		return;
+	hx_vision_free(p);
 	free(p->t);
 	memset(p, 0, sizeof(*p));
 }

@@ -116,10 +116,13 @@
 
 #include "../base/err.h"
 #include "../model/model.h"
+#include "../model/vision.h"
 
 #define HX_DEFAULT_SHARD_SIZE 5000000000ull /* "5GB" as huggingface_hub reads it */
 #define HX_CHUNK_BYTES (4u << 20)           /* bytes per streamed chunk */
 #define HX_NAME_MAX 256                     /* longest HF tensor name written */
+#define HX_SHAPE_MAX 5                      /* dims of an HF tensor (the vision
+					     * tower's Conv3d kernel has 5) */
 
 enum hx_outtype {
 	HX_OUT_AUTO = 0, /* keep float dtypes; quantized -> BF16 */
@@ -160,6 +163,11 @@ struct hx_opts {
 	hx_progress_fn progress;    /* may be NULL */
 	void *progress_user;
 	struct hx_report *report;   /* may be NULL */
+	/* the vision tower to export with the text model (an mmproj GGUF bound
+	 * by model/vision.h), or NULL: its tensors follow the text model's as
+	 * "model.visual.*" (hf_vision.c), config.json gets its vision_config
+	 * and preprocessor_config.json is written */
+	const struct vs_model *vision;
 };
 
 /* Defaults: auto, 5 GB shards, tokenizer, no callback. */
@@ -182,7 +190,7 @@ struct hx_tensor {
 	char name[HX_NAME_MAX];     /* HF name */
 	int dtype;                  /* QK_DT_F32, QK_DT_F16 or QK_DT_BF16 */
 	int n_dims;
-	uint64_t shape[QK_SHAPE_MAX]; /* HF shape, row-major */
+	uint64_t shape[HX_SHAPE_MAX]; /* HF shape, row-major */
 	uint64_t n_elem, nbytes;
 	size_t shard;               /* 0-based shard index */
 	bool mtp;                   /* not counted in n_params */
@@ -212,6 +220,10 @@ struct hx_plan {
 	int dtype;                  /* config.json "dtype": most matrix elements */
 	bool attn_bias;             /* config attention bias flag */
 	uint32_t n_mtp;             /* MTP layers written */
+	const struct vs_model *vision; /* hx_opts.vision */
+	struct qk_binding *vbind;   /* [n_vbind] the vision tower's fused HF tensors
+				     * (q/k/v -> qkv, the two patch kernels), owned */
+	size_t n_vbind, cap_vbind;
 };
 
 /* Build the plan (names, dtypes, shapes, shards). Reads the small tensors
@@ -236,5 +248,22 @@ int hx_config_json(const struct hx_plan *p, char **json, qk_err *err);
  * == c bit for bit (both NaN also counts); false when no value near the
  * exact inverse does that (then *bits is the nearest to it). */
 bool hx_invert(int xform, float c, int dtype, uint32_t *bits);
+
+/* ---- the vision tower (hf_vision.c) ---- */
+
+/* Append the tensors of vm to p (model.visual.*, transforms undone through
+ * views); dtype: the outtype's, or -1 for each tensor's source precision. */
+int hx_add_vision(struct hx_plan *p, const struct vs_model *vm, int dtype, qk_err *err);
+void hx_vision_free(struct hx_plan *p);
+/* vision_config as transformers 5.23's vision config classes read it
+ * (model_type "qwen2_vl", "qwen2_5_vl", ...; NULL when out of memory).
+ * Qwen2.5-VL from an mmproj: window_size is llama.cpp's 112 (the mmproj does
+ * not store it) and fullatt_block_indexes come from the window pattern;
+ * tokens_per_second is left to the class default. */
+struct cJSON;
+struct cJSON *hx_vision_config(const struct vs_hparams *vh, const char *model_type);
+/* preprocessor_config.json text (image_mean, image_std, patch, merge and
+ * temporal patch sizes), malloc'd; NULL when out of memory. */
+char *hx_preprocessor_json(const struct vs_hparams *vh);
 
 #endif

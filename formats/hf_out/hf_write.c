@@ -446,6 +446,13 @@ int hx_export(const struct qk_model *m, const char *out_dir, const struct hx_opt
 		rc = write_index(&p, out_dir, list, err);
 	if (!rc && !(rc = hx_config_json(&p, &cfg, err)))
 		rc = write_text(out_dir, "config.json", cfg, err);
+	if (!rc && p.vision && p.vision->vh.has_norm) {
+		char *pp = hx_preprocessor_json(&p.vision->vh);
+
+		rc = pp ? write_text(out_dir, "preprocessor_config.json", pp, err)
+			: qk_err_set(err, QK_E_NOMEM, "out of memory writing preprocessor_config.json");
+		free(pp);
+	}
 	if (!rc && tok)
 		rc = tk_write_hf(&vocab, out_dir, err);
 	if (!rc && o->report) {

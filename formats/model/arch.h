@@ -83,6 +83,27 @@ enum qk_role {
 			       * claimed and counted, not bound (no row) */
 	QK_R_PROJECTOR,       /* the vision tower's merger (projector to the text
 			       * width, deepstack mergers): claimed and counted */
+	/* vision tower roles (vision.h): bound by vs_bind, never by an arch table */
+	QK_R_V_PATCH,         /* [n_embd, in_chans, patch, patch] temporal slice 0 */
+	QK_R_V_PATCH_1,       /* temporal slice 1 */
+	QK_R_V_PATCH_B,       /* [n_embd] */
+	QK_R_V_POS,           /* [n_pos, n_embd] */
+	QK_R_V_LN1, QK_R_V_LN1_B,        /* [n_embd] */
+	QK_R_V_ATTN_Q, QK_R_V_ATTN_Q_B,  /* [n_embd, n_embd], [n_embd] */
+	QK_R_V_ATTN_K, QK_R_V_ATTN_K_B,
+	QK_R_V_ATTN_V, QK_R_V_ATTN_V_B,
+	QK_R_V_ATTN_QKV, QK_R_V_ATTN_QKV_B, /* [3*n_embd, n_embd], [3*n_embd] */
+	QK_R_V_ATTN_OUT, QK_R_V_ATTN_OUT_B, /* [n_embd, n_embd], [n_embd] */
+	QK_R_V_LN2, QK_R_V_LN2_B,
+	QK_R_V_FFN_UP, QK_R_V_FFN_UP_B,     /* [n_ff, n_embd], [n_ff] */
+	QK_R_V_FFN_GATE, QK_R_V_FFN_GATE_B,
+	QK_R_V_FFN_DOWN, QK_R_V_FFN_DOWN_B, /* [n_embd, n_ff], [n_embd] */
+	QK_R_V_POST_LN, QK_R_V_POST_LN_B,   /* [n_embd] */
+	QK_R_V_MM0, QK_R_V_MM0_B,           /* [n_merged, n_merged], [n_merged] */
+	QK_R_V_MM2, QK_R_V_MM2_B,           /* [n_out, n_merged], [n_out] */
+	QK_R_V_DS_NORM, QK_R_V_DS_NORM_B,   /* [n_merged] */
+	QK_R_V_DS_FC1, QK_R_V_DS_FC1_B,     /* [n_merged, n_merged] */
+	QK_R_V_DS_FC2, QK_R_V_DS_FC2_B,     /* [n_out, n_merged] */
 	QK_ROLE_COUNT
 };
 

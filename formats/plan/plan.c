@@ -75,7 +75,7 @@ static const struct {
 static int tensor_name(const struct qk_model *m, const struct qk_binding *b, char *buf,
 		       size_t n, qk_err *err)
 {
-	const char *blk = m->table->gguf_block;
+	const char *blk = m->table ? m->table->gguf_block : "blk.";
 
 	if (!b->mtp) {
 		snprintf(buf, n, "%s", b->gguf_name);
@@ -102,6 +102,7 @@ static int tensor_name(const struct qk_model *m, const struct qk_binding *b, cha
 
 static const int f32_roles[] = {
 	QK_R_FFN_GATE_INP, QK_R_FFN_GATE_INP_SHEXP, QK_R_SSM_CONV1D,
+	QK_R_V_POS, /* llama.cpp: V_ENC_EMBD_POS */
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -199,6 +200,16 @@ static int choose_type(struct wp_tensor *t, const struct wp_opts *o, qk_err *err
 
 	t->force_f32 = f32_rule(t);
 	t->why = WP_WHY_OUTTYPE;
+	/* mmproj patch-embedding kernels (MmprojModel.tensor_force_quant): F16
+	 * for an F16 file, else F32 */
+	if (t->b->role == QK_R_V_PATCH || t->b->role == QK_R_V_PATCH_1) {
+		bool f16 = outtype == WP_OUT_F16 || (outtype == WP_OUT_AUTO &&
+						     t->src_type == QK_DT_F16);
+
+		t->force_f32 = !f16;
+		t->why = f16 ? WP_WHY_OUTTYPE : WP_WHY_F32_RULE;
+		return size_of(t, f16 ? QT_F16 : QT_F32, err);
+	}
 	/* llama.cpp --fp8-as-q8: Q8_0 for what was FP8, except 1-D and norms */
 	if (o->fp8_as_q8 && from_fp8(t->b) && t->n_dims >= 2 &&
 	    !ends_with(t->name, "_norm.weight")) {

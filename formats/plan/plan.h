@@ -77,6 +77,7 @@
 #include "../base/err.h"
 #include "../container/gguf.h"
 #include "../model/model.h"
+#include "../model/vision.h"
 
 enum wp_outtype {
 	WP_OUT_AUTO = 0, /* keep each tensor's source precision */
@@ -145,6 +146,9 @@ struct wp_plan {
 	bool keep_mtp;
 	uint32_t n_mtp;                /* MTP layers written (0 unless keep_mtp) */
 	uint32_t ftype;                /* general.file_type; callers may change it */
+	const struct vs_hparams *vision; /* an mmproj plan (wp_build_mmproj): the
+					* vision tower's hyperparameters; NULL for a
+					* text model */
 	size_t n;
 	struct wp_tensor *t;           /* [n] in file order */
 };
@@ -172,7 +176,8 @@ uint64_t wp_data_bytes(const struct wp_plan *p);
 /* ---- metadata ---- */
 
 enum wp_kv_kind {
-	WP_KV_U32 = 0, WP_KV_I32, WP_KV_F32, WP_KV_STR, WP_KV_ARR_BOOL, WP_KV_ARR_STR, WP_KV_ARR_I32
+	WP_KV_U32 = 0, WP_KV_I32, WP_KV_F32, WP_KV_STR, WP_KV_ARR_BOOL, WP_KV_ARR_STR, WP_KV_ARR_I32,
+	WP_KV_BOOL, WP_KV_ARR_F32
 };
 
 struct wp_kv {
@@ -181,11 +186,13 @@ struct wp_kv {
 	uint32_t u32;
 	int32_t i32;
 	float f32;
+	bool b;                        /* WP_KV_BOOL */
 	char *str;                     /* WP_KV_STR: owned */
 	uint64_t n;                    /* arrays: element count */
 	bool *bools;                   /* WP_KV_ARR_BOOL: [n], owned */
 	char **strs;                   /* WP_KV_ARR_STR: [n], owned */
 	int32_t *ints;                 /* WP_KV_ARR_I32: [n], owned */
+	float *floats;                 /* WP_KV_ARR_F32: [n], owned */
 };
 
 struct wp_meta {
@@ -208,6 +215,22 @@ int wp_meta_build(struct wp_meta *md, const struct wp_plan *p, const struct wp_m
 void wp_meta_free(struct wp_meta *md);
 /* The entry for `key`, or NULL. */
 const struct wp_kv *wp_meta_find(const struct wp_meta *md, const char *key);
+/* ---- mmproj (plan_mmproj.c) ----
+ *
+ * The vision tower of a VL checkpoint (model/vision.h, bound from its HF
+ * form) as llama.cpp's convert_hf_to_gguf.py --mmproj writes it: the same
+ * plan rules as a text model (order by source position, the F32 rule, the
+ * Q8_0 fallback) plus its own: the two patch-embedding kernels are F16 when
+ * the outtype is f16 (or auto from F16) and F32 otherwise, the position
+ * embedding is F32. wp_meta_build_mmproj: general.* as for the text model
+ * (architecture "clip", type "mmproj", the size label over the mmproj's
+ * tensors), then the clip.* keys (plan_mmproj.c lists them); QK_E_INVALID
+ * when the model has no image_mean/image_std (preprocessor_config.json). */
+int wp_build_mmproj(struct wp_plan *p, const struct vs_model *vm, const struct wp_opts *o,
+		    qk_err *err);
+int wp_meta_build_mmproj(struct wp_meta *md, const struct wp_plan *p,
+			 const struct wp_meta_opts *o, qk_err *err);
+
 /* Add every entry to the writer, in order. */
 int wp_meta_write(const struct wp_meta *md, struct gf_writer *w, qk_err *err);
 

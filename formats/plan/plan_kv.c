@@ -34,7 +34,6 @@
 #include "../base/path.h"
 #include "plan_priv.h"
 
-#define QUANT_VERSION 2u /* GGML_QUANT_VERSION */
 #define KEY_MAX 128
 
 /* ---- the list ---- */
@@ -155,6 +154,31 @@ int wp_kv_arr_i32(struct wp_meta *md, const char *key, const int32_t *v, size_t 
 	return QK_OK;
 }
 
+int wp_kv_bool(struct wp_meta *md, const char *key, bool v, qk_err *err)
+{
+	struct wp_kv *kv = kv_new(md, key, WP_KV_BOOL, err);
+
+	if (!kv)
+		return QK_E_NOMEM;
+	kv->b = v;
+	return QK_OK;
+}
+
+int wp_kv_arr_f32(struct wp_meta *md, const char *key, const float *v, size_t n, qk_err *err)
+{
+	struct wp_kv *kv;
+
+	if (!n)
+		return QK_OK;
+	if (!(kv = kv_new(md, key, WP_KV_ARR_F32, err)))
+		return QK_E_NOMEM;
+	if (!(kv->floats = malloc(n * sizeof(*kv->floats))))
+		return qk_err_set(err, QK_E_NOMEM, "out of memory adding key '%s'", key);
+	memcpy(kv->floats, v, n * sizeof(*v));
+	kv->n = n;
+	return QK_OK;
+}
+
 void wp_meta_free(struct wp_meta *md)
 {
 	if (!md)
@@ -166,6 +190,7 @@ void wp_meta_free(struct wp_meta *md)
 		free(kv->str);
 		free(kv->bools);
 		free(kv->ints);
+		free(kv->floats);
 		for (uint64_t j = 0; kv->strs && j < kv->n; j++)
 			free(kv->strs[j]);
 		free(kv->strs);
@@ -202,6 +227,10 @@ int wp_meta_write(const struct wp_meta *md, struct gf_writer *w, qk_err *err)
 			break;
 		case WP_KV_ARR_I32:
 			rc = gf_writer_add_arr(w, kv->key, GF_I32, kv->ints, kv->n, err);
+			break;
+		case WP_KV_BOOL: rc = gf_writer_add_bool(w, kv->key, kv->b, err); break;
+		case WP_KV_ARR_F32:
+			rc = gf_writer_add_arr(w, kv->key, GF_F32, kv->floats, kv->n, err);
 			break;
 		default: rc = qk_err_set(err, QK_E_USAGE, "key '%s': kind %d", kv->key, kv->kind);
 		}
@@ -682,14 +711,14 @@ static int add_sources(struct wp_meta *md, const char *what, bool has,
 	return QK_OK;
 }
 
-static int add_general(struct wp_meta *md, const struct wp_plan *p, const struct wp_meta_opts *o,
-		       qk_err *err)
+int wp_add_general(struct wp_meta *md, const struct wp_plan *p, const struct wp_meta_opts *o,
+		   const char *arch, const char *type, qk_err *err)
 {
 	struct wp_auth a;
 	int rc;
 
-	if ((rc = wp_kv_str(md, "general.architecture", qk_arch_gguf_name(p->m->hp.arch), err)) ||
-	    (rc = wp_kv_str(md, "general.type", "model", err)) ||
+	if ((rc = wp_kv_str(md, "general.architecture", arch, err)) ||
+	    (rc = wp_kv_str(md, "general.type", type, err)) ||
 	    (rc = add_sampling(md, o->dir, err)))
 		return rc;
 	if ((rc = wp_auth_load(&a, p, o, err)))
@@ -718,9 +747,9 @@ int wp_meta_build(struct wp_meta *md, const struct wp_plan *p, const struct wp_m
 	memset(md, 0, sizeof(*md));
 	if (!o)
 		o = &none;
-	if ((rc = dense_prefix(&p->m->hp, err)) || (rc = add_general(md, p, o, err)) ||
+	if ((rc = dense_prefix(&p->m->hp, err)) || (rc = wp_add_general(md, p, o, qk_arch_gguf_name(p->m->hp.arch), "model", err)) ||
 	    (rc = add_arch_keys(md, p, err)) ||
-	    (rc = wp_kv_u32(md, "general.quantization_version", QUANT_VERSION, err)))
+	    (rc = wp_kv_u32(md, "general.quantization_version", WP_QUANT_VERSION, err)))
 		wp_meta_free(md);
 	return rc;
 }

@@ -15,6 +15,16 @@ int wp_kv_str(struct wp_meta *md, const char *key, const char *v, qk_err *err);
 int wp_kv_arr_str(struct wp_meta *md, const char *key, char *const *v, size_t n, qk_err *err);
 int wp_kv_arr_bool(struct wp_meta *md, const char *key, const bool *v, size_t n, qk_err *err);
 int wp_kv_arr_i32(struct wp_meta *md, const char *key, const int32_t *v, size_t n, qk_err *err);
+int wp_kv_bool(struct wp_meta *md, const char *key, bool v, qk_err *err);
+int wp_kv_arr_f32(struct wp_meta *md, const char *key, const float *v, size_t n, qk_err *err);
+
+#define WP_QUANT_VERSION 2u /* general.quantization_version: GGML_QUANT_VERSION */
+
+/* general.architecture (arch), general.type (type), the sampling keys of
+ * generation_config.json and the authorship keys, as llama.cpp writes them
+ * before the architecture's own keys. */
+int wp_add_general(struct wp_meta *md, const struct wp_plan *p, const struct wp_meta_opts *o,
+		   const char *arch, const char *type, qk_err *err);
 
 /* Authorship fields, in the order llama.cpp writes them after general.name
  * (general.author ... general.source.repo_url). */

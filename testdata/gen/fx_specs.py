@@ -450,6 +450,14 @@ FIXTURES = [
                    "visual.* vision tower, flat config, rope_scaling type mrope): "
                    "q/k/v bias, GQA 2:1, chunked M-RoPE [2,3,3] on 16 dims, tied; "
                    "window-attention vision tower with a SiLU merger"),
+    dict(name="qwen2_vl", seed=117, dtype="bf16", layout="vl_old", tok="small",
+         logit_gain=10.0,
+         config=vl_fx.qwen2_5_vl_cfg(32, 2, 2, 1, 64, SMALL_VOCAB, EOT, [2, 3, 3],
+                                     kind="qwen2_vl"),
+         exercises="Qwen2-VL as released (model.* text, visual.* vision tower, flat "
+                   "config, rope_scaling type mrope): q/k/v bias, GQA 2:1, chunked "
+                   "M-RoPE [2,3,3], tied; three-block vision tower with LayerNorm and "
+                   "QuickGELU fc1/fc2 (embed_dim 16, mlp_ratio 2), qwen2vl_merger"),
     dict(name="qwen3_vl", seed=115, dtype="bf16", layout="vl_nested", tok="small",
          logit_gain=10.0,
          config=vl_fx.qwen3_vl_cfg(False, 32, 2, 2, 1, 16, 64, SMALL_VOCAB, EOT,
@@ -457,6 +465,14 @@ FIXTURES = [
          exercises="Qwen3-VL as released (text_config, model.language_model.*, "
                    "model.visual.*): QK-norm, interleaved M-RoPE [3,3,2] on 16 "
                    "dims, untied, deepstack merger on vision block 0"),
+    dict(name="qwen3_vl_256", seed=118, dtype="bf16", layout="vl_nested", tok="small",
+         logit_gain=10.0,
+         config=vl_fx.qwen3_vl_cfg(False, 256, 1, 2, 1, 128, 256, SMALL_VOCAB, EOT,
+                                   [24, 20, 20], False, wide=True),
+         exercises="Qwen3-VL at k-quant widths: text and vision hidden 256, FFN and "
+                   "vision MLP 256, one layer, GQA 2:1 x 128, interleaved M-RoPE "
+                   "[24,20,20], untied; a one-block vision tower without the 2x2 merge "
+                   "(spatial_merge_size 1), deepstack merger on block 0"),
     dict(name="qwen3_vl_moe", seed=116, dtype="bf16", layout="vl_nested",
          tok="small", logit_gain=10.0, experts_transposed=True,
          config=vl_fx.qwen3_vl_cfg(True, 32, 2, 2, 1, 16, 64, SMALL_VOCAB, EOT,

@@ -553,7 +553,7 @@ def make_fixture(fx, tok, out_root):
                      "mrope_layout": "mrope.positions = transformers get_rope_index "
                                      "(t, h, w) for mrope.tokens with positions "
                                      f"{vl_fx.MROPE_SPAN[0]}..{vl_fx.MROPE_SPAN[1] - 1} "
-                                     f"an image of grid {vl_fx.MROPE_GRID}"}
+                                     f"an image of grid {vl_fx.mrope_grid(model)}"}
             extra_t = vl_fx.mrope_case(model, results[0]["ids"])
         if fx["layout"] == "nested":
             # parameter counts of the parts transformers' CausalLM does not

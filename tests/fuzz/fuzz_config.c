@@ -3,12 +3,15 @@
  * Any input must give either QK_OK with hyperparameters that keep the
  * invariants hparams.h promises, or an error with a message; never a crash,
  * a leak or undefined behaviour (built with ASan/UBSan).
+ * The same text is read as a VL config's vision part and as a
+ * preprocessor_config.json (vs_hparams_from_config, vision.h).
  * Seeds: tests/fuzz/corpus/config/ (written by tests/unit/test_config.c).
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../../formats/model/hparams.h"
+#include "../../formats/model/vision.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,6 +29,26 @@ static void check(const struct qk_hparams *hp)
 			__builtin_trap();
 }
 
+static void check_vision(const char *text, size_t size)
+{
+	struct vs_hparams vh;
+	qk_err err;
+
+	if (vs_hparams_from_config(&vh, text, size, "config.json", text, size,
+				   "preprocessor_config.json", &err) == QK_OK) {
+		if (vh.family < 0 || vh.family >= VS_FAM_COUNT || !vh.depth ||
+		    vh.depth > VS_MAX_BLOCKS || !vh.n_head || vh.n_embd % vh.n_head ||
+		    vh.temporal_patch != 2 || vh.n_deepstack > VS_MAX_LIST ||
+		    vh.n_fullatt > VS_MAX_LIST || !vh.has_norm || vh.n_mean > 4)
+			__builtin_trap();
+		for (uint32_t i = 0; i < vh.n_deepstack; i++)
+			if (vh.deepstack[i] >= vh.depth)
+				__builtin_trap();
+	} else if (err.msg[0] == '\0' || err.code == QK_OK) {
+		__builtin_trap();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct qk_hparams hp;
@@ -35,5 +58,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(&hp);
 	else if (err.msg[0] == '\0' || err.code == QK_OK)
 		__builtin_trap();
+	check_vision((const char *)data, size);
 	return 0;
 }

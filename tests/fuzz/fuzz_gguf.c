@@ -4,13 +4,15 @@
  * inside the input and keeps the invariants gguf.h promises, or an error
  * with a message; never a crash, a leak or undefined behaviour (built with
  * ASan/UBSan). Seeds: tests/fuzz/corpus/gguf/ (written by our writer:
- * QK_WRITE_CORPUS=tests/fuzz/corpus/gguf build/tests/test_gguf).
+ * QK_WRITE_CORPUS=tests/fuzz/corpus/gguf build/tests/test_gguf). A file that parses
+ * is also read as an mmproj (vs_hparams_from_gguf, vision.h).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "../../formats/container/gguf.h"
+#include "../../formats/model/vision.h"
 #include "../../quant/qtype.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -99,6 +101,21 @@ static void check_tensors(const struct gf_file *f)
 	CHECK(gf_size(f) <= gf_data_offset(f) + expect);
 }
 
+/* an mmproj's clip.* keys (vision.h): hyperparameters in range, or a message */
+static void check_vision(const struct gf_file *f)
+{
+	struct vs_hparams vh;
+	qk_err err;
+
+	qk_err_clear(&err);
+	if (vs_hparams_from_gguf(&vh, f, &err) == QK_OK)
+		CHECK(vh.family >= 0 && vh.family < VS_FAM_COUNT && vh.depth >= 1 &&
+		      vh.depth <= VS_MAX_BLOCKS && vh.n_embd && vh.n_embd % vh.n_head == 0 &&
+		      vh.n_deepstack <= VS_MAX_LIST && vh.n_mean >= 1 && vh.n_mean <= 4);
+	else
+		CHECK(err.code != QK_OK && err.msg[0] != '\0');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gf_file *f;
@@ -108,6 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (gf_parse(&f, data, size, "fuzz.gguf", &err) == QK_OK) {
 		check_kvs(f);
 		check_tensors(f);
+		check_vision(f);
 		gf_close(f);
 	} else {
 		CHECK(f == NULL && err.code != QK_OK && err.msg[0] != '\0');

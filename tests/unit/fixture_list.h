@@ -11,9 +11,9 @@
 	"qwen1", "qwen1_5", "qwen1_5_moe", "qwen2", "qwen2_moe", "qwen2_5_yarn", "qwen3", \
 		"qwen3_moe", "qwen3_next", "qwen3_realvocab", "qwen2_moe_256", "qwen3_256", \
 		"qwen3_next_256", "qwen3_5", "qwen3_5_moe", "qwen3_tiny", "qwen2_5_vl",      \
-		"qwen3_vl", "qwen3_vl_moe"
+		"qwen3_vl", "qwen3_vl_moe", "qwen2_vl", "qwen3_vl_256"
 
 /* how many names QK_FIXTURE_NAMES holds (checked where it is used) */
-#define QK_FIXTURE_COUNT 19
+#define QK_FIXTURE_COUNT 21
 
 #endif

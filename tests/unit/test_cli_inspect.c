@@ -41,6 +41,8 @@ static const struct {
 	{ "qwen2_5_vl", "qwen2vl", "Qwen2-VL", 0 },
 	{ "qwen3_vl", "qwen3vl", "Qwen3-VL", 0 },
 	{ "qwen3_vl_moe", "qwen3vlmoe", "Qwen3-VL", 1 },
+	{ "qwen2_vl", "qwen2vl", "Qwen2-VL", 0 },
+	{ "qwen3_vl_256", "qwen3vl", "Qwen3-VL", 0 },
 };
 _Static_assert(sizeof(fixtures) / sizeof(fixtures[0]) == QK_FIXTURE_COUNT, "one row per fixture");
 

@@ -269,7 +269,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX(0), FX(1), FX(2), FX(3), FX(4), FX(5), FX(6), FX(7), FX(8), FX(9),
-		FX(10), FX(11), FX(12), FX(13), FX(14), FX(15), FX(16), FX(17), FX(18),
+		FX(10), FX(11), FX(12), FX(13), FX(14), FX(15), FX(16), FX(17), FX(18), FX(19), FX(20),
 	};
 
 	_Static_assert(sizeof(names) / sizeof(names[0]) == QK_FIXTURE_COUNT, "fixture list");

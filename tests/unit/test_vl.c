@@ -23,6 +23,7 @@
 #include "../../formats/base/io.h"
 #include "../../formats/container/safetensors.h"
 #include "../../formats/model/open.h"
+#include "../../formats/model/vision.h"
 #include "testdir.h"
 
 #define MODELS "testdata/models"
@@ -187,7 +188,8 @@ static void rewrite(const char *fx, const char *dir, void (*rename)(const char *
 		    bool transpose)
 {
 	static const char *const files[] = { "config.json", "tokenizer.json",
-					     "tokenizer_config.json" };
+					     "tokenizer_config.json",
+					     "preprocessor_config.json" };
 	struct qk_catalog cat;
 	struct st_writer *w;
 	char path[512], name[512];
@@ -306,6 +308,11 @@ static void same_model(const struct qk_model *a, const struct qk_model *b)
 	assert_memory_equal(&pa, &pb, sizeof(pa));
 }
 
+static void keep(const char *in, char *out, size_t n)
+{
+	snprintf(out, n, "%s", in);
+}
+
 static void check_layouts(const char *fx, void (*rename)(const char *, char *, size_t),
 			  bool transpose, bool expect_transposed)
 {
@@ -329,6 +336,22 @@ static void check_layouts(const char *fx, void (*rename)(const char *, char *, s
 	assert_int_equal(saw_t, expect_transposed);
 	qk_input_close(&a);
 	qk_input_close(&b);
+	/* the vision tower (vision.h) binds the same numbers from both layouts */
+	{
+		struct vs_input va, vb;
+
+		if (vs_open(&va, path, &e))
+			fail_msg("%s vision: %s", fx, e.msg);
+		if (vs_open(&vb, dir, &e))
+			fail_msg("%s rewritten, vision: %s", fx, e.msg);
+		assert_true(va.vm.m.n_bind > 20);
+		assert_int_equal(va.vm.m.n_bind, vb.vm.m.n_bind);
+		if (rename != keep)
+			assert_string_not_equal(va.vm.prefix, vb.vm.prefix);
+		same_model(&va.vm.m, &vb.vm.m);
+		vs_close(&va);
+		vs_close(&vb);
+	}
 	td_remove(dir);
 }
 
@@ -346,10 +369,6 @@ static void test_layout_qwen3_vl(void **state)
 	check_layouts("qwen3_vl", to_old, false, false);
 }
 
-static void keep(const char *in, char *out, size_t n)
-{
-	snprintf(out, n, "%s", in);
-}
 
 /* Qwen3-VL-MoE: released experts ([E, H, 2I], [E, I, H], the fixture)
  * and transformers 5.x save_pretrained's ([E, 2I, H], [E, H, I]) bind to

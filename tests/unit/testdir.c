@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int td_make(char *buf, size_t size, const char *tag)
 {
@@ -52,4 +53,18 @@ const char *td_slurp(const char *path)
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+void td_field(const char *line, int k, char *out, size_t n)
+{
+	const char *p = line, *e;
+
+	for (int i = 0; i < k && p; i++)
+		p = strchr(p, '\t') ? strchr(p, '\t') + 1 : NULL;
+	if (!p) {
+		out[0] = '\0';
+		return;
+	}
+	e = p + strcspn(p, "\t\n");
+	snprintf(out, n, "%.*s", (int)(e - p), p);
 }

@@ -17,4 +17,8 @@ int td_put(const char *path, const char *text);
  * it cannot be read. */
 const char *td_slurp(const char *path);
 
+/* Field k (0-based) of a tab-separated line (ending at '\n' or NUL) into out,
+ * "" when the line has fewer fields; always NUL-terminated. */
+void td_field(const char *line, int k, char *out, size_t n);
+
 #endif
