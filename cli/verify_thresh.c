@@ -34,6 +34,13 @@ const struct vt_row vt_rows[VT_COUNT] = {
 				"fail when max |delta logit| exceeds X" },
 	[VT_MAX_LAYER_NMSE] = { "max-layer-nmse", "max_layer_nmse", false, INFINITY, 1e-6,
 				"fail when a residual stream's NMSE exceeds X" },
+	[VT_MAX_EMBD_DIFF] = { "max-embd-diff", "max_abs_embd_diff", false, INFINITY, NAN,
+			       "vision: fail when max |delta| of an image embedding exceeds X",
+			       true },
+	[VT_MAX_EMBD_NMSE] = { "max-embd-nmse", "embd_nmse", false, INFINITY, NAN,
+			       "vision: fail when the NMSE of the embeddings exceeds X", true },
+	[VT_MIN_EMBD_COS] = { "min-embd-cos", "embd_cos_min", true, 1, NAN,
+			      "vision: fail when an embedding row's cosine is below X", true },
 };
 
 int vt_parse(int id, const char *s, const char *where, double *out, qk_err *err)

@@ -125,12 +125,24 @@ struct rf_vis_model {
 	struct rf_vis_block *blk;   /* [n_layer] */
 	struct rf_vis_merger merger;
 	struct rf_vis_merger *deep; /* [n_deep] */
-	/* private: owned allocations */
+	/* private: owned allocations; the small fp32 arrays and their tensors */
 	void **owned;
 	size_t n_owned, cap_owned;
+	struct rf_vis_small {
+		const char *name;   /* the tensor's name (in the catalog) */
+		const float *v;     /* [n] */
+		uint64_t n;
+	} *smalls;
+	size_t n_smalls, cap_smalls;
 };
 
 void rf_vis_model_free(struct rf_vis_model *vm);
+
+/* Every weight finite (NaN and infinities are refused by every tool unless
+ * the user allows them): QK_E_INVALID naming the tensor and its first bad
+ * element (model.h, qk_err_nonfinite), QK_E_UNSUPPORTED for a dtype that
+ * cannot be read, QK_E_NOMEM. */
+int rf_vis_check_finite(const struct rf_vis_model *vm, qk_err *err);
 
 /* Bind the vision tower of a Hugging Face checkpoint: cat its tensors
  * (visual.* or model.visual.*), dir the directory of its config.json

@@ -37,6 +37,7 @@ void rf_vis_model_free(struct rf_vis_model *vm)
 	for (size_t i = 0; i < vm->n_owned; i++)
 		free(vm->owned[i]);
 	free(vm->owned);
+	free(vm->smalls);
 	memset(vm, 0, sizeof(*vm));
 }
 
@@ -300,13 +301,80 @@ static int small(struct rf_vis_model *vm, const struct qk_tensor *t, uint64_t n,
 	for (uint64_t r = 0; r < v.rows; r++)
 		if ((rc = qk_view_read_row(&v, r, f + r * cols, err)))
 			return qk_err_prefix(err, "vision tensor '%s'", t->name);
-	for (uint64_t i = 0; i < n; i++)
-		if (!isfinite(f[i]))
-			return qk_err_set(err, QK_E_INVALID, "vision tensor '%s': value %llu is not "
-					  "finite (%s)", t->name, (unsigned long long)i,
-					  QK_NONFINITE_REFUSED);
+	if (vm->n_smalls == vm->cap_smalls) {
+		const size_t cap = vm->cap_smalls ? 2 * vm->cap_smalls : 64;
+		struct rf_vis_small *sm = realloc(vm->smalls, cap * sizeof(*sm));
+
+		if (!sm)
+			return qk_err_set(err, QK_E_NOMEM, "out of memory binding the vision tower");
+		vm->smalls = sm;
+		vm->cap_smalls = cap;
+	}
+	vm->smalls[vm->n_smalls++] = (struct rf_vis_small){ t->name, f, n };
 	*out = f;
 	return QK_OK;
+}
+
+/* the rows of one matrix */
+static int check_mat(const struct rf_vis_mat *m, float *buf, qk_err *err)
+{
+	for (uint64_t r = 0; r < m->w.rows; r++) {
+		uint64_t c;
+		int rc = qk_view_read_row(&m->w, r, buf, err);
+
+		if (rc)
+			return rc;
+		if (qk_first_nonfinite(buf, m->w.cols, &c))
+			return qk_err_nonfinite(err, m->w.pieces[0].t->name,
+						m->w.pieces[0].t->n_elem / m->w.cols, m->w.cols,
+						m->w.pieces[0].row0 + r, c, buf[c]);
+	}
+	return QK_OK;
+}
+
+int rf_vis_check_finite(const struct rf_vis_model *vm, qk_err *err)
+{
+	const struct rf_vis_hparams *hp = &vm->hp;
+	const size_t nm = 3 + 7 * (size_t)hp->n_layer + 2 * (size_t)hp->n_deep;
+	const struct rf_vis_mat **ms = malloc(nm * sizeof(*ms));
+	size_t n = 0, cols = 0;
+	float *buf = NULL;
+	int rc = QK_OK;
+
+	for (size_t i = 0; i < vm->n_smalls; i++) {
+		uint64_t c;
+
+		if (qk_first_nonfinite(vm->smalls[i].v, vm->smalls[i].n, &c))
+			return free(ms), qk_err_nonfinite(err, vm->smalls[i].name, 1, vm->smalls[i].n,
+							  0, c, vm->smalls[i].v[c]);
+	}
+	if (!ms)
+		return qk_err_set(err, QK_E_NOMEM, "out of memory");
+	ms[n++] = &vm->patch;
+	for (uint32_t l = 0; l < hp->n_layer; l++) {
+		const struct rf_vis_block *b = &vm->blk[l];
+		const struct rf_vis_mat *bl[7] = { &b->q, &b->k, &b->v, &b->o, &b->up, &b->gate,
+						   &b->down };
+
+		for (int i = 0; i < 7; i++)
+			ms[n++] = bl[i];
+	}
+	ms[n++] = &vm->merger.fc1;
+	ms[n++] = &vm->merger.fc2;
+	for (uint32_t k = 0; k < hp->n_deep; k++) {
+		ms[n++] = &vm->deep[k].fc1;
+		ms[n++] = &vm->deep[k].fc2;
+	}
+	for (size_t i = 0; i < n; i++)
+		cols = ms[i]->w.cols > cols ? (size_t)ms[i]->w.cols : cols;
+	if (!(buf = malloc(cols * sizeof(float) + 1)))
+		rc = qk_err_set(err, QK_E_NOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < n; i++)
+		if (ms[i]->w.n_pieces)
+			rc = check_mat(ms[i], buf, err);
+	free(buf);
+	free(ms);
+	return rc;
 }
 
 /* a matrix [rows x cols] (the whole tensor, or rows from row0 of a fused one)
