@@ -73,6 +73,14 @@ int vt_parse(int id, const char *s, const char *where, double *out, qk_err *err)
 int vt_load_yaml(struct vt_set *t, const char *path, qk_err *err);
 /* Without any threshold: the defaults of vt_rows (equivalence). */
 void vt_apply_defaults(struct vt_set *t);
+/* The report's threshold lines (name, <= or >=, limit, key, value, ok or
+ * FAIL) for the set thresholds; vals and fail are indexed by enum vt_id. */
+void vt_print(const struct vt_set *t, const double *vals, const bool *fail);
+/* o's "thresholds" (name, value_key, limit, value, pass per set threshold)
+ * and "failed" (names) arrays */
+void vt_json(cJSON *o, const struct vt_set *t, const double *vals, const bool *fail);
+/* "<prog>: compare: NAME LIMIT exceeded: KEY is V" on stderr */
+void vt_report_failure(const struct vt_set *t, int i, double v);
 
 /* ---- options ---- */
 

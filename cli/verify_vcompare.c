@@ -204,11 +204,7 @@ static void print_text(const struct vv_model *a, const struct vv_model *b,
 	putchar('\n');
 	print_rows(&r->outs[0]);
 	printf("\n====== Thresholds (%s) ======\n", t->any ? "given" : "defaults: equivalence");
-	for (int i = 0; i < VT_COUNT; i++)
-		if (t->set[i])
-			printf("%-15s %-3s %-10g %-19s %-12.6g %s\n", vt_rows[i].name,
-			       vt_rows[i].is_min ? ">=" : "<=", t->val[i], vt_rows[i].key, r->vals[i],
-			       r->fail[i] ? "FAIL" : "ok");
+	vt_print(t, r->vals, r->fail);
 	printf("compare: %s\n", r->pass ? "pass" : "FAIL");
 }
 
@@ -239,7 +235,7 @@ static cJSON *out_json(const struct vc_out *o)
 static cJSON *to_json(const struct vv_model *a, const struct vv_model *b,
 		      const struct vv_input *in, const struct vt_set *t, const struct vc_report *r)
 {
-	cJSON *root = cJSON_CreateObject(), *arr, *th, *failed;
+	cJSON *root = cJSON_CreateObject(), *arr;
 
 	cJSON_AddStringToObject(root, "reference", a->path);
 	cJSON_AddStringToObject(root, "candidate", b->path);
@@ -252,24 +248,8 @@ static cJSON *to_json(const struct vv_model *a, const struct vv_model *b,
 	for (int i = 0; i < VT_COUNT; i++)
 		if (vt_rows[i].vision)
 			cJSON_AddNumberToObject(root, vt_rows[i].key, r->vals[i]);
-	cJSON_AddStringToObject(root, "thresholds_source", t->any ? "given" : "defaults");
-	th = cJSON_AddArrayToObject(root, "thresholds");
-	failed = cJSON_AddArrayToObject(root, "failed");
-	for (int i = 0; th && failed && i < VT_COUNT; i++) {
-		cJSON *e;
-
-		if (!t->set[i])
-			continue;
-		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "name", vt_rows[i].name);
-		cJSON_AddStringToObject(e, "value_key", vt_rows[i].key);
-		cJSON_AddNumberToObject(e, "limit", t->val[i]);
-		cJSON_AddNumberToObject(e, "value", r->vals[i]);
-		cJSON_AddBoolToObject(e, "pass", !r->fail[i]);
-		cJSON_AddItemToArray(th, e);
-		if (r->fail[i])
-			cJSON_AddItemToArray(failed, cJSON_CreateString(vt_rows[i].name));
-	}
+	vt_json(root, t, r->vals, r->fail);
+	cJSON_AddBoolToObject(root, "default_thresholds", !t->any);
 	cJSON_AddBoolToObject(root, "pass", r->pass);
 	return root;
 }
@@ -333,9 +313,7 @@ int verify_vision_compare(const struct verify_opts *o, const char **pos, size_t 
 	fflush(stdout);
 	for (int i = 0; !rc && i < VT_COUNT; i++)
 		if (rep.fail[i])
-			fprintf(stderr, "%s: compare: %s %.6g %s: %s is %.6g\n", cli_prog,
-				vt_rows[i].name, t.val[i], vt_rows[i].is_min ? "not reached"
-				: "exceeded", vt_rows[i].key, rep.vals[i]);
+			vt_report_failure(&t, i, rep.vals[i]);
 	if (!rc && !rep.pass)
 		rc = QK_E_THRESHOLD;
 out:

@@ -24,57 +24,44 @@ for b in "$O2:-O2:" "$O0:-O0:-DRF_ROW_BLOCK=4 -DRF_TOK_BLOCK=4 -DRF_COL_BLOCK=8"
 		exit 1
 	fi
 done
-n=0
-for d in testdata/models/*/; do
-	fx=$(basename "$d")
-	[ -f "$d/expected.safetensors" ] || continue
-	n=$((n + 1))
-	if ! "$O2/tools/ref_dump" --hidden "$d" >"$out/ref" 2>"$out/err"; then
-		echo "not ok - $fx: ref_dump failed"
+# compare TOOL DIR FIXTURE [OPTION]: TOOL's output for DIR from every build
+# and option set against $O2's with one thread
+compare() {
+	tool=$1 d=$2 fx=$3 extra=${4:-}
+	# shellcheck disable=SC2086 # extra is an option or nothing
+	if ! "$O2/tools/$tool" $extra "$d" >"$out/ref" 2>"$out/err"; then
+		echo "not ok - $fx: $tool failed"
 		sed 's/^/#   /' "$out/err" | head -n 5
-		continue
+		return
 	fi
 	for run in "$O2:-t 2" "$O2:-t 4 --scalar" "$O2:-t 3 --no-avx512" "$O0:-t 1" \
 		"$O0:-t 1 --scalar" "$O0:-t 2 --no-avx512"; do
-		bin=${run%%:*}/tools/ref_dump
+		bin=${run%%:*}/tools/$tool
 		opts=${run#*:}
 		# shellcheck disable=SC2086 # opts is a list of options
-		if ! "$bin" --hidden $opts "$d" >"$out/got" 2>"$out/err"; then
+		if ! "$bin" $extra $opts "$d" >"$out/got" 2>"$out/err"; then
 			echo "not ok - $fx: $bin $opts failed"
 			sed 's/^/#   /' "$out/err" | head -n 5
 		elif ! cmp -s "$out/ref" "$out/got"; then
 			echo "not ok - $fx: $bin $opts differs from $O2 -t 1 (line $(cmp "$out/ref" "$out/got" | sed 's/.* line //'))"
 		else
-			echo "ok - $fx: $bin $opts gives the bits of $O2/tools/ref_dump -t 1"
+			echo "ok - $fx: $bin $opts gives the bits of $O2/tools/$tool -t 1"
 		fi
 	done
-done
-# the vision pass (ref/vis.h): every output of every fixture with a vision
-# tower, the same way (tests/tools/vis_dump.c)
+}
+n=0
 nv=0
 for d in testdata/models/*/; do
 	fx=$(basename "$d")
-	[ -f "$d/expected_vision.safetensors" ] || continue
-	nv=$((nv + 1))
-	if ! "$O2/tools/vis_dump" "$d" >"$out/ref" 2>"$out/err"; then
-		echo "not ok - $fx: vis_dump failed"
-		sed 's/^/#   /' "$out/err" | head -n 5
-		continue
+	if [ -f "$d/expected.safetensors" ]; then
+		n=$((n + 1))
+		compare ref_dump "$d" "$fx" --hidden
 	fi
-	for run in "$O2:-t 2" "$O2:-t 4 --scalar" "$O2:-t 3 --no-avx512" "$O0:-t 1" \
-		"$O0:-t 1 --scalar" "$O0:-t 2 --no-avx512"; do
-		bin=${run%%:*}/tools/vis_dump
-		opts=${run#*:}
-		# shellcheck disable=SC2086 # opts is a list of options
-		if ! "$bin" $opts "$d" >"$out/got" 2>"$out/err"; then
-			echo "not ok - $fx: $bin $opts failed"
-			sed 's/^/#   /' "$out/err" | head -n 5
-		elif ! cmp -s "$out/ref" "$out/got"; then
-			echo "not ok - $fx: vision: $bin $opts differs from $O2 -t 1 (line $(cmp "$out/ref" "$out/got" | sed 's/.* line //'))"
-		else
-			echo "ok - $fx: vision: $bin $opts gives the bits of $O2/tools/vis_dump -t 1"
-		fi
-	done
+	# the vision pass (ref/vis.h): every output of the tower
+	if [ -f "$d/expected_vision.safetensors" ]; then
+		nv=$((nv + 1))
+		compare vis_dump "$d" "$fx"
+	fi
 done
 if [ "$nv" -lt 4 ]; then
 	echo "not ok - only $nv fixtures with expected_vision.safetensors, expected at least 4"
