@@ -321,10 +321,13 @@ int npz_write(const char *path, const struct npz_entry *e, size_t n, qk_err *err
 
 struct vv_model {
 	const char *path;           /* as the user named it */
-	struct qk_catalog cat;
-	struct rf_vis_model vm;     /* the tower bound to cat's tensors */
+	struct vs_input in;         /* catalog and bound tower (vision.h) */
+	struct rf_vis_model vm;     /* the tower for the reference pass */
+	bool window_assumed;        /* Qwen2.5-VL without window_size: 112 pixels */
+	bool window_from_other;     /* compare: the other tower's window_size */
 };
-/* the vision tower of an HF checkpoint (dir, .safetensors or index) */
+/* the vision tower of an HF checkpoint (dir, .safetensors or index) or an
+ * mmproj GGUF; its weights finite unless --allow-nonfinite */
 int vv_open(struct vv_model *m, const char *path, const struct verify_opts *o, qk_err *err);
 void vv_close(struct vv_model *m);
 /* "qwen3vl_merger, 27 blocks, width 1152, ..." */
@@ -347,6 +350,8 @@ int vv_run(const struct vv_model *m, const struct vv_input *in, const struct ver
 	   bool keep, struct rf_vis_out *out, qk_err *err);
 cJSON *vv_grid_json(const struct vv_input *in);
 void vv_grid_str(const struct vv_input *in, char *buf, size_t size);
+/* a .gguf whose general.architecture is clip (an mmproj) */
+bool vv_is_mmproj(const char *path);
 /* an expected_vision.safetensors (it holds vision.embd) */
 bool vv_is_expected(const char *path);
 /* golden MODEL EXPECTED_VISION.safetensors (verify_cmd_golden hands it over) */

@@ -65,7 +65,7 @@ static int measure(const float *a, const float *b, size_t n, size_t w, struct vc
 		}
 		q->max_abs = mx;
 		q->nmse = safe_ratio(d2, x2);
-		q->cos = x2 == 0.0 && y2 == 0.0 ? 1.0 : x2 == 0.0 || y2 == 0.0 ? 0.0
+		q->cos = d2 == 0.0 ? 1.0 : x2 == 0.0 || y2 == 0.0 ? 0.0
 			 : xy / (sqrt(x2) * sqrt(y2));
 		if (!(mx <= o->max_abs)) {
 			o->max_abs = mx;
@@ -84,6 +84,20 @@ static int measure(const float *a, const float *b, size_t n, size_t w, struct vc
 	o->nmse = safe_ratio(sd, sr);
 	o->cos_mean = n ? cs / (double)n : 1.0;
 	return QK_OK;
+}
+
+/* Qwen2.5-VL: a tower without a window of its own (an mmproj) takes the
+ * other's (config.json's) instead of llama.cpp's 112 pixels */
+static void share_window(struct vv_model *a, struct vv_model *b)
+{
+	struct vv_model *from = a->window_assumed ? b : a, *to = a->window_assumed ? a : b;
+
+	if (a->window_assumed == b->window_assumed || from->vm.hp.kind != RF_VIS_QWEN25VL ||
+	    to->vm.hp.kind != RF_VIS_QWEN25VL)
+		return;
+	to->vm.hp.window = from->vm.hp.window;
+	to->window_assumed = false;
+	to->window_from_other = true;
 }
 
 static int check_pair(const struct vv_model *a, const struct vv_model *b, qk_err *err)
@@ -300,7 +314,10 @@ int verify_vision_compare(const struct verify_opts *o, const char **pos, size_t 
 				  "--grid): no --base, --tokens, --tokens-file, --text, --text-file, "
 				  "--chat, --ctx, --chunks or --save-base");
 	if ((rc = vc_thresholds(o, &t, err)) || (rc = vv_open(&a, pos[0], o, err)) ||
-	    (rc = vv_open(&b, pos[1], o, err)) || (rc = check_pair(&a, &b, err)) ||
+	    (rc = vv_open(&b, pos[1], o, err)))
+		goto out;
+	share_window(&a, &b);
+	if ((rc = check_pair(&a, &b, err)) ||
 	    (rc = vv_input_load(&in, o, &a.vm.hp, err)) ||
 	    (rc = vv_run(&a, &in, o, false, &x, err)) || (rc = vv_run(&b, &in, o, false, &y, err)) ||
 	    (rc = measure_all(&x, &y, &rep, err)))

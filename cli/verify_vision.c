@@ -14,6 +14,7 @@
 
 #include "../formats/base/dtype.h"
 #include "../formats/base/outfile.h"
+#include "../formats/container/gguf.h"
 #include "../formats/container/safetensors.h"
 
 #define VV_MAX_IMAGES 4096u          /* grids of one run */
@@ -25,9 +26,9 @@ int vv_open(struct vv_model *m, const char *path, const struct verify_opts *o, q
 
 	memset(m, 0, sizeof(*m));
 	m->path = path;
-	if ((rc = qk_catalog_open(&m->cat, path, err)))
+	if ((rc = vs_open(&m->in, path, err)))
 		return rc;
-	if ((rc = rf_vis_load_hf(&m->vm, &m->cat, m->cat.dir, err)) ||
+	if ((rc = rf_vis_from_vs(&m->vm, &m->in.vm, &m->window_assumed, err)) ||
 	    (!o->allow_nonfinite && (rc = rf_vis_check_finite(&m->vm, err)))) {
 		qk_err_prefix(err, "%s", path);
 		vv_close(m);
@@ -38,7 +39,7 @@ int vv_open(struct vv_model *m, const char *path, const struct verify_opts *o, q
 void vv_close(struct vv_model *m)
 {
 	rf_vis_model_free(&m->vm);
-	qk_catalog_free(&m->cat);
+	vs_close(&m->in);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -51,9 +52,16 @@ void vv_describe(const struct vv_model *m, char *buf, size_t size)
 {
 	const struct rf_vis_hparams *hp = &m->vm.hp;
 
-	snprintf(buf, size, "%s, %u blocks, width %u, %u heads, patch %u, merge %u, out %u%s",
-		 family_names[hp->kind], hp->n_layer, hp->n_embd, hp->n_head, hp->patch, hp->merge,
-		 hp->out_dim, hp->n_deep ? ", deepstack" : "");
+	char win[64] = "";
+
+	if (hp->kind == RF_VIS_QWEN25VL)
+		snprintf(win, sizeof(win), ", window %u px%s", hp->window,
+			 m->window_assumed ? " (assumed, as llama.cpp)"
+			 : m->window_from_other ? " (the other model's)" : "");
+	snprintf(buf, size, "%s, %s, %u blocks, width %u, %u heads, patch %u, merge %u, out %u%s%s",
+		 m->in.cat.format == QK_FMT_GGUF ? "mmproj" : "hf", family_names[hp->kind],
+		 hp->n_layer, hp->n_embd, hp->n_head, hp->patch, hp->merge, hp->out_dim,
+		 hp->n_deep ? ", deepstack" : "", win);
 }
 
 void vv_input_free(struct vv_input *in)
@@ -359,7 +367,7 @@ int verify_cmd_vision(const struct verify_opts *o, const char **pos, size_t n_po
 		return qk_err_set(err, QK_E_USAGE, "vision needs one MODEL, got %zu arguments", n_pos);
 	if ((rc = vv_open(&m, pos[0], o, err)))
 		return rc;
-	if (o->dump && ((rc = cli_forbid_inputs(m.path, &m.cat, err)) ||
+	if (o->dump && ((rc = cli_forbid_inputs(m.path, &m.in.cat, err)) ||
 			(o->pixels && (rc = qk_out_forbid(o->pixels, err))) ||
 			(rc = qk_out_check(o->dump, 0, err))))
 		goto out;
@@ -376,6 +384,23 @@ out:
 	vv_input_free(&in);
 	vv_close(&m);
 	return rc;
+}
+
+bool vv_is_mmproj(const char *path)
+{
+	const size_t n = strlen(path);
+	struct gf_file *f = NULL;
+	const char *arch = NULL;
+	size_t len = 0;
+	qk_err e;
+	bool yes;
+
+	if (n < 5 || strcmp(path + n - 5, ".gguf") != 0 || gf_open(&f, path, &e))
+		return false;
+	yes = gf_get_str(f, "general.architecture", &arch, &len, &e) == QK_OK && len == 4 &&
+	      memcmp(arch, "clip", 4) == 0;
+	gf_close(f);
+	return yes;
 }
 
 /* ---- qwen-verify golden MODEL EXPECTED_VISION.safetensors ---- */

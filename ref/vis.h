@@ -55,6 +55,7 @@
 
 #include "../formats/base/err.h"
 #include "../formats/model/model.h"
+#include "../formats/model/vision.h"
 
 enum rf_vis_kind {
 	RF_VIS_QWEN2VL = 1,  /* Qwen2VLForConditionalGeneration */
@@ -94,9 +95,11 @@ struct rf_vis_hparams {
 	uint32_t n_deep;         /* deepstack mergers */
 };
 
-/* a weight matrix [rows x cols] and its bias [rows] (NULL: none) */
+/* a weight matrix: rows [row0, row0 + rows) of view w (a third of a fused
+ * qkv, or the whole view) and its bias [rows] (NULL: none) */
 struct rf_vis_mat {
 	struct qk_view w;
+	uint64_t row0, rows;
 	const float *b;
 };
 
@@ -116,8 +119,8 @@ struct rf_vis_merger {
 	struct rf_vis_mat fc2;      /* [out_dim x m^2 E] */
 };
 
-/* A vision tower bound to its weights. The loaders (vis_load.c) fill it
- * and own what it points to; rf_vis_model_free releases that. */
+/* A vision tower bound to its weights. rf_vis_from_vs (vis_load.c) fills it
+ * and owns what it allocates; rf_vis_model_free releases that. */
 struct rf_vis_model {
 	struct rf_vis_hparams hp;
 	struct rf_vis_mat patch;    /* [E x in_ch * tpatch * patch * patch] */
@@ -144,13 +147,13 @@ void rf_vis_model_free(struct rf_vis_model *vm);
  * cannot be read, QK_E_NOMEM. */
 int rf_vis_check_finite(const struct rf_vis_model *vm, qk_err *err);
 
-/* Bind the vision tower of a Hugging Face checkpoint: cat its tensors
- * (visual.* or model.visual.*), dir the directory of its config.json
- * (vision_config). QK_E_UNSUPPORTED for a model_type without a Qwen vision
- * tower, QK_E_INVALID naming the key or tensor that is missing or has the
- * wrong size, QK_E_IO for an unreadable config.json. On failure *vm is
- * empty. The catalog must outlive the model. */
-int rf_vis_load_hf(struct rf_vis_model *vm, const struct qk_catalog *cat, const char *dir,
+/* The tower of vs (formats/model/vision.h: an HF checkpoint's or an mmproj
+ * GGUF's vision tensors, bound), which must outlive vm: vis_load.c. For
+ * Qwen2.5-VL without a window_size (an mmproj stores none) the window is
+ * llama.cpp's 112 pixels and *window_assumed (may be NULL) is set.
+ * QK_E_INVALID naming the role and block that is missing or has another
+ * size, QK_E_NOMEM. On failure *vm is empty. */
+int rf_vis_from_vs(struct rf_vis_model *vm, const struct vs_model *vs, bool *window_assumed,
 		   qk_err *err);
 
 struct rf_vis_opts {

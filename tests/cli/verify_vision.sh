@@ -32,6 +32,25 @@ expect 2 "not --logit-rtol or --hidden-rtol" qwen-verify golden $M/qwen3_vl \
 expect 2 "--embd-rtol applies to expected vision outputs" qwen-verify golden $M/qwen3 \
 	$M/qwen3/expected.safetensors --embd-rtol 1e-3
 
+# mmproj files written by llama.cpp's converter (testdata/gen/vision_mmproj.py):
+# the f32 one gives transformers' outputs and exactly the checkpoint's bits;
+# the Q8_0 one fails equivalence and passes thresholds a Q8_0 projector meets
+P=testdata/vision
+expect 0 "" qwen-verify golden $P/qwen3_vl-mmproj-f32.gguf $M/qwen3_vl/expected_vision.safetensors
+grep -q "^golden: pass" "$tmp/out" && grep -q "(mmproj, qwen3vl_merger" "$tmp/out" &&
+	ok "llama.cpp's f32 mmproj: golden against transformers" ||
+	{ notok "f32 mmproj golden"; show "$tmp/out" 8; }
+expect 0 "" qwen-verify compare $M/qwen3_vl $P/qwen3_vl-mmproj-f32.gguf --json
+grep -q '"max_abs_embd_diff":[[:space:]]*0,' "$tmp/out" &&
+	ok "compare: checkpoint and f32 mmproj give the same bits (an mmproj means --vision)" ||
+	{ notok "compare checkpoint f32 mmproj"; show "$tmp/out" 12; }
+expect 1 "compare: max-embd-nmse 1e-06 exceeded: embd_nmse is" qwen-verify compare \
+	$M/qwen3_vl $P/qwen3_vl-mmproj-q8_0.gguf
+expect 0 "" qwen-verify compare --min-embd-cos 0.9999 --max-embd-nmse 1e-4 \
+	$P/qwen3_vl-mmproj-f32.gguf $P/qwen3_vl-mmproj-q8_0.gguf
+expect 1 "compare: min-embd-cos 0.999999 not reached: embd_cos_min is" qwen-verify compare \
+	--min-embd-cos 0.999999 $P/qwen3_vl-mmproj-f32.gguf $P/qwen3_vl-mmproj-q8_0.gguf
+
 # the vision subcommand on the expected file's pixels gives the expected norms
 expect 0 "" qwen-verify vision $M/qwen3_vl --pixels $M/qwen3_vl/expected_vision.safetensors \
 	--dump "$tmp/e.npz"
@@ -87,7 +106,7 @@ expect 3 "has 80 patch rows, the grid needs 32" qwen-verify vision $M/qwen3_vl \
 	--pixels $M/qwen3_vl/expected_vision.safetensors --grid 1,4,8
 expect 3 "no tensor 'pixel_values'" qwen-verify vision $M/qwen3_vl \
 	--pixels $M/qwen3_vl/expected.safetensors --grid 1,4,8
-expect 3 "model_type 'qwen3' has no Qwen vision tower" qwen-verify vision $M/qwen3
+expect 3 "model_type 'qwen3' has no vision tower" qwen-verify vision $M/qwen3
 expect 2 "threshold max-kld bounds text logits" qwen-verify compare --vision --max-kld 0.1 \
 	$M/qwen3_vl $M/qwen3_vl
 expect 2 "threshold max-embd-nmse bounds image embeddings" qwen-verify compare \

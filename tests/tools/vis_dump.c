@@ -52,7 +52,8 @@ static float *f32_copy(const struct qk_catalog *exp, const char *name, qk_err *e
 
 static int run(const char *dir, const struct rf_vis_opts *o, qk_err *err)
 {
-	struct qk_catalog cat, exp;
+	struct vs_input in;
+	struct qk_catalog exp;
 	struct rf_vis_model vm;
 	struct rf_vis_out out;
 	const struct qk_tensor *g;
@@ -66,9 +67,9 @@ static int run(const char *dir, const struct rf_vis_opts *o, qk_err *err)
 	memset(&vm, 0, sizeof(vm));
 	memset(&out, 0, sizeof(out));
 	snprintf(path, sizeof(path), "%s/expected_vision.safetensors", dir);
-	if ((rc = qk_catalog_open(&cat, dir, err)))
+	if ((rc = vs_open(&in, dir, err)))
 		return rc;
-	if ((rc = rf_vis_load_hf(&vm, &cat, dir, err)) || (rc = st_open(&exp, path, err)))
+	if ((rc = rf_vis_from_vs(&vm, &in.vm, NULL, err)) || (rc = st_open(&exp, path, err)))
 		goto out;
 	g = qk_catalog_find(&exp, "vision.grid");
 	if (!g || g->dtype != QK_DT_I32 || g->n_dims != 2 || g->shape[1] != 3) {
@@ -106,7 +107,7 @@ out:
 	free(grid);
 	rf_vis_model_free(&vm);
 	qk_catalog_free(&exp);
-	qk_catalog_free(&cat);
+	vs_close(&in);
 	return rc;
 }
 

@@ -67,7 +67,8 @@ static double rel_err(const float *a, const float *e, size_t n)
 }
 
 struct loaded {
-	struct qk_catalog cat, exp;
+	struct vs_input in;
+	struct qk_catalog exp;
 	struct rf_vis_model vm;
 	float *pixels;
 	uint32_t (*grid)[3];
@@ -84,7 +85,7 @@ static void load(const char *fx, struct loaded *L)
 	snprintf(dir, sizeof(dir), "%s/%s", MODELS, fx);
 	snprintf(path, sizeof(path), "%s/expected_vision.safetensors", dir);
 	qk_catalog_init(&L->exp);
-	if (qk_catalog_open(&L->cat, dir, &err) || rf_vis_load_hf(&L->vm, &L->cat, dir, &err) ||
+	if (vs_open(&L->in, dir, &err) || rf_vis_from_vs(&L->vm, &L->in.vm, NULL, &err) ||
 	    st_open(&L->exp, path, &err))
 		fail_msg("%s: %s", fx, err.msg);
 	g = qk_catalog_find(&L->exp, "vision.grid");
@@ -113,7 +114,7 @@ static void unload(struct loaded *L)
 	free(L->grid);
 	rf_vis_model_free(&L->vm);
 	qk_catalog_free(&L->exp);
-	qk_catalog_free(&L->cat);
+	vs_close(&L->in);
 }
 
 static void run(struct loaded *L, const char *fx, unsigned threads, bool simd, bool keep,
