@@ -331,8 +331,10 @@ static void usage(FILE *f, const struct cmd *only)
 		if (!only || only == &cmds[i])
 			fprintf(f, "%s qwen-verify %s\n", n++ ? "      " : "usage:", cmds[i].synopsis);
 	fprintf(f, "\nMODEL, REF and CANDIDATE are model directories, .safetensors files, shard\n"
-		   "indexes or .gguf files. Without --tokens or --tokens-file, run, compare and\n"
-		   "perplexity use a built-in set of 4 sequences of 32 random token ids (not text).\n\n");
+		   "indexes or .gguf files (vision, compare: also mmproj .gguf files). Without\n"
+		   "--tokens or --tokens-file, run, compare and perplexity use a built-in set of\n"
+		   "4 sequences of 32 random token ids (not text); vision and compare --vision\n"
+		   "without --pixels, built-in pixels on --grid or 1,16,16.\n\n");
 	if (only) {
 		fprintf(f, "%s: %s\n\noptions:\n", only->name, only->summary);
 		help_section(f, only->mask, false);
