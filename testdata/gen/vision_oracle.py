@@ -33,7 +33,15 @@ Writes NAME/expected_vision.safetensors:
                                      (Qwen2.5-VL's window permutation undone)
 Metadata: the versions, the grids, what each tensor is.
 
-usage: vision_oracle.py [FIXTURE_DIR ...]   (directories without a vision_config
+--qwen2vl-tower first writes testdata/vision/qwen2_vl/ (no Qwen2-VL fixture
+under testdata/models yet): the config.json of a tiny Qwen2VLForConditional-
+Generation (vision width 32, 4 heads, MLP 64 wide, quick_gelu, 2 blocks,
+patch 4, merge 2, out 32) and a model.safetensors holding only its vision
+tower, `visual.*` as released Qwen2-VL checkpoints name it (bf16; norms
+1 + 0.2 N(0,1), the other weights as fx_weights.draw makes them, seed 117),
+then its expected_vision.safetensors like any fixture's.
+
+usage: vision_oracle.py [--qwen2vl-tower] [FIXTURE_DIR ...]   (directories without a vision_config
 are passed over; regen.sh runs it after make_fixtures.py)
 """
 import json
@@ -141,9 +149,56 @@ def run(d):
     del cfg
 
 
+QWEN2VL_SEED = 117
+
+
+def qwen2vl_tower(d):
+    """A vision-only Qwen2-VL checkpoint (see the module docstring)."""
+    from transformers import Qwen2VLConfig
+    cfg = {"architectures": ["Qwen2VLForConditionalGeneration"], "model_type": "qwen2_vl",
+           "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+           "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 600,
+           "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "tie_word_embeddings": True,
+           "rope_scaling": {"type": "mrope", "mrope_section": [2, 3, 3]},
+           "image_token_id": 597, "video_token_id": 598, "vision_start_token_id": 595,
+           "vision_end_token_id": 596, "bos_token_id": 590, "eos_token_id": 590,
+           "torch_dtype": "bfloat16", "transformers_version": "4.45.0.dev0",
+           "vision_config": {"depth": 2, "embed_dim": 32, "hidden_act": "quick_gelu",
+                             "hidden_size": 32, "in_channels": 3, "mlp_ratio": 2,
+                             "model_type": "qwen2_vl", "num_heads": 4, "patch_size": 4,
+                             "spatial_merge_size": 2, "temporal_patch_size": 2}}
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+        f.write("\n")
+    with torch.device("meta"):
+        m = AutoModelForImageTextToText.from_config(Qwen2VLConfig(**cfg))
+    state = {}
+    for name, p in sorted(m.state_dict().items()):
+        if not name.startswith("model.visual."):
+            continue
+        shape = tuple(p.shape)
+        if name.endswith("norm1.weight") or name.endswith("norm2.weight") or \
+                name.endswith("ln_q.weight"):
+            import numpy as np
+            r = fx_weights._rng(QWEN2VL_SEED, name)
+            a = (1.0 + 0.2 * r.standard_normal(shape)).astype(np.float32)
+        else:
+            a = fx_weights.draw(QWEN2VL_SEED, name, shape, {})
+        state[name[len("model."):]] = torch.from_numpy(a).to(torch.bfloat16).contiguous()
+    fx_weights.save_single(state, os.path.join(d, "model.safetensors"))
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     given = sys.argv[1:]
+    if given[:1] == ["--qwen2vl-tower"]:
+        given = given[1:]
+        tower = os.path.join(here, "..", "vision", "qwen2_vl")
+        qwen2vl_tower(tower)
+        run(os.path.normpath(tower))
+        if not given:
+            return
     if not given:
         root = os.path.join(here, "..", "models")
         given = [os.path.join(root, name) for name in sorted(os.listdir(root))]

@@ -51,7 +51,7 @@ compare() {
 }
 n=0
 nv=0
-for d in testdata/models/*/; do
+for d in testdata/models/*/ testdata/vision/*/; do
 	fx=$(basename "$d")
 	if [ -f "$d/expected.safetensors" ]; then
 		n=$((n + 1))
@@ -63,8 +63,8 @@ for d in testdata/models/*/; do
 		compare vis_dump "$d" "$fx"
 	fi
 done
-if [ "$nv" -lt 4 ]; then
-	echo "not ok - only $nv fixtures with expected_vision.safetensors, expected at least 4"
+if [ "$nv" -lt 5 ]; then
+	echo "not ok - only $nv fixtures with expected_vision.safetensors, expected at least 5"
 	exit 1
 fi
 if [ "$n" -lt 10 ]; then

@@ -14,8 +14,9 @@ trap 'rm -rf "$tmp"' EXIT
 . tests/cli/lib/tool_fns.sh
 V="$BINDIR/qwen-verify"
 
-for fx in qwen2_5_vl qwen3_vl qwen3_vl_moe qwen3_5; do
-	expect 0 "" qwen-verify golden $M/$fx $M/$fx/expected_vision.safetensors -q
+for d in $M/qwen2_5_vl $M/qwen3_vl $M/qwen3_vl_moe $M/qwen3_5 testdata/vision/qwen2_vl; do
+	fx=$(basename "$d")
+	expect 0 "" qwen-verify golden "$d" "$d/expected_vision.safetensors" -q
 	grep -q "^golden: pass" "$tmp/out" && grep -q "^vision.embd " "$tmp/out" &&
 		ok "$fx: golden prints the outputs and passes" ||
 		{ notok "$fx: golden output"; show "$tmp/out" 8; }

@@ -30,11 +30,13 @@
 #include "../../formats/container/safetensors.h"
 #include "../../ref/vis.h"
 
-#define MODELS "testdata/models"
 #define RTOL 2e-6
 
-/* the fixtures with a vision tower and an expected_vision.safetensors */
-static char vl_fixtures[][16] = { "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "qwen3_5" };
+/* the fixtures with a vision tower and an expected_vision.safetensors, and
+ * the vision-only Qwen2-VL tower of testdata/vision */
+static char vl_fixtures[][40] = { "testdata/models/qwen2_5_vl", "testdata/models/qwen3_vl",
+				  "testdata/models/qwen3_vl_moe", "testdata/models/qwen3_5",
+				  "testdata/vision/qwen2_vl" };
 
 /* a copy (aligned) of expected tensor `name`, which must be F32 of n values */
 static float *expect_f32(const struct qk_catalog *exp, const char *fx, const char *name,
@@ -82,7 +84,7 @@ static void load(const char *fx, struct loaded *L)
 	qk_err err;
 
 	memset(L, 0, sizeof(*L));
-	snprintf(dir, sizeof(dir), "%s/%s", MODELS, fx);
+	snprintf(dir, sizeof(dir), "%s", fx);
 	snprintf(path, sizeof(path), "%s/expected_vision.safetensors", dir);
 	qk_catalog_init(&L->exp);
 	if (vs_open(&L->in, dir, &err) || rf_vis_from_vs(&L->vm, &L->in.vm, NULL, &err) ||
@@ -238,7 +240,7 @@ static void test_grid_refusals(void **state)
 	size_t n;
 
 	(void)state;
-	load("qwen3_vl", &L);
+	load("testdata/models/qwen3_vl", &L);
 	assert_int_equal(rf_vis_check_grid(&L.vm.hp, odd, 1, &n, &err), QK_E_USAGE);
 	assert_non_null(strstr(err.msg, "multiples of spatial_merge_size 2"));
 	assert_int_equal(rf_vis_check_grid(&L.vm.hp, zero, 1, &n, &err), QK_E_USAGE);
@@ -258,10 +260,10 @@ static void test_grid_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FX(0), FX(1), FX(2), FX(3), DET(0), DET(1), DET(2), DET(3),
+		FX(0), FX(1), FX(2), FX(3), FX(4), DET(0), DET(1), DET(2), DET(3), DET(4),
 		cmocka_unit_test(test_grid_refusals),
 	};
 
-	_Static_assert(sizeof(vl_fixtures) / sizeof(vl_fixtures[0]) == 4, "one test per fixture");
+	_Static_assert(sizeof(vl_fixtures) / sizeof(vl_fixtures[0]) == 5, "one test per fixture");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
