@@ -49,7 +49,7 @@ enum {
 	O_THRESHOLDS, O_JSON, O_HELP, O_VERSION, O_CTX, O_CHUNKS, O_SAVE_BASE, O_BASE,
 	O_SAVE_EXPECTED, O_TEXT, O_TEXT_FILE, O_CHAT, O_ALLOW_NONFINITE, O_MTP, O_QUIET, O_TYPES,
 	O_KEEP_DIR, O_OUTPUT, O_PROCESS_OUTPUT, O_OUTPUT_FORMAT, O_AGAINST, O_POSITIONS,
-	O_PIXELS, O_GRID, O_VISION, O_EMBD_RTOL,
+	O_PIXELS, O_GRID, O_VISION, O_EMBD_RTOL, O_WINDOW,
 	O_THRESH0 = 100 /* + enum vt_id */
 };
 
@@ -109,6 +109,9 @@ static const struct opt_row head_rows[] = {
 	{ { O_GRID, 0, "grid", CLI_ARG_REQUIRED, "T,H,W",
 	    "image_grid_thw in patches, images separated by ';' (default: the file's, or 1,16,16)" },
 	  C_VISION | C_COMPARE },
+	{ { O_WINDOW, 0, "window-size", CLI_ARG_REQUIRED, "PX",
+	    "Qwen2.5-VL window in pixels (default: config.json's; an mmproj has none: 112)" },
+	  C_VISION | C_COMPARE | C_GOLDEN },
 	{ { O_VISION, 0, "vision", CLI_ARG_NONE, NULL,
 	    "compare the vision towers (image embeddings) instead of the text models" }, C_COMPARE },
 	{ { O_DUMP, 0, "dump", CLI_ARG_REQUIRED, "FILE.npz",
@@ -241,6 +244,11 @@ static bool on_opt(void *p, int id, const char *arg)
 	case O_PIXELS: c->o.pixels = arg; break;
 	case O_GRID: c->o.grid = arg; break;
 	case O_VISION: c->o.vision = true; break;
+	case O_WINDOW:
+		if (!cli_parse_u64("--window-size", arg, 1, 1u << 20, &v))
+			return false;
+		c->o.window_px = (uint32_t)v;
+		break;
 	case O_EMBD_RTOL: return parse_real("--embd-rtol", arg, &c->o.embd_rtol);
 	case O_SAVE_BASE: c->o.save_base = arg; break;
 	case O_BASE: c->o.base = arg; break;

@@ -120,6 +120,7 @@ struct verify_opts {
 	const char *grid;           /* --grid T,H,W[;T,H,W...] (vision, compare) */
 	bool vision;                /* --vision (compare): the vision towers */
 	double embd_rtol;           /* --embd-rtol (golden of vision outputs); NAN unset */
+	uint32_t window_px;         /* --window-size (Qwen2.5-VL); 0 unset */
 };
 
 /* --positions "t0,t1,...;h0,...;w0,...": three lists of T integers each
@@ -325,6 +326,7 @@ struct vv_model {
 	struct rf_vis_model vm;     /* the tower for the reference pass */
 	bool window_assumed;        /* Qwen2.5-VL without window_size: 112 pixels */
 	bool window_from_other;     /* compare: the other tower's window_size */
+	bool window_given;          /* --window-size */
 };
 /* the vision tower of an HF checkpoint (dir, .safetensors or index) or an
  * mmproj GGUF; its weights finite unless --allow-nonfinite */

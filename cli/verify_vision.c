@@ -32,8 +32,27 @@ int vv_open(struct vv_model *m, const char *path, const struct verify_opts *o, q
 	    (!o->allow_nonfinite && (rc = rf_vis_check_finite(&m->vm, err)))) {
 		qk_err_prefix(err, "%s", path);
 		vv_close(m);
+		return rc;
 	}
-	return rc;
+	if (o->window_px) {
+		struct rf_vis_hparams *hp = &m->vm.hp;
+
+		if (hp->kind != RF_VIS_QWEN25VL)
+			rc = qk_err_set(err, QK_E_USAGE, "--window-size: '%s' is not a Qwen2.5-VL tower "
+					"(no window attention)", path);
+		else if (o->window_px / hp->merge / hp->patch == 0)
+			rc = qk_err_set(err, QK_E_USAGE, "--window-size %u: expected at least "
+					"spatial_merge_size x patch_size = %u pixels", o->window_px,
+					hp->merge * hp->patch);
+		if (rc) {
+			vv_close(m);
+			return rc;
+		}
+		hp->window = o->window_px;
+		m->window_assumed = false;
+		m->window_given = true;
+	}
+	return QK_OK;
 }
 
 void vv_close(struct vv_model *m)
@@ -57,7 +76,8 @@ void vv_describe(const struct vv_model *m, char *buf, size_t size)
 	if (hp->kind == RF_VIS_QWEN25VL)
 		snprintf(win, sizeof(win), ", window %u px%s", hp->window,
 			 m->window_assumed ? " (assumed, as llama.cpp)"
-			 : m->window_from_other ? " (the other model's)" : "");
+			 : m->window_from_other ? " (the other model's)"
+			 : m->window_given ? " (--window-size)" : "");
 	snprintf(buf, size, "%s, %s, %u blocks, width %u, %u heads, patch %u, merge %u, out %u%s%s",
 		 m->in.cat.format == QK_FMT_GGUF ? "mmproj" : "hf", family_names[hp->kind],
 		 hp->n_layer, hp->n_embd, hp->n_head, hp->patch, hp->merge, hp->out_dim,

@@ -33,15 +33,19 @@ Writes NAME/expected_vision.safetensors:
                                      (Qwen2.5-VL's window permutation undone)
 Metadata: the versions, the grids, what each tensor is.
 
---qwen2vl-tower first writes testdata/vision/qwen2_vl/ (no Qwen2-VL fixture
-under testdata/models yet): the config.json of a tiny Qwen2VLForConditional-
-Generation (vision width 32, 4 heads, MLP 64 wide, quick_gelu, 2 blocks,
-patch 4, merge 2, out 32) and a model.safetensors holding only its vision
-tower, `visual.*` as released Qwen2-VL checkpoints name it (bf16; norms
-1 + 0.2 N(0,1), the other weights as fx_weights.draw makes them, seed 117),
-then its expected_vision.safetensors like any fixture's.
+--towers first writes the vision-only checkpoints of testdata/vision/ (for
+families without a fitting fixture under testdata/models): each a
+config.json, the preprocessor_config.json llama.cpp's mmproj converter reads
+(mmproj_truths.write_preprocessor) and a model.safetensors holding only the
+vision tower, `visual.*` as released checkpoints name it (bf16; norms 1 +
+0.2 N(0,1), the other weights as fx_weights.draw makes them):
+  qwen2_vl            Qwen2-VL: width 32, 4 heads, MLP 64, quick_gelu, 2 blocks
+  qwen2_5_vl_3blocks  Qwen2.5-VL like the qwen2_5_vl fixture's tower but 3
+                      blocks, fullatt_block_indexes [2] (llama.cpp's converter
+                      refuses fewer than 3), window_size 16
+then their expected_vision.safetensors like any fixture's.
 
-usage: vision_oracle.py [--qwen2vl-tower] [FIXTURE_DIR ...]   (directories without a vision_config
+usage: vision_oracle.py [--towers] [FIXTURE_DIR ...]   (directories without a vision_config
 are passed over; regen.sh runs it after make_fixtures.py)
 """
 import json
@@ -149,54 +153,70 @@ def run(d):
     del cfg
 
 
-QWEN2VL_SEED = 117
+def _qwen2vl_cfg():
+    return {"architectures": ["Qwen2VLForConditionalGeneration"], "model_type": "qwen2_vl",
+            "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+            "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 600,
+            "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "tie_word_embeddings": True,
+            "rope_scaling": {"type": "mrope", "mrope_section": [2, 3, 3]},
+            "image_token_id": 597, "video_token_id": 598, "vision_start_token_id": 595,
+            "vision_end_token_id": 596, "bos_token_id": 590, "eos_token_id": 590,
+            "torch_dtype": "bfloat16", "transformers_version": "4.45.0.dev0",
+            "vision_config": {"depth": 2, "embed_dim": 32, "hidden_act": "quick_gelu",
+                              "hidden_size": 32, "in_channels": 3, "mlp_ratio": 2,
+                              "model_type": "qwen2_vl", "num_heads": 4, "patch_size": 4,
+                              "spatial_merge_size": 2, "temporal_patch_size": 2}}
 
 
-def qwen2vl_tower(d):
-    """A vision-only Qwen2-VL checkpoint (see the module docstring)."""
-    from transformers import Qwen2VLConfig
-    cfg = {"architectures": ["Qwen2VLForConditionalGeneration"], "model_type": "qwen2_vl",
-           "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
-           "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 600,
-           "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "tie_word_embeddings": True,
-           "rope_scaling": {"type": "mrope", "mrope_section": [2, 3, 3]},
-           "image_token_id": 597, "video_token_id": 598, "vision_start_token_id": 595,
-           "vision_end_token_id": 596, "bos_token_id": 590, "eos_token_id": 590,
-           "torch_dtype": "bfloat16", "transformers_version": "4.45.0.dev0",
-           "vision_config": {"depth": 2, "embed_dim": 32, "hidden_act": "quick_gelu",
-                             "hidden_size": 32, "in_channels": 3, "mlp_ratio": 2,
-                             "model_type": "qwen2_vl", "num_heads": 4, "patch_size": 4,
-                             "spatial_merge_size": 2, "temporal_patch_size": 2}}
+def _qwen2_5_vl_3blocks_cfg():
+    import vl_fx
+    c = vl_fx.qwen2_5_vl_cfg(32, 1, 2, 1, 64, 600, 590, [2, 3, 3])
+    c["vision_config"].update({"depth": 3, "fullatt_block_indexes": [2]})
+    return c
+
+
+# the vision-only towers of testdata/vision: name -> (seed, config)
+TOWERS = {"qwen2_vl": (117, _qwen2vl_cfg), "qwen2_5_vl_3blocks": (118, _qwen2_5_vl_3blocks_cfg)}
+
+
+def tower(name, d):
+    """A vision-only checkpoint (see the module docstring)."""
+    from transformers import AutoConfig
+    seed, make_cfg = TOWERS[name]
+    cfg = make_cfg()
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2, sort_keys=True)
         f.write("\n")
+    import mmproj_truths  # the preprocessor_config.json llama.cpp's converter reads
+    mmproj_truths.write_preprocessor(d)
     with torch.device("meta"):
-        m = AutoModelForImageTextToText.from_config(Qwen2VLConfig(**cfg))
+        m = AutoModelForImageTextToText.from_config(AutoConfig.from_pretrained(d))
     state = {}
-    for name, p in sorted(m.state_dict().items()):
-        if not name.startswith("model.visual."):
+    for pname, p in sorted(m.state_dict().items()):
+        if not pname.startswith("model.visual."):
             continue
         shape = tuple(p.shape)
-        if name.endswith("norm1.weight") or name.endswith("norm2.weight") or \
-                name.endswith("ln_q.weight"):
+        if pname.endswith("norm1.weight") or pname.endswith("norm2.weight") or \
+                pname.endswith("ln_q.weight"):
             import numpy as np
-            r = fx_weights._rng(QWEN2VL_SEED, name)
+            r = fx_weights._rng(seed, pname)
             a = (1.0 + 0.2 * r.standard_normal(shape)).astype(np.float32)
         else:
-            a = fx_weights.draw(QWEN2VL_SEED, name, shape, {})
-        state[name[len("model."):]] = torch.from_numpy(a).to(torch.bfloat16).contiguous()
+            a = fx_weights.draw(seed, pname, shape, {})
+        state[pname[len("model."):]] = torch.from_numpy(a).to(torch.bfloat16).contiguous()
     fx_weights.save_single(state, os.path.join(d, "model.safetensors"))
 
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     given = sys.argv[1:]
-    if given[:1] == ["--qwen2vl-tower"]:
+    if given[:1] == ["--towers"]:
         given = given[1:]
-        tower = os.path.join(here, "..", "vision", "qwen2_vl")
-        qwen2vl_tower(tower)
-        run(os.path.normpath(tower))
+        for name in TOWERS:
+            d = os.path.normpath(os.path.join(here, "..", "vision", name))
+            tower(name, d)
+            run(d)
         if not given:
             return
     if not given:

@@ -14,7 +14,8 @@ trap 'rm -rf "$tmp"' EXIT
 . tests/cli/lib/tool_fns.sh
 V="$BINDIR/qwen-verify"
 
-for d in $M/qwen2_5_vl $M/qwen3_vl $M/qwen3_vl_moe $M/qwen3_5 testdata/vision/qwen2_vl; do
+for d in $M/qwen2_5_vl $M/qwen3_vl $M/qwen3_vl_moe $M/qwen3_5 testdata/vision/qwen2_vl \
+	testdata/vision/qwen2_5_vl_3blocks; do
 	fx=$(basename "$d")
 	expect 0 "" qwen-verify golden "$d" "$d/expected_vision.safetensors" -q
 	grep -q "^golden: pass" "$tmp/out" && grep -q "^vision.embd " "$tmp/out" &&
@@ -51,6 +52,29 @@ expect 0 "" qwen-verify compare --min-embd-cos 0.9999 --max-embd-nmse 1e-4 \
 	$P/qwen3_vl-mmproj-f32.gguf $P/qwen3_vl-mmproj-q8_0.gguf
 expect 1 "compare: min-embd-cos 0.999999 not reached: embd_cos_min is" qwen-verify compare \
 	--min-embd-cos 0.999999 $P/qwen3_vl-mmproj-f32.gguf $P/qwen3_vl-mmproj-q8_0.gguf
+
+# Qwen2.5-VL: the mmproj stores no window; llama.cpp's 112 pixels is wrong
+# for this checkpoint's 16 (the trap), --window-size or the
+# checkpoint in compare gives it back
+T=testdata/vision/qwen2_5_vl_3blocks
+expect 1 "golden: vision.embd: max |difference| is" qwen-verify golden \
+	$P/qwen2_5_vl_3blocks-mmproj-f32.gguf $T/expected_vision.safetensors
+grep -q "window 112 px (assumed, as llama.cpp)" "$tmp/out" &&
+	ok "Qwen2.5-VL mmproj: 112 px assumed, said so" || { notok "assumed window"; show "$tmp/out"; }
+expect 0 "" qwen-verify golden $P/qwen2_5_vl_3blocks-mmproj-f32.gguf \
+	$T/expected_vision.safetensors --window-size 16
+expect 0 "" qwen-verify compare $T $P/qwen2_5_vl_3blocks-mmproj-f32.gguf --json
+grep -q '"max_abs_embd_diff":[[:space:]]*0,' "$tmp/out" &&
+	ok "Qwen2.5-VL: checkpoint and f32 mmproj (the checkpoint's window) give the same bits" ||
+	{ notok "Qwen2.5-VL compare checkpoint f32 mmproj"; show "$tmp/out" 12; }
+expect 0 "" qwen-verify compare --min-embd-cos 0.9999 --max-embd-nmse 1e-4 $T \
+	$P/qwen2_5_vl_3blocks-mmproj-q8_0.gguf
+grep -q "window 16 px (the other model's)" "$tmp/out" &&
+	ok "compare: the mmproj takes the checkpoint's window" || { notok "window sharing"; show "$tmp/out"; }
+expect 2 "--window-size: '$M/qwen3_vl' is not a Qwen2.5-VL tower" qwen-verify vision $M/qwen3_vl \
+	--window-size 16
+expect 2 "--window-size 4: expected at least spatial_merge_size x patch_size = 8 pixels" \
+	qwen-verify vision $T --window-size 4
 
 # the vision subcommand on the expected file's pixels gives the expected norms
 expect 0 "" qwen-verify vision $M/qwen3_vl --pixels $M/qwen3_vl/expected_vision.safetensors \

@@ -33,10 +33,10 @@
 #define RTOL 2e-6
 
 /* the fixtures with a vision tower and an expected_vision.safetensors, and
- * the vision-only Qwen2-VL tower of testdata/vision */
+ * the vision-only towers of testdata/vision (README.md there) */
 static char vl_fixtures[][40] = { "testdata/models/qwen2_5_vl", "testdata/models/qwen3_vl",
 				  "testdata/models/qwen3_vl_moe", "testdata/models/qwen3_5",
-				  "testdata/vision/qwen2_vl" };
+				  "testdata/vision/qwen2_vl", "testdata/vision/qwen2_5_vl_3blocks" };
 
 /* a copy (aligned) of expected tensor `name`, which must be F32 of n values */
 static float *expect_f32(const struct qk_catalog *exp, const char *fx, const char *name,
@@ -260,10 +260,11 @@ static void test_grid_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FX(0), FX(1), FX(2), FX(3), FX(4), DET(0), DET(1), DET(2), DET(3), DET(4),
+		FX(0), FX(1), FX(2), FX(3), FX(4), FX(5),
+		DET(0), DET(1), DET(2), DET(3), DET(4), DET(5),
 		cmocka_unit_test(test_grid_refusals),
 	};
 
-	_Static_assert(sizeof(vl_fixtures) / sizeof(vl_fixtures[0]) == 5, "one test per fixture");
+	_Static_assert(sizeof(vl_fixtures) / sizeof(vl_fixtures[0]) == 6, "one test per fixture");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
