@@ -6,7 +6,6 @@
 #include "verify.h"
 #include "common.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,7 @@
 #include "../formats/container/gguf.h"
 #include "../formats/container/safetensors.h"
 
-#define VV_MAX_IMAGES 4096u          /* grids of one run */
+#define VV_MAX_IMAGES RF_VIS_MAX_IMAGES /* grids of one run */
 #define VV_DEFAULT_GRID { 1, 16, 16 } /* the built-in pixels' grid */
 
 int vv_open(struct vv_model *m, const char *path, const struct verify_opts *o, qk_err *err)
@@ -89,38 +88,6 @@ void vv_input_free(struct vv_input *in)
 	free(in->pixels);
 	free(in->grid);
 	memset(in, 0, sizeof(*in));
-}
-
-/* --grid "T,H,W;T,H,W..." */
-static int parse_grid(const char *s, struct vv_input *in, qk_err *err)
-{
-	size_t n = 1;
-	const char *p = s;
-
-	for (const char *q = s; *q; q++)
-		n += *q == ';';
-	if (n > VV_MAX_IMAGES)
-		return qk_err_set(err, QK_E_USAGE, "--grid: more than %u images", VV_MAX_IMAGES);
-	if (!(in->grid = calloc(n, sizeof(*in->grid))))
-		return qk_err_set(err, QK_E_NOMEM, "out of memory");
-	in->n_img = n;
-	for (size_t i = 0; i < n; i++) {
-		for (int d = 0; d < 3; d++) {
-			char *end;
-			unsigned long v;
-
-			errno = 0;
-			v = strtoul(p, &end, 10);
-			if (end == p || errno || v < 1 || v > RF_VIS_MAX_SIDE || *p == '-' ||
-			    *end != (d < 2 ? ',' : i + 1 < n ? ';' : '\0'))
-				return qk_err_set(err, QK_E_USAGE, "--grid '%s': image %zu: expected "
-						  "T,H,W with each in 1 .. %u (images separated by ';')",
-						  s, i, RF_VIS_MAX_SIDE);
-			in->grid[i][d] = (uint32_t)v;
-			p = end + 1;
-		}
-	}
-	return QK_OK;
 }
 
 /* the grid stored in the pixels file: image_grid_thw or vision.grid, I32 or
@@ -228,7 +195,7 @@ int vv_input_load(struct vv_input *in, const struct verify_opts *o,
 	if (o->pixels && (rc = st_open(&cat, o->pixels, err)))
 		goto out;
 	if (o->grid)
-		rc = parse_grid(o->grid, in, err);
+		rc = rf_vis_parse_grid(o->grid, "--grid", &in->grid, &in->n_img, err);
 	else if (o->pixels)
 		rc = file_grid(&cat, o->pixels, in, err);
 	else if ((in->grid = calloc(1, sizeof(*in->grid)))) {

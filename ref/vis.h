@@ -74,6 +74,7 @@ enum rf_vis_act {
 #define RF_VIS_MAX_DIM 65536u   /* n_embd, n_ff, out_dim, patch values */
 #define RF_VIS_MAX_SIDE 4096u   /* a grid's t, h or w */
 #define RF_VIS_MAX_PATCHES (1u << 22) /* patches of one run */
+#define RF_VIS_MAX_IMAGES 4096u /* grids of one run */
 
 struct rf_vis_hparams {
 	int kind;                /* enum rf_vis_kind */
@@ -188,6 +189,14 @@ int rf_vis_run(const struct rf_vis_model *vm, const float *pixels, size_t n_patc
  * the limits, window a multiple of merge * patch, deepstack indexes in
  * range); QK_E_INVALID naming the field. */
 int rf_vis_check_hparams(const struct rf_vis_hparams *hp, qk_err *err);
+
+/* A grid list as a user writes it: "T,H,W" per image, images separated by
+ * ';', each number decimal digits only, 1 .. RF_VIS_MAX_SIDE, at most
+ * RF_VIS_MAX_IMAGES images. *grid gets [*n_img] triples (malloc'd; the
+ * caller frees it). QK_E_USAGE naming `what` (the option), the text and the
+ * image; QK_E_NOMEM. */
+int rf_vis_parse_grid(const char *s, const char *what, uint32_t (**grid)[3], size_t *n_img,
+		      qk_err *err);
 
 /* Grid checks alone (what rf_vis_run refuses first): *n_patch gets the patch
  * count the grid needs. */
