@@ -33,13 +33,11 @@ Writes NAME/expected_vision.safetensors:
                                      (Qwen2.5-VL's window permutation undone)
 Metadata: the versions, the grids, what each tensor is.
 
---towers first writes the vision-only checkpoints of testdata/vision/ (for
-families without a fitting fixture under testdata/models): each a
-config.json, the preprocessor_config.json llama.cpp's mmproj converter reads
-(mmproj_truths.write_preprocessor) and a model.safetensors holding only the
-vision tower, `visual.*` as released checkpoints name it (bf16; norms 1 +
-0.2 N(0,1), the other weights as fx_weights.draw makes them):
-  qwen2_vl            Qwen2-VL: width 32, 4 heads, MLP 64, quick_gelu, 2 blocks
+--towers first writes the vision-only checkpoints of testdata/vision/: each
+a config.json, the preprocessor_config.json llama.cpp's mmproj converter
+reads (mmproj_truths.write_preprocessor) and a model.safetensors holding
+only the vision tower, `visual.*` as released checkpoints name it (bf16;
+norms 1 + 0.2 N(0,1), the other weights as fx_weights.draw makes them):
   qwen2_5_vl_3blocks  Qwen2.5-VL like the qwen2_5_vl fixture's tower but 3
                       blocks, fullatt_block_indexes [2] (llama.cpp's converter
                       refuses fewer than 3), window_size 16
@@ -153,21 +151,6 @@ def run(d):
     del cfg
 
 
-def _qwen2vl_cfg():
-    return {"architectures": ["Qwen2VLForConditionalGeneration"], "model_type": "qwen2_vl",
-            "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
-            "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 600,
-            "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "tie_word_embeddings": True,
-            "rope_scaling": {"type": "mrope", "mrope_section": [2, 3, 3]},
-            "image_token_id": 597, "video_token_id": 598, "vision_start_token_id": 595,
-            "vision_end_token_id": 596, "bos_token_id": 590, "eos_token_id": 590,
-            "torch_dtype": "bfloat16", "transformers_version": "4.45.0.dev0",
-            "vision_config": {"depth": 2, "embed_dim": 32, "hidden_act": "quick_gelu",
-                              "hidden_size": 32, "in_channels": 3, "mlp_ratio": 2,
-                              "model_type": "qwen2_vl", "num_heads": 4, "patch_size": 4,
-                              "spatial_merge_size": 2, "temporal_patch_size": 2}}
-
-
 def _qwen2_5_vl_3blocks_cfg():
     import vl_fx
     c = vl_fx.qwen2_5_vl_cfg(32, 1, 2, 1, 64, 600, 590, [2, 3, 3])
@@ -176,7 +159,7 @@ def _qwen2_5_vl_3blocks_cfg():
 
 
 # the vision-only towers of testdata/vision: name -> (seed, config)
-TOWERS = {"qwen2_vl": (117, _qwen2vl_cfg), "qwen2_5_vl_3blocks": (118, _qwen2_5_vl_3blocks_cfg)}
+TOWERS = {"qwen2_5_vl_3blocks": (118, _qwen2_5_vl_3blocks_cfg)}
 
 
 def tower(name, d):

@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 . tests/cli/lib/tool_fns.sh
 V="$BINDIR/qwen-verify"
 
-for d in $M/qwen2_5_vl $M/qwen3_vl $M/qwen3_vl_moe $M/qwen3_5 testdata/vision/qwen2_vl \
+for d in $M/qwen2_vl $M/qwen2_5_vl $M/qwen3_vl $M/qwen3_vl_moe $M/qwen3_5 \
 	testdata/vision/qwen2_5_vl_3blocks; do
 	fx=$(basename "$d")
 	expect 0 "" qwen-verify golden "$d" "$d/expected_vision.safetensors" -q
@@ -75,6 +75,23 @@ expect 2 "--window-size: '$M/qwen3_vl' is not a Qwen2.5-VL tower" qwen-verify vi
 	--window-size 16
 expect 2 "--window-size 4: expected at least spatial_merge_size x patch_size = 8 pixels" \
 	qwen-verify vision $T --window-size 4
+
+# the whole path with qwenkit's own tools: qwen-convert --mmproj (f32: the
+# checkpoint's bits), qwen-quant to Q8_0, compare gates the quantized projector
+if "$BINDIR/qwen-convert" -q $M/qwen2_5_vl --mmproj "$tmp/m-f32.gguf" --mmproj-only \
+	--outtype f32 2>/dev/null && "$BINDIR/qwen-quant" -q "$tmp/m-f32.gguf" \
+	-o "$tmp/m-q8.gguf" --type Q8_0; then
+	expect 0 "" qwen-verify compare $M/qwen2_5_vl "$tmp/m-f32.gguf" --json
+	grep -q '"max_abs_embd_diff":[[:space:]]*0,' "$tmp/out" &&
+		ok "qwen-convert --mmproj f32: the checkpoint's bits" ||
+		{ notok "qwen2_5_vl checkpoint vs its f32 mmproj"; show "$tmp/out" 12; }
+	expect 1 "compare: max-embd-nmse 1e-06 exceeded" qwen-verify compare $M/qwen2_5_vl \
+		"$tmp/m-q8.gguf"
+	expect 0 "" qwen-verify compare --max-embd-nmse 1e-4 --min-embd-cos 0.9999 \
+		$M/qwen2_5_vl "$tmp/m-q8.gguf"
+else
+	notok "qwen-convert --mmproj / qwen-quant on qwen2_5_vl"
+fi
 
 # the vision subcommand on the expected file's pixels gives the expected norms
 expect 0 "" qwen-verify vision $M/qwen3_vl --pixels $M/qwen3_vl/expected_vision.safetensors \

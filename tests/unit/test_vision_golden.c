@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +30,15 @@
 #include "../../formats/container/catalog.h"
 #include "../../formats/container/safetensors.h"
 #include "../../ref/vis.h"
+#include "fixture_list.h"
 
 #define RTOL 2e-6
 
 /* the fixtures with a vision tower and an expected_vision.safetensors, and
  * the vision-only towers of testdata/vision (README.md there) */
-static char vl_fixtures[][40] = { "testdata/models/qwen2_5_vl", "testdata/models/qwen3_vl",
-				  "testdata/models/qwen3_vl_moe", "testdata/models/qwen3_5",
-				  "testdata/vision/qwen2_vl", "testdata/vision/qwen2_5_vl_3blocks" };
+static char vl_fixtures[][40] = { "testdata/models/qwen2_vl", "testdata/models/qwen2_5_vl",
+				  "testdata/models/qwen3_vl", "testdata/models/qwen3_vl_moe",
+				  "testdata/models/qwen3_5", "testdata/vision/qwen2_5_vl_3blocks" };
 
 /* a copy (aligned) of expected tensor `name`, which must be F32 of n values */
 static float *expect_f32(const struct qk_catalog *exp, const char *fx, const char *name,
@@ -254,6 +256,44 @@ static void test_grid_refusals(void **state)
 	unload(&L);
 }
 
+/* every golden fixture with a vision tower has its expected vision outputs
+ * and is in vl_fixtures (a new VL fixture is not left out silently) */
+static void test_every_vl_fixture(void **state)
+{
+	static const char *const names[] = { QK_FIXTURE_NAMES };
+	char path[256], *text;
+	FILE *f;
+	long n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		bool listed = false;
+
+		snprintf(path, sizeof(path), "testdata/models/%s/config.json", names[i]);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		assert_int_equal(fseek(f, 0, SEEK_END), 0);
+		n = ftell(f);
+		assert_true(n > 0);
+		rewind(f);
+		text = malloc((size_t)n + 1);
+		assert_non_null(text);
+		assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+		text[n] = '\0';
+		fclose(f);
+		if (strstr(text, "\"vision_config\"")) {
+			snprintf(path, sizeof(path), "testdata/models/%s", names[i]);
+			for (size_t k = 0; k < sizeof(vl_fixtures) / sizeof(vl_fixtures[0]); k++)
+				listed |= strcmp(vl_fixtures[k], path) == 0;
+			if (!listed)
+				fail_msg("%s has a vision tower but no vision golden test: run "
+					 "testdata/gen/vision_oracle.py %s (expected_vision.safetensors) "
+					 "and add it to vl_fixtures", names[i], path);
+		}
+		free(text);
+	}
+}
+
 #define FX(i) cmocka_unit_test_prestate(test_golden, vl_fixtures[i])
 #define DET(i) cmocka_unit_test_prestate(test_deterministic, vl_fixtures[i])
 
@@ -263,6 +303,7 @@ int main(void)
 		FX(0), FX(1), FX(2), FX(3), FX(4), FX(5),
 		DET(0), DET(1), DET(2), DET(3), DET(4), DET(5),
 		cmocka_unit_test(test_grid_refusals),
+		cmocka_unit_test(test_every_vl_fixture),
 	};
 
 	_Static_assert(sizeof(vl_fixtures) / sizeof(vl_fixtures[0]) == 6, "one test per fixture");
