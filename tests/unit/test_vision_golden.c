@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "../../formats/base/dtype.h"
+#include "../../formats/base/json.h"
 #include "../../formats/container/catalog.h"
 #include "../../formats/container/safetensors.h"
 #include "../../ref/vis.h"
@@ -261,27 +262,18 @@ static void test_grid_refusals(void **state)
 static void test_every_vl_fixture(void **state)
 {
 	static const char *const names[] = { QK_FIXTURE_NAMES };
-	char path[256], *text;
-	FILE *f;
-	long n;
+	char path[256];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		cJSON *root = NULL;
 		bool listed = false;
+		qk_err err;
 
 		snprintf(path, sizeof(path), "testdata/models/%s/config.json", names[i]);
-		f = fopen(path, "rb");
-		assert_non_null(f);
-		assert_int_equal(fseek(f, 0, SEEK_END), 0);
-		n = ftell(f);
-		assert_true(n > 0);
-		rewind(f);
-		text = malloc((size_t)n + 1);
-		assert_non_null(text);
-		assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-		text[n] = '\0';
-		fclose(f);
-		if (strstr(text, "\"vision_config\"")) {
+		if (qk_json_load(path, &root, &err))
+			fail_msg("%s", err.msg);
+		if (cJSON_GetObjectItemCaseSensitive(root, "vision_config")) {
 			snprintf(path, sizeof(path), "testdata/models/%s", names[i]);
 			for (size_t k = 0; k < sizeof(vl_fixtures) / sizeof(vl_fixtures[0]); k++)
 				listed |= strcmp(vl_fixtures[k], path) == 0;
@@ -290,7 +282,7 @@ static void test_every_vl_fixture(void **state)
 					 "testdata/gen/vision_oracle.py %s (expected_vision.safetensors) "
 					 "and add it to vl_fixtures", names[i], path);
 		}
-		free(text);
+		cJSON_Delete(root);
 	}
 }
 
