@@ -63,8 +63,8 @@ for d in testdata/models/*/ testdata/vision/*/; do
 		compare vis_dump "$d" "$fx"
 	fi
 done
-if [ "$nv" -lt 6 ]; then
-	echo "not ok - only $nv fixtures with expected_vision.safetensors, expected at least 6"
+if [ "$nv" -lt 7 ]; then
+	echo "not ok - only $nv fixtures with expected_vision.safetensors, expected at least 7"
 	exit 1
 fi
 if [ "$n" -lt 10 ]; then

@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 . tests/cli/lib/tool_fns.sh
 V="$BINDIR/qwen-verify"
 
-for d in $M/qwen2_vl $M/qwen2_5_vl $M/qwen3_vl $M/qwen3_vl_moe $M/qwen3_5 \
+for d in $M/qwen2_vl $M/qwen2_5_vl $M/qwen3_vl $M/qwen3_vl_moe $M/qwen3_vl_256 $M/qwen3_5 \
 	testdata/vision/qwen2_5_vl_3blocks; do
 	fx=$(basename "$d")
 	expect 0 "" qwen-verify golden "$d" "$d/expected_vision.safetensors" -q
@@ -91,6 +91,19 @@ if "$BINDIR/qwen-convert" -q $M/qwen2_5_vl --mmproj "$tmp/m-f32.gguf" --mmproj-o
 		$M/qwen2_5_vl "$tmp/m-q8.gguf"
 else
 	notok "qwen-convert --mmproj / qwen-quant on qwen2_5_vl"
+fi
+
+# a k-quant projector (qwen3_vl_256: 256 wide, merge 1): Q4_K_M fails a
+# cosine floor it cannot meet, passes one it meets (measured 0.9954)
+if "$BINDIR/qwen-convert" -q $M/qwen3_vl_256 --mmproj "$tmp/w.gguf" --mmproj-only \
+	--outtype f32 2>/dev/null && "$BINDIR/qwen-quant" -q "$tmp/w.gguf" -o "$tmp/w4.gguf" \
+	--type Q4_K_M; then
+	expect 1 "compare: min-embd-cos 0.999 not reached: embd_cos_min is" qwen-verify compare \
+		--min-embd-cos 0.999 $M/qwen3_vl_256 "$tmp/w4.gguf"
+	expect 0 "" qwen-verify compare --min-embd-cos 0.99 --max-embd-nmse 0.02 \
+		$M/qwen3_vl_256 "$tmp/w4.gguf"
+else
+	notok "qwen-convert --mmproj / qwen-quant Q4_K_M on qwen3_vl_256"
 fi
 
 # the vision subcommand on the expected file's pixels gives the expected norms

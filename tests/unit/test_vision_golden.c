@@ -39,7 +39,8 @@
  * the vision-only towers of testdata/vision (README.md there) */
 static char vl_fixtures[][40] = { "testdata/models/qwen2_vl", "testdata/models/qwen2_5_vl",
 				  "testdata/models/qwen3_vl", "testdata/models/qwen3_vl_moe",
-				  "testdata/models/qwen3_5", "testdata/vision/qwen2_5_vl_3blocks" };
+				  "testdata/models/qwen3_vl_256", "testdata/models/qwen3_5",
+				  "testdata/vision/qwen2_5_vl_3blocks" };
 
 /* a copy (aligned) of expected tensor `name`, which must be F32 of n values */
 static float *expect_f32(const struct qk_catalog *exp, const char *fx, const char *name,
@@ -292,12 +293,12 @@ static void test_every_vl_fixture(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FX(0), FX(1), FX(2), FX(3), FX(4), FX(5),
-		DET(0), DET(1), DET(2), DET(3), DET(4), DET(5),
+		FX(0), FX(1), FX(2), FX(3), FX(4), FX(5), FX(6),
+		DET(0), DET(1), DET(2), DET(3), DET(4), DET(5), DET(6),
 		cmocka_unit_test(test_grid_refusals),
 		cmocka_unit_test(test_every_vl_fixture),
 	};
 
-	_Static_assert(sizeof(vl_fixtures) / sizeof(vl_fixtures[0]) == 6, "one test per fixture");
+	_Static_assert(sizeof(vl_fixtures) / sizeof(vl_fixtures[0]) == 7, "one test per fixture");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
