@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 enum { C_RUN = 1, C_GOLDEN = 2, C_COMPARE = 4, C_PPL = 8, C_SWEEP = 16, C_IMATRIX = 32,
-       C_ALL = 63 };
+       C_VISION = 64, C_ALL = 127 };
 
 typedef int (*cmd_fn)(const struct verify_opts *o, const char **pos, size_t n_pos,
 		      qk_err *err);
@@ -39,6 +39,8 @@ static const struct cmd {
 	  "quantize to each type and compare on text: size, bpw, PPL, KLD, same top p" },
 	{ "imatrix", verify_cmd_imatrix, C_IMATRIX, "imatrix [OPTIONS] MODEL --text-file F -o FILE",
 	  "llama-imatrix's importance matrix from the reference pass (GGUF or .dat)" },
+	{ "vision", verify_cmd_vision, C_VISION, "vision [OPTIONS] MODEL [--pixels FILE] [--grid T,H,W]",
+	  "image embeddings of a vision tower (encoder + projector) for pixels" },
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -47,6 +49,7 @@ enum {
 	O_THRESHOLDS, O_JSON, O_HELP, O_VERSION, O_CTX, O_CHUNKS, O_SAVE_BASE, O_BASE,
 	O_SAVE_EXPECTED, O_TEXT, O_TEXT_FILE, O_CHAT, O_ALLOW_NONFINITE, O_MTP, O_QUIET, O_TYPES,
 	O_KEEP_DIR, O_OUTPUT, O_PROCESS_OUTPUT, O_OUTPUT_FORMAT, O_AGAINST, O_POSITIONS,
+	O_PIXELS, O_GRID, O_VISION, O_EMBD_RTOL, O_WINDOW,
 	O_THRESH0 = 100 /* + enum vt_id */
 };
 
@@ -100,8 +103,20 @@ static const struct opt_row head_rows[] = {
 	{ { O_MTP, 0, "mtp", CLI_ARG_NONE, NULL,
 	    "also run the multi-token prediction head (Qwen3-Next, Qwen3.5 with MTP tensors)" },
 	  C_RUN },
+	{ { O_PIXELS, 0, "pixels", CLI_ARG_REQUIRED, "FILE",
+	    "pixel_values (and image_grid_thw) from a safetensors file (default: built-in pixels)" },
+	  C_VISION | C_COMPARE },
+	{ { O_GRID, 0, "grid", CLI_ARG_REQUIRED, "T,H,W",
+	    "image_grid_thw in patches, images separated by ';' (default: the file's, or 1,16,16)" },
+	  C_VISION | C_COMPARE },
+	{ { O_WINDOW, 0, "window-size", CLI_ARG_REQUIRED, "PX",
+	    "Qwen2.5-VL window in pixels (default: config.json's; an mmproj has none: 112)" },
+	  C_VISION | C_COMPARE | C_GOLDEN },
+	{ { O_VISION, 0, "vision", CLI_ARG_NONE, NULL,
+	    "compare the vision towers (image embeddings) instead of the text models" }, C_COMPARE },
 	{ { O_DUMP, 0, "dump", CLI_ARG_REQUIRED, "FILE.npz",
-	    "write tokens, logits and residual streams as NumPy arrays" }, C_RUN },
+	    "write the outputs as NumPy arrays (run: tokens, logits, residual streams; vision: "
+	    "embeddings)" }, C_RUN | C_VISION },
 	{ { O_SAVE_EXPECTED, 0, "save-expected", CLI_ARG_REQUIRED, "FILE.safetensors",
 	    "write the expected-outputs file golden reads" }, C_RUN },
 	{ { O_LOGIT_RTOL, 0, "logit-rtol", CLI_ARG_REQUIRED, "X",
@@ -110,6 +125,8 @@ static const struct opt_row head_rows[] = {
 	{ { O_HIDDEN_RTOL, 0, "hidden-rtol", CLI_ARG_REQUIRED, "X",
 	    "relative RMS budget for every residual stream (default: EXPECTED's)" },
 	  C_GOLDEN },
+	{ { O_EMBD_RTOL, 0, "embd-rtol", CLI_ARG_REQUIRED, "X",
+	    "vision outputs: max |delta| budget, x max |expected| (default 1e-4)" }, C_GOLDEN },
 	{ { O_BASE, 0, "base", CLI_ARG_REQUIRED, "FILE",
 	    "the reference from a llama-perplexity base file (then one CANDIDATE)" }, C_COMPARE },
 	{ { O_THRESHOLDS, 0, "thresholds", CLI_ARG_REQUIRED, "FILE.yaml",
@@ -144,7 +161,7 @@ static void build_rows(void)
 
 		rows[n].o = (struct cli_opt){ O_THRESH0 + i, 0, vt_rows[i].name, CLI_ARG_REQUIRED,
 					      pct ? "PCT" : "X", vt_rows[i].help };
-		rows[n++].mask = C_COMPARE | C_SWEEP;
+		rows[n++].mask = vt_rows[i].vision ? C_COMPARE : C_COMPARE | C_SWEEP;
 	}
 	for (size_t i = 0; i < N_TAIL; i++)
 		rows[n++] = tail_rows[i];
@@ -224,6 +241,15 @@ static bool on_opt(void *p, int id, const char *arg)
 	case O_SAVE_EXPECTED: c->o.save_expected = arg; break;
 	case O_MTP: c->o.mtp = true; break;
 	case O_POSITIONS: c->o.positions = arg; break;
+	case O_PIXELS: c->o.pixels = arg; break;
+	case O_GRID: c->o.grid = arg; break;
+	case O_VISION: c->o.vision = true; break;
+	case O_WINDOW:
+		if (!cli_parse_u64("--window-size", arg, 1, 1u << 20, &v))
+			return false;
+		c->o.window_px = (uint32_t)v;
+		break;
+	case O_EMBD_RTOL: return parse_real("--embd-rtol", arg, &c->o.embd_rtol);
 	case O_SAVE_BASE: c->o.save_base = arg; break;
 	case O_BASE: c->o.base = arg; break;
 	case O_CTX:
@@ -313,8 +339,10 @@ static void usage(FILE *f, const struct cmd *only)
 		if (!only || only == &cmds[i])
 			fprintf(f, "%s qwen-verify %s\n", n++ ? "      " : "usage:", cmds[i].synopsis);
 	fprintf(f, "\nMODEL, REF and CANDIDATE are model directories, .safetensors files, shard\n"
-		   "indexes or .gguf files. Without --tokens or --tokens-file, run, compare and\n"
-		   "perplexity use a built-in set of 4 sequences of 32 random token ids (not text).\n\n");
+		   "indexes or .gguf files (vision, compare: also mmproj .gguf files). Without\n"
+		   "--tokens or --tokens-file, run, compare and perplexity use a built-in set of\n"
+		   "4 sequences of 32 random token ids (not text); vision and compare --vision\n"
+		   "without --pixels, built-in pixels on --grid or 1,16,16.\n\n");
 	if (only) {
 		fprintf(f, "%s: %s\n\noptions:\n", only->name, only->summary);
 		help_section(f, only->mask, false);
@@ -343,6 +371,7 @@ int main(int argc, char **argv)
 	c.o.top_k = 5;
 	c.o.logit_rtol = NAN;       /* unset: golden takes the expected file's budgets */
 	c.o.hidden_rtol = NAN;
+	c.o.embd_rtol = NAN;
 	qk_err_clear(&err);
 	if (argc > 1 && argv[1][0] != '-') {
 		for (size_t i = 0; i < N_CMDS; i++)
@@ -350,7 +379,7 @@ int main(int argc, char **argv)
 				c.cmd = &cmds[i];
 		if (!c.cmd)
 			return cli_usage_error("unknown subcommand '%s' (run, golden, compare, "
-					       "perplexity, sweep or imatrix)", argv[1]);
+					       "perplexity, sweep, imatrix or vision)", argv[1]);
 		first = 2;
 	}
 	if (!cli_opts_parse(opts, N_ROWS, argc, argv, first, on_opt, &c, pos, 3, &n_pos))
@@ -365,7 +394,7 @@ int main(int argc, char **argv)
 	}
 	if (!c.cmd)
 		return cli_usage_error("missing subcommand: run, golden, compare, perplexity, "
-				       "sweep or imatrix");
+				       "sweep, imatrix or vision");
 	if (!!c.o.tokens + !!c.o.tokens_file + !!c.o.text + !!c.o.text_file + !!c.o.chat > 1)
 		return cli_usage_error("--tokens, --tokens-file, --text, --text-file and --chat "
 				       "exclude each other");

@@ -38,6 +38,10 @@ enum vt_id {
 	VT_MAX_PPL_RATIO,   /* ppl_ratio <= */
 	VT_MAX_LOGIT_DIFF,  /* max_abs_logit_diff <= */
 	VT_MAX_LAYER_NMSE,  /* max_layer_nmse: every residual stream's NMSE <= */
+	/* compare of vision towers (verify_vcompare.c) */
+	VT_MAX_EMBD_DIFF,   /* max_abs_embd_diff <= */
+	VT_MAX_EMBD_NMSE,   /* embd_nmse: every output's NMSE <= */
+	VT_MIN_EMBD_COS,    /* embd_cos_min: every output row's cosine >= */
 	VT_COUNT
 };
 
@@ -48,6 +52,7 @@ struct vt_row {
 	double hi;           /* largest allowed limit (100 for percentages) */
 	double dflt;         /* the default when no threshold is given; NAN: none */
 	const char *help;    /* one line for --help */
+	bool vision;         /* bounds image embeddings (compare of vision towers) */
 };
 extern const struct vt_row vt_rows[VT_COUNT];
 
@@ -68,6 +73,14 @@ int vt_parse(int id, const char *s, const char *where, double *out, qk_err *err)
 int vt_load_yaml(struct vt_set *t, const char *path, qk_err *err);
 /* Without any threshold: the defaults of vt_rows (equivalence). */
 void vt_apply_defaults(struct vt_set *t);
+/* The report's threshold lines (name, <= or >=, limit, key, value, ok or
+ * FAIL) for the set thresholds; vals and fail are indexed by enum vt_id. */
+void vt_print(const struct vt_set *t, const double *vals, const bool *fail);
+/* o's "thresholds" (name, value_key, limit, value, pass per set threshold)
+ * and "failed" (names) arrays */
+void vt_json(cJSON *o, const struct vt_set *t, const double *vals, const bool *fail);
+/* "<prog>: compare: NAME LIMIT exceeded: KEY is V" on stderr */
+void vt_report_failure(const struct vt_set *t, int i, double v);
 
 /* ---- options ---- */
 
@@ -103,6 +116,11 @@ struct verify_opts {
 	void *on_matmul_user;
 	const char *positions;      /* --positions T;H;W (run) */
 	const int32_t *mrope;       /* [3, T] its values (verify_forward passes them) */
+	const char *pixels;         /* --pixels FILE.safetensors (vision, compare) */
+	const char *grid;           /* --grid T,H,W[;T,H,W...] (vision, compare) */
+	bool vision;                /* --vision (compare): the vision towers */
+	double embd_rtol;           /* --embd-rtol (golden of vision outputs); NAN unset */
+	uint32_t window_px;         /* --window-size (Qwen2.5-VL); 0 unset */
 };
 
 /* --positions "t0,t1,...;h0,...;w0,...": three lists of T integers each
@@ -298,6 +316,52 @@ struct npz_entry {
  * level 1), atomically (formats/base/outfile.h). */
 int npz_write(const char *path, const struct npz_entry *e, size_t n, qk_err *err);
 
+/* ---- vision towers (verify_vision.c, verify_vcompare.c) ---- */
+
+#include "../ref/vis.h"
+
+struct vv_model {
+	const char *path;           /* as the user named it */
+	struct vs_input in;         /* catalog and bound tower (vision.h) */
+	struct rf_vis_model vm;     /* the tower for the reference pass */
+	bool window_assumed;        /* Qwen2.5-VL without window_size: 112 pixels */
+	bool window_from_other;     /* compare: the other tower's window_size */
+	bool window_given;          /* --window-size */
+};
+/* the vision tower of an HF checkpoint (dir, .safetensors or index) or an
+ * mmproj GGUF; its weights finite unless --allow-nonfinite */
+int vv_open(struct vv_model *m, const char *path, const struct verify_opts *o, qk_err *err);
+void vv_close(struct vv_model *m);
+/* "qwen3vl_merger, 27 blocks, width 1152, ..." */
+void vv_describe(const struct vv_model *m, char *buf, size_t size);
+
+/* the pixels and grids of a run: --pixels FILE (pixel_values F32 [N, K],
+ * image_grid_thw I32/I64 [n, 3] unless --grid), else the built-in pixels on
+ * --grid or 1,16,16 */
+struct vv_input {
+	float *pixels;              /* [n_patch, in_ch * tpatch * patch^2] */
+	uint32_t (*grid)[3];        /* [n_img] (t, h, w) */
+	size_t n_img, n_patch;
+	const char *source;         /* the pixels file, or "built-in" */
+};
+int vv_input_load(struct vv_input *in, const struct verify_opts *o,
+		  const struct rf_vis_hparams *hp, qk_err *err);
+void vv_input_free(struct vv_input *in);
+/* rf_vis_run with the options' threads (keep: patch and block outputs) */
+int vv_run(const struct vv_model *m, const struct vv_input *in, const struct verify_opts *o,
+	   bool keep, struct rf_vis_out *out, qk_err *err);
+cJSON *vv_grid_json(const struct vv_input *in);
+void vv_grid_str(const struct vv_input *in, char *buf, size_t size);
+/* a .gguf whose general.architecture is clip (an mmproj) */
+bool vv_is_mmproj(const char *path);
+/* an expected_vision.safetensors (it holds vision.embd) */
+bool vv_is_expected(const char *path);
+/* golden MODEL EXPECTED_VISION.safetensors (verify_cmd_golden hands it over) */
+int verify_vision_golden(const struct verify_opts *o, const char **pos, qk_err *err);
+/* compare --vision REF CANDIDATE (verify_cmd_compare hands it over) */
+int verify_vision_compare(const struct verify_opts *o, const char **pos, size_t n_pos,
+			  qk_err *err);
+
 /* ---- subcommands ---- */
 
 int verify_cmd_run(const struct verify_opts *o, const char **pos, size_t n_pos, qk_err *err);
@@ -310,6 +374,8 @@ int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_p
 int verify_cmd_sweep(const struct verify_opts *o, const char **pos, size_t n_pos, qk_err *err);
 int verify_cmd_imatrix(const struct verify_opts *o, const char **pos, size_t n_pos,
 		       qk_err *err);
+/* vision MODEL: the image embeddings of the pixels (verify_vision.c) */
+int verify_cmd_vision(const struct verify_opts *o, const char **pos, size_t n_pos, qk_err *err);
 int verify_cmd_perplexity(const struct verify_opts *o, const char **pos, size_t n_pos,
 			  qk_err *err);
 

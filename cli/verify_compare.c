@@ -260,8 +260,14 @@ int verify_cmd_compare(const struct verify_opts *o, const char **pos, size_t n_p
 	memset(&st, 0, sizeof(st));
 	memset(&kb, 0, sizeof(kb));
 	rm_acc_init(&acc);
+	if (o->vision || (n_pos == 2 && (vv_is_mmproj(pos[0]) || vv_is_mmproj(pos[1]))))
+		return verify_vision_compare(o, pos, n_pos, err);
 	if (o->thresholds && (rc = vt_load_yaml(&t, o->thresholds, err)))
 		return rc;
+	for (int i = 0; i < VT_COUNT; i++)
+		if (t.set[i] && vt_rows[i].vision)
+			return qk_err_set(err, QK_E_USAGE, "threshold %s bounds image embeddings: "
+					  "compare them with --vision", vt_rows[i].name);
 	if (o->base) {
 		if ((rc = base_usage(o, &t, n_pos, err)))
 			return rc;

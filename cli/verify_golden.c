@@ -388,6 +388,12 @@ int verify_cmd_golden(const struct verify_opts *o, const char **pos, size_t n_po
 		return qk_err_set(err, QK_E_USAGE, "golden needs MODEL and EXPECTED.safetensors, "
 				  "got %zu arguments", n_pos);
 	memset(&w, 0, sizeof(w));
+	if (vv_is_expected(pos[1]))
+		return verify_vision_golden(o, pos, err);
+	if (!isnan(o->embd_rtol) || o->window_px)
+		return qk_err_set(err, QK_E_USAGE, "--%s applies to expected vision outputs "
+				  "(vision.embd); '%s' holds none", o->window_px ? "window-size"
+				  : "embd-rtol", pos[1]);
 	if ((rc = verify_open(&m, pos[0], o, err)))
 		return rc;
 	qk_catalog_init(&exp);

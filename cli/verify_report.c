@@ -125,11 +125,7 @@ void cmp_print_text(const struct verify_model *a, const struct verify_model *b,
 	printf("\n====== Thresholds (%s) ======\n", t->any ? "given" : r->base_path
 	       ? "none: a base file's 16-bit log-probabilities cannot show equivalence"
 	       : "defaults: equivalence");
-	for (int i = 0; i < VT_COUNT; i++)
-		if (t->set[i])
-			printf("%-15s %-3s %-10g %-19s %-12.6g %s\n", vt_rows[i].name,
-			       vt_rows[i].is_min ? ">=" : "<=", t->val[i], vt_rows[i].key, r->vals[i],
-			       r->fail[i] ? "FAIL" : "ok");
+	vt_print(t, r->vals, r->fail);
 	printf("compare: %s\n", r->pass ? "pass" : "FAIL");
 }
 
@@ -149,9 +145,7 @@ void cmp_report_failures(const struct vt_set *t, const struct cmp_report *r)
 				verify_stream_name((size_t)r->first_div, nm, sizeof(nm)),
 				ts_diff_nmse(&r->streams[r->first_div]));
 		else
-			fprintf(stderr, "%s: compare: %s %.6g %s: %s is %.6g\n", cli_prog,
-				vt_rows[i].name, t->val[i], vt_rows[i].is_min ? "not reached"
-				: "exceeded", vt_rows[i].key, r->vals[i]);
+			vt_report_failure(t, i, r->vals[i]);
 	}
 }
 
@@ -245,7 +239,7 @@ cJSON *cmp_to_json(const struct verify_model *a, const struct verify_model *b,
 		   const struct vt_set *t, const struct cmp_report *r)
 {
 	const struct rm_summary *s = &r->s;
-	cJSON *o = cJSON_CreateObject(), *th, *failed;
+	cJSON *o = cJSON_CreateObject();
 
 	if (!o)
 		return NULL;
@@ -273,23 +267,7 @@ cJSON *cmp_to_json(const struct verify_model *a, const struct verify_model *b,
 	if (r->st)
 		chunks_json(o, r);
 	layers_json(o, r);
-	th = cJSON_AddArrayToObject(o, "thresholds");
-	failed = cJSON_AddArrayToObject(o, "failed");
-	for (int i = 0; i < VT_COUNT; i++) {
-		cJSON *e;
-
-		if (!t->set[i])
-			continue;
-		e = cJSON_CreateObject();
-		cJSON_AddItemToArray(th, e);
-		cJSON_AddStringToObject(e, "name", vt_rows[i].name);
-		cJSON_AddStringToObject(e, "value_key", vt_rows[i].key);
-		cJSON_AddNumberToObject(e, "limit", t->val[i]);
-		cJSON_AddNumberToObject(e, "value", r->vals[i]);
-		cJSON_AddBoolToObject(e, "pass", !r->fail[i]);
-		if (r->fail[i])
-			cJSON_AddItemToArray(failed, cJSON_CreateString(vt_rows[i].name));
-	}
+	vt_json(o, t, r->vals, r->fail);
 	cJSON_AddBoolToObject(o, "default_thresholds", !t->any && !r->base_path);
 	cJSON_AddBoolToObject(o, "pass", r->pass);
 	return o;

@@ -1,9 +1,11 @@
 /* verify_thresh.c - the compare thresholds: their table, option values and
  * the YAML file (libyaml's event parser). See verify.h. */
 #include "verify.h"
+#include "common.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +36,13 @@ const struct vt_row vt_rows[VT_COUNT] = {
 				"fail when max |delta logit| exceeds X" },
 	[VT_MAX_LAYER_NMSE] = { "max-layer-nmse", "max_layer_nmse", false, INFINITY, 1e-6,
 				"fail when a residual stream's NMSE exceeds X" },
+	[VT_MAX_EMBD_DIFF] = { "max-embd-diff", "max_abs_embd_diff", false, INFINITY, NAN,
+			       "vision: fail when max |delta| of an image embedding exceeds X",
+			       true },
+	[VT_MAX_EMBD_NMSE] = { "max-embd-nmse", "embd_nmse", false, INFINITY, NAN,
+			       "vision: fail when the NMSE of the embeddings exceeds X", true },
+	[VT_MIN_EMBD_COS] = { "min-embd-cos", "embd_cos_min", true, 1, NAN,
+			      "vision: fail when an embedding row's cosine is below X", true },
 };
 
 int vt_parse(int id, const char *s, const char *where, double *out, qk_err *err)
@@ -214,4 +223,41 @@ int vt_load_yaml(struct vt_set *t, const char *path, qk_err *err)
 	if (!rc)
 		t->any = true; /* a file takes over from the defaults, even an empty mapping */
 	return rc;
+}
+
+void vt_print(const struct vt_set *t, const double *vals, const bool *fail)
+{
+	for (int i = 0; i < VT_COUNT; i++)
+		if (t->set[i])
+			printf("%-15s %-3s %-10g %-19s %-12.6g %s\n", vt_rows[i].name,
+			       vt_rows[i].is_min ? ">=" : "<=", t->val[i], vt_rows[i].key, vals[i],
+			       fail[i] ? "FAIL" : "ok");
+}
+
+void vt_json(cJSON *o, const struct vt_set *t, const double *vals, const bool *fail)
+{
+	cJSON *th = cJSON_AddArrayToObject(o, "thresholds");
+	cJSON *failed = cJSON_AddArrayToObject(o, "failed");
+
+	for (int i = 0; th && failed && i < VT_COUNT; i++) {
+		cJSON *e;
+
+		if (!t->set[i])
+			continue;
+		e = cJSON_CreateObject();
+		cJSON_AddItemToArray(th, e);
+		cJSON_AddStringToObject(e, "name", vt_rows[i].name);
+		cJSON_AddStringToObject(e, "value_key", vt_rows[i].key);
+		cJSON_AddNumberToObject(e, "limit", t->val[i]);
+		cJSON_AddNumberToObject(e, "value", vals[i]);
+		cJSON_AddBoolToObject(e, "pass", !fail[i]);
+		if (fail[i])
+			cJSON_AddItemToArray(failed, cJSON_CreateString(vt_rows[i].name));
+	}
+}
+
+void vt_report_failure(const struct vt_set *t, int i, double v)
+{
+	fprintf(stderr, "%s: compare: %s %.6g %s: %s is %.6g\n", cli_prog, vt_rows[i].name,
+		t->val[i], vt_rows[i].is_min ? "not reached" : "exceeded", vt_rows[i].key, v);
 }

@@ -55,6 +55,7 @@
 
 #include "../formats/base/err.h"
 #include "../formats/model/model.h"
+#include "../formats/model/vision.h"
 
 enum rf_vis_kind {
 	RF_VIS_QWEN2VL = 1,  /* Qwen2VLForConditionalGeneration */
@@ -73,6 +74,7 @@ enum rf_vis_act {
 #define RF_VIS_MAX_DIM 65536u   /* n_embd, n_ff, out_dim, patch values */
 #define RF_VIS_MAX_SIDE 4096u   /* a grid's t, h or w */
 #define RF_VIS_MAX_PATCHES (1u << 22) /* patches of one run */
+#define RF_VIS_MAX_IMAGES 4096u /* grids of one run */
 
 struct rf_vis_hparams {
 	int kind;                /* enum rf_vis_kind */
@@ -94,9 +96,11 @@ struct rf_vis_hparams {
 	uint32_t n_deep;         /* deepstack mergers */
 };
 
-/* a weight matrix [rows x cols] and its bias [rows] (NULL: none) */
+/* a weight matrix: rows [row0, row0 + rows) of view w (a third of a fused
+ * qkv, or the whole view) and its bias [rows] (NULL: none) */
 struct rf_vis_mat {
 	struct qk_view w;
+	uint64_t row0, rows;
 	const float *b;
 };
 
@@ -116,8 +120,8 @@ struct rf_vis_merger {
 	struct rf_vis_mat fc2;      /* [out_dim x m^2 E] */
 };
 
-/* A vision tower bound to its weights. The loaders (vis_load.c) fill it
- * and own what it points to; rf_vis_model_free releases that. */
+/* A vision tower bound to its weights. rf_vis_from_vs (vis_load.c) fills it
+ * and owns what it allocates; rf_vis_model_free releases that. */
 struct rf_vis_model {
 	struct rf_vis_hparams hp;
 	struct rf_vis_mat patch;    /* [E x in_ch * tpatch * patch * patch] */
@@ -125,20 +129,32 @@ struct rf_vis_model {
 	struct rf_vis_block *blk;   /* [n_layer] */
 	struct rf_vis_merger merger;
 	struct rf_vis_merger *deep; /* [n_deep] */
-	/* private: owned allocations */
+	/* private: owned allocations; the small fp32 arrays and their tensors */
 	void **owned;
 	size_t n_owned, cap_owned;
+	struct rf_vis_small {
+		const char *name;   /* the tensor's name (in the catalog) */
+		const float *v;     /* [n] */
+		uint64_t n;
+	} *smalls;
+	size_t n_smalls, cap_smalls;
 };
 
 void rf_vis_model_free(struct rf_vis_model *vm);
 
-/* Bind the vision tower of a Hugging Face checkpoint: cat its tensors
- * (visual.* or model.visual.*), dir the directory of its config.json
- * (vision_config). QK_E_UNSUPPORTED for a model_type without a Qwen vision
- * tower, QK_E_INVALID naming the key or tensor that is missing or has the
- * wrong size, QK_E_IO for an unreadable config.json. On failure *vm is
- * empty. The catalog must outlive the model. */
-int rf_vis_load_hf(struct rf_vis_model *vm, const struct qk_catalog *cat, const char *dir,
+/* Every weight finite (NaN and infinities are refused by every tool unless
+ * the user allows them): QK_E_INVALID naming the tensor and its first bad
+ * element (model.h, qk_err_nonfinite), QK_E_UNSUPPORTED for a dtype that
+ * cannot be read, QK_E_NOMEM. */
+int rf_vis_check_finite(const struct rf_vis_model *vm, qk_err *err);
+
+/* The tower of vs (formats/model/vision.h: an HF checkpoint's or an mmproj
+ * GGUF's vision tensors, bound), which must outlive vm: vis_load.c. For
+ * Qwen2.5-VL without a window_size (an mmproj stores none) the window is
+ * llama.cpp's 112 pixels and *window_assumed (may be NULL) is set.
+ * QK_E_INVALID naming the role and block that is missing or has another
+ * size, QK_E_NOMEM. On failure *vm is empty. */
+int rf_vis_from_vs(struct rf_vis_model *vm, const struct vs_model *vs, bool *window_assumed,
 		   qk_err *err);
 
 struct rf_vis_opts {
@@ -173,6 +189,14 @@ int rf_vis_run(const struct rf_vis_model *vm, const float *pixels, size_t n_patc
  * the limits, window a multiple of merge * patch, deepstack indexes in
  * range); QK_E_INVALID naming the field. */
 int rf_vis_check_hparams(const struct rf_vis_hparams *hp, qk_err *err);
+
+/* A grid list as a user writes it: "T,H,W" per image, images separated by
+ * ';', each number decimal digits only, 1 .. RF_VIS_MAX_SIDE, at most
+ * RF_VIS_MAX_IMAGES images. *grid gets [*n_img] triples (malloc'd; the
+ * caller frees it). QK_E_USAGE naming `what` (the option), the text and the
+ * image; QK_E_NOMEM. */
+int rf_vis_parse_grid(const char *s, const char *what, uint32_t (**grid)[3], size_t *n_img,
+		      qk_err *err);
 
 /* Grid checks alone (what rf_vis_run refuses first): *n_patch gets the patch
  * count the grid needs. */

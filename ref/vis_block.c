@@ -21,17 +21,18 @@
 int vis_linear(struct vis_ctx *c, const struct rf_vis_mat *m, const float *x, size_t T,
 	       size_t n_in, size_t n_out, float *y, const char *what, int layer, qk_err *err)
 {
-	if (m->w.rows != n_out || m->w.cols != n_in) {
+	if (m->rows != n_out || m->w.cols != n_in || m->row0 > m->w.rows ||
+	    m->rows > m->w.rows - m->row0) {
 		if (layer >= 0)
 			return qk_err_set(err, QK_E_INVALID, "vision block %d: %s: matrix [%llu x %llu], "
 					  "expected [%zu x %zu]", layer, what,
-					  (unsigned long long)m->w.rows,
+					  (unsigned long long)m->rows,
 					  (unsigned long long)m->w.cols, n_out, n_in);
 		return qk_err_set(err, QK_E_INVALID, "vision %s: matrix [%llu x %llu], expected "
-				  "[%zu x %zu]", what, (unsigned long long)m->w.rows,
+				  "[%zu x %zu]", what, (unsigned long long)m->rows,
 				  (unsigned long long)m->w.cols, n_out, n_in);
 	}
-	return rf_matmul(&c->rc, &m->w, 0, n_out, m->b, x, T, y, err);
+	return rf_matmul(&c->rc, &m->w, m->row0, n_out, m->b, x, T, y, err);
 }
 
 /* the canonical 8-lane sum of x[0..n) */

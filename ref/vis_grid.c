@@ -106,6 +106,44 @@ int rf_vis_check_grid(const struct rf_vis_hparams *hp, const uint32_t (*grid)[3]
 	return QK_OK;
 }
 
+int rf_vis_parse_grid(const char *s, const char *what, uint32_t (**grid)[3], size_t *n_img,
+		      qk_err *err)
+{
+	size_t n = 1;
+	const char *p = s;
+
+	*grid = NULL;
+	*n_img = 0;
+	for (const char *q = s; *q; q++)
+		n += *q == ';';
+	if (n > RF_VIS_MAX_IMAGES)
+		return qk_err_set(err, QK_E_USAGE, "%s: more than %u images", what,
+				  RF_VIS_MAX_IMAGES);
+	if (!(*grid = calloc(n, sizeof(**grid))))
+		return qk_err_set(err, QK_E_NOMEM, "out of memory for %zu grids", n);
+	for (size_t i = 0; i < n; i++) {
+		for (int d = 0; d < 3; d++) {
+			const char want = d < 2 ? ',' : i + 1 < n ? ';' : '\0';
+			uint32_t v = 0;
+			size_t k = 0;
+
+			while (p[k] >= '0' && p[k] <= '9' && v <= RF_VIS_MAX_SIDE)
+				v = v * 10 + (uint32_t)(p[k++] - '0');
+			if (!k || v < 1 || v > RF_VIS_MAX_SIDE || p[k] != want) {
+				free(*grid);
+				*grid = NULL;
+				return qk_err_set(err, QK_E_USAGE, "%s '%s': image %zu: expected T,H,W with "
+						  "each in 1 .. %u (images separated by ';')", what, s, i,
+						  RF_VIS_MAX_SIDE);
+			}
+			(*grid)[i][d] = v;
+			p += k + 1;
+		}
+	}
+	*n_img = n;
+	return QK_OK;
+}
+
 void vis_grid_free(struct vis_grid *g)
 {
 	free(g->hpos);

@@ -27,6 +27,7 @@ case "${1:-}" in
 "")
 	"$py" "$here/make_fixtures.py"
 	"$py" "$here/vision_oracle.py"
+	"$py" "$here/vision_oracle.py" --towers
 	"$py" "$here/check_qwen1.py" "$root/testdata/models/qwen1"
 	make -s -C "$root" -j2 bin/qwen-verify
 	"$py" "$here/tolerances.py" --bin "$root/bin"

@@ -33,7 +33,17 @@ Writes NAME/expected_vision.safetensors:
                                      (Qwen2.5-VL's window permutation undone)
 Metadata: the versions, the grids, what each tensor is.
 
-usage: vision_oracle.py [FIXTURE_DIR ...]   (directories without a vision_config
+--towers first writes the vision-only checkpoints of testdata/vision/: each
+a config.json, the preprocessor_config.json llama.cpp's mmproj converter
+reads (mmproj_truths.write_preprocessor) and a model.safetensors holding
+only the vision tower, `visual.*` as released checkpoints name it (bf16;
+norms 1 + 0.2 N(0,1), the other weights as fx_weights.draw makes them):
+  qwen2_5_vl_3blocks  Qwen2.5-VL like the qwen2_5_vl fixture's tower but 3
+                      blocks, fullatt_block_indexes [2] (llama.cpp's converter
+                      refuses fewer than 3), window_size 16
+then their expected_vision.safetensors like any fixture's.
+
+usage: vision_oracle.py [--towers] [FIXTURE_DIR ...]   (directories without a vision_config
 are passed over; regen.sh runs it after make_fixtures.py)
 """
 import json
@@ -141,9 +151,57 @@ def run(d):
     del cfg
 
 
+def _qwen2_5_vl_3blocks_cfg():
+    import vl_fx
+    c = vl_fx.qwen2_5_vl_cfg(32, 1, 2, 1, 64, 600, 590, [2, 3, 3])
+    c["vision_config"].update({"depth": 3, "fullatt_block_indexes": [2]})
+    return c
+
+
+# the vision-only towers of testdata/vision: name -> (seed, config)
+TOWERS = {"qwen2_5_vl_3blocks": (118, _qwen2_5_vl_3blocks_cfg)}
+
+
+def tower(name, d):
+    """A vision-only checkpoint (see the module docstring)."""
+    from transformers import AutoConfig
+    seed, make_cfg = TOWERS[name]
+    cfg = make_cfg()
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+        f.write("\n")
+    import mmproj_truths  # the preprocessor_config.json llama.cpp's converter reads
+    mmproj_truths.write_preprocessor(d)
+    with torch.device("meta"):
+        m = AutoModelForImageTextToText.from_config(AutoConfig.from_pretrained(d))
+    state = {}
+    for pname, p in sorted(m.state_dict().items()):
+        if not pname.startswith("model.visual."):
+            continue
+        shape = tuple(p.shape)
+        if pname.endswith("norm1.weight") or pname.endswith("norm2.weight") or \
+                pname.endswith("ln_q.weight"):
+            import numpy as np
+            r = fx_weights._rng(seed, pname)
+            a = (1.0 + 0.2 * r.standard_normal(shape)).astype(np.float32)
+        else:
+            a = fx_weights.draw(seed, pname, shape, {})
+        state[pname[len("model."):]] = torch.from_numpy(a).to(torch.bfloat16).contiguous()
+    fx_weights.save_single(state, os.path.join(d, "model.safetensors"))
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     given = sys.argv[1:]
+    if given[:1] == ["--towers"]:
+        given = given[1:]
+        for name in TOWERS:
+            d = os.path.normpath(os.path.join(here, "..", "vision", name))
+            tower(name, d)
+            run(d)
+        if not given:
+            return
     if not given:
         root = os.path.join(here, "..", "models")
         given = [os.path.join(root, name) for name in sorted(os.listdir(root))]

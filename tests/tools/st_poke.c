@@ -1,7 +1,7 @@
 /* st_poke.c - test-only: overwrite one element of a tensor in place, to make
  * broken models (NaN/Inf weights) for the CLI suites.
  *
- *   st_poke FILE TENSOR INDEX nan|inf|-inf
+ *   st_poke FILE TENSOR INDEX nan|inf|-inf|zero
  *
  * FILE is a .safetensors or .gguf file; the tensor must be F32, F16 or BF16.
  * INDEX counts elements in storage order. Exit status 0, 2 usage, else
@@ -26,6 +26,7 @@ int main(int argc, char **argv)
 		{ "nan", 0x7fc00000u, 0x7e00u, 0x7fc0u },
 		{ "inf", 0x7f800000u, 0x7c00u, 0x7f80u },
 		{ "-inf", 0xff800000u, 0xfc00u, 0xff80u },
+		{ "zero", 0u, 0u, 0u },
 	};
 	struct qk_catalog cat;
 	const struct qk_tensor *t;
@@ -36,12 +37,12 @@ int main(int argc, char **argv)
 	int fd, rc;
 
 	if (argc != 5)
-		return fprintf(stderr, "usage: st_poke FILE TENSOR INDEX nan|inf|-inf\n"), 2;
-	while (v < 3 && strcmp(vals[v].name, argv[4]))
+		return fprintf(stderr, "usage: st_poke FILE TENSOR INDEX nan|inf|-inf|zero\n"), 2;
+	while (v < 4 && strcmp(vals[v].name, argv[4]))
 		v++;
 	idx = strtoull(argv[3], NULL, 10);
-	if (v == 3)
-		return fprintf(stderr, "st_poke: value must be nan, inf or -inf\n"), 2;
+	if (v == 4)
+		return fprintf(stderr, "st_poke: value must be nan, inf, -inf or zero\n"), 2;
 	if ((rc = qk_catalog_open(&cat, argv[1], &err)))
 		return fprintf(stderr, "st_poke: %s\n", err.msg), qk_err_exit_code(rc);
 	t = qk_catalog_find(&cat, argv[2]);

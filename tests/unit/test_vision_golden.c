@@ -21,20 +21,26 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../formats/base/dtype.h"
+#include "../../formats/base/json.h"
 #include "../../formats/container/catalog.h"
 #include "../../formats/container/safetensors.h"
 #include "../../ref/vis.h"
+#include "fixture_list.h"
 
-#define MODELS "testdata/models"
 #define RTOL 2e-6
 
-/* the fixtures with a vision tower and an expected_vision.safetensors */
-static char vl_fixtures[][16] = { "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "qwen3_5" };
+/* the fixtures with a vision tower and an expected_vision.safetensors, and
+ * the vision-only towers of testdata/vision (README.md there) */
+static char vl_fixtures[][40] = { "testdata/models/qwen2_vl", "testdata/models/qwen2_5_vl",
+				  "testdata/models/qwen3_vl", "testdata/models/qwen3_vl_moe",
+				  "testdata/models/qwen3_vl_256", "testdata/models/qwen3_5",
+				  "testdata/vision/qwen2_5_vl_3blocks" };
 
 /* a copy (aligned) of expected tensor `name`, which must be F32 of n values */
 static float *expect_f32(const struct qk_catalog *exp, const char *fx, const char *name,
@@ -67,7 +73,8 @@ static double rel_err(const float *a, const float *e, size_t n)
 }
 
 struct loaded {
-	struct qk_catalog cat, exp;
+	struct vs_input in;
+	struct qk_catalog exp;
 	struct rf_vis_model vm;
 	float *pixels;
 	uint32_t (*grid)[3];
@@ -81,10 +88,10 @@ static void load(const char *fx, struct loaded *L)
 	qk_err err;
 
 	memset(L, 0, sizeof(*L));
-	snprintf(dir, sizeof(dir), "%s/%s", MODELS, fx);
+	snprintf(dir, sizeof(dir), "%s", fx);
 	snprintf(path, sizeof(path), "%s/expected_vision.safetensors", dir);
 	qk_catalog_init(&L->exp);
-	if (qk_catalog_open(&L->cat, dir, &err) || rf_vis_load_hf(&L->vm, &L->cat, dir, &err) ||
+	if (vs_open(&L->in, dir, &err) || rf_vis_from_vs(&L->vm, &L->in.vm, NULL, &err) ||
 	    st_open(&L->exp, path, &err))
 		fail_msg("%s: %s", fx, err.msg);
 	g = qk_catalog_find(&L->exp, "vision.grid");
@@ -113,7 +120,7 @@ static void unload(struct loaded *L)
 	free(L->grid);
 	rf_vis_model_free(&L->vm);
 	qk_catalog_free(&L->exp);
-	qk_catalog_free(&L->cat);
+	vs_close(&L->in);
 }
 
 static void run(struct loaded *L, const char *fx, unsigned threads, bool simd, bool keep,
@@ -237,7 +244,7 @@ static void test_grid_refusals(void **state)
 	size_t n;
 
 	(void)state;
-	load("qwen3_vl", &L);
+	load("testdata/models/qwen3_vl", &L);
 	assert_int_equal(rf_vis_check_grid(&L.vm.hp, odd, 1, &n, &err), QK_E_USAGE);
 	assert_non_null(strstr(err.msg, "multiples of spatial_merge_size 2"));
 	assert_int_equal(rf_vis_check_grid(&L.vm.hp, zero, 1, &n, &err), QK_E_USAGE);
@@ -251,16 +258,47 @@ static void test_grid_refusals(void **state)
 	unload(&L);
 }
 
+/* every golden fixture with a vision tower has its expected vision outputs
+ * and is in vl_fixtures (a new VL fixture is not left out silently) */
+static void test_every_vl_fixture(void **state)
+{
+	static const char *const names[] = { QK_FIXTURE_NAMES };
+	char path[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		cJSON *root = NULL;
+		bool listed = false;
+		qk_err err;
+
+		snprintf(path, sizeof(path), "testdata/models/%s/config.json", names[i]);
+		if (qk_json_load(path, &root, &err))
+			fail_msg("%s", err.msg);
+		if (cJSON_GetObjectItemCaseSensitive(root, "vision_config")) {
+			snprintf(path, sizeof(path), "testdata/models/%s", names[i]);
+			for (size_t k = 0; k < sizeof(vl_fixtures) / sizeof(vl_fixtures[0]); k++)
+				listed |= strcmp(vl_fixtures[k], path) == 0;
+			if (!listed)
+				fail_msg("%s has a vision tower but no vision golden test: run "
+					 "testdata/gen/vision_oracle.py %s (expected_vision.safetensors) "
+					 "and add it to vl_fixtures", names[i], path);
+		}
+		cJSON_Delete(root);
+	}
+}
+
 #define FX(i) cmocka_unit_test_prestate(test_golden, vl_fixtures[i])
 #define DET(i) cmocka_unit_test_prestate(test_deterministic, vl_fixtures[i])
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FX(0), FX(1), FX(2), FX(3), DET(0), DET(1), DET(2), DET(3),
+		FX(0), FX(1), FX(2), FX(3), FX(4), FX(5), FX(6),
+		DET(0), DET(1), DET(2), DET(3), DET(4), DET(5), DET(6),
 		cmocka_unit_test(test_grid_refusals),
+		cmocka_unit_test(test_every_vl_fixture),
 	};
 
-	_Static_assert(sizeof(vl_fixtures) / sizeof(vl_fixtures[0]) == 4, "one test per fixture");
+	_Static_assert(sizeof(vl_fixtures) / sizeof(vl_fixtures[0]) == 7, "one test per fixture");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
