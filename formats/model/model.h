@@ -195,6 +195,10 @@ int qk_view_read_row(const struct qk_view *v, uint64_t row, float *out, qk_err *
 #define QK_NONFINITE_REFUSED "non-finite weights are refused"
 /* Index of the first non-finite value of x[0..n) into *first; false if none. */
 bool qk_first_nonfinite(const float *x, uint64_t n, uint64_t *first);
+/* The same on n raw little-endian F32/F16/BF16 values at p (any alignment),
+ * by their bits, without widening: 1 (found, *first set), 0 (none), -1 for
+ * any other dtype. */
+int qk_first_nonfinite_raw(int dtype, const uint8_t *p, uint64_t n, uint64_t *first);
 /* The refusal for value v at (row, col) of a [rows x cols] tensor. */
 int qk_err_nonfinite(qk_err *err, const char *tensor, uint64_t rows, uint64_t cols, uint64_t row,
 		     uint64_t col, float v);

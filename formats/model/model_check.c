@@ -14,17 +14,82 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../base/dtype.h"
+#include "../base/io.h"
+
+/* Non-finite = exponent bits all ones. Blocks of 64 elements are tested
+ * without an early exit (the compiler vectorizes the OR of the tests); only
+ * a block that has one is searched element by element. */
+#define NF_BLOCK 64
 
 bool qk_first_nonfinite(const float *x, uint64_t n, uint64_t *first)
 {
-	for (uint64_t i = 0; i < n; i++)
+	uint64_t i = 0;
+
+	for (; i + NF_BLOCK <= n; i += NF_BLOCK) {
+		uint32_t bad = 0;
+
+		for (int k = 0; k < NF_BLOCK; k++) {
+			uint32_t u;
+
+			memcpy(&u, x + i + k, sizeof(u));
+			bad |= (u & 0x7f800000u) == 0x7f800000u;
+		}
+		if (bad)
+			break;
+	}
+	for (; i < n; i++)
 		if (!isfinite(x[i])) {
 			*first = i;
 			return true;
 		}
 	return false;
+}
+
+/* little-endian elements of 2 or 4 bytes at p whose exponent field (mask)
+ * is all ones */
+static bool first_nonfinite_bits(const uint8_t *p, uint64_t n, int width, uint32_t mask,
+				 uint64_t *first)
+{
+	uint64_t i = 0;
+
+	for (; i + NF_BLOCK <= n; i += NF_BLOCK) {
+		uint32_t bad = 0;
+
+		for (int k = 0; k < NF_BLOCK; k++) {
+			const uint8_t *e = p + (size_t)width * (i + (uint64_t)k);
+			const uint32_t u = width == 2 ? qk_ld16(e) : qk_ld32(e);
+
+			bad |= (u & mask) == mask;
+		}
+		if (bad)
+			break;
+	}
+	for (; i < n; i++) {
+		const uint8_t *e = p + (size_t)width * i;
+
+		if (((width == 2 ? qk_ld16(e) : qk_ld32(e)) & mask) == mask) {
+			*first = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+int qk_first_nonfinite_raw(int dtype, const uint8_t *p, uint64_t n, uint64_t *first)
+{
+	switch (dtype) {
+	case QK_DT_F32:
+		return first_nonfinite_bits(p, n, 4, 0x7f800000u, first);
+	case QK_DT_F16:
+		return first_nonfinite_bits(p, n, 2, 0x7c00u, first);
+	case QK_DT_BF16:
+		return first_nonfinite_bits(p, n, 2, 0x7f80u, first);
+	default:
+		return -1;
+	}
 }
 
 int qk_err_nonfinite(qk_err *err, const char *tensor, uint64_t rows, uint64_t cols, uint64_t row,

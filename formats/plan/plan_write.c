@@ -70,6 +70,16 @@ static void run_part(const struct job *j, struct part *pt, uint64_t a, uint64_t 
 		const float *x;
 		uint64_t at;
 
+		if (j->raw && j->check) {
+			/* F32/F16/BF16 copied as they are: checked by their bits; a
+			 * row with a non-finite value is read below for the message */
+			const uint8_t *src = qk_view_row_data(&bd->view, r, NULL);
+
+			if (src && qk_first_nonfinite_raw(t->type, src, t->cols, &at) == 0) {
+				memcpy(dst, src, (size_t)j->out_row);
+				continue;
+			}
+		}
 		if (bd->f32) {
 			x = bd->f32 + r * t->cols;
 		} else if (!j->raw || j->check) {

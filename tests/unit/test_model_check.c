@@ -86,6 +86,53 @@ static void test_first_nonfinite(void **state)
 	assert_int_equal(at, 0);
 }
 
+/* the blocked search (64 at a time) and the raw F32/F16/BF16 bit tests:
+ * the first bad element wherever it falls, the largest finite values and
+ * the smallest non-finite patterns at every position of 200 */
+static void test_first_nonfinite_blocks_and_raw(void **state)
+{
+	static const struct { int dtype; int width; uint32_t max_finite, inf, nan; } ty[] = {
+		{ QK_DT_F32, 4, 0x7f7fffffu, 0x7f800000u, 0xff800001u },
+		{ QK_DT_F16, 2, 0x7bffu, 0x7c00u, 0xfc01u },
+		{ QK_DT_BF16, 2, 0x7f7fu, 0x7f80u, 0xff81u },
+	};
+	float x[200];
+	uint8_t raw[800];
+	uint64_t at;
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(ty) / sizeof(ty[0]); t++)
+		for (int bad = -1; bad < 200; bad++)
+			for (int kind = 0; kind < 2; kind++) {
+				const int w = ty[t].width;
+
+				for (int i = 0; i < 200; i++) {
+					uint32_t u = i == bad ? (kind ? ty[t].nan : ty[t].inf)
+							      : (i % 7 ? ty[t].max_finite : 0);
+					uint32_t later = kind ? ty[t].inf : ty[t].nan;
+
+					if (bad >= 0 && i > bad && i % 5 == 0)
+						u = later; /* the first one counts */
+					for (int b = 0; b < w; b++)
+						raw[w * i + b] = (uint8_t)(u >> (8 * b));
+					if (w == 4)
+						memcpy(&x[i], &u, 4);
+				}
+				at = 999;
+				assert_int_equal(qk_first_nonfinite_raw(ty[t].dtype, raw, 200, &at),
+						 bad >= 0);
+				if (bad >= 0)
+					assert_int_equal(at, bad);
+				if (w == 4) {
+					at = 999;
+					assert_int_equal(qk_first_nonfinite(x, 200, &at), bad >= 0);
+					if (bad >= 0)
+						assert_int_equal(at, bad);
+				}
+			}
+	assert_int_equal(qk_first_nonfinite_raw(QK_DT_F64, raw, 1, &at), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +141,7 @@ int main(void)
 		cmocka_unit_test(test_inf_in_norm_named),
 		cmocka_unit_test(test_f8_matrix_refused_even_when_allowed),
 		cmocka_unit_test(test_first_nonfinite),
+		cmocka_unit_test(test_first_nonfinite_blocks_and_raw),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
