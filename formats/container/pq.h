@@ -50,6 +50,11 @@
  *     (F8 or I8) times "X.weight_scale" as for fp8 (block_structure, or per
  *     row / per tensor by the scale's shape); asymmetric ones are refused.
  *     Modules on the "ignore" list are plain tensors.
+ *   Neither "ignore" nor fp8's "modules_to_not_convert" needs reading (nor
+ *   does llama.cpp's converter read them): a module left unquantized has a
+ *   plain "X.weight" and none of the parts above, and every matrix is read
+ *   by the parts it has; an 8-bit float weight without its scale is
+ *   refused.
  *   GPTQ, AWQ and pack-quantized groups become a new catalog tensor
  *   "X.weight" [out, in] (dtype I32, no bytes of its own: the parts hold
  *   them), placed at its packed weight's file offset.

@@ -42,8 +42,9 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 VENV = os.environ.get("QK_VENV", os.path.join(ROOT, ".venv"))
 LLAMA_CPP = os.environ.get("QK_LLAMA_CPP",
                            "/tmp/vtext-sdist/llama_cpp_python-0.3.36/vendor/llama.cpp")
-FIXTURES = ["qwen3_fp8", "qwen3_gptq", "qwen3_gptq2", "qwen3_ct", "qwen3_5_fp8"]
-FP8 = {"qwen3_fp8", "qwen3_5_fp8"}
+FIXTURES = ["qwen3_fp8", "qwen3_gptq", "qwen3_gptq2", "qwen3_ct", "qwen3_ct_fp8", "qwen3_ct_int8",
+            "qwen3_5_fp8"]
+FP8 = {"qwen3_fp8", "qwen3_ct_fp8", "qwen3_5_fp8"}
 # Qwen3.5: llama.cpp's converter is told --no-mtp (the fixture has no MTP
 # layer; qwen-convert drops MTP layers unless --keep-mtp). qwen3_5_fp8
 # exercises in_proj_qkv's split and out_proj's column reordering on a

@@ -18,6 +18,9 @@ outputs transformers 5.23.0 computes in fp32 for the *dequantized* weights:
   qwen3_awq   AWQ GEMM 4-bit, group 16, zero points (AutoAWQ's packing)
   qwen3_ct    compressed-tensors pack-quantized int4, group 16, symmetric
   qwen2_5_yarn_bin  the qwen2_5_yarn fixture as two torch.save shards + index
+  qwen3_ct_fp8, qwen3_ct_int8  compressed-tensors float-quantized (FP8) and
+              int-quantized (I8), one scale a row, lm_head ignored (no
+              expected outputs: llama.cpp's converter is the oracle)
   qwen3_5_fp8 the qwen3_5 fixture's text model in FP8 (no expected outputs:
               make crosscheck's whole-file identity with llama.cpp's
               converter is its oracle)
@@ -42,7 +45,7 @@ symbolic links to the qwen3 fixture's.
 
 usage: pq_fixtures.py [--out DIR] [PART...]   (default: testdata/pq, every part;
        PART: qwen3_fp8 fp8_cases int_cases qwen3_gptq qwen3_awq qwen3_ct
-       qwen2_5_yarn_bin qwen3_5_fp8)
+       qwen2_5_yarn_bin qwen3_5_fp8 qwen3_ct_scaled)
 """
 import argparse
 import json
@@ -440,6 +443,39 @@ def make_ct(out, state, cfg, ids):
              "qwen3 in compressed-tensors pack-quantized int4, group 16, symmetric")
 
 
+def make_ct_scaled(out, state, cfg, ids):
+    """compressed-tensors float-quantized (FP8 E4M3) and int-quantized (I8),
+    strategy channel: "X.weight" with "X.weight_scale" [out, 1] BF16 (one
+    scale a row, max|row| / 448 or / 127), lm_head on the "ignore" list (a
+    plain bf16 weight). No expected outputs (testdata budget): llama.cpp's
+    converter, whole file for whole file, is their oracle (make crosscheck,
+    testdata/llamacpp/pq_convert.tsv)."""
+    for name, fmt, typ, top in (("qwen3_ct_fp8", "float-quantized", "float", FP8_MAX),
+                                ("qwen3_ct_int8", "int-quantized", "int", 127.0)):
+        t = {}
+        for k, v in sorted(state.items()):
+            if not is_linear(k):
+                t[k] = v
+                continue
+            w = v.float()
+            s = (w.abs().amax(1, keepdim=True).clamp(min=1e-8) / top).to(torch.bfloat16)
+            x = w / s.float()
+            t[k] = x.clamp(-FP8_MAX, FP8_MAX).to(torch.float8_e4m3fn) if typ == "float" else \
+                torch.round(x).clamp(-127, 127).to(torch.int8)
+            t[k + "_scale"] = s
+        c = dict(cfg)
+        c["quantization_config"] = {
+            "quant_method": "compressed-tensors", "format": fmt,
+            "config_groups": {"group_0": {
+                "targets": ["Linear"], "input_activations": None, "output_activations": None,
+                "weights": {"num_bits": 8, "type": typ, "symmetric": True,
+                            "strategy": "channel", "group_size": None, "dynamic": False,
+                            "observer": "minmax"}}},
+            "ignore": ["lm_head"], "quantization_status": "compressed"}
+        write_model(os.path.join(out, name), c, t)
+        print(f"{name}: written")
+
+
 def make_int_cases(out):
     """Small standalone integer cases for tests/unit/test_pq.c (each its
     config in test_pq.c): GPTQ 8-bit with permuted groups and 10 outputs
@@ -587,6 +623,7 @@ PARTS = {
     "qwen3_ct": make_ct,
     "qwen2_5_yarn_bin": lambda out, *_: make_bin(out),
     "qwen3_5_fp8": lambda out, *_: make_qwen3_5_fp8(out),
+    "qwen3_ct_scaled": make_ct_scaled,
 }
 
 

@@ -125,30 +125,60 @@ expect 1 "max-kld 1e-06 exceeded" qwen-verify compare -q testdata/models/qwen3 "
 expect 0 "" qwen-verify compare -q --max-kld 0.5 --min-top1 50 --max-layer-nmse 0.1 \
 	testdata/models/qwen3 "$d"
 
-# ---- Qwen3.5 in FP8 (text only): in_proj_qkv split and out_proj's columns
-# reordered on the FP8 storage; no expected outputs, llama.cpp's files are
-# the oracle ----
+# ---- GPTQ, AWQ, compressed-tensors against their bf16 original (qwen3):
+# the equivalence thresholds fail naming the divergence (exit 1); bounds at
+# about 2x what was measured (2026-12-04, KLD / same top-1 / layer NMSE:
+# gptq 0.517 / 71.1% / 0.0229, gptq2 (2-bit) 10.0 / 13.3% / 0.431,
+# awq 0.386 / 76.6% / 0.0147, ct 0.435 / 77.3% / 0.0198) pass ----
+for spec in qwen3_gptq:1.0:50:0.05 qwen3_gptq2:20:5:0.9 qwen3_awq:0.8:50:0.03 \
+	qwen3_ct:0.9:50:0.04; do
+	fx=${spec%%:*}; b=${spec#*:}
+	kld=${b%%:*}; b=${b#*:}; top1=${b%%:*}; nmse=${b#*:}
+	expect 1 "max-kld 1e-06 exceeded" qwen-verify compare -q testdata/models/qwen3 "$P/$fx"
+	expect 0 "" qwen-verify compare -q --max-kld $kld --min-top1 $top1 --max-layer-nmse $nmse \
+		testdata/models/qwen3 "$P/$fx"
+done
+
+# ---- fixtures without expected outputs, whose oracle is llama.cpp's files:
+# compressed-tensors float-quantized (FP8) and int-quantized (I8) with one
+# scale a row and lm_head on the ignore list; Qwen3.5 in FP8, text only
+# (in_proj_qkv split and out_proj's columns reordered on the FP8 storage).
+# Each converts to llama.cpp's file at every outtype (and --fp8-as-q8 for
+# 8-bit floats), and the forward pass reading the storage row by row equals
+# the one reading llama.cpp's dequantized f32 file (equivalence thresholds,
+# the defaults) ----
+for spec in qwen3_ct_fp8:compressed-tensors:14:fp8 qwen3_ct_int8:compressed-tensors:14:- \
+	qwen3_5_fp8:fp8:31:fp8; do
+	fx=${spec%%:*}; rest=${spec#*:}; method=${rest%%:*}; rest=${rest#*:}
+	n=${rest%%:*}; f8=${rest#*:}
+	d=$P/$fx
+	if run_ok "$fx: qwen-inspect" "$BINDIR/qwen-inspect" "$d" &&
+	   grep -Eq "^  $method +$n matrices" "$tmp/out"; then
+		ok "$fx: qwen-inspect lists $n $method matrices"
+	else
+		notok "$fx: qwen-inspect does not list $n $method matrices"
+	fi
+	for ot in auto f32 f16 bf16 q8_0; do
+		run_ok "$fx: qwen-convert --outtype $ot" \
+			"$BINDIR/qwen-convert" -q "$d" -o "$tmp/$fx.$ot.gguf" --outtype $ot &&
+		same_as_llama $fx $ot "$tmp/$fx.$ot.gguf"
+	done
+	[ "$f8" = fp8 ] && for ot in bf16 f16; do
+		run_ok "$fx: qwen-convert --outtype $ot --fp8-as-q8" \
+			"$BINDIR/qwen-convert" -q "$d" -o "$tmp/$fx.$ot.q8.gguf" --outtype $ot --fp8-as-q8 &&
+		same_as_llama $fx $ot--fp8-as-q8 "$tmp/$fx.$ot.q8.gguf"
+	done
+	run_ok "$fx: the checkpoint and its f32 GGUF compute the same (compare)" \
+		"$BINDIR/qwen-verify" compare -q "$d" "$tmp/$fx.f32.gguf"
+done
+for fx in qwen3_ct_fp8 qwen3_ct_int8; do
+	run_ok "$fx: qwen-quant --type Q8_0" \
+		"$BINDIR/qwen-quant" -q "$P/$fx" -o "$tmp/$fx.q8.gguf" --type Q8_0 &&
+	run_ok "$fx: the Q8_0 requantization within KLD $Q8_KLD, top-1 $Q8_TOP1%, NMSE $Q8_NMSE" \
+		"$BINDIR/qwen-verify" compare -q --max-kld $Q8_KLD --min-top1 $Q8_TOP1 \
+		--max-layer-nmse $Q8_NMSE "$P/$fx" "$tmp/$fx.q8.gguf"
+done
 d=$P/qwen3_5_fp8
-if run_ok "qwen3_5_fp8: qwen-inspect" "$BINDIR/qwen-inspect" "$d" &&
-   grep -Eq "^  fp8 +31 matrices" "$tmp/out"; then
-	ok "qwen3_5_fp8: qwen-inspect lists 31 fp8 matrices"
-else
-	notok "qwen3_5_fp8: qwen-inspect does not list 31 fp8 matrices"
-fi
-for ot in auto f32 f16 bf16 q8_0; do
-	run_ok "qwen3_5_fp8: qwen-convert --outtype $ot" \
-		"$BINDIR/qwen-convert" -q "$d" -o "$tmp/q35.$ot.gguf" --outtype $ot &&
-	same_as_llama qwen3_5_fp8 $ot "$tmp/q35.$ot.gguf"
-done
-for ot in bf16 f16; do
-	run_ok "qwen3_5_fp8: qwen-convert --outtype $ot --fp8-as-q8" \
-		"$BINDIR/qwen-convert" -q "$d" -o "$tmp/q35.$ot.q8.gguf" --outtype $ot --fp8-as-q8 &&
-	same_as_llama qwen3_5_fp8 $ot--fp8-as-q8 "$tmp/q35.$ot.q8.gguf"
-done
-# the forward pass reading the FP8 storage row by row = reading llama.cpp's
-# dequantized f32 file (equivalence thresholds, the defaults)
-run_ok "qwen3_5_fp8: the checkpoint and its f32 GGUF compute the same (compare)" \
-	"$BINDIR/qwen-verify" compare -q "$d" "$tmp/q35.f32.gguf"
 # Q8_0 moves this tiny Gated DeltaNet model far more than qwen3 (2026-12-04:
 # KLD 0.096, same top-1 85.2%, layer NMSE 0.0114 from the FP8 checkpoint;
 # Q8_0 of the bf16 qwen3_5 fixture itself: KLD 0.098, 83.6%): about 3x that

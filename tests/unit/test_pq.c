@@ -225,6 +225,14 @@ static void test_int_formats(void **state)
 	check_parts("ctfp8", ctfp8, "{\"quant_method\":\"compressed-tensors\",\"format\":"
 		    "\"float-quantized\",\"config_groups\":{\"g\":{\"weights\":{\"num_bits\":8,"
 		    "\"type\":\"float\",\"strategy\":\"block\",\"block_structure\":[16,16]}}}}");
+	/* naive-quantized: the same storage as int-/float-quantized (weight
+	 * times scale; llama.cpp's converter reads the three alike) */
+	check_parts("ctint", ctint, "{\"quant_method\":\"compressed-tensors\",\"format\":"
+		    "\"naive-quantized\",\"config_groups\":{\"g\":{\"weights\":{\"num_bits\":8,"
+		    "\"type\":\"int\",\"strategy\":\"channel\"}}}}");
+	check_parts("ctfp8", ctfp8, "{\"quant_method\":\"compressed-tensors\",\"format\":"
+		    "\"naive-quantized\",\"config_groups\":{\"g\":{\"weights\":{\"num_bits\":8,"
+		    "\"type\":\"float\",\"strategy\":\"block\",\"block_structure\":[16,16]}}}}");
 }
 
 static void test_int_refusals(void **state)
