@@ -25,8 +25,9 @@
  * The legacy (pre-1.6, non-zip) format is refused with a message, as are
  * compressed or encrypted entries, big-endian archives and storages that
  * their entry does not hold. Every stored entry's CRC-32 is checked when
- * the file is opened (one pass over the file, a chunk resident at a time;
- * a damaged entry is QK_E_INVALID naming it); the tensors are then read in
+ * the file is opened, after the pickle has been read (one pass over the
+ * file, a chunk resident at a time; a damaged entry is QK_E_INVALID naming
+ * it, the pickle's own errors come first); the tensors are then read in
  * place, never copied.
  *
  * Errors: QK_E_INVALID naming the file (and entry, offset or tensor),

@@ -319,11 +319,6 @@ int pt_parse(struct qk_catalog *cat, int file, const uint8_t *data, size_t size,
 	qk_catalog_mark(cat, &mark);
 	if ((rc = pt_zip_read(data, size, name, &z, err)))
 		goto out;
-	/* the catalog's mapping of these bytes, if they are one (not in the
-	 * fuzz target): its chunks are evicted after their check */
-	if ((rc = check_crcs(data, &z, file >= 0 && (size_t)file < cat->n_files &&
-			     cat->files[file].data == data ? &cat->files[file] : NULL, name, err)))
-		goto out;
 	if ((rc = find_pickle(&z, name, &pkl, &pl, err)))
 		goto out;
 	bo = entry(&z, pkl->name, pl, "byteorder", 9);
@@ -341,6 +336,13 @@ int pt_parse(struct qk_catalog *cat, int file, const uint8_t *data, size_t size,
 		goto out;
 	for (size_t i = 0; i < dict.n && !rc; i++)
 		rc = add_tensor(cat, file, data, &z, pkl->name, pl, &dict.t[i], name, err);
+	/* the CRC-32s last, so that a fuzzer's mutations of data.pkl still
+	 * reach the unpickler (a failure rolls the tensors back); the
+	 * catalog's mapping of these bytes, if they are one (not in the fuzz
+	 * target), has its chunks evicted after their check */
+	if (!rc)
+		rc = check_crcs(data, &z, file >= 0 && (size_t)file < cat->n_files &&
+				cat->files[file].data == data ? &cat->files[file] : NULL, name, err);
 out:
 	if (rc)
 		qk_catalog_rollback(cat, &mark); /* tensors added before the failure */

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void read_rows(const struct pq_store *s)
 {
-	float *row;
+	float *row; /* [s->cols] */
 	qk_err err;
 
 	if (s->cols == 0 || s->rows > MAX_VALUES / s->cols)
