@@ -20,7 +20,7 @@
 #include "../base/io.h"
 
 /* Non-finite = exponent bits all ones. Blocks of 64 elements are tested
- * without an early exit (the compiler vectorizes the OR of the tests); only
+ * without leaving the loop early (the compiler vectorizes the OR of the tests); only
  * a block that has one is searched element by element. */
 #define NF_BLOCK 64
 
